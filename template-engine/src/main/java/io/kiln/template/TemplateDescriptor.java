@@ -1,0 +1,35 @@
+package io.kiln.template;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A validated template: the descriptor {@code NAME.template.yaml} and its FreeMarker source
+ * {@code NAME.bpf.c.ftl}, both in {@code root}. {@code includeDirs} are absolute folders searched
+ * for C headers and FreeMarker includes, {@code root} first.
+ */
+public record TemplateDescriptor(String name, Path root, Path descriptorFile, Path templateFile,
+                                 List<Path> includeDirs, List<ProgramDecl> programs,
+                                 List<BuildParameter> buildParameters, List<ConstantDecl> constants,
+                                 List<MapDecl> maps) {
+    public TemplateDescriptor {
+        includeDirs = List.copyOf(includeDirs);
+        programs = List.copyOf(programs);
+        buildParameters = List.copyOf(buildParameters);
+        constants = List.copyOf(constants);
+        maps = List.copyOf(maps);
+    }
+
+    public Optional<BuildParameter> buildParameter(String name) {
+        return buildParameters.stream().filter(p -> p.name().equals(name)).findFirst();
+    }
+
+    public Optional<ConstantDecl> constant(String name) {
+        return constants.stream().filter(c -> c.name().equals(name)).findFirst();
+    }
+
+    public Optional<MapDecl> map(String name) {
+        return maps.stream().filter(m -> m.name().equals(name)).findFirst();
+    }
+}
