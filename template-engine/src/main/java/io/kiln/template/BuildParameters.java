@@ -9,13 +9,19 @@ import java.util.stream.Collectors;
 /**
  * One complete, validated set of build parameters for a template: every declared parameter
  * has a value (given or default), typed as {@link Boolean}, {@link Long} or {@link String}.
- * A template plus one of these is a variant. Instances are created by validation only.
+ * A template plus one of these is a variant. Front ends obtain instances from the template's
+ * parameter validation; {@link #of} trusts its caller to have validated the values.
  */
 public final class BuildParameters {
     private final SortedMap<String, Object> values;
 
-    BuildParameters(Map<String, Object> values) {
+    private BuildParameters(Map<String, Object> values) {
         this.values = Collections.unmodifiableSortedMap(new TreeMap<>(values));
+    }
+
+    /** Wraps already validated values (Boolean, Long or String each). */
+    public static BuildParameters of(Map<String, Object> values) {
+        return new BuildParameters(values);
     }
 
     /** Name to typed value, sorted by name. */
