@@ -46,6 +46,9 @@ public final class Btf {
             return new Btf(object, BtfParser.parse(ByteReader.of(raw, "BTF")));
         } catch (FormatException e) {
             throw new InvalidObjectException(object, e.getMessage());
+        } catch (RuntimeException e) {
+            // A decoding path without its own check: still the input at fault, but say it is our gap.
+            throw new InvalidObjectException(object, "malformed BTF (internal error while decoding: " + e + ")", e);
         }
     }
 

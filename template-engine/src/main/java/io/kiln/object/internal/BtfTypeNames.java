@@ -15,8 +15,11 @@ import java.util.StringJoiner;
 public final class BtfTypeNames {
     /** Deeper nesting than this is malformed or hostile BTF; the rest is elided rather than overflow the stack. */
     private static final int MAX_DEPTH = 64;
+    /** Shared sub-types make a name's expansion exponential in hostile BTF; past this many steps the rest is elided. */
+    private static final int MAX_STEPS = 10_000;
 
     private final Btf btf;
+    private int steps;
 
     private BtfTypeNames(Btf btf) {
         this.btf = btf;
@@ -27,7 +30,7 @@ public final class BtfTypeNames {
     }
 
     private String render(int id, String declarator, int depth) {
-        if (depth > MAX_DEPTH) {
+        if (depth > MAX_DEPTH || ++steps > MAX_STEPS) {
             return join("...", declarator);
         }
         BtfType t = btf.type(id);

@@ -41,7 +41,7 @@ public final class DataSections {
     private static VariableInfo fromBtf(ElfFile elf, ElfSection section, Btf btf, BtfType.VarSecInfo entry, int index) {
         BtfType t = btf.type(entry.typeId());
         if (!(t instanceof BtfType.Var var)) {
-            throw new FormatException("BTF DATASEC '" + section.name() + "' entry " + index + " is a " + t.kind() + ", not a VAR");
+            throw new FormatException("BTF DATASEC '" + section.name() + "' entry " + index + " is " + t.kind() + ", not VAR");
         }
         Optional<ElfSymbol> symbol = elf.symbols().stream()
                 .filter(s -> s.section() == section.index() && s.name().equals(var.name()))

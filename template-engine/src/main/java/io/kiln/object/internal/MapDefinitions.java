@@ -39,7 +39,7 @@ public final class MapDefinitions {
         }
         BtfType def = btf.resolve(v.typeId());
         if (!(def instanceof BtfType.Struct struct)) {
-            throw new FormatException("definition is a " + def.kind() + ", not a struct");
+            throw new FormatException("definition is " + def.kind() + ", not STRUCT");
         }
         int type = 0;
         int maxEntries = 0;
@@ -72,11 +72,11 @@ public final class MapDefinitions {
     private static int intAttribute(Btf btf, BtfType.Member m) {
         BtfType t = btf.resolve(m.typeId());
         if (!(t instanceof BtfType.Ptr p)) {
-            throw new FormatException("attribute '" + m.name() + "' is a " + t.kind() + ", not __uint()'s pointer to an array");
+            throw new FormatException("attribute '" + m.name() + "' is " + t.kind() + ", not __uint()'s pointer to an array");
         }
         BtfType target = btf.type(p.target());
         if (!(target instanceof BtfType.Array a)) {
-            throw new FormatException("attribute '" + m.name() + "' points to a " + target.kind() + ", not __uint()'s array");
+            throw new FormatException("attribute '" + m.name() + "' points to " + target.kind() + ", not __uint()'s ARRAY");
         }
         return a.length();
     }
@@ -111,7 +111,7 @@ public final class MapDefinitions {
         void type(Btf btf, BtfType.Member m) {
             BtfType t = btf.type(m.typeId());
             if (!(t instanceof BtfType.Ptr p)) {
-                throw new FormatException(what + " is a " + t.kind() + ", not __type()'s pointer");
+                throw new FormatException(what + " is " + t.kind() + ", not __type()'s pointer");
             }
             size(btf.sizeOf(p.target()));
             typeId = p.target();
