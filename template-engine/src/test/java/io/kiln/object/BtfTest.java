@@ -76,12 +76,9 @@ class BtfTest {
                 assertEquals(bitfield, m.bitfieldSize(), where + " member " + m.name());
             }
         } else if (actual instanceof BtfType.Enum t) {
-            assertEquals(e.getInt("size"), t.size(), where);
-            assertEquals(e.getInt("vlen"), t.values().size(), where);
-            for (int i = 0; i < t.values().size(); i++) {
-                assertEquals(e.lines().get(i).name(), t.values().get(i).name(), where);
-                assertEquals(Long.parseLong(e.lines().get(i).attributes().get("val")), t.values().get(i).value(), where);
-            }
+            checkEnum(e, t.size(), t.signed(), t.values(), where);
+        } else if (actual instanceof BtfType.Enum64 t) {
+            checkEnum(e, t.size(), t.signed(), t.values(), where);
         } else if (actual instanceof BtfType.Fwd t) {
             assertEquals(e.get("fwd_kind"), t.union() ? "union" : "struct", where);
         } else if (actual instanceof BtfType.Func t) {
@@ -113,6 +110,38 @@ class BtfTest {
         } else {
             throw new AssertionError("no check for " + actual);
         }
+    }
+
+    private static void checkEnum(BpftoolBtf.Type e, int size, boolean signed, List<BtfType.EnumValue> values, String where) {
+        assertEquals(e.getInt("size"), size, where);
+        assertEquals(e.get("encoding"), signed ? "SIGNED" : "UNSIGNED", where);
+        assertEquals(e.getInt("vlen"), values.size(), where);
+        for (int i = 0; i < values.size(); i++) {
+            assertEquals(e.lines().get(i).name(), values.get(i).name(), where);
+            String printed = e.lines().get(i).attributes().get("val").replaceAll("U?LL$", "");
+            long expected = signed ? Long.parseLong(printed) : Long.parseUnsignedLong(printed);
+            assertEquals(expected, values.get(i).value(), where + " " + values.get(i).name());
+        }
+    }
+
+    /** The running kernel's BTF has every kind (ENUM64, TYPE_TAG, DECL_TAG ...) and 100k+ types: read it as a file. */
+    @Test
+    void kernelBtfMatchesBpftool() throws Exception {
+        Path vmlinux = Path.of("/sys/kernel/btf/vmlinux");
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isReadable(vmlinux),
+                "this kernel publishes no BTF at " + vmlinux);
+        Tools.assumeInstalled("bpftool");
+        Btf btf = Btf.parse(java.nio.file.Files.readAllBytes(vmlinux), vmlinux.toString());
+        BpftoolBtf oracle = BpftoolBtf.parse(Tools.run(work, "bpftool", "btf", "dump", "file", vmlinux.toString()));
+        assertEquals(oracle.types().size(), btf.count() - 1, "number of types");
+        for (BpftoolBtf.Type expected : oracle.types().values()) {
+            BtfType actual = btf.type(expected.id());
+            String where = "[" + expected.id() + "] " + expected.kind() + " " + expected.name();
+            assertEquals(expected.kind(), actual.kind().name(), where);
+            checkAttributes(expected, actual, where);
+        }
+        assertEquals("struct sk_buff", btf.typeName(btf.find(BtfKind.STRUCT, "sk_buff").orElseThrow().id()));
+        assertTrue(btf.types().stream().anyMatch(t -> t instanceof BtfType.Enum64));
     }
 
     @ParameterizedTest
