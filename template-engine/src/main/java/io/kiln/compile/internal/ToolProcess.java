@@ -3,13 +3,16 @@ package io.kiln.compile.internal;
 import io.kiln.KilnException;
 import org.zeroturnaround.exec.ProcessExecutor;
 import org.zeroturnaround.exec.ProcessResult;
+import org.zeroturnaround.exec.StartedProcess;
 
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -19,6 +22,7 @@ import java.util.concurrent.TimeoutException;
  * can never change the object clang produces for a given key.
  */
 public final class ToolProcess {
+    private static final Duration KILL_WAIT = Duration.ofSeconds(5);
     private ToolProcess() {
     }
 
@@ -49,17 +53,27 @@ public final class ToolProcess {
                 .redirectErrorStream(true)
                 .readOutput(true)
                 .exitValueAny()
-                .timeout(Math.max(1, timeout.toMillis()), TimeUnit.MILLISECONDS)
                 .stopper(ToolProcess::killTree);
+        StartedProcess started;
         try {
-            ProcessResult result = executor.execute();
+            started = executor.start();
+        } catch (IOException e) {
+            throw new KilnException("cannot run " + command.get(0) + ": " + e.getMessage(), e);
+        }
+        try {
+            // waiting here rather than through zt-exec's own timeout: that one stops the process from
+            // another thread after returning, and the caller must know the process is gone
+            ProcessResult result = started.getFuture().get(Math.max(1, timeout.toMillis()), TimeUnit.MILLISECONDS);
             return new Outcome(result.getExitValue(), result.outputString("UTF-8"),
                     Duration.ofNanos(System.nanoTime() - start));
         } catch (TimeoutException e) {
+            killTree(started.getProcess());
             throw new TimedOut(timeout);
-        } catch (IOException e) {
-            throw new KilnException("cannot run " + command.get(0) + ": " + e.getMessage(), e);
+        } catch (ExecutionException e) {
+            killTree(started.getProcess());
+            throw new KilnException("cannot run " + command.get(0) + ": " + e.getCause(), e.getCause());
         } catch (InterruptedException e) {
+            killTree(started.getProcess());
             Thread.currentThread().interrupt();
             throw new KilnException("interrupted while running " + command.get(0), e);
         }
@@ -83,9 +97,22 @@ public final class ToolProcess {
         return env;
     }
 
+    /** Kills the process and everything it started, and waits (briefly) until they are gone. */
     private static void killTree(Process process) {
-        // clang may run cc1 as a child process; destroying only the driver would orphan it.
-        process.descendants().forEach(ProcessHandle::destroyForcibly);
-        process.destroyForcibly();
+        // clang may run cc1 as a child process; destroying only the driver would orphan it. Children
+        // are listed first: once their parent dies they are reparented and no longer descendants.
+        List<ProcessHandle> tree = new ArrayList<>(process.descendants().toList());
+        tree.add(process.toHandle());
+        tree.forEach(ProcessHandle::destroyForcibly);
+        for (ProcessHandle handle : tree) {
+            try {
+                handle.onExit().get(KILL_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (ExecutionException | TimeoutException e) {
+                // SIGKILL cannot be refused; a process still listed now is a zombie its parent will reap
+            }
+        }
     }
 }
