@@ -1,9 +1,7 @@
 package io.kiln.cache;
 
-import com.github.benmanes.caffeine.cache.AsyncCache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import io.kiln.KilnException;
-import io.kiln.cache.internal.Futures;
+import io.kiln.cache.internal.Coalescer;
 import io.kiln.cache.internal.HeadersChangedException;
 import io.kiln.cache.internal.ManifestResolver;
 import io.kiln.compile.ClangCompiler;
@@ -18,7 +16,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -42,7 +39,7 @@ public final class ObjectCache {
     private final ObjectStore store;
     private final Executor executor;
     private final ManifestResolver resolver;
-    private final AsyncCache<VariantKey, CompiledObject> objects;
+    private final Coalescer<VariantKey, CompiledObject> objects;
 
     private final LongAdder memoryHits = new LongAdder();
     private final LongAdder diskHits = new LongAdder();
@@ -59,10 +56,7 @@ public final class ObjectCache {
         this.store = builder.store;
         this.executor = builder.executor != null ? builder.executor : defaultExecutor();
         this.resolver = new ManifestResolver(compiler, store);
-        this.objects = Caffeine.newBuilder()
-                .maximumWeight(builder.memoryBytes)
-                .weigher((VariantKey key, CompiledObject object) -> object.size())
-                .buildAsync();
+        this.objects = Coalescer.byWeight(builder.memoryBytes, CompiledObject::size);
     }
 
     public static Builder builder(ClangCompiler compiler, ObjectStore store) {
@@ -117,19 +111,8 @@ public final class ObjectCache {
         Invocation invocation = compiler.invocation(src);
         DependencyManifest manifest = resolver.resolve(src, invocation);
         VariantKey key = manifest.variantKey();
-        CompletableFuture<CompiledObject> mine = new CompletableFuture<>();
-        AtomicBoolean loader = new AtomicBoolean();
-        CompletableFuture<CompiledObject> shared = objects.get(key, (k, e) -> {
-            loader.set(true);
-            return mine;
-        });
-        if (!loader.get()) {
-            CompiledObject object = Futures.join(shared);
-            memoryHits.increment();
-            return new CacheResult(object, CacheOutcome.MEMORY, System.nanoTime() - start);
-        }
-        CacheOutcome[] outcome = new CacheOutcome[1];
-        CompiledObject object = Futures.fill(mine, () -> {
+        CacheOutcome[] outcome = {CacheOutcome.MEMORY};
+        Coalescer.Loaded<CompiledObject> loaded = objects.get(key, () -> {
             Optional<StoredObject> stored = store.read(key);
             if (stored.isPresent()) {
                 outcome[0] = CacheOutcome.DISK;
@@ -137,9 +120,13 @@ public final class ObjectCache {
             }
             outcome[0] = CacheOutcome.MISS;
             return compileAndStore(src, invocation, manifest);
-        }, () -> objects.asMap().remove(key, shared));
-        (outcome[0] == CacheOutcome.DISK ? diskHits : misses).increment();
-        return new CacheResult(object, outcome[0], System.nanoTime() - start);
+        });
+        switch (outcome[0]) {
+            case MEMORY -> memoryHits.increment();
+            case DISK -> diskHits.increment();
+            case MISS -> misses.increment();
+        }
+        return new CacheResult(loaded.value(), outcome[0], System.nanoTime() - start);
     }
 
     private CompiledObject compileAndStore(RenderedSource src, Invocation invocation, DependencyManifest manifest) {

@@ -1,7 +1,5 @@
 package io.kiln.cache.internal;
 
-import com.github.benmanes.caffeine.cache.AsyncCache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import io.kiln.cache.DependencyManifest;
 import io.kiln.cache.ObjectStore;
 import io.kiln.cache.VariantKey;
@@ -15,8 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -32,8 +28,7 @@ public final class ManifestResolver {
     private final ClangCompiler compiler;
     private final ObjectStore store;
     private final HeaderHasher hasher = new HeaderHasher();
-    private final AsyncCache<String, DependencyManifest> manifests =
-            Caffeine.newBuilder().maximumSize(10_000).buildAsync();
+    private final Coalescer<String, DependencyManifest> manifests = Coalescer.bySize(10_000);
     private final LongAdder scans = new LongAdder();
 
     public ManifestResolver(ClangCompiler compiler, ObjectStore store) {
@@ -49,21 +44,14 @@ public final class ManifestResolver {
     public DependencyManifest resolve(RenderedSource src, Invocation invocation) {
         String inputKey = inputKey(src, invocation);
         for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
-            CompletableFuture<DependencyManifest> mine = new CompletableFuture<>();
-            AtomicBoolean loader = new AtomicBoolean();
-            CompletableFuture<DependencyManifest> shared = manifests.get(inputKey, (k, executor) -> {
-                loader.set(true);
-                return mine;
-            });
-            if (loader.get()) {
-                return Futures.fill(mine, () -> loadOrScan(inputKey, src, invocation),
-                        () -> manifests.asMap().remove(inputKey, shared));
+            Coalescer.Loaded<DependencyManifest> loaded =
+                    manifests.get(inputKey, () -> loadOrScan(inputKey, src, invocation));
+            // a manifest this request just made holds by construction; a shared or remembered one
+            // may predate a header edit
+            if (loaded.computedHere() || holds(loaded.value(), src, invocation)) {
+                return loaded.value();
             }
-            DependencyManifest manifest = Futures.join(shared);
-            if (holds(manifest, src, invocation)) {
-                return manifest;
-            }
-            manifests.asMap().remove(inputKey, shared);
+            manifests.discard(inputKey, loaded.value());
         }
         throw new HeadersChangedException("the headers of " + src.fileName() + " kept changing while Kiln computed"
                 + " its variant key");
@@ -71,7 +59,7 @@ public final class ManifestResolver {
 
     /** Drops the in-memory manifest (the store's is checked again before use). */
     public void forget(String inputKey) {
-        manifests.synchronous().invalidate(inputKey);
+        manifests.invalidate(inputKey);
     }
 
     public long scans() {
