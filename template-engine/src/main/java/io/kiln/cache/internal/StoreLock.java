@@ -27,9 +27,13 @@ public final class StoreLock {
     public static <T> T withLock(Path lockFile, IoAction<T> action) throws IOException {
         ReentrantLock local = IN_JVM.computeIfAbsent(lockFile.toAbsolutePath().normalize(), p -> new ReentrantLock());
         local.lock();
-        try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-             FileLock ignored = channel.lock()) {
-            return action.run();
+        try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+            FileLock lock = channel.lock();
+            try {
+                return action.run();
+            } finally {
+                lock.release();
+            }
         } finally {
             local.unlock();
         }
