@@ -1,0 +1,161 @@
+package io.kiln.compile;
+
+import io.kiln.KilnException;
+import io.kiln.template.RenderedSource;
+import io.kiln.template.TemplateDescriptor;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ClangCompilerTest {
+    private static final int EM_BPF = 247;
+    private static ClangCompiler compiler;
+
+    @BeforeAll
+    static void locateClang() {
+        compiler = new ClangCompiler(TestSources.clang(), Duration.ofSeconds(60));
+    }
+
+    @Test
+    void compilesABpfObjectWithBtfAndListsItsHeaders(@TempDir Path base) throws IOException {
+        TemplateDescriptor template = TestSources.layout(base);
+        CompileResult result = compiler.compile(TestSources.source(template, 1));
+
+        byte[] object = result.object();
+        assertArrayEquals(new byte[] {0x7f, 'E', 'L', 'F'}, java.util.Arrays.copyOf(object, 4));
+        assertEquals(EM_BPF, (object[18] & 0xff) | (object[19] & 0xff) << 8, "e_machine");
+        String text = new String(object, StandardCharsets.ISO_8859_1);
+        assertTrue(text.contains(".BTF"), "object has BTF");
+        assertTrue(text.contains(".rodata"), "the volatile const lives in .rodata");
+
+        Path lib = base.resolve("lib").toAbsolutePath().normalize();
+        assertTrue(result.headers().contains(lib.resolve(TestSources.HEADER)), result.headers().toString());
+        assertTrue(result.headers().contains(Path.of("/usr/include/bpf/bpf_helpers.h")), result.headers().toString());
+        assertTrue(result.headers().contains(Path.of("/usr/include/x86_64-linux-gnu/asm/types.h")),
+                "asm/ headers come from the multiarch folder: " + result.headers());
+        assertFalse(result.headers().stream().anyMatch(h -> h.getFileName().toString().equals("hello.bpf.c")),
+                "the source itself is no header");
+        assertTrue(result.warnings().isEmpty(), result.warnings().toString());
+        assertEquals(List.of("-target", "bpf", "-O2", "-g"), result.command().subList(1, 5));
+        assertTrue(result.command().contains("-I/usr/include/x86_64-linux-gnu"), result.command().toString());
+    }
+
+    @Test
+    void dependencyScanFindsWhatTheCompileReads(@TempDir Path base) throws IOException {
+        RenderedSource src = TestSources.source(TestSources.layout(base), 1);
+        DependencyScan scan = compiler.scanDependencies(src);
+        assertEquals(compiler.compile(src).headers(), scan.headers());
+        assertTrue(scan.command().contains("-M"), scan.command().toString());
+        assertFalse(scan.command().contains("-c"), "no code generation: " + scan.command());
+    }
+
+    @Test
+    void errorNamesTheTemplateFileAndLine(@TempDir Path base) throws IOException {
+        TemplateDescriptor template = TestSources.layout(base);
+        String text = """
+                #line 7 "hello.bpf.c.ftl"
+                #include <linux/bpf.h>
+                #include <bpf/bpf_helpers.h>
+                SEC("tc")
+                int hello(struct __sk_buff *skb)
+                {
+                    return not_declared;
+                }
+                """;
+        CompileException e = assertThrows(CompileException.class,
+                () -> compiler.compile(TestSources.source(template, text)));
+
+        Path templateFile = base.resolve("templates").resolve(TestSources.TEMPLATE_FILE).toAbsolutePath().normalize();
+        Diagnostic first = e.diagnostics().get(0);
+        assertEquals(new Diagnostic(templateFile, 12, 12, Diagnostic.Severity.ERROR,
+                "use of undeclared identifier 'not_declared'"), first);
+        assertTrue(Files.exists(first.file()), "the diagnostic points at the real template file");
+        assertEquals(1, e.exitCode());
+        assertTrue(e.isUserError());
+        String message = e.getMessage();
+        assertTrue(message.startsWith("template hello (dropEnabled=true): clang failed (exit 1):\n  " + templateFile
+                + ":12:12: error: use of undeclared identifier 'not_declared'\n"), message);
+        assertTrue(message.contains("1 error generated."), "the output follows: " + message);
+        assertTrue(message.contains("command (run in a temporary folder holding the rendered source): /usr/bin/clang"
+                + " -target bpf"), message);
+        assertTrue(e.output().contains("return not_declared;"), e.output());
+        assertEquals(e.command().get(0), "/usr/bin/clang");
+    }
+
+    @Test
+    void missingHeaderFailsTheScanToo(@TempDir Path base) throws IOException {
+        TemplateDescriptor template = TestSources.layout(base);
+        RenderedSource src = TestSources.source(template, "#line 3 \"hello.bpf.c.ftl\"\n#include \"nope.h\"\n");
+        CompileException e = assertThrows(CompileException.class, () -> compiler.scanDependencies(src));
+        assertEquals(Diagnostic.Severity.FATAL_ERROR, e.diagnostics().get(0).severity());
+        assertEquals(3, e.diagnostics().get(0).line());
+        assertTrue(e.getMessage().contains("hello.bpf.c.ftl:3:10: fatal error: 'nope.h' file not found"), e.getMessage());
+    }
+
+    @Test
+    void warningsAreReportedWithTheirTemplateLine(@TempDir Path base) throws IOException {
+        TemplateDescriptor template = TestSources.layout(base);
+        String text = TestSources.program(1).replace("{\n    return pick", "{\n    int unused;\n    return pick");
+        CompileResult result = compiler.compile(TestSources.source(template, text));
+        Diagnostic warning = result.warnings().get(0);
+        assertEquals(Diagnostic.Severity.WARNING, warning.severity());
+        assertEquals(template.root().resolve(TestSources.TEMPLATE_FILE), warning.file());
+        assertEquals(11, warning.line());
+        assertTrue(warning.message().contains("unused variable 'unused'"), warning.message());
+    }
+
+    @Test
+    void objectBytesDoNotDependOnTheCheckoutFolder(@TempDir Path one, @TempDir Path two) throws IOException {
+        CompileResult a = compiler.compile(TestSources.source(TestSources.layout(one.resolve("checkout")), 3));
+        CompileResult b = compiler.compile(TestSources.source(TestSources.layout(two.resolve("elsewhere/deeper")), 3));
+        assertArrayEquals(a.object(), b.object());
+        String text = new String(a.object(), StandardCharsets.ISO_8859_1);
+        assertFalse(text.contains(one.toString()), "no checkout path in the object");
+        assertFalse(text.contains("kiln-clang-"), "no work folder in the object");
+        assertTrue(text.contains("hello.bpf.c.ftl"), "debug info names the template file");
+    }
+
+    @Test
+    void keyFlagsNameIncludeFoldersByTheirLabel(@TempDir Path base) throws IOException {
+        TemplateDescriptor template = TestSources.layout(base);
+        Invocation invocation = compiler.invocation(TestSources.source(template, 1));
+        assertTrue(invocation.keyFlags().containsAll(List.of("-I.", "-I../lib")), invocation.keyFlags().toString());
+        assertFalse(invocation.keyFlags().toString().contains(base.toString()), invocation.keyFlags().toString());
+        assertEquals("../lib/hello_lib.h",
+                invocation.headerName(base.resolve("lib").resolve(TestSources.HEADER)));
+        assertEquals("/usr/include/bpf/bpf_helpers.h", invocation.headerName(Path.of("/usr/include/bpf/bpf_helpers.h")));
+    }
+
+    @Test
+    void timeoutStopsClangWithAClearError(@TempDir Path base) throws IOException {
+        ClangCompiler impatient = new ClangCompiler(compiler.clang(), Duration.ofMillis(1));
+        RenderedSource src = TestSources.source(TestSources.layout(base), 1);
+        KilnException e = assertThrows(KilnException.class, () -> impatient.compile(src));
+        assertTrue(e.getMessage().startsWith("template hello (dropEnabled=true): clang timed out after 1 ms and was"
+                + " stopped"), e.getMessage());
+        assertTrue(ProcessHandle.current().descendants().noneMatch(p -> p.isAlive()
+                && p.info().command().orElse("").contains("clang")), "no clang left running");
+    }
+
+    @Test
+    void renderedFileNameMustBeAPlainName(@TempDir Path base) throws IOException {
+        TemplateDescriptor template = TestSources.layout(base);
+        RenderedSource src = new RenderedSource(template, io.kiln.template.BuildParameters.of(java.util.Map.of()),
+                "../escape.c", "int x;");
+        KilnException e = assertThrows(KilnException.class, () -> compiler.compile(src));
+        assertTrue(e.getMessage().startsWith("template hello: rendered file name '../escape.c'"), e.getMessage());
+    }
+}
