@@ -132,11 +132,19 @@ public final class TcFilter {
         opts.priority = priority;
         LibbpfLog.begin();
         int ret = LibBpf.bpf_tc_query(hook(ifindex, direction), opts);
-        if (ret == -Errno.ENOENT) {
+        if (ret == -Errno.ENOENT || (ret == -Errno.EINVAL && noChain())) {
             return 0;
         }
         Failures.check(ret, where, "query");
         return opts.prog_id;
+    }
+
+    /**
+     * Deleting the last filter of a priority deletes its chain too, and a query then fails with
+     * EINVAL, not ENOENT; only the kernel's extack message (which libbpf prints) tells the two apart.
+     */
+    private static boolean noChain() {
+        return LibbpfLog.messages().stream().anyMatch(m -> m.contains("Cannot find specified filter chain"));
     }
 
     private static Structs.TcHook hook(int ifindex, Direction direction) {

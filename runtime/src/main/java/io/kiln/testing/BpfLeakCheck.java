@@ -49,7 +49,12 @@ public final class BpfLeakCheck {
      * this looks again for up to {@link #SETTLE} before it calls anything a leak.
      */
     public void assertNoLeaks() {
-        long deadline = System.nanoTime() + SETTLE.toNanos();
+        assertNoLeaks(SETTLE);
+    }
+
+    /** {@link #assertNoLeaks()} with a chosen time for the kernel to free what was closed. */
+    public void assertNoLeaks(java.time.Duration settle) {
+        long deadline = System.nanoTime() + settle.toNanos();
         List<String> leaks;
         Snapshot after;
         while (true) {
