@@ -22,3 +22,11 @@ int kt_xdp_pass(struct xdp_md *ctx)
 }
 
 char LICENSE[] SEC("license") = "GPL";
+
+// For test runs with a context: the kernel copies __sk_buff.mark in and out.
+SEC("tc")
+int kt_mark(struct __sk_buff *skb)
+{
+	skb->mark = skb->mark + 1;
+	return TC_ACT_OK;
+}

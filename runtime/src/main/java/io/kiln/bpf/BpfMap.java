@@ -122,12 +122,28 @@ public final class BpfMap implements AutoCloseable {
         LibbpfLog.begin();
         int fd = Failures.check(LibBpf.bpf_obj_get(pin.toString()), context(), "open pinned map " + pin);
         try {
-            checkCompatible(fd, pin);
+            checkCompatible(fd, "pinned map " + pin, "pinned");
             LibbpfLog.begin();
             // libbpf dups the fd, so ours is closed below either way
             Failures.check(LibBpf.bpf_map__reuse_fd(map, fd), context(), "reuse pinned map " + pin);
         } finally {
             LibC.close(fd);
+        }
+    }
+
+    /**
+     * Makes the object use an open map (a node map the caller opened once for many endpoints)
+     * instead of creating one, after the same compatibility check as {@link #reusePinned}.
+     */
+    public void reuse(BpfMap existing) {
+        requireObjectMap("reuse map");
+        try {
+            int fd = existing.fd();
+            checkCompatible(fd, existing.context(), "existing");
+            LibbpfLog.begin();
+            Failures.check(LibBpf.bpf_map__reuse_fd(map, fd), context(), "reuse " + existing.context());
+        } finally {
+            Reference.reachabilityFence(existing);
         }
     }
 
@@ -143,20 +159,21 @@ public final class BpfMap implements AutoCloseable {
             return; // libbpf reports it at load with its own words
         }
         try {
-            checkCompatible(fd, pin.get());
+            checkCompatible(fd, "pinned map " + pin.get(), "pinned");
         } finally {
             LibC.close(fd);
         }
     }
 
-    private void checkCompatible(int pinnedFd, Path pin) {
-        Structs.MapInfo info = Info.map(pinnedFd, context());
-        MapDefinition pinned = definitionOf(info);
+    /** Refuses to let the object use {@code what} (a pinned or open map) unless it is defined exactly as the object's. */
+    private void checkCompatible(int existingFd, String what, String label) {
+        Structs.MapInfo info = Info.map(existingFd, context());
+        MapDefinition existing = definitionOf(info);
         MapDefinition ours = definition();
-        if (!pinned.equals(ours)) {
-            throw new BpfException(context() + ": reuse pinned map " + pin + ": incompatible definition: pinned map is "
-                    + pinned + ", object defines " + ours + " (remove the pin to recreate the map, losing its entries)",
-                    0, true, null);
+        if (!existing.equals(ours)) {
+            String hint = label.equals("pinned") ? " (remove the pin to recreate the map, losing its entries)" : "";
+            throw new BpfException(context() + ": reuse " + what + ": incompatible definition: " + label
+                    + " map is " + existing + ", object defines " + ours + hint, 0, true, null);
         }
     }
 

@@ -119,7 +119,7 @@ public final class BpfObject implements AutoCloseable {
         return name;
     }
 
-    /** The programs, in ELF order. */
+    /** The programs in the order libbpf keeps them: by ELF section, then by offset in it. */
     public List<BpfProgram> programs() {
         return programs;
     }

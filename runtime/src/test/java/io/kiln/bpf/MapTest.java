@@ -111,6 +111,32 @@ class MapTest {
     }
 
     @Test
+    void openMapIsSharedByLaterObjects() {
+        Path pin = pins.resolve("kt_counters");
+        try (BpfObject first = BpfObject.open(TestObjects.bytes("kt_count"), "kt_count")) {
+            first.map("kt_counters").setPinPath(pin);
+            first.load();
+            first.map("kt_counters").update(KEY_MINE, u64(5));
+        }
+        try (BpfMap node = BpfMap.openPinned(pin)) {
+            for (int i = 0; i < 2; i++) {
+                try (BpfObject endpoint = BpfObject.open(TestObjects.bytes("kt_count"), "kt_count")) {
+                    endpoint.map("kt_counters").reuse(node);
+                    endpoint.load();
+                    assertEquals(node.id(), endpoint.map("kt_counters").id(), "the same kernel map");
+                    assertEquals(5L, u64(endpoint.map("kt_counters").lookup(KEY_MINE).orElseThrow()));
+                }
+            }
+            try (BpfObject v2 = BpfObject.open(TestObjects.bytes("kt_count_v2"), "kt_count")) {
+                BpfException e = assertThrows(BpfException.class, () -> v2.map("kt_counters").reuse(node));
+                assertEquals("object kt_count: map kt_counters: reuse map kt_counters: incompatible definition: "
+                        + "existing map is hash key 4 value 8 max_entries 16 flags 0x0, object defines hash key 4 "
+                        + "value 4 max_entries 16 flags 0x0", e.getMessage());
+            }
+        }
+    }
+
+    @Test
     void perCpuValuesAreSplitPerCpu() {
         try (BpfObject object = BpfObject.open(TestObjects.bytes("kt_count"), "kt_count")) {
             object.load();
