@@ -8,6 +8,7 @@ import io.kiln.bpf.internal.LibC;
 import io.kiln.bpf.internal.LibbpfLoader;
 import io.kiln.bpf.internal.LibbpfLog;
 import io.kiln.bpf.internal.RodataLayout;
+import io.kiln.bpf.internal.Structs;
 import io.kiln.bpf.internal.VerifierLogs;
 
 import java.lang.ref.Cleaner;
@@ -47,9 +48,9 @@ public final class BpfObject implements AutoCloseable {
     private int verifierLogBytes = DEFAULT_VERIFIER_LOG_BYTES;
     private boolean loaded;
 
-    private BpfObject(String name, Pointer obj, Memory elf) {
+    private BpfObject(String name, Pointer obj) {
         this.name = name;
-        this.handle = new Handle(obj, elf);
+        this.handle = new Handle(obj);
         this.cleanable = CLEANER.register(this, handle);
         List<BpfProgram> progs = new ArrayList<>();
         for (Pointer p = LibBpf.bpf_object__next_program(obj, null); p != null;
@@ -76,14 +77,17 @@ public final class BpfObject implements AutoCloseable {
         if (elf == null || elf.length == 0) {
             throw new BpfException("object " + name + ": open: no ELF bytes given", 0, true, null);
         }
-        Memory buf = new Memory(elf.length);
-        buf.write(0, elf, 0, elf.length);
-        var opts = new io.kiln.bpf.internal.Structs.ObjectOpenOpts();
-        opts.object_name = name;
-        LibbpfLog.begin();
-        Pointer obj = LibBpf.bpf_object__open_mem(buf, elf.length, opts);
-        Failures.checkPointer(obj, "object " + name, "open " + elf.length + " bytes");
-        return new BpfObject(name, obj, buf);
+        // libbpf parses the ELF in place during open and copies what it keeps (bpf_object__elf_finish
+        // hands the buffer back), so the native copy lives only for the call
+        try (Memory buf = new Memory(elf.length)) {
+            buf.write(0, elf, 0, elf.length);
+            var opts = new Structs.ObjectOpenOpts();
+            opts.object_name = name;
+            LibbpfLog.begin();
+            Pointer obj = LibBpf.bpf_object__open_mem(buf, elf.length, opts);
+            Failures.checkPointer(obj, "object " + name, "open " + elf.length + " bytes");
+            return new BpfObject(name, obj);
+        }
     }
 
     /** Opens an object file; its name is the file name up to the first dot, as libbpf names it. */
@@ -100,12 +104,12 @@ public final class BpfObject implements AutoCloseable {
         if (!Files.isRegularFile(file)) {
             throw new BpfException("object " + name + ": open " + file + ": no such file", 2, true, null);
         }
-        var opts = new io.kiln.bpf.internal.Structs.ObjectOpenOpts();
+        var opts = new Structs.ObjectOpenOpts();
         opts.object_name = name;
         LibbpfLog.begin();
         Pointer obj = LibBpf.bpf_object__open_file(file.toString(), opts);
         Failures.checkPointer(obj, "object " + name, "open " + file);
-        return new BpfObject(name, obj, null);
+        return new BpfObject(name, obj);
     }
 
     private static void checkName(String name) {
@@ -293,12 +297,9 @@ public final class BpfObject implements AutoCloseable {
 
     private static final class Handle implements Runnable {
         private volatile Pointer obj;
-        @SuppressWarnings("unused") // the ELF bytes libbpf parsed; kept alive as long as the object
-        private final Memory elf;
 
-        Handle(Pointer obj, Memory elf) {
+        Handle(Pointer obj) {
             this.obj = obj;
-            this.elf = elf;
         }
 
         @Override

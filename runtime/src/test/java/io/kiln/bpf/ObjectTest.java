@@ -54,6 +54,28 @@ class ObjectTest {
     }
 
     @Test
+    void pinnedProgramIsOpenedByPathAndId() {
+        KernelRequirements.assumeKernel();
+        KernelRequirements.assumeTools("bpftool");
+        BpfLeakCheck leaks = BpfLeakCheck.begin("kt_");
+        try (PinDir pins = new PinDir(); BpfObject object = BpfObject.open(TestObjects.bytes("kt_attach"), "kt_attach")) {
+            object.load();
+            BpfProgram a = object.program("kt_pass_a");
+            a.pin(pins.resolve("kt_pass_a"));
+            try (BpfProgram pinned = BpfProgram.openPinned(pins.resolve("kt_pass_a"));
+                 BpfProgram byId = BpfProgram.fromId(a.id())) {
+                assertEquals("kt_pass_a", pinned.name());
+                assertEquals("sched_cls", pinned.type());
+                assertEquals(a.id(), pinned.id());
+                assertEquals(a.tag(), pinned.tag());
+                assertEquals(a.id(), byId.id());
+                assertEquals("", byId.sectionName());
+            }
+        }
+        leaks.assertNoLeaks();
+    }
+
+    @Test
     void garbageIsRefusedWithLibbpfsReason() {
         KernelRequirements.assumeKernel();
         BpfException e = assertThrows(BpfException.class,
