@@ -44,7 +44,7 @@ public final class BpfLink implements AutoCloseable {
             if (errno == Errno.EINVAL || errno == Errno.EOPNOTSUPP || errno == Errno.ENOTSUPP) {
                 featureCheck.run(); // throws MissingFeatureException when the kernel lacks the link type
             }
-            throw Failures.error(program.context(), "attach " + where, errno);
+            throw Failures.error(program.context(), "attach " + where + Failures.missingInterfaceHint(ifindex), errno);
         }
         return new BpfLink(ret, program.context() + ": link " + where);
     }

@@ -41,6 +41,7 @@ public final class BpfMap implements AutoCloseable {
     private final OwnedFd ownFd;     // null for an object's map
     private final String name;
     private final MapDefinition standaloneDefinition;
+    private MapDefinition loadedDefinition; // fixed once the map exists; cached for the data path
 
     BpfMap(BpfObject object, Pointer map) {
         this.object = object;
@@ -82,8 +83,15 @@ public final class BpfMap implements AutoCloseable {
         if (standaloneDefinition != null) {
             return standaloneDefinition;
         }
-        return new MapDefinition(LibBpf.bpf_map__type(map), LibBpf.bpf_map__key_size(map),
+        if (loadedDefinition != null) {
+            return loadedDefinition;
+        }
+        MapDefinition d = new MapDefinition(LibBpf.bpf_map__type(map), LibBpf.bpf_map__key_size(map),
                 LibBpf.bpf_map__value_size(map), LibBpf.bpf_map__max_entries(map), LibBpf.bpf_map__map_flags(map));
+        if (object.isLoaded()) {
+            loadedDefinition = d;
+        }
+        return d;
     }
 
     /** True for libbpf's maps of global data ({@code .rodata}, {@code .data}, {@code .bss}, {@code .kconfig}). */

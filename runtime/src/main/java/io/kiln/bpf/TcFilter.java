@@ -43,7 +43,8 @@ public final class TcFilter {
         LibbpfLog.begin();
         int ret = LibBpf.bpf_tc_hook_create(hook);
         if (ret < 0 && ret != -Errno.EEXIST) { // an existing clsact qdisc is the one we want
-            throw Failures.error(program.context(), "create clsact qdisc on ifindex " + ifindex, -ret);
+            throw Failures.error(program.context(), "create clsact qdisc on ifindex " + ifindex
+                    + Failures.missingInterfaceHint(ifindex), -ret);
         }
         Structs.TcOpts opts = new Structs.TcOpts();
         opts.prog_fd = program.fd();

@@ -192,8 +192,12 @@ class AttachTest {
             object.load();
             BpfException e = assertThrows(BpfException.class,
                     () -> object.program("kt_pass_a").attachTcx(999_999, Direction.INGRESS));
-            assertEquals("object kt_attach: program kt_pass_a: attach tcx ingress on ifindex 999999: No such device "
-                    + "(ENODEV)", e.getMessage());
+            assertEquals("object kt_attach: program kt_pass_a: attach tcx ingress on ifindex 999999 (no interface has "
+                    + "ifindex 999999 in this thread's network namespace): No such device (ENODEV)", e.getMessage());
+            BpfException xdp = assertThrows(BpfException.class,
+                    () -> object.program("kt_xdp_pass").attachXdp(999_999));
+            assertEquals("object kt_attach: program kt_xdp_pass: attach xdp on ifindex 999999 (no interface has "
+                    + "ifindex 999999 in this thread's network namespace): Invalid argument (EINVAL)", xdp.getMessage());
         }
     }
 

@@ -42,6 +42,17 @@ public final class Failures {
         return prefix(context) + operation + ": " + what + libbpfSaid();
     }
 
+    /**
+     * " (no interface has ifindex N in this thread's network namespace)" when that explains a
+     * failed attach (the kernel says EINVAL or ENODEV), else "".
+     */
+    public static String missingInterfaceHint(int ifindex) {
+        if (LibC.if_indextoname(ifindex, new byte[16]) != null) {
+            return "";
+        }
+        return " (no interface has ifindex " + ifindex + " in this thread's network namespace)";
+    }
+
     /** "context: " or "" when there is no context. */
     public static String prefix(String context) {
         return context == null || context.isEmpty() ? "" : context + ": ";

@@ -30,5 +30,8 @@ public final class LibC {
 
     public static native int geteuid();
 
+    /** Returns {@code buf} (IF_NAMESIZE = 16 bytes) or NULL if the calling thread's namespace has no such interface. */
+    public static native Pointer if_indextoname(int ifindex, byte[] buf);
+
     public static native int vsnprintf(byte[] buf, long size, Pointer format, Pointer ap);
 }
