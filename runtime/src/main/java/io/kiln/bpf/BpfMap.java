@@ -86,8 +86,9 @@ public final class BpfMap implements AutoCloseable {
         if (loadedDefinition != null) {
             return loadedDefinition;
         }
-        MapDefinition d = new MapDefinition(LibBpf.bpf_map__type(map), LibBpf.bpf_map__key_size(map),
-                LibBpf.bpf_map__value_size(map), LibBpf.bpf_map__max_entries(map), LibBpf.bpf_map__map_flags(map));
+        Pointer m = pointer();
+        MapDefinition d = new MapDefinition(LibBpf.bpf_map__type(m), LibBpf.bpf_map__key_size(m),
+                LibBpf.bpf_map__value_size(m), LibBpf.bpf_map__max_entries(m), LibBpf.bpf_map__map_flags(m));
         if (object.isLoaded()) {
             loadedDefinition = d;
         }
@@ -96,7 +97,7 @@ public final class BpfMap implements AutoCloseable {
 
     /** True for libbpf's maps of global data ({@code .rodata}, {@code .data}, {@code .bss}, {@code .kconfig}). */
     public boolean isInternal() {
-        return map != null && LibBpf.bpf_map__is_internal(map) != 0;
+        return map != null && LibBpf.bpf_map__is_internal(pointer()) != 0;
     }
 
     // ---- before load (an object's map) ----
@@ -108,7 +109,7 @@ public final class BpfMap implements AutoCloseable {
     public void setPinPath(Path path) {
         requireObjectMap("set pin path");
         LibbpfLog.begin();
-        Failures.check(LibBpf.bpf_map__set_pin_path(map, path.toString()), context(), "set pin path " + path);
+        Failures.check(LibBpf.bpf_map__set_pin_path(pointer(), path.toString()), context(), "set pin path " + path);
     }
 
     /** The pin path set on an object's map, or where it was pinned. */
@@ -116,7 +117,7 @@ public final class BpfMap implements AutoCloseable {
         if (map == null) {
             return Optional.empty();
         }
-        String p = LibBpf.bpf_map__pin_path(map);
+        String p = LibBpf.bpf_map__pin_path(pointer());
         return p == null ? Optional.empty() : Optional.of(Path.of(p));
     }
 
@@ -133,7 +134,7 @@ public final class BpfMap implements AutoCloseable {
             checkCompatible(fd, "pinned map " + pin, "pinned");
             LibbpfLog.begin();
             // libbpf dups the fd, so ours is closed below either way
-            Failures.check(LibBpf.bpf_map__reuse_fd(map, fd), context(), "reuse pinned map " + pin);
+            Failures.check(LibBpf.bpf_map__reuse_fd(pointer(), fd), context(), "reuse pinned map " + pin);
         } finally {
             LibC.close(fd);
         }
@@ -149,7 +150,7 @@ public final class BpfMap implements AutoCloseable {
             int fd = existing.fd();
             checkCompatible(fd, existing.context(), "existing");
             LibbpfLog.begin();
-            Failures.check(LibBpf.bpf_map__reuse_fd(map, fd), context(), "reuse " + existing.context());
+            Failures.check(LibBpf.bpf_map__reuse_fd(pointer(), fd), context(), "reuse " + existing.context());
         } finally {
             Reference.reachabilityFence(existing);
         }
@@ -158,7 +159,7 @@ public final class BpfMap implements AutoCloseable {
     /** Before load: a pin path whose pinned map does not match is refused with both definitions (not libbpf's bare EINVAL). */
     void checkPinnedCompatible() {
         Optional<Path> pin = pinPath();
-        if (pin.isEmpty() || !Files.exists(pin.get()) || LibBpf.bpf_map__fd(map) >= 0) {
+        if (pin.isEmpty() || !Files.exists(pin.get()) || LibBpf.bpf_map__fd(pointer()) >= 0) {
             return;
         }
         LibbpfLog.begin();
@@ -195,7 +196,7 @@ public final class BpfMap implements AutoCloseable {
     public void pin(Path path) {
         LibbpfLog.begin();
         if (map != null) {
-            Failures.check(LibBpf.bpf_map__pin(map, path.toString()), context(), "pin " + path);
+            Failures.check(LibBpf.bpf_map__pin(pointer(), path.toString()), context(), "pin " + path);
         } else {
             try {
                 Failures.check(LibBpf.bpf_obj_pin(fd(), path.toString()), context(), "pin " + path);
@@ -209,7 +210,7 @@ public final class BpfMap implements AutoCloseable {
     public void unpin(Path path) {
         LibbpfLog.begin();
         if (map != null) {
-            Failures.check(LibBpf.bpf_map__unpin(map, path.toString()), context(), "unpin " + path);
+            Failures.check(LibBpf.bpf_map__unpin(pointer(), path.toString()), context(), "unpin " + path);
         } else {
             try {
                 Files.delete(path);
@@ -224,7 +225,7 @@ public final class BpfMap implements AutoCloseable {
         if (ownFd != null) {
             return ownFd.get();
         }
-        int fd = LibBpf.bpf_map__fd(map);
+        int fd = LibBpf.bpf_map__fd(pointer());
         if (fd < 0) {
             throw new BpfException(context() + ": not created yet (load the object first)");
         }
@@ -376,7 +377,9 @@ public final class BpfMap implements AutoCloseable {
         }
     }
 
+    /** The libbpf handle, valid only while the object is open (a closed object's would be freed memory). */
     Pointer pointer() {
+        object.pointer(); // throws once the object is closed
         return map;
     }
 

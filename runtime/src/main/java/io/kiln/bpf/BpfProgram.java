@@ -86,7 +86,7 @@ public final class BpfProgram implements AutoCloseable {
 
     /** The ELF section ({@code SEC("tc")}); empty for a standalone program. */
     public String sectionName() {
-        return prog == null ? "" : LibBpf.bpf_program__section_name(prog);
+        return prog == null ? "" : LibBpf.bpf_program__section_name(pointer());
     }
 
     /** The program's fd; for an object's program, only after the object is loaded. */
@@ -94,7 +94,7 @@ public final class BpfProgram implements AutoCloseable {
         if (ownFd != null) {
             return ownFd.get();
         }
-        int fd = LibBpf.bpf_program__fd(prog);
+        int fd = LibBpf.bpf_program__fd(pointer());
         if (fd < 0) {
             throw new BpfException(context() + ": not loaded (load the object first)");
         }
@@ -174,7 +174,9 @@ public final class BpfProgram implements AutoCloseable {
         }
     }
 
+    /** The libbpf handle, valid only while the object is open (a closed object's would be freed memory). */
     Pointer pointer() {
+        object.pointer(); // throws once the object is closed
         return prog;
     }
 

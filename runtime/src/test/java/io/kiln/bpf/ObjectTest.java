@@ -100,8 +100,12 @@ class ObjectTest {
         BpfMap rodata = object.maps().get(0);
         assertEquals("kt_gate.rodata", rodata.name());
         assertTrue(rodata.isInternal());
+        BpfProgram gate = object.program("kt_gate");
         object.close();
         object.close();
         assertThrows(IllegalStateException.class, object::load);
+        IllegalStateException e = assertThrows(IllegalStateException.class, rodata::definition);
+        assertEquals("object kt_gate: closed", e.getMessage());
+        assertThrows(IllegalStateException.class, gate::fd, "never touches libbpf's freed memory");
     }
 }
