@@ -2,6 +2,7 @@ package io.kiln.bpf;
 
 import io.kiln.bpf.internal.Errno;
 import io.kiln.bpf.internal.Failures;
+import io.kiln.bpf.internal.FdKind;
 import io.kiln.bpf.internal.Info;
 import io.kiln.bpf.internal.LibBpf;
 import io.kiln.bpf.internal.LibbpfLoader;
@@ -54,6 +55,7 @@ public final class BpfLink implements AutoCloseable {
         LibbpfLoader.require();
         LibbpfLog.begin();
         int fd = Failures.check(LibBpf.bpf_obj_get(pin.toString()), "link", "open pinned " + pin);
+        FdKind.LINK.require(fd, "link", "open pinned " + pin);
         BpfLink link = new BpfLink(fd, "link pinned at " + pin);
         link.pinPath = pin;
         return link;

@@ -3,6 +3,7 @@ package io.kiln.bpf;
 import com.sun.jna.Pointer;
 import io.kiln.bpf.internal.Errno;
 import io.kiln.bpf.internal.Failures;
+import io.kiln.bpf.internal.FdKind;
 import io.kiln.bpf.internal.Info;
 import io.kiln.bpf.internal.LibBpf;
 import io.kiln.bpf.internal.LibC;
@@ -54,8 +55,8 @@ public final class BpfMap implements AutoCloseable {
     private BpfMap(int fd, String what) {
         this.object = null;
         this.map = null;
+        Structs.MapInfo info = Info.map(fd, what); // before OwnedFd: a failure leaves the fd to the caller alone
         this.ownFd = new OwnedFd(this, fd);
-        Structs.MapInfo info = Info.map(fd, what);
         this.name = Structs.cString(info.name);
         this.standaloneDefinition = definitionOf(info);
     }
@@ -65,6 +66,7 @@ public final class BpfMap implements AutoCloseable {
         LibbpfLoader.require();
         LibbpfLog.begin();
         int fd = Failures.check(LibBpf.bpf_obj_get(pin.toString()), "map", "open pinned " + pin);
+        FdKind.MAP.require(fd, "map", "open pinned " + pin);
         try {
             return new BpfMap(fd, "map pinned at " + pin);
         } catch (RuntimeException e) {
@@ -130,6 +132,7 @@ public final class BpfMap implements AutoCloseable {
         requireObjectMap("reuse pinned map");
         LibbpfLog.begin();
         int fd = Failures.check(LibBpf.bpf_obj_get(pin.toString()), context(), "open pinned map " + pin);
+        FdKind.MAP.require(fd, context(), "open pinned map " + pin);
         try {
             checkCompatible(fd, "pinned map " + pin, "pinned");
             LibbpfLog.begin();

@@ -4,7 +4,6 @@ import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
 import io.kiln.bpf.internal.Failures;
 import io.kiln.bpf.internal.LibBpf;
-import io.kiln.bpf.internal.LibC;
 import io.kiln.bpf.internal.LibbpfLoader;
 import io.kiln.bpf.internal.LibbpfLog;
 import io.kiln.bpf.internal.RodataLayout;
@@ -310,9 +309,5 @@ public final class BpfObject implements AutoCloseable {
                 LibBpf.bpf_object__close(p);
             }
         }
-    }
-
-    static int closeQuietly(int fd) {
-        return fd >= 0 ? LibC.close(fd) : 0;
     }
 }

@@ -2,8 +2,10 @@ package io.kiln.bpf;
 
 import com.sun.jna.Pointer;
 import io.kiln.bpf.internal.Failures;
+import io.kiln.bpf.internal.FdKind;
 import io.kiln.bpf.internal.Info;
 import io.kiln.bpf.internal.LibBpf;
+import io.kiln.bpf.internal.LibC;
 import io.kiln.bpf.internal.LibbpfLoader;
 import io.kiln.bpf.internal.LibbpfLog;
 import io.kiln.bpf.internal.OwnedFd;
@@ -36,8 +38,8 @@ public final class BpfProgram implements AutoCloseable {
     private BpfProgram(int fd, String what) {
         this.object = null;
         this.prog = null;
+        Structs.ProgInfo info = Info.program(fd, what); // before OwnedFd: a failure leaves the fd to the caller alone
         this.ownFd = new OwnedFd(this, fd);
-        Structs.ProgInfo info = Info.program(fd, what);
         this.name = Structs.cString(info.name);
         this.type = info.type;
         this.id = info.id;
@@ -48,6 +50,7 @@ public final class BpfProgram implements AutoCloseable {
         LibbpfLoader.require();
         LibbpfLog.begin();
         int fd = Failures.check(LibBpf.bpf_obj_get(pin.toString()), "program", "open pinned " + pin);
+        FdKind.PROGRAM.require(fd, "program", "open pinned " + pin);
         return standalone(fd, "program pinned at " + pin);
     }
 
@@ -63,7 +66,7 @@ public final class BpfProgram implements AutoCloseable {
         try {
             return new BpfProgram(fd, what);
         } catch (RuntimeException e) {
-            BpfObject.closeQuietly(fd);
+            LibC.close(fd);
             throw e;
         }
     }

@@ -165,6 +165,9 @@ class MapTest {
             assertTrue(e.getMessage().startsWith("object kt_count: map kt_percpu: pin " + pin
                     + ": File exists (EEXIST)"), e.getMessage());
             assertEquals(17, e.errno());
+            BpfException kind = assertThrows(BpfException.class, () -> BpfLink.openPinned(pin));
+            assertEquals("link: open pinned " + pin + ": that is a map, not a link", kind.getMessage());
+            assertThrows(BpfException.class, () -> BpfProgram.openPinned(pin));
             BpfException key = assertThrows(BpfException.class, () -> counters.lookup(new byte[3]));
             assertEquals("object kt_count: map kt_counters: lookup: key is 3 bytes, the map has 4-byte keys",
                     key.getMessage());
