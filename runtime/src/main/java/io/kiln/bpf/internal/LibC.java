@@ -1,0 +1,37 @@
+package io.kiln.bpf.internal;
+
+import com.sun.jna.Native;
+import com.sun.jna.Platform;
+import com.sun.jna.Pointer;
+
+/** The few libc calls Kiln needs next to libbpf: closing fds, mounting bpffs, entering a network namespace. */
+public final class LibC {
+    static {
+        Native.register(LibC.class, Platform.C_LIBRARY_NAME);
+    }
+
+    public static final int O_RDONLY = 0;
+    public static final int O_CLOEXEC = 0x80000;
+    public static final int CLONE_NEWNET = 0x40000000;
+    public static final int MNT_DETACH = 2;
+
+    private LibC() {
+    }
+
+    public static native int close(int fd);
+
+    public static native int open(String path, int flags);
+
+    public static native int mount(String source, String target, String fstype, long flags, String data);
+
+    public static native int umount2(String target, int flags);
+
+    public static native int setns(int fd, int nstype);
+
+    public static native int geteuid();
+
+    /** Returns {@code buf} (IF_NAMESIZE = 16 bytes) or NULL if the calling thread's namespace has no such interface. */
+    public static native Pointer if_indextoname(int ifindex, byte[] buf);
+
+    public static native int vsnprintf(byte[] buf, long size, Pointer format, Pointer ap);
+}
