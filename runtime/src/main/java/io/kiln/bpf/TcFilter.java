@@ -20,6 +20,8 @@ import java.util.Optional;
  */
 public final class TcFilter {
     private static final int BPF_TC_F_REPLACE = 1;
+    /** {@code BPF_TC_INGRESS | BPF_TC_EGRESS}: the clsact qdisc itself in libbpf's hook API. */
+    private static final int BPF_TC_CLSACT = 3;
     private static final int MAX_PRIORITY = 0xffff;
 
     private final int ifindex;
@@ -59,6 +61,55 @@ public final class TcFilter {
         }
         Failures.check(ret, program.context(), "attach " + where);
         return new TcFilter(ifindex, direction, opts.handle, opts.priority, opts.prog_id);
+    }
+
+    /**
+     * Creates the clsact qdisc on the interface unless it has one; true if this call created it, so
+     * that whoever tears down later knows whether the qdisc is theirs to remove.
+     */
+    public static boolean createClsact(int ifindex) {
+        LibbpfLoader.require();
+        Structs.TcHook hook = hook(ifindex, Direction.INGRESS);
+        LibbpfLog.begin();
+        int ret = LibBpf.bpf_tc_hook_create(hook);
+        if (ret == -Errno.EEXIST) {
+            return false;
+        }
+        Failures.check(ret, "", "create clsact qdisc on ifindex " + ifindex + Failures.missingInterfaceHint(ifindex));
+        return true;
+    }
+
+    /** Deletes the interface's clsact qdisc, and with it every filter on both directions. */
+    public static void destroyClsact(int ifindex) {
+        LibbpfLoader.require();
+        Structs.TcHook hook = new Structs.TcHook();
+        hook.ifindex = ifindex;
+        hook.attach_point = BPF_TC_CLSACT;
+        LibbpfLog.begin();
+        int ret = LibBpf.bpf_tc_hook_destroy(hook);
+        if (ret == -Errno.ENOENT || ret == -Errno.EINVAL && noQdisc()) {
+            return;
+        }
+        Failures.check(ret, "", "delete clsact qdisc on ifindex " + ifindex);
+    }
+
+    /**
+     * The filters on one direction of the interface's clsact qdisc, anyone's: handle, priority and
+     * classifier kind of each. Empty when the interface has no clsact qdisc.
+     */
+    public static java.util.List<Listed> list(int ifindex, Direction direction) {
+        LibbpfLoader.require();
+        int parent = direction == Direction.INGRESS ? 0xFFFFFFF2 : 0xFFFFFFF3;
+        return io.kiln.bpf.internal.TcDump.filters(ifindex, parent, "tc " + direction.label() + " filters on ifindex "
+                + ifindex).stream().map(e -> new Listed(direction, e.handle(), e.priority(), e.kind())).toList();
+    }
+
+    /** A filter as {@link #list} reports it: direction, handle, priority and classifier kind ("bpf", "u32", ...). */
+    public record Listed(Direction direction, int handle, int priority, String kind) {
+    }
+
+    private static boolean noQdisc() {
+        return LibbpfLog.messages().stream().anyMatch(m -> m.contains("Cannot find specified qdisc"));
     }
 
     /** The filter at this place if there is one, e.g. to adopt what a previous process attached. */

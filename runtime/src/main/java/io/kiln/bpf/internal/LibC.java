@@ -33,5 +33,16 @@ public final class LibC {
     /** Returns {@code buf} (IF_NAMESIZE = 16 bytes) or NULL if the calling thread's namespace has no such interface. */
     public static native Pointer if_indextoname(int ifindex, byte[] buf);
 
+    /** The ifindex of the interface with this name in the calling thread's network namespace, or 0. */
+    public static native int if_nametoindex(String name);
+
+    public static native int socket(int domain, int type, int protocol);
+
+    public static native long send(int fd, byte[] buf, long len, int flags);
+
+    public static native long recv(int fd, byte[] buf, long len, int flags);
+
+    public static native int setsockopt(int fd, int level, int name, int[] value, int len);
+
     public static native int vsnprintf(byte[] buf, long size, Pointer format, Pointer ap);
 }

@@ -1,0 +1,54 @@
+package io.kiln.runtime;
+
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * Where Kiln pins things in bpffs:
+ * <pre>
+ *   ROOT/node/MAP                          node-wide maps, shared by every endpoint
+ *   ROOT/endpoints/ID/MAP                  one endpoint's maps
+ *   ROOT/endpoints/ID/links/PROGRAM        one endpoint's links (tcx, XDP)
+ * </pre>
+ * ROOT is {@link #DEFAULT_ROOT} in production; tests use a root of their own.
+ */
+public record PinLayout(Path root) {
+    public static final Path DEFAULT_ROOT = Path.of("/sys/fs/bpf/kiln");
+    static final String LINKS = "links";
+
+    public PinLayout {
+        root = Objects.requireNonNull(root, "root").toAbsolutePath().normalize();
+    }
+
+    public static PinLayout defaults() {
+        return new PinLayout(DEFAULT_ROOT);
+    }
+
+    public Path nodeDir() {
+        return root.resolve("node");
+    }
+
+    public Path nodeMap(String map) {
+        return nodeDir().resolve(map);
+    }
+
+    public Path endpointsDir() {
+        return root.resolve("endpoints");
+    }
+
+    public Path endpointDir(int endpointId) {
+        return endpointsDir().resolve(Integer.toString(endpointId));
+    }
+
+    public Path endpointMap(int endpointId, String map) {
+        return endpointDir(endpointId).resolve(map);
+    }
+
+    public Path linksDir(int endpointId) {
+        return endpointDir(endpointId).resolve(LINKS);
+    }
+
+    public Path link(int endpointId, String program) {
+        return linksDir(endpointId).resolve(program);
+    }
+}

@@ -1,0 +1,83 @@
+package io.kiln.runtime;
+
+import io.kiln.bpf.BpfMap;
+import io.kiln.bpf.BpfObject;
+import io.kiln.bpf.BpfProgram;
+import io.kiln.template.ProgramDecl;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A template's object loaded for one endpoint: its constants are in {@code .rodata}, its maps
+ * created or reused from their pins, its programs verified and loaded but not attached. Owns the
+ * libbpf object: {@link #close()} releases this process's fds (attached programs and pinned maps
+ * stay in the kernel).
+ */
+public final class SpecializedEndpoint implements AutoCloseable {
+    private final Endpoint endpoint;
+    private final TemplateObject object;
+    private final BpfObject bpf;
+    private final Map<String, Path> mapPins;
+
+    SpecializedEndpoint(Endpoint endpoint, TemplateObject object, BpfObject bpf, Map<String, Path> mapPins) {
+        this.endpoint = endpoint;
+        this.object = object;
+        this.bpf = bpf;
+        this.mapPins = Map.copyOf(mapPins);
+    }
+
+    public Endpoint endpoint() {
+        return endpoint;
+    }
+
+    public TemplateObject object() {
+        return object;
+    }
+
+    /** The loaded libbpf object. */
+    public BpfObject bpfObject() {
+        return bpf;
+    }
+
+    /** A program the template declares (or any other in the object), loaded. */
+    public BpfProgram program(String name) {
+        return bpf.program(name);
+    }
+
+    /** The kernel ids of the template's declared programs, in declaration order. */
+    public Map<String, Integer> programIds() {
+        Map<String, Integer> ids = new LinkedHashMap<>();
+        for (ProgramDecl p : object.template().programs()) {
+            ids.put(p.name(), bpf.program(p.name()).id());
+        }
+        return ids;
+    }
+
+    /** A map of the object, created or reused. */
+    public BpfMap map(String name) {
+        return bpf.map(name);
+    }
+
+    /** Where the map is pinned, for a map the template declares pinned. */
+    public Optional<Path> pinOf(String map) {
+        return Optional.ofNullable(mapPins.get(map));
+    }
+
+    /** The pins of the template's pinned maps, by map name. */
+    public Map<String, Path> mapPins() {
+        return mapPins;
+    }
+
+    @Override
+    public void close() {
+        bpf.close();
+    }
+
+    @Override
+    public String toString() {
+        return endpoint + " specialized from " + object;
+    }
+}
