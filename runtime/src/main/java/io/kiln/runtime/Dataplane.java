@@ -118,39 +118,39 @@ public final class Dataplane {
                         + ") removes them", false);
             }
             boolean dirExisted = Files.exists(pins.endpointDir(endpoint.id()));
-            SpecializedEndpoint spec = specializer.specialize(object, endpoint);
-            List<LiveHook> hooks = new ArrayList<>();
-            boolean[] createdClsact = {false};
-            try {
-                int ifindex = endpoint.namespace().call(() -> attachAll(spec, endpoint, hooks, createdClsact));
-                EndpointState state = stateOf(endpoint, object, ifindex, createdClsact[0], hooks, spec.mapPins());
-                states.write(state);
-                return new AttachedEndpoint(state, hooks, spec, false);
-            } catch (RuntimeException e) {
-                if (!hooks.isEmpty() || createdClsact[0]) {
-                    try {
-                        endpoint.namespace().run(() -> undo(hooks, spec.endpoint(), createdClsact[0], e));
-                    } catch (RuntimeException undoFailed) {
-                        e.addSuppressed(undoFailed);
-                    }
-                }
-                spec.close();
-                if (!dirExisted) {
-                    try {
-                        PinTree.delete(pins.endpointDir(endpoint.id()), endpoint.label());
-                    } catch (RuntimeException cleanup) {
-                        e.addSuppressed(cleanup);
-                    }
-                }
-                throw e;
-            }
+            // everything in the endpoint's namespace, in one thread: loading does not care where it runs
+            return endpoint.namespace().call(() -> attachInside(object, endpoint, dirExisted));
         }
     }
 
-    /** Runs inside the endpoint's namespace; fills {@code hooks} as it goes so the caller can undo. */
-    private int attachAll(SpecializedEndpoint spec, Endpoint endpoint, List<LiveHook> hooks, boolean[] createdClsact) {
+    private AttachedEndpoint attachInside(TemplateObject object, Endpoint endpoint, boolean dirExisted) {
         String prefix = endpoint.label() + ": ";
         int ifindex = requireInterface(endpoint.interfaceName(), endpoint.namespace(), prefix);
+        SpecializedEndpoint spec = specializer.specialize(object, endpoint);
+        List<LiveHook> hooks = new ArrayList<>();
+        boolean[] createdClsact = {false};
+        try {
+            attachAll(spec, endpoint, ifindex, hooks, createdClsact);
+            EndpointState state = stateOf(endpoint, object, ifindex, createdClsact[0], hooks, spec.mapPins());
+            states.write(state);
+            return new AttachedEndpoint(state, hooks, spec, false);
+        } catch (RuntimeException e) {
+            undo(hooks, ifindex, createdClsact[0], e);
+            spec.close();
+            if (!dirExisted) {
+                try {
+                    PinTree.delete(pins.endpointDir(endpoint.id()), endpoint.label());
+                } catch (RuntimeException cleanup) {
+                    e.addSuppressed(cleanup);
+                }
+            }
+            throw e;
+        }
+    }
+
+    /** Fills {@code hooks} as it goes so that the caller can undo a partial attach. */
+    private void attachAll(SpecializedEndpoint spec, Endpoint endpoint, int ifindex, List<LiveHook> hooks,
+                           boolean[] createdClsact) {
         TemplateDescriptor t = spec.object().template();
         Attachment.Kind tcKind = tcKind();
         try {
@@ -162,9 +162,8 @@ public final class Dataplane {
                 hooks.add(attachOne(spec.program(p.name()), p, i, endpoint.id(), ifindex, tcKind));
             }
         } catch (RuntimeException e) {
-            throw Errors.withContext(prefix, e);
+            throw Errors.withContext(endpoint.label() + ": ", e);
         }
-        return ifindex;
     }
 
     private LiveHook attachOne(BpfProgram program, ProgramDecl p, int index, int endpointId, int ifindex,
@@ -191,7 +190,7 @@ public final class Dataplane {
     }
 
     /** Takes off what an unfinished attach put on; failures are added to {@code cause}. */
-    private void undo(List<LiveHook> hooks, Endpoint endpoint, boolean createdClsact, RuntimeException cause) {
+    private static void undo(List<LiveHook> hooks, int ifindex, boolean createdClsact, RuntimeException cause) {
         for (LiveHook h : hooks) {
             try {
                 h.detach();
@@ -201,7 +200,7 @@ public final class Dataplane {
         }
         if (createdClsact) {
             try {
-                removeClsactIfUnused(Interfaces.ifindex(endpoint.interfaceName()));
+                removeClsactIfUnused(ifindex);
             } catch (RuntimeException e) {
                 cause.addSuppressed(e);
             }
@@ -229,14 +228,17 @@ public final class Dataplane {
                 throw new EndpointException(prefix + "swap: this is " + attached + ", not " + endpoint
                         + "; an endpoint keeps its id, interface and namespace (detach and attach to move it)", true);
             }
-            SpecializedEndpoint next = specializer.specialize(object, endpoint);
-            List<LiveHook> newHooks;
-            try {
-                newHooks = endpoint.namespace().call(() -> swapHooks(attached, next, prefix));
-            } catch (RuntimeException e) {
-                next.close();
-                throw e;
-            }
+            SpecializedEndpoint[] loaded = new SpecializedEndpoint[1];
+            List<LiveHook> newHooks = endpoint.namespace().call(() -> {
+                loaded[0] = specializer.specialize(object, endpoint);
+                try {
+                    return swapHooks(attached, loaded[0], prefix);
+                } catch (RuntimeException e) {
+                    loaded[0].close();
+                    throw e;
+                }
+            });
+            SpecializedEndpoint next = loaded[0];
             EndpointState old = attached.state();
             EndpointState state = stateOf(endpoint, object, old.ifindex(), old.createdClsact(), newHooks, next.mapPins());
             SpecializedEndpoint previous = attached.update(state, newHooks, next);

@@ -115,6 +115,11 @@ public final class LiveHook implements AutoCloseable {
 
     /** Accepts what runs on the hook now as the program to expect from here on (0 if it is empty). */
     public Attachment acceptRunning() {
+        if (attachment.kind() == Attachment.Kind.TC_FILTER && ifindex > 0) {
+            // a fresh handle expects what runs now; the old one still expects Kiln's program
+            filter = TcFilter.find(ifindex, direction(attachment.hook()), attachment.tcHandle(), attachment.tcPriority())
+                    .orElse(null);
+        }
         attachment = attachment.withProgramId(runningProgramId());
         return attachment;
     }
