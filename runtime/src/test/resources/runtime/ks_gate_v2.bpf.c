@@ -1,11 +1,14 @@
 // ks_gate with an incompatible redefinition of the pinned map ks_counters (8 entries, not 4).
 //   DROP     1: drop IPv4 packets arriving from the endpoint (ARP still passes)
-//   SLOT     which slot of ks_counters counts packets (0..3): two values that both pass traffic
+//   SLOT     which slot of ks_counters counts IPv4 UDP datagrams (0..3): two values that both pass
+//            traffic; a datagram that crossed an empty hook would be counted in neither
 //   UNSAFE   1: read the packet without a bounds check; the verifier rejects that branch only when it
 //            is live, so the same object loads with UNSAFE=0 and is refused with UNSAFE=1
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 #include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
@@ -31,12 +34,18 @@ struct {
 SEC("tc")
 int ks_ingress(struct __sk_buff *skb)
 {
-	__u32 slot = SLOT & 3;
-	__u64 *count = bpf_map_lookup_elem(&ks_counters, &slot);
-	if (count)
-		__sync_fetch_and_add(count, 1);
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+	struct iphdr *ip = (void *)(eth + 1);
+
+	if ((void *)(ip + 1) <= end && eth->h_proto == bpf_htons(ETH_P_IP) && ip->protocol == IPPROTO_UDP) {
+		__u32 slot = SLOT & 3;
+		__u64 *count = bpf_map_lookup_elem(&ks_counters, &slot);
+		if (count)
+			__sync_fetch_and_add(count, 1);
+	}
 	if (UNSAFE) {
-		void *data = (void *)(long)skb->data;
 		if (*(volatile __u8 *)(data + 100) == 0xff)
 			return TC_ACT_SHOT;
 	}
