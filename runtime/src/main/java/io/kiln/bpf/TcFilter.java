@@ -108,8 +108,10 @@ public final class TcFilter {
     public record Listed(Direction direction, int handle, int priority, String kind) {
     }
 
+    /** The kernel's extack when the clsact qdisc is missing: "Cannot find specified qdisc" or "Parent Qdisc doesn't exists". */
     private static boolean noQdisc() {
-        return LibbpfLog.messages().stream().anyMatch(m -> m.contains("Cannot find specified qdisc"));
+        return LibbpfLog.messages().stream().anyMatch(m -> m.contains("Cannot find specified qdisc")
+                || m.contains("Parent Qdisc doesn't exist"));
     }
 
     /** The filter at this place if there is one, e.g. to adopt what a previous process attached. */
@@ -184,8 +186,8 @@ public final class TcFilter {
         opts.priority = priority;
         LibbpfLog.begin();
         int ret = LibBpf.bpf_tc_query(hook(ifindex, direction), opts);
-        if (ret == -Errno.ENOENT || (ret == -Errno.EINVAL && noChain())) {
-            return 0;
+        if (ret == -Errno.ENOENT || ret == -Errno.ENODEV || (ret == -Errno.EINVAL && (noChain() || noQdisc()))) {
+            return 0; // the filter, its chain, its qdisc or the interface is gone: no program there
         }
         Failures.check(ret, where, "query");
         return opts.prog_id;
