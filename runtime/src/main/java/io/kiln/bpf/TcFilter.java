@@ -75,7 +75,7 @@ public final class TcFilter {
         if (ret == -Errno.EEXIST) {
             return false;
         }
-        Failures.check(ret, "", "create clsact qdisc on ifindex " + ifindex + Failures.missingInterfaceHint(ifindex));
+        Failures.check(ret, "clsact qdisc on ifindex " + ifindex, "create" + Failures.missingInterfaceHint(ifindex));
         return true;
     }
 
@@ -87,10 +87,11 @@ public final class TcFilter {
         hook.attach_point = BPF_TC_CLSACT;
         LibbpfLog.begin();
         int ret = LibBpf.bpf_tc_hook_destroy(hook);
-        if (ret == -Errno.ENOENT || ret == -Errno.EINVAL && noQdisc()) {
+        // without a clsact qdisc the kernel names its fixed handle invalid
+        if (ret == -Errno.ENOENT || ret == -Errno.ENODEV || ret == -Errno.EINVAL && (noQdisc() || said("Invalid handle"))) {
             return;
         }
-        Failures.check(ret, "", "delete clsact qdisc on ifindex " + ifindex);
+        Failures.check(ret, "clsact qdisc on ifindex " + ifindex, "delete");
     }
 
     /**
@@ -110,8 +111,11 @@ public final class TcFilter {
 
     /** The kernel's extack when the clsact qdisc is missing: "Cannot find specified qdisc" or "Parent Qdisc doesn't exists". */
     private static boolean noQdisc() {
-        return LibbpfLog.messages().stream().anyMatch(m -> m.contains("Cannot find specified qdisc")
-                || m.contains("Parent Qdisc doesn't exist"));
+        return said("Cannot find specified qdisc") || said("Parent Qdisc doesn't exist");
+    }
+
+    private static boolean said(String kernelMessage) {
+        return LibbpfLog.messages().stream().anyMatch(m -> m.contains(kernelMessage));
     }
 
     /** The filter at this place if there is one, e.g. to adopt what a previous process attached. */
