@@ -70,9 +70,10 @@ public final class YamlFields {
         return e.value();
     }
 
+    /** A string; words YAML 1.1 reads as booleans (off, yes) count as the word, so {@code values: [on, off]} works. */
     public String string(YamlNode node, String path) {
-        if (node instanceof YamlNode.Scalar s && s.value() instanceof String text) {
-            return text;
+        if (node instanceof YamlNode.Scalar s && (s.value() instanceof String || s.value() instanceof Boolean)) {
+            return s.text();
         }
         throw error(node, path, "expected a string, got " + describe(node));
     }

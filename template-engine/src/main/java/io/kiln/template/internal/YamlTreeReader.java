@@ -24,7 +24,9 @@ import java.util.Map;
  * descriptor is small, and an alias would make an error's line point at the wrong place.
  */
 public final class YamlTreeReader {
-    private static final YAMLFactory FACTORY = YAMLFactory.builder().build();
+    /** An empty plain value ({@code build:} and nothing after it) is YAML null, not an empty string. */
+    private static final YAMLFactory FACTORY = YAMLFactory.builder()
+            .enable(YAMLParser.Feature.EMPTY_STRING_AS_NULL).build();
 
     private final Path file;
 
