@@ -1,8 +1,10 @@
 package io.kiln.template;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.math.BigInteger;
+import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -12,6 +14,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ParametersTest {
+    @TempDir
+    Path tmp;
+
     private final TemplateDescriptor endpoint = Templates.load(TestTemplates.resource("endpoint"));
 
     @Test
@@ -111,9 +116,7 @@ class ParametersTest {
         for (int i = 0; i < 13; i++) {
             build.append("  b").append(i).append(": { type: bool, default: false }\n");
         }
-        TemplateDescriptor t = Templates.load(TestTemplates.write(
-                java.nio.file.Path.of(System.getProperty("java.io.tmpdir")).resolve("kiln-test-" + ProcessHandle.current().pid()),
-                "t", "name: t\nprograms:\n  p: { hook: xdp }\nbuild:\n" + build, "x"));
+        TemplateDescriptor t = Templates.load(TestTemplates.write(tmp, "t", "name: t\nprograms:\n  p: { hook: xdp }\nbuild:\n" + build, "x"));
         ParameterException e = assertThrows(ParameterException.class, () -> Parameters.matrix(t));
         assertTrue(e.getMessage().startsWith("template t: its bool and enum build parameters make more than 4096 variants"),
                 e.getMessage());

@@ -4,18 +4,17 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
-import java.util.Set;
 
 /**
  * A small lexer for FreeMarker template text (angle-bracket tags, {@code ${}} interpolations)
- * that finds, line by line, where literal output starts. {@link LineMarkers} puts a marker there.
+ * that finds where literal output starts. {@link LineMarkers} puts a marker there.
  *
- * <p>Only lines that have literal output (non-blank text or an interpolation outside any tag)
- * get markers: FreeMarker strips the indentation and line break of a line holding nothing but
- * tags and comments, and a marker there would stop that. On such a line a marker goes before
- * every run of output that follows a tag (so output inside {@code <#if>}, {@code <#list>} and
- * {@code <#macro>} bodies carries its line), and at the start of the line when the line starts
- * with an opening tag (so the line is marked even when that body produces nothing).
+ * <p>A marker goes right before the first output (non-blank text or an interpolation) of a line,
+ * and before each later run of output that follows a tag or comment on that line (so output
+ * inside {@code <#if>}, {@code <#list>} and {@code <#macro>} bodies carries its line). Only there:
+ * a non-blank character placed right before another non-blank one, or before an interpolation,
+ * cannot change which whitespace FreeMarker strips, while a marker anywhere else could (a line
+ * holding only tags, or only a {@code <#assign>} capture, loses its indentation and line break).
  *
  * <p>The lexer follows FreeMarker's rules where they matter here: a tag ends at a {@code >}
  * outside parentheses and string literals ({@code ->} is an operator), an interpolation at its
@@ -24,10 +23,6 @@ import java.util.Set;
  * plain text.
  */
 final class FtlScanner {
-    /** Tags that continue or end a body opened on an earlier line: a marker before them would land in that body. */
-    private static final Set<String> CONTINUATIONS = Set.of(
-            "else", "elseif", "elseIf", "case", "on", "default", "recover", "sep", "ftl");
-
     /** Where a marker goes: 0-based line and the char offset within that line. */
     record Insertion(int line, int offset) {
     }
@@ -64,10 +59,6 @@ final class FtlScanner {
 
     private int line;
     private int lineStart;
-    private final List<Integer> lineCandidates = new ArrayList<>();
-    private boolean lineHasOutput;
-    private boolean lineStartedInText;
-    private boolean sawNonBlank;
     /** True at line start and after a tag or comment closes: the next output run gets a marker. */
     private boolean afterTag;
 
@@ -123,24 +114,16 @@ final class FtlScanner {
 
     private void beginLine(int start) {
         lineStart = start;
-        lineCandidates.clear();
-        lineHasOutput = false;
-        sawNonBlank = false;
-        lineStartedInText = stack.isEmpty();
         afterTag = true;
     }
 
     private void endLine() {
-        if (lineHasOutput) {
-            lineCandidates.stream().distinct().sorted().forEach(o -> insertions.add(new Insertion(line, o)));
-        }
         line++;
     }
 
     private int inText(int i) {
         char c = s.charAt(i);
         if (s.startsWith("<#--", i)) {
-            firstOnLine(i, true);
             stack.push(new Frame(Kind.COMMENT, null, false, '\0', false));
             return i + 4;
         }
@@ -149,7 +132,6 @@ final class FtlScanner {
         if (s.startsWith("<#", i) || closing && s.charAt(i + 2) == '#') {
             if (nameAt < s.length() && Character.isLetter(s.charAt(nameAt))) {
                 String name = name(nameAt);
-                firstOnLine(i, !closing && !CONTINUATIONS.contains(name));
                 if (!closing) {
                     directives.add(new Directive(name, line + 1, i - lineStart + 1));
                 }
@@ -157,7 +139,6 @@ final class FtlScanner {
                 return nameAt + name.length();
             }
         } else if (s.startsWith("<@", i) || closing) {
-            firstOnLine(i, !closing);
             stack.push(new Frame(Kind.TAG, "@", closing, '\0', false));
             return nameAt;
         } else if (s.startsWith("${", i)) {
@@ -174,7 +155,6 @@ final class FtlScanner {
     private int inNoparse(int i) {
         if (s.startsWith("</#noparse", i) || s.startsWith("</#noParse", i)) {
             noparse = false;
-            firstOnLine(i, false);
             stack.push(new Frame(Kind.TAG, "noparse", true, '\0', false));
             return i + 10;
         }
@@ -242,22 +222,12 @@ final class FtlScanner {
         return i + 1;
     }
 
-    /** A tag or comment starts at {@code i} in text; at the line's first non-blank it may take the line's marker. */
-    private void firstOnLine(int i, boolean opensOrNeutral) {
-        if (!sawNonBlank && lineStartedInText && opensOrNeutral) {
-            lineCandidates.add(i - lineStart);
-        }
-        sawNonBlank = true;
-    }
-
     /** Literal output starts at {@code i}. */
     private void output(int i) {
-        lineHasOutput = true;
-        if (afterTag && stack.isEmpty()) {
-            lineCandidates.add(i - lineStart);
+        if (afterTag) {
+            insertions.add(new Insertion(line, i - lineStart));
         }
         afterTag = false;
-        sawNonBlank = true;
     }
 
     /** A tag or comment just closed; back in text if the stack is empty. */

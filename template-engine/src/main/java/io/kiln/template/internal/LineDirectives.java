@@ -12,7 +12,8 @@ import java.util.regex.Pattern;
  * the line after the previous line's source (text that followed its marker through a line
  * break). Directives are only written where the preprocessor will act on them: not inside a
  * block comment, not after a line ending in a backslash (a macro body or continued line), and
- * not on blank lines. After a preprocessor conditional ({@code #if ... #endif}) the compiler's
+ * not on blank lines. Where a directive cannot go and the template skipped lines, padding lines
+ * (blank in a comment, a lone backslash in a continuation) keep the numbering right. After a preprocessor conditional ({@code #if ... #endif}) the compiler's
  * position is treated as unknown, because a directive inside a skipped branch is ignored.
  */
 public final class LineDirectives {
@@ -62,11 +63,17 @@ public final class LineDirectives {
                 clean.append(c);
             }
             String text = clean.toString();
-            if (content && lineFile != null && directiveAllowed()
-                    && (!lineFile.equals(compilerFile) || lineNo != compilerLine)) {
-                out.append("#line ").append(lineNo).append(" \"").append(escape(lineFile)).append("\"\n");
-                compilerFile = lineFile;
-                compilerLine = lineNo;
+            if (content && lineFile != null && (!lineFile.equals(compilerFile) || lineNo != compilerLine)) {
+                if (directiveAllowed()) {
+                    out.append("#line ").append(lineNo).append(" \"").append(escape(lineFile)).append("\"\n");
+                    compilerFile = lineFile;
+                    compilerLine = lineNo;
+                } else if (lineFile.equals(compilerFile) && lineNo > compilerLine) {
+                    // No directive possible here, but lines the template dropped (a stripped <#if>)
+                    // can be given back: blank lines inside a comment, spliced ones in a macro body.
+                    out.append((continued ? "\\\n" : "\n").repeat(lineNo - compilerLine));
+                    compilerLine = lineNo;
+                }
             }
             out.append(text);
             if (nl >= 0) {
