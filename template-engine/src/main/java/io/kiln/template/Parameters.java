@@ -23,7 +23,9 @@ public final class Parameters {
     /**
      * The complete build parameters of one variant: {@code given} values checked against their
      * declarations, defaults for the rest. A given value is either a String (from {@code --set k=v})
-     * or already typed (Boolean, an integral Number, String, as read from YAML).
+     * or already typed (Boolean, an integral Number, String, as read from YAML). For an enum, a
+     * Boolean stands for the one value YAML 1.1 reads as it ({@code off}, {@code no}, {@code on},
+     * {@code yes}), so a spec may write {@code policyMode: off} unquoted.
      *
      * @throws ParameterException for an unknown name or a value the declaration does not allow
      */
@@ -70,6 +72,15 @@ public final class Parameters {
             case ENUM -> {
                 if (value instanceof String s && p.values().contains(s)) {
                     return s;
+                }
+                if (value instanceof Boolean b) {
+                    // A YAML spec's `mode: off` arrives as false: take the one value YAML read that way.
+                    List<String> words = b ? List.of("true", "yes", "on") : List.of("false", "no", "off");
+                    List<String> matches = p.values().stream().filter(v -> words.contains(v.toLowerCase(java.util.Locale.ROOT)))
+                            .toList();
+                    if (matches.size() == 1) {
+                        return matches.get(0);
+                    }
                 }
                 throw invalid(t, p, "one of " + String.join(", ", p.values()), value);
             }

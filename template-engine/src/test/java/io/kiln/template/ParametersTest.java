@@ -40,6 +40,8 @@ class ParametersTest {
         assertEquals(1048576L, p.get("ctSize"));
         assertEquals("off", p.get("policyMode"));
         assertEquals(2048L, Parameters.resolve(endpoint, Map.of("ctSize", BigInteger.valueOf(2048))).get("ctSize"));
+        // policyMode: off, unquoted in a YAML spec, reaches us as false.
+        assertEquals("off", Parameters.resolve(endpoint, Map.of("policyMode", false)).get("policyMode"));
     }
 
     @Test
@@ -56,6 +58,8 @@ class ParametersTest {
                 "template endpoint: build parameter ctSize: expected an integer between 1024 and 1048576, got 4096.0");
         assertError(Map.of("ctSize", "99999999999999999999"),
                 "template endpoint: build parameter ctSize: expected an integer between 1024 and 1048576, got '99999999999999999999'");
+        assertError(Map.of("policyMode", true),
+                "template endpoint: build parameter policyMode: expected one of enforce, audit, off, got true");
         assertError(Map.of("policyMode", "strict"),
                 "template endpoint: build parameter policyMode: expected one of enforce, audit, off, got 'strict'");
         assertError(Map.of("prefix", "a b"), "template endpoint: build parameter prefix: expected a C identifier,"

@@ -35,7 +35,7 @@ public final class RenderErrors {
                     parse.getColumnNumber(), clean(reason) + context);
         }
         if (e instanceof TemplateException te) {
-            String name = te.getTemplateSourceName() != null ? te.getTemplateSourceName() : te.getTemplateName();
+            String name = te.getTemplateSourceName();
             Integer line = te.getLineNumber();
             Integer column = te.getColumnNumber();
             return located(e, loader, mainTemplate, name, line == null ? 0 : line, column == null ? 0 : column,

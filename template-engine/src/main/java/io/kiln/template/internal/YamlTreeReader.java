@@ -39,6 +39,10 @@ public final class YamlTreeReader {
         return new YamlTreeReader(file).readDocument(text);
     }
 
+    // Jackson deprecates its wrapper of SnakeYAML's MarkedYAMLException but offers nothing else that
+    // carries the problem's own place: its generic location is where the parser gave up, often a
+    // line later.
+    @SuppressWarnings("deprecation")
     private YamlNode readDocument(String text) {
         try (JsonParser p = FACTORY.createParser(text)) {
             JsonToken t = p.nextToken();
