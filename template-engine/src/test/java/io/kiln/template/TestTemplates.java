@@ -22,9 +22,9 @@ final class TestTemplates {
         }
     }
 
-    /** The repository root: Kiln's surefire configuration passes it; otherwise the module's parent. */
+    /** The repository root: Kiln's surefire configuration passes it as kiln.home; otherwise the module's parent. */
     static Path repositoryRoot() {
-        String root = System.getenv("KILN_TEST_ROOT");
+        String root = System.getProperty("kiln.home");
         return (root != null && !root.isBlank() ? Path.of(root) : Path.of("..")).toAbsolutePath().normalize();
     }
 
