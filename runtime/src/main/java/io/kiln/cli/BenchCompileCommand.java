@@ -35,6 +35,11 @@ final class BenchCompileCommand implements Callable<Integer> {
     @Option(names = "--runs", defaultValue = "9", description = "Runs per measurement (default: ${DEFAULT-VALUE}).")
     int runs;
 
+    @Option(names = "--warmup", defaultValue = "3",
+            description = "Unmeasured runs of each kind first, so the JIT has compiled the hit paths"
+                    + " (default: ${DEFAULT-VALUE}).")
+    int warmup;
+
     @Option(names = "--json", description = "Print one JSON object on the last line.")
     boolean json;
 
@@ -54,6 +59,11 @@ final class BenchCompileCommand implements Callable<Integer> {
         PrintWriter o = spec.commandLine().getOut();
         Path scratch = Files.createTempDirectory("kiln-bench-compile");
         try {
+            for (int i = 0; i < warmup; i++) {
+                Path warmStore = scratch.resolve("warmup-" + i);
+                timeMillis(cache.builder(warmStore), descriptor, parameters, CacheOutcome.MISS);
+                timeMillis(cache.builder(warmStore), descriptor, parameters, CacheOutcome.DISK);
+            }
             double[] cold = new double[runs];
             double[] memory = new double[runs];
             double[] disk = new double[runs];
@@ -76,6 +86,7 @@ final class BenchCompileCommand implements Callable<Integer> {
             m.put("template", descriptor.name());
             m.put("parameters", parameters.canonical());
             m.put("runs", runs);
+            m.put("warmup", warmup);
             m.put("coldMillis", Stats.round(coldMedian, 3));
             m.put("memoryHitMillis", Stats.round(Stats.median(memory), 4));
             m.put("diskHitMillis", Stats.round(diskMedian, 3));
