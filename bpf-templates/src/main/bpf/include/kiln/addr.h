@@ -2,7 +2,9 @@
 /*
  * Address types shared by maps and parsers.
  *
- * API: union v6addr (16 bytes, network byte order), v6addr_equal(), mac_load() (a 6-byte MAC
+ * API: union v6addr (16 bytes, network byte order), struct lpm4_key and lpm6_key (keys of
+ * longest-prefix-match maps: prefixlen in host order, then the address), v6addr_equal(),
+ * mac_load() (a 6-byte MAC
  * as the low 48 bits of a u64, byte 0 in bits 0..7, so two MACs compare with one `==`),
  * mac_store().
  */
@@ -17,6 +19,18 @@ union v6addr {
 	__be32 p[4];
 };
 KILN_ASSERT_SIZE(union v6addr, 16);
+
+struct lpm4_key {
+	__u32 prefixlen;	/* host order, 0..32 */
+	__be32 addr;
+};
+KILN_ASSERT_SIZE(struct lpm4_key, 8);
+
+struct lpm6_key {
+	__u32 prefixlen;	/* host order, 0..128 */
+	union v6addr addr;
+};
+KILN_ASSERT_SIZE(struct lpm6_key, 20);
 
 static __always_inline bool v6addr_equal(const volatile union v6addr *a,
 					 const volatile union v6addr *b)

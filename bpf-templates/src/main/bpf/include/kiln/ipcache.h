@@ -3,7 +3,8 @@
  * Which security identity a remote address has: node-wide longest-prefix-match maps filled by
  * the agent (every endpoint's /32 and /128, the node's own addresses, CIDR rules).
  *
- * API: maps `ipcache` (IPv4) and `ipcache6` (IPv6); ipcache4_identity(addr),
+ * API: maps `ipcache` (IPv4, key struct lpm4_key) and `ipcache6` (IPv6, struct lpm6_key), both
+ * to struct ipcache_value; ipcache4_identity(addr),
  * ipcache6_identity(addr). An address with no entry is IDENTITY_WORLD.
  * Used only by policy.h: with policyMode=off nothing looks these maps up. Both maps are declared
  * in every build (empty LPM tries cost nothing), so every endpoint on a node can share the
@@ -24,18 +25,6 @@
 #define IDENTITY_HOST	1	/* the node itself */
 #define IDENTITY_WORLD	2	/* anything the ipcache does not know */
 
-struct ipcache4_key {
-	__u32 prefixlen;	/* host order, 0..32 */
-	__be32 addr;
-};
-KILN_ASSERT_SIZE(struct ipcache4_key, 8);
-
-struct ipcache6_key {
-	__u32 prefixlen;	/* host order, 0..128 */
-	union v6addr addr;
-};
-KILN_ASSERT_SIZE(struct ipcache6_key, 20);
-
 struct ipcache_value {
 	__u32 identity;
 };
@@ -43,7 +32,7 @@ KILN_ASSERT_SIZE(struct ipcache_value, 4);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__type(key, struct ipcache4_key);
+	__type(key, struct lpm4_key);
 	__type(value, struct ipcache_value);
 	__uint(max_entries, IPCACHE_SIZE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -51,7 +40,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__type(key, struct ipcache6_key);
+	__type(key, struct lpm6_key);
 	__type(value, struct ipcache_value);
 	__uint(max_entries, IPCACHE_SIZE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -59,7 +48,7 @@ struct {
 
 static __always_inline __u32 ipcache4_identity(__be32 addr)
 {
-	struct ipcache4_key key = { .prefixlen = 32, .addr = addr };
+	struct lpm4_key key = { .prefixlen = 32, .addr = addr };
 	struct ipcache_value *v = bpf_map_lookup_elem(&ipcache, &key);
 
 	return v ? v->identity : IDENTITY_WORLD;
@@ -67,7 +56,7 @@ static __always_inline __u32 ipcache4_identity(__be32 addr)
 
 static __always_inline __u32 ipcache6_identity(const union v6addr *addr)
 {
-	struct ipcache6_key key = { .prefixlen = 128, .addr = *addr };
+	struct lpm6_key key = { .prefixlen = 128, .addr = *addr };
 	struct ipcache_value *v = bpf_map_lookup_elem(&ipcache6, &key);
 
 	return v ? v->identity : IDENTITY_WORLD;

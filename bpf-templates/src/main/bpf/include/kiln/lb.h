@@ -29,6 +29,7 @@
 
 #if defined(ENABLE_LB) && !defined(ENABLE_CONNTRACK)
 #error "loadBalancing=true needs conntrack=true: backend affinity and reverse NAT live in conntrack entries"
+#undef ENABLE_LB	/* build on without LB, so that the #error is the only diagnostic */
 #endif
 #if !defined(SERVICES_SIZE) || !defined(BACKENDS_SIZE)
 #error "SERVICES_SIZE and BACKENDS_SIZE must come from the build parameters servicesSize and backendsSize"
