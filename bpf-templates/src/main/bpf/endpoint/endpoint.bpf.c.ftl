@@ -23,6 +23,7 @@
 #define POLICY_MODE_${policyMode?upper_case} 1
 #define CONFIG_SOURCE_${configSource?upper_case} 1
 #define CT_SIZE ${ctSize}
+#define CT6_SIZE ${ct6Size}
 #define POLICY_SIZE ${policySize}
 #define IPCACHE_SIZE ${ipcacheSize}
 #define SERVICES_SIZE ${servicesSize}

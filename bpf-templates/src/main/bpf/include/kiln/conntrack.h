@@ -23,7 +23,8 @@
  *
  * Off (conntrack=false): only the maps are declared (node maps must be the same for every
  * endpoint of a node, whatever its build parameters); policy judges every packet in both
- * directions. ipv6=false: the IPv6 functions are left out, conntrack6 stays declared and empty.
+ * directions. ipv6=false: the IPv6 functions are left out, conntrack6 stays declared and empty
+ * (an LRU map is preallocated: keep ct6Size small on a node without IPv6 endpoints).
  */
 #ifndef KILN_CONNTRACK_H
 #define KILN_CONNTRACK_H
@@ -36,8 +37,8 @@
 #include "kiln/ipv6.h"
 #endif
 
-#ifndef CT_SIZE
-#error "CT_SIZE must come from the build parameter ctSize"
+#if !defined(CT_SIZE) || !defined(CT6_SIZE)
+#error "CT_SIZE and CT6_SIZE must come from the build parameters ctSize and ct6Size"
 #endif
 
 #define CT_KIND_INGRESS	0	/* made by to_endpoint: a connection opened towards the endpoint */
@@ -91,7 +92,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__type(key, struct ct_key6);
 	__type(value, struct ct_entry);
-	__uint(max_entries, CT_SIZE);
+	__uint(max_entries, CT6_SIZE);
 } conntrack6 SEC(".maps");
 
 #ifdef ENABLE_CONNTRACK
