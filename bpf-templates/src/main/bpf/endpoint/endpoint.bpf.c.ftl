@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * The endpoint template: the dataplane of one endpoint (a network namespace behind a veth),
  * attached to the host side of its veth.

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * The xdp-prefilter template: a node-level CIDR deny-list on a node interface, at XDP.
  *   prefilter  xdp: drops packets whose source address is on the deny-list (deny4, deny6),

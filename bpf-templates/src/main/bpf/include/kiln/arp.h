@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * ARP responder: the endpoint resolves its gateway and the other endpoints of the node to
  * NODE_MAC, so it needs neither host routes nor proxy ARP on the host side.

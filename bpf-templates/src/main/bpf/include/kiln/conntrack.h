@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Connection tracking: replies to a connection policy admitted pass without a policy lookup,
  * and the entry of a load-balanced connection remembers what reverse NAT needs.

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * The per-packet state a tc program threads through its steps, and the only ways to end a
  * packet, so that every verdict is counted exactly once.

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Directions, always seen from the endpoint (as Cilium does), whatever the tc hook is called.
  *

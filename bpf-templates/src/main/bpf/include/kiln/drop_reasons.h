@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * The one list of verdict reasons: every packet a Kiln program handles is counted under exactly
  * one of these (metrics.h), whether it is passed on or dropped.

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * The flow hash that picks a service backend.
  *

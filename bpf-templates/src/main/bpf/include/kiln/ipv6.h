@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * IPv6 flows: parsing and the header rewrites forwarding needs.
  *

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * The transport part of a flow, common to IPv4 and IPv6.
  *

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Service load balancing (IPv4, TCP and UDP) in the client endpoint's own programs.
  *

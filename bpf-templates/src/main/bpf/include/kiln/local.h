@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Delivery between endpoints of one node without the host's routing table.
  *
@@ -6,8 +5,9 @@
  * local4_lookup(addr), local6_lookup(addr), local_redirect(c, ep).
  * from_endpoint sends a packet for a local endpoint straight to the egress of that endpoint's
  * host-side veth (bpf_redirect), as a router would: TTL/hop limit down by one, source MAC
- * NODE_MAC, destination MAC the endpoint's. There the destination's to_endpoint runs and applies
- * its ingress policy. Anything else goes to the kernel stack, which routes it.
+ * NODE_MAC, destination MAC the endpoint's, the sender's identity in skb->mark (identity.h).
+ * There the destination's to_endpoint runs and applies its ingress policy. Anything else goes to
+ * the kernel stack, which routes it.
  * The ARP responder (arp.h) also answers for the addresses in `endpoints`.
  * Always compiled in; endpoints6 is only looked up with ipv6=true.
  */
@@ -17,6 +17,7 @@
 #include "kiln/compiler.h"
 #include "kiln/addr.h"
 #include "kiln/context.h"
+#include "kiln/identity.h"
 #include "kiln/packet.h"
 
 #ifndef ENDPOINTS_SIZE
@@ -61,6 +62,7 @@ static __always_inline int local_redirect(struct kiln_ctx *c, const struct endpo
 
 	if (eth_set_addrs(c->skb, mac_load(ep->mac), cfg_node_mac(c->cfg)))
 		return ctx_drop(c, REASON_NAT_FAILED);
+	identity_mark(c);
 	return ctx_redirect(c, ifindex);
 }
 

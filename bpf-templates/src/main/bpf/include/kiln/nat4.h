@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Rewriting an IPv4 TCP/UDP packet's address and port with both checksums kept right.
  *

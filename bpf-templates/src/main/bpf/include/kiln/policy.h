@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Identity-based L3/L4 policy, per endpoint and per direction.
  *
@@ -25,7 +24,7 @@
 #include "kiln/compiler.h"
 #include "kiln/addr.h"
 #include "kiln/context.h"
-#include "kiln/ipcache.h"
+#include "kiln/identity.h"
 
 #if defined(POLICY_MODE_ENFORCE) + defined(POLICY_MODE_AUDIT) + defined(POLICY_MODE_OFF) != 1
 #error "define exactly one of POLICY_MODE_ENFORCE, POLICY_MODE_AUDIT, POLICY_MODE_OFF (build parameter policyMode)"
@@ -131,13 +130,13 @@ static __always_inline int policy_apply(struct kiln_ctx *c, __u32 identity, __be
 static __always_inline int policy4_check(struct kiln_ctx *c, __be32 remote, __be16 dport,
 					 __u8 proto)
 {
-	return policy_apply(c, ipcache4_identity(remote), dport, proto);
+	return policy_apply(c, remote4_identity(c, remote), dport, proto);
 }
 
 static __always_inline int policy6_check(struct kiln_ctx *c, const union v6addr *remote,
 					 __be16 dport, __u8 proto)
 {
-	return policy_apply(c, ipcache6_identity(remote), dport, proto);
+	return policy_apply(c, remote6_identity(c, remote), dport, proto);
 }
 
 #else /* POLICY_MODE_OFF */

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Node-level CIDR deny-list, checked at XDP before the kernel spends anything on a packet.
  *
