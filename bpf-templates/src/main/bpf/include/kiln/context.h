@@ -1,0 +1,64 @@
+/*
+ * The per-packet state a tc program threads through its steps, and the only ways to end a
+ * packet, so that every verdict is counted exactly once.
+ *
+ * API: struct kiln_ctx; ctx_init(), ctx_pass(), ctx_redirect(), ctx_reply(), ctx_drop().
+ * A pass after policy audit let a would-drop through is counted as REASON_POLICY_AUDIT instead
+ * of its forwarding reason (see policy.h), so audit counts are exact "would have dropped" counts.
+ */
+#ifndef KILN_CONTEXT_H
+#define KILN_CONTEXT_H
+
+#include "kiln/compiler.h"
+#include "kiln/config.h"
+#include "kiln/metrics.h"
+
+struct kiln_ctx {
+	struct __sk_buff *skb;
+	const struct endpoint_config *cfg;	/* config.h; NULL in the constants build */
+	__u8 dir;				/* DIR_INGRESS or DIR_EGRESS */
+	bool audited;				/* policy audit passed a would-drop */
+	__u64 now;				/* conntrack.h: ct_start() */
+};
+
+static __always_inline int ctx_init(struct kiln_ctx *c, struct __sk_buff *skb, __u8 dir)
+{
+	c->skb = skb;
+	c->dir = dir;
+	c->audited = false;
+	c->now = 0;
+	return config_load(&c->cfg);
+}
+
+static __always_inline int ctx_finish(struct kiln_ctx *c, __u32 reason, int action)
+{
+	if (c->audited && !REASON_IS_DROP(reason))
+		reason = REASON_POLICY_AUDIT;
+	metrics_count(reason, c->dir, c->skb->len);
+	return action;
+}
+
+/* Hand the packet on: to the stack from from_endpoint, to the endpoint from to_endpoint. */
+static __always_inline int ctx_pass(struct kiln_ctx *c)
+{
+	return ctx_finish(c, REASON_FORWARDED, TC_ACT_OK);
+}
+
+/* Send the packet out of another interface (the egress of a local endpoint's host veth). */
+static __always_inline int ctx_redirect(struct kiln_ctx *c, __u32 ifindex)
+{
+	return ctx_finish(c, REASON_REDIRECTED, bpf_redirect(ifindex, 0));
+}
+
+/* Send an answer built in place (ARP) back to the endpoint through its own host veth. */
+static __always_inline int ctx_reply(struct kiln_ctx *c, __u32 reason)
+{
+	return ctx_finish(c, reason, bpf_redirect(cfg_endpoint_ifindex(c->cfg), 0));
+}
+
+static __always_inline int ctx_drop(struct kiln_ctx *c, __u32 reason)
+{
+	return ctx_finish(c, reason, TC_ACT_SHOT);
+}
+
+#endif /* KILN_CONTEXT_H */

@@ -1,0 +1,10 @@
+package io.kiln.cli;
+
+import picocli.CommandLine.Command;
+
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Benchmarks. Each prints medians of several runs and a ratio against a baseline measured in"
+                + " the same run.",
+        subcommands = {BenchCompileCommand.class})
+final class BenchCommand {
+}

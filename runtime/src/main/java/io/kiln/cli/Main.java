@@ -1,0 +1,69 @@
+package io.kiln.cli;
+
+import io.kiln.KilnException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** Entry point of the {@code kiln} command. */
+@Command(name = "kiln", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "BPF templating and build toolchain: render, compile, cache and inspect BPF templates.",
+        subcommands = {RenderCommand.class, CompileCommand.class, InspectCommand.class, DemoCommand.class,
+                BenchCommand.class, CommandLine.HelpCommand.class},
+        footer = {"", "The launcher also runs the test suite: ./kiln test (installs missing Debian packages,"
+                + " then ./mvnw -B verify).",
+                "Exit codes: 0 success, 1 a build or kernel step failed, 2 bad input or usage."})
+public final class Main {
+    static final int EXIT_FAILED = 1;
+    static final int EXIT_BAD_INPUT = 2;
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    static int run(String... args) {
+        return run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
+    }
+
+    static int run(PrintWriter out, PrintWriter err, String... args) {
+        CommandLine cli = new CommandLine(new Main());
+        cli.setOut(out);
+        cli.setErr(err);
+        cli.setExecutionExceptionHandler(Main::handle);
+        return cli.execute(args);
+    }
+
+    /** Errors Kiln understands become one message and an exit code; only bugs get a stack trace. */
+    private static int handle(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
+        PrintWriter err = cmd.getErr();
+        if (e instanceof KilnException k) {
+            err.println("kiln: " + k.getMessage());
+            err.flush();
+            return k.isUserError() ? EXIT_BAD_INPUT : EXIT_FAILED;
+        }
+        if (e instanceof java.io.UncheckedIOException || e instanceof java.io.IOException) {
+            err.println("kiln: " + e.getMessage());
+            err.flush();
+            return EXIT_FAILED;
+        }
+        err.println("kiln: internal error: " + e);
+        if (System.getenv("KILN_DEBUG") != null) {
+            e.printStackTrace(err);
+        } else {
+            err.println("kiln: set KILN_DEBUG=1 to see the stack trace, and please report it");
+        }
+        err.flush();
+        return EXIT_FAILED;
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"kiln " + (v == null ? "(development build)" : v)};
+        }
+    }
+}

@@ -1,0 +1,124 @@
+package io.kiln.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The CLI end to end, in process: real template engine, real clang. */
+class CliTest {
+    private static final Path HELLO = Path.of(System.getProperty("kiln.home", "..")).resolve("examples/templates/hello")
+            .toAbsolutePath().normalize();
+
+    record Run(int exit, String out, String err) {
+        String lastLine() {
+            List<String> lines = out.lines().toList();
+            return lines.get(lines.size() - 1);
+        }
+    }
+
+    static Run kiln(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int exit = Main.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    @Test
+    void compileTwiceIsMissThenHitWithNoClangRun(@TempDir Path cache) throws Exception {
+        ObjectMapper json = new ObjectMapper();
+        Run first = kiln("compile", HELLO.toString(), "--set", "dropEnabled=false", "--cache-dir", cache.toString(),
+                "--json");
+        assertEquals(0, first.exit(), first.err());
+        JsonNode a = json.readTree(first.lastLine());
+        assertEquals("miss", a.get("cache").asText());
+        assertEquals(1, a.get("clangRuns").asInt());
+        assertTrue(Files.isRegularFile(Path.of(a.get("object").asText())));
+
+        Run second = kiln("compile", HELLO.toString(), "--set", "dropEnabled=false", "--cache-dir", cache.toString(),
+                "--json");
+        assertEquals(0, second.exit(), second.err());
+        JsonNode b = json.readTree(second.lastLine());
+        assertEquals("disk", b.get("cache").asText());
+        assertEquals(0, b.get("clangRuns").asInt());
+        assertEquals(a.get("variantKey").asText(), b.get("variantKey").asText());
+        assertTrue(b.get("millis").asLong() >= 0);
+    }
+
+    @Test
+    void badParameterIsExitTwoAndOneLineWithoutStackTrace(@TempDir Path cache) {
+        Run run = kiln("compile", HELLO.toString(), "--set", "dropEnabled=maybe", "--cache-dir", cache.toString());
+        assertEquals(2, run.exit());
+        assertEquals(1, run.err().lines().count(), run.err());
+        assertTrue(run.err().contains("dropEnabled") && run.err().contains("maybe"), run.err());
+        assertFalse(run.err().contains("\tat "), run.err());
+    }
+
+    @Test
+    void missingTemplateIsExitTwo(@TempDir Path dir) {
+        Run run = kiln("compile", dir.resolve("nope").toString());
+        assertEquals(2, run.exit());
+        assertTrue(run.err().contains("nope"), run.err());
+        assertFalse(run.err().contains("\tat "), run.err());
+    }
+
+    @Test
+    void cErrorNamesTheTemplateLineAndExitsOne(@TempDir Path dir) throws Exception {
+        Path t = dir.resolve("broken");
+        Files.createDirectories(t);
+        Files.writeString(t.resolve("broken.template.yaml"), "name: broken\nprograms:\n  prog: { hook: tc-ingress }\n");
+        Files.writeString(t.resolve("broken.bpf.c.ftl"), """
+                #include <linux/bpf.h>
+                #include <bpf/bpf_helpers.h>
+
+                SEC("tc")
+                int prog(struct __sk_buff *skb)
+                {
+                    return undeclared_thing;
+                }
+                char LICENSE[] SEC("license") = "GPL";
+                """);
+        Run run = kiln("compile", t.toString(), "--cache-dir", dir.resolve("cache").toString());
+        assertEquals(2, run.exit(), run.err());
+        assertTrue(run.err().contains("broken.bpf.c.ftl:7:"), run.err());
+        assertTrue(run.err().contains("undeclared_thing"), run.err());
+    }
+
+    @Test
+    void inspectListsProgramsMapsAndConstants(@TempDir Path cache) throws Exception {
+        Path object = cache.resolve("hello.o");
+        Run compile = kiln("compile", HELLO.toString(), "--cache-dir", cache.toString(), "--out", object.toString());
+        assertEquals(0, compile.exit(), compile.err());
+        Run inspect = kiln("inspect", object.toString());
+        assertEquals(0, inspect.exit(), inspect.err());
+        assertTrue(inspect.out().contains("hello_ingress"), inspect.out());
+        assertTrue(inspect.out().contains("counters"), inspect.out());
+        assertTrue(inspect.out().contains("BLOCKED_IPV4") && inspect.out().contains("__be32"), inspect.out());
+    }
+
+    @Test
+    void renderPrintsLineDirectives() {
+        Run run = kiln("render", HELLO.toString());
+        assertEquals(0, run.exit(), run.err());
+        assertTrue(run.out().contains("#line"), run.out());
+        assertTrue(run.out().contains("hello.bpf.c.ftl"), run.out());
+    }
+
+    @Test
+    void inspectOfGarbageIsExitTwo(@TempDir Path dir) throws Exception {
+        Path junk = dir.resolve("junk.o");
+        Files.writeString(junk, "not an object");
+        Run run = kiln("inspect", junk.toString());
+        assertEquals(2, run.exit());
+        assertTrue(run.err().contains("junk.o"), run.err());
+    }
+}

@@ -1,0 +1,224 @@
+package io.kiln.template.internal;
+
+import io.kiln.template.BuildParameter;
+import io.kiln.template.ConstantDecl;
+import io.kiln.template.ConstantType;
+import io.kiln.template.DescriptorException;
+import io.kiln.template.Hook;
+import io.kiln.template.MapDecl;
+import io.kiln.template.MapScope;
+import io.kiln.template.ProgramDecl;
+import io.kiln.template.TemplateDescriptor;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * Reads a {@code NAME.template.yaml} descriptor into a validated {@link TemplateDescriptor}.
+ * The first problem found, in file order, is thrown as a {@link DescriptorException}.
+ */
+public final class DescriptorReader {
+    public static final String DESCRIPTOR_SUFFIX = ".template.yaml";
+    public static final String SOURCE_SUFFIX = ".bpf.c.ftl";
+
+    private static final List<String> TOP_LEVEL = List.of("name", "includes", "programs", "build", "constants", "maps");
+
+    private final Path file;
+    private final Path root;
+    private final YamlFields y;
+    /** Programs, maps, constants and build parameters share one namespace: all but the last are C globals. */
+    private final Map<String, String> namesInUse = new HashMap<>();
+    private final Map<String, Integer> namesLine = new HashMap<>();
+
+    private DescriptorReader(Path file) {
+        this.file = file;
+        this.root = file.getParent();
+        this.y = new YamlFields(file);
+    }
+
+    /** {@code descriptorFile} must be absolute and normalized. */
+    public static TemplateDescriptor read(Path descriptorFile) {
+        return new DescriptorReader(descriptorFile).read();
+    }
+
+    private TemplateDescriptor read() {
+        YamlNode tree = YamlTreeReader.read(file, readText());
+        if (tree == null) {
+            throw new DescriptorException(file, 0, 0, "", "the descriptor is empty; it needs at least name and programs");
+        }
+        YamlNode.Mapping top = y.mapping(tree, "");
+        y.allowOnly(top, "", TOP_LEVEL, "");
+
+        String name = readName(top);
+        List<Path> includeDirs = readIncludes(top.entries().get("includes"));
+        List<ProgramDecl> programs = List.of();
+        List<BuildParameter> build = List.of();
+        List<ConstantDecl> constants = List.of();
+        List<MapDecl> maps = List.of();
+        // Sections in file order, so the first error reported is the first in the file.
+        for (YamlNode.Entry section : top.entries().values()) {
+            switch (section.key()) {
+                case "programs" -> programs = readPrograms(section);
+                case "build" -> build = readEach(section, new BuildParameterReader(y)::read, "build parameter");
+                case "constants" -> constants = readEach(section, this::readConstant, "constant");
+                case "maps" -> maps = readEach(section, this::readMap, "map");
+                default -> { }
+            }
+        }
+        if (programs.isEmpty()) {
+            y.required(top, "", "programs");
+        }
+        Path templateFile = root.resolve(name + SOURCE_SUFFIX);
+        if (!Files.isRegularFile(templateFile)) {
+            YamlNode at = top.entries().get("name").value();
+            throw y.error(at, "name", "template source " + templateFile.getFileName()
+                    + " not found beside the descriptor (looked for " + templateFile + ")");
+        }
+        return new TemplateDescriptor(name, root, file, templateFile, includeDirs, programs, build, constants, maps);
+    }
+
+    private String readText() {
+        try {
+            byte[] bytes = Files.readAllBytes(file);
+            return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            throw new DescriptorException(file, 0, 0, "", "not valid UTF-8", e);
+        } catch (IOException e) {
+            throw new DescriptorException(file, 0, 0, "", "cannot read the descriptor: " + e, e);
+        }
+    }
+
+    private String readName(YamlNode.Mapping top) {
+        YamlNode node = y.required(top, "", "name");
+        String name = y.string(node, "name");
+        String problem = CNames.problem(name);
+        if (problem != null) {
+            throw y.error(node, "name", problem);
+        }
+        String fileName = file.getFileName().toString();
+        if (fileName.endsWith(DESCRIPTOR_SUFFIX)) {
+            String prefix = fileName.substring(0, fileName.length() - DESCRIPTOR_SUFFIX.length());
+            if (!prefix.equals(name)) {
+                throw y.error(node, "name", "'" + name + "' does not match the file name " + fileName
+                        + "; name the file " + name + DESCRIPTOR_SUFFIX + " or the template '" + prefix + "'");
+            }
+        }
+        return name;
+    }
+
+    private List<Path> readIncludes(YamlNode.Entry entry) {
+        Set<Path> dirs = new LinkedHashSet<>();
+        dirs.add(root);
+        if (entry == null || YamlFields.isNull(entry.value())) {
+            return List.copyOf(dirs);
+        }
+        YamlNode.Sequence seq = y.sequence(entry.value(), "includes");
+        for (int i = 0; i < seq.items().size(); i++) {
+            YamlNode item = seq.items().get(i);
+            String path = "includes[" + i + "]";
+            String text = y.string(item, path);
+            Path dir;
+            try {
+                dir = root.resolve(text).normalize();
+            } catch (java.nio.file.InvalidPathException e) {
+                throw y.error(item, path, "'" + text + "' is not a valid path");
+            }
+            if (!Files.isDirectory(dir)) {
+                throw y.error(item, path, "folder '" + text + "' not found (resolved to " + dir + ")");
+            }
+            dirs.add(dir);
+        }
+        return List.copyOf(dirs);
+    }
+
+    private List<ProgramDecl> readPrograms(YamlNode.Entry section) {
+        List<ProgramDecl> programs = readEach(section, this::readProgram, "program");
+        if (programs.isEmpty()) {
+            throw y.error(section, "programs", "a template needs at least one program");
+        }
+        return programs;
+    }
+
+    private <T> List<T> readEach(YamlNode.Entry section, Reader<T> reader, String what) {
+        YamlNode.Mapping m = y.optionalMapping(section, section.key());
+        List<T> out = new ArrayList<>();
+        for (YamlNode.Entry e : m.entries().values()) {
+            String path = YamlFields.child(section.key(), e.key());
+            claimName(e, path);
+            out.add(reader.read(e, path));
+        }
+        return out;
+    }
+
+    private void claimName(YamlNode.Entry e, String path) {
+        String first = namesInUse.putIfAbsent(e.key(), path);
+        if (first != null) {
+            throw y.error(e, path, "name '" + e.key() + "' is already used by " + first + " (line "
+                    + namesLine.get(e.key()) + "); programs, maps, constants and build parameters share one namespace");
+        }
+        namesLine.put(e.key(), e.line());
+    }
+
+    private ProgramDecl readProgram(YamlNode.Entry e, String path) {
+        checkCName(e, path);
+        YamlNode.Mapping m = y.mapping(e.value(), path);
+        y.allowOnly(m, path, List.of("hook"), "");
+        Hook hook = oneOf(m, path, "hook", Hook.values(), Hook::yamlName, "hook");
+        return new ProgramDecl(e.key(), hook);
+    }
+
+    private ConstantDecl readConstant(YamlNode.Entry e, String path) {
+        checkCName(e, path);
+        YamlNode.Mapping m = y.mapping(e.value(), path);
+        y.allowOnly(m, path, List.of("type", "description"), "");
+        ConstantType type = oneOf(m, path, "type", ConstantType.values(), ConstantType::yamlName, "type");
+        YamlNode.Entry d = m.entries().get("description");
+        String description = d == null ? "" : y.text(d.value(), YamlFields.child(path, "description"));
+        return new ConstantDecl(e.key(), type, description);
+    }
+
+    private MapDecl readMap(YamlNode.Entry e, String path) {
+        checkCName(e, path);
+        YamlNode.Mapping m = y.mapping(e.value(), path);
+        y.allowOnly(m, path, List.of("scope", "pin"), "");
+        MapScope scope = oneOf(m, path, "scope", MapScope.values(), MapScope::yamlName, "scope");
+        YamlNode.Entry pin = m.entries().get("pin");
+        boolean pinned = pin == null || y.bool(pin.value(), YamlFields.child(path, "pin"));
+        return new MapDecl(e.key(), scope, pinned);
+    }
+
+    private void checkCName(YamlNode.Entry e, String path) {
+        String problem = CNames.problem(e.key());
+        if (problem != null) {
+            throw y.error(e, path, problem);
+        }
+    }
+
+    private <E> E oneOf(YamlNode.Mapping m, String path, String key, E[] choices, Function<E, String> yamlName,
+                        String what) {
+        String keyPath = YamlFields.child(path, key);
+        YamlNode node = y.required(m, path, key);
+        String text = y.string(node, keyPath);
+        return Arrays.stream(choices).filter(c -> yamlName.apply(c).equals(text)).findFirst()
+                .orElseThrow(() -> y.error(node, keyPath, "unknown " + what + " '" + text + "'; allowed: "
+                        + Arrays.stream(choices).map(yamlName).collect(Collectors.joining(", "))));
+    }
+
+    @FunctionalInterface
+    private interface Reader<T> {
+        T read(YamlNode.Entry entry, String path);
+    }
+}

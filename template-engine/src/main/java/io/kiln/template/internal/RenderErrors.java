@@ -1,0 +1,93 @@
+package io.kiln.template.internal;
+
+import freemarker.core.ParseException;
+import freemarker.template.TemplateException;
+import io.kiln.template.RenderException;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.regex.Pattern;
+
+/**
+ * Turns whatever FreeMarker threw into a {@link RenderException} at the template file, line and
+ * column that caused it, with FreeMarker's reason minus its tips and stack.
+ */
+public final class RenderErrors {
+    private static final Pattern IN_TEMPLATE = Pattern.compile("\\s*\\[in template \"[^\"]*\" at line \\d+, column \\d+]");
+    private static final int MAX_REASON_LINES = 8;
+
+    private RenderErrors() {
+    }
+
+    /** {@code context} is appended as the message's last line, e.g. which template and variant. */
+    public static RenderException convert(Throwable e, Path mainTemplate, TemplateRootsLoader loader, String context) {
+        TemplateRejectedException rejected = find(e, TemplateRejectedException.class);
+        if (rejected != null) {
+            return new RenderException(rejected.file(), rejected.line(), rejected.column(),
+                    rejected.reason() + context, e);
+        }
+        ParseException parse = find(e, ParseException.class);
+        if (parse != null) {
+            String reason = parse.getEditorMessage() != null ? parse.getEditorMessage() : parse.getMessage();
+            return located(e, loader, mainTemplate, parse.getTemplateName(), parse.getLineNumber(),
+                    parse.getColumnNumber(), clean(reason) + context);
+        }
+        if (e instanceof TemplateException te) {
+            String name = te.getTemplateSourceName();
+            Integer line = te.getLineNumber();
+            Integer column = te.getColumnNumber();
+            return located(e, loader, mainTemplate, name, line == null ? 0 : line, column == null ? 0 : column,
+                    clean(te.getMessageWithoutStackTop()) + context);
+        }
+        String reason = e instanceof IOException ? e.getMessage() : e.toString();
+        return new RenderException(mainTemplate, 0, 0, clean(reason) + context, e);
+    }
+
+    private static RenderException located(Throwable e, TemplateRootsLoader loader, Path mainTemplate,
+                                           String templateName, int line, int column, String reason) {
+        Path file = templateName == null ? null : loader.fileOf(templateName);
+        if (file == null) {
+            file = mainTemplate;
+        }
+        return new RenderException(file, line, originalColumn(loader, file, line, column), reason, e);
+    }
+
+    private static int originalColumn(TemplateRootsLoader loader, Path file, int line, int column) {
+        try {
+            String source = Files.readString(file, StandardCharsets.UTF_8);
+            return LineMarkers.originalColumn(source, loader.relative(file), line, column);
+        } catch (IOException | RuntimeException e) {
+            return column;
+        }
+    }
+
+    /** FreeMarker's message up to its first "----" block (tips, FTL stack), without places or markers. */
+    static String clean(String message) {
+        if (message == null) {
+            return "";
+        }
+        String text = LineMarkers.strip(message);
+        int cut = text.indexOf("\n----");
+        if (cut >= 0) {
+            text = text.substring(0, cut);
+        }
+        text = IN_TEMPLATE.matcher(text).replaceAll("").strip();
+        String[] lines = text.split("\n");
+        if (lines.length > MAX_REASON_LINES) {
+            text = String.join("\n", java.util.Arrays.copyOf(lines, MAX_REASON_LINES)) + "\n...";
+        }
+        return text;
+    }
+
+    private static <T extends Throwable> T find(Throwable e, Class<T> type) {
+        T found = null;
+        for (Throwable t = e; t != null && t != t.getCause(); t = t.getCause()) {
+            if (type.isInstance(t)) {
+                found = type.cast(t);
+            }
+        }
+        return found;
+    }
+}
