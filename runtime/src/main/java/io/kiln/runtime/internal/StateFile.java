@@ -11,7 +11,6 @@ import io.kiln.runtime.Netns;
 import io.kiln.template.Hook;
 
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -32,7 +31,8 @@ import java.util.stream.Stream;
 /**
  * The state folder: {@code ID.json} per attached endpoint, each written to a temp file in the same
  * folder and renamed over the old one, so a reader (or a process starting after a crash) sees the
- * old state or the new, never half of one.
+ * old state or the new, never half of one. Its home, /run, is usually tmpfs: like the pins it
+ * describes, it does not outlive a reboot.
  */
 public final class StateFile {
     public static final Path DEFAULT_DIR = Path.of("/run/kiln/endpoints");
@@ -77,10 +77,9 @@ public final class StateFile {
         try {
             Files.createDirectories(dir);
             byte[] bytes = JSON.writeValueAsBytes(encode(s));
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                ch.write(java.nio.ByteBuffer.wrap(bytes));
-                ch.force(true);
-            }
+            // no fsync: the file describes pins and links, which a reboot takes away with it; the
+            // rename alone is what a process crash needs (a disk flush cost ~3 ms per attach or swap)
+            Files.write(tmp, bytes, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
             try {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
