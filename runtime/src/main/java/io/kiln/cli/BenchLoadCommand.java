@@ -1,5 +1,6 @@
 package io.kiln.cli;
 
+import io.kiln.runtime.AttachMode;
 import io.kiln.runtime.TemplateObject;
 import io.kiln.runtime.bench.BenchLab;
 import io.kiln.runtime.bench.LoadBenchmark;
@@ -49,13 +50,14 @@ final class BenchLoadCommand implements Callable<Integer> {
         if (runs < 1 || warmup < 0) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--runs must be at least 1, --warmup 0 or more");
         }
+        AttachMode mode = options.attachMode();
         Map<String, Object> m = new LinkedHashMap<>();
         TemplateDescriptor descriptor = options.descriptor();
         TemplateObject object = options.object(descriptor, m);
         LoadBenchmark.Result r;
         try (BenchLab lab = BenchLab.create("bench-load")) {
             r = LoadBenchmark.run(lab, object, options.constants(descriptor, lab, LoadBenchmark.ENDPOINT_ID), runs,
-                    warmup, options.attachMode(), bpftool);
+                    warmup, mode, bpftool);
         }
         m.put("mode", options.mode);
         m.put("runs", runs);

@@ -1,5 +1,6 @@
 package io.kiln.cli;
 
+import io.kiln.runtime.AttachMode;
 import io.kiln.runtime.TemplateObject;
 import io.kiln.runtime.bench.BenchLab;
 import io.kiln.runtime.bench.Conventions;
@@ -49,6 +50,7 @@ final class BenchSwapCommand implements Callable<Integer> {
         if (swaps < 1 || rate < 1) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--swaps and --rate must be positive");
         }
+        AttachMode mode = options.attachMode();
         Map<String, Object> m = new LinkedHashMap<>();
         TemplateDescriptor descriptor = options.descriptor();
         ConstantDecl swapped = Conventions.swappable(descriptor).orElseThrow(() -> new BenchRuntimeOptions.BadInput(
@@ -59,7 +61,7 @@ final class BenchSwapCommand implements Callable<Integer> {
             Map<String, byte[]> constants = options.constants(descriptor, lab, SwapBenchmark.ENDPOINT_ID);
             r = SwapBenchmark.run(lab, object, constants, swapped.name(),
                     Constants.encode(descriptor.name(), swapped, "1000"), Constants.encode(descriptor.name(), swapped, "1001"),
-                    swaps, rate, options.attachMode());
+                    swaps, rate, mode);
         }
         m.put("mode", options.mode);
         m.put("swapConstant", swapped.name());
