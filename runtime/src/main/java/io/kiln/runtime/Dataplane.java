@@ -229,10 +229,12 @@ public final class Dataplane {
                         + "; an endpoint keeps its id, interface and namespace (detach and attach to move it)", true);
             }
             SpecializedEndpoint[] loaded = new SpecializedEndpoint[1];
+            int[] ifindex = new int[1];
             List<LiveHook> newHooks = endpoint.namespace().call(() -> {
                 loaded[0] = specializer.specialize(object, endpoint);
                 try {
-                    return swapHooks(attached, loaded[0], prefix);
+                    ifindex[0] = requireInterface(attached.interfaceName(), attached.namespace(), prefix);
+                    return swapHooks(attached, loaded[0], ifindex[0], prefix);
                 } catch (RuntimeException e) {
                     loaded[0].close();
                     throw e;
@@ -240,7 +242,7 @@ public final class Dataplane {
             });
             SpecializedEndpoint next = loaded[0];
             EndpointState old = attached.state();
-            EndpointState state = stateOf(endpoint, object, old.ifindex(), old.createdClsact(), newHooks, next.mapPins());
+            EndpointState state = stateOf(endpoint, object, ifindex[0], old.createdClsact(), newHooks, next.mapPins());
             SpecializedEndpoint previous = attached.update(state, newHooks, next);
             if (previous != null) {
                 previous.close();
@@ -249,7 +251,7 @@ public final class Dataplane {
         }
     }
 
-    private List<LiveHook> swapHooks(AttachedEndpoint attached, SpecializedEndpoint next, String prefix) {
+    private List<LiveHook> swapHooks(AttachedEndpoint attached, SpecializedEndpoint next, int ifindex, String prefix) {
         List<LiveHook> current = attached.hooks();
         for (LiveHook h : current) {
             int running = h.runningProgramId();
@@ -261,7 +263,6 @@ public final class Dataplane {
                         h.attachment().programId(), running);
             }
         }
-        int ifindex = requireInterface(attached.interfaceName(), attached.namespace(), prefix);
         Map<String, LiveHook> byName = new LinkedHashMap<>();
         current.forEach(h -> byName.put(h.attachment().program(), h));
         List<LiveHook> result = new ArrayList<>();
@@ -329,8 +330,11 @@ public final class Dataplane {
         synchronized (lock(endpointId)) {
             EndpointState s = states.read(endpointId).orElseThrow(() -> new EndpointException("endpoint " + endpointId
                     + ": not attached (no state file " + states.path(endpointId) + ")", true));
-            return s.namespace().call(() -> {
-                int ifindex = Interfaces.ifindex(s.interfaceName());
+            // a deleted namespace took the interface and its hooks along; the pins can still be read anywhere
+            Netns where = s.namespace().exists() ? s.namespace() : Netns.host();
+            boolean gone = !s.namespace().exists();
+            return where.call(() -> {
+                int ifindex = gone ? 0 : Interfaces.ifindex(s.interfaceName());
                 List<LiveHook> hooks = new ArrayList<>();
                 try {
                     for (Attachment a : s.attachments()) {
@@ -382,8 +386,14 @@ public final class Dataplane {
             String label = "endpoint " + attached.id();
             List<RuntimeException> failures = new ArrayList<>();
             EndpointState s = attached.state();
+            Netns where = attached.namespace().exists() ? attached.namespace() : Netns.host();
+            boolean gone = !attached.namespace().exists();
             try {
-                attached.namespace().run(() -> {
+                where.run(() -> {
+                    if (gone) {
+                        attached.hooks().forEach(LiveHook::close); // defunct links: removing their pins frees them
+                        return;
+                    }
                     for (LiveHook h : attached.hooks()) {
                         try {
                             h.detach();

@@ -53,6 +53,11 @@ public final class Netns {
         return path == null;
     }
 
+    /** False once a named namespace was deleted (its interfaces, filters and tcx/XDP hooks went with it). */
+    public boolean exists() {
+        return path == null || Files.exists(path);
+    }
+
     /**
      * Runs {@code task} inside this namespace: on the calling thread for the host namespace, else
      * on a fresh thread that enters it ({@code setns}) and ends with the task, so no pooled thread

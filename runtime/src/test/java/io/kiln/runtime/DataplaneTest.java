@@ -249,4 +249,21 @@ class DataplaneTest {
         assertEquals(10, lab.udpDelivered(10));
         assertEquals(0, lab.epNs.call(() -> io.kiln.runtime.internal.Interfaces.ifindex("ks-nope")));
     }
+
+    @ParameterizedTest
+    @EnumSource(value = AttachMode.class, names = {"TCX", "LEGACY_TC"})
+    void endpointWhoseNamespaceIsGoneDetachesCleanly(AttachMode mode) {
+        lab = EndpointLab.create(state);
+        Dataplane dataplane = lab.dataplane(mode);
+        dataplane.attach(TestTemplates.gateObject(), endpoint(0, 0)).close();
+        lab.ep.close(); // the pod went away: its interface, and the hooks on it, with it
+
+        try (AttachedEndpoint adopted = dataplane.adopt(ID)) {
+            assertEquals(0, adopted.ifindex());
+            assertEquals(List.of("ks_ingress", "ks_egress"), List.copyOf(adopted.programIds().keySet()));
+            dataplane.detach(adopted);
+        }
+        assertEquals(List.of("node/ks_node_stats"), lab.pins());
+        assertFalse(Files.exists(dataplane.stateFile(ID)));
+    }
 }

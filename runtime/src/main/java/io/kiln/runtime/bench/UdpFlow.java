@@ -112,6 +112,9 @@ public final class UdpFlow implements AutoCloseable {
         if (ratePerSecond <= 0 || maxPackets <= 0 || maxDuration.isNegative() || maxDuration.isZero()) {
             throw new IllegalArgumentException("rate, packet limit and duration must be positive");
         }
+        if (maxPackets >= Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("at most " + (Integer.MAX_VALUE - 1) + " datagrams (sequence numbers index a BitSet)");
+        }
         UdpFlow flow = new UdpFlow(senderNs, receiverNs, target, ratePerSecond, maxPackets, maxDuration);
         flow.receiveThread.start();
         flow.startNanos = System.nanoTime();
