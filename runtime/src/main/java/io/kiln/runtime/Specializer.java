@@ -29,6 +29,7 @@ public final class Specializer {
     private static final Object NODE_MAP_CREATION = new Object();
 
     private final PinLayout pins;
+    private volatile boolean bpffsChecked;
 
     public Specializer(PinLayout pins) {
         this.pins = Objects.requireNonNull(pins, "pins");
@@ -94,8 +95,12 @@ public final class Specializer {
 
     /** Mounts bpffs for the pin root if it is not mounted (the root itself or /sys/fs/bpf above it). */
     public void ensureBpffs() {
+        if (bpffsChecked) {
+            return; // once per specializer: nobody unmounts bpffs under a running agent
+        }
         Path root = pins.root();
         BpfFs.ensureMounted(root.startsWith(BpfFs.DEFAULT) ? BpfFs.DEFAULT : root);
+        bpffsChecked = true;
     }
 
     /** libbpf's messages start with "object NAME": then "template NAME" in front of it says nothing new. */
