@@ -15,7 +15,7 @@ import java.util.Map;
 /** The endpoint every test-run test specializes for, the remote sides it talks to, and frame shortcuts. */
 final class Fixture {
     static final Path ENDPOINT = Path.of("src/main/bpf/endpoint");
-    static final Path PREFILTER = Path.of("src/main/bpf/xdp-prefilter");
+    static final Path PREFILTER = Path.of("src/main/bpf/xdp_prefilter");
 
     /** The endpoint under test (the README's "typical" value set). */
     static final Endpoint EP = new Endpoint(12, 3001, "198.18.0.12", "2001:2::c", "02:00:00:00:00:0c",
