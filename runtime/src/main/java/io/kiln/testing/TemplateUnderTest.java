@@ -167,6 +167,7 @@ public final class TemplateUnderTest implements AutoCloseable {
         private final Map<String, byte[]> rawConstants = new LinkedHashMap<>();
         private VariantBuilder variants;
         private Consumer<BpfObject> beforeLoad = o -> { };
+        private String objectName;
 
         private Builder(TemplateDescriptor template) {
             this.template = template;
@@ -217,6 +218,15 @@ public final class TemplateUnderTest implements AutoCloseable {
             return this;
         }
 
+        /**
+         * The object's name (default: the template's), which libbpf puts before its internal maps
+         * ({@code NAME.rodata}, first 8 characters): a distinct name lets {@link BpfLeakCheck} find them.
+         */
+        public Builder objectName(String name) {
+            this.objectName = name;
+            return this;
+        }
+
         /** Runs after the constants are set and before the load: set pin paths, reuse maps. */
         public Builder beforeLoad(Consumer<BpfObject> action) {
             this.beforeLoad = action;
@@ -244,7 +254,8 @@ public final class TemplateUnderTest implements AutoCloseable {
                 }
                 encoded.put(name, bytes);
             });
-            BpfObject object = BpfObject.open(variant.result().object().bytes(), objectName(template.name()));
+            BpfObject object = BpfObject.open(variant.result().object().bytes(),
+                    objectName != null ? objectName : sanitized(template.name()));
             try {
                 encoded.forEach(object::setConstant);
                 beforeLoad.accept(object);
@@ -256,7 +267,7 @@ public final class TemplateUnderTest implements AutoCloseable {
             }
         }
 
-        private static String objectName(String templateName) {
+        private static String sanitized(String templateName) {
             return templateName.replaceAll("[^A-Za-z0-9_.-]", "_");
         }
     }
