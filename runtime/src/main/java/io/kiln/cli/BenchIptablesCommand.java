@@ -211,6 +211,7 @@ final class BenchIptablesCommand implements Callable<Integer> {
         }
         try {
             drain(receiver);
+            long forwardedBefore = forwarded(object);
             AtomicLong received = new AtomicLong();
             AtomicBoolean stop = new AtomicBoolean();
             Thread counter = new Thread(() -> {
@@ -232,6 +233,13 @@ final class BenchIptablesCommand implements Callable<Integer> {
             Thread.sleep(200); // what is still queued towards the socket arrives
             stop.set(true);
             counter.join(5000);
+            if (mode == Mode.KILN) {
+                long seen = forwarded(object) - forwardedBefore;
+                if (seen < received.get()) {
+                    throw new IllegalStateException("bench iptables: the socket received " + received.get()
+                            + " datagrams but to_endpoint passed only " + seen + ": the program was not on the path");
+                }
+            }
             return received.get() / (nanos / 1e9);
         } finally {
             if (link != null) {
@@ -241,6 +249,16 @@ final class BenchIptablesCommand implements Callable<Integer> {
                 ep.exec(List.of("iptables", "-F", "INPUT")).orThrow();
             }
         }
+    }
+
+    /** Packets to_endpoint passed (summed over CPUs). */
+    private static long forwarded(BpfObject object) {
+        byte[] key = EndpointMaps.metricsKey(EndpointMaps.DIR_INGRESS, io.kiln.testing.DropReason.FORWARDED);
+        long sum = 0;
+        for (byte[] v : object.map("metrics").lookupPerCpu(key).orElse(List.of())) {
+            sum += ByteBuffer.wrap(v).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong(EndpointMaps.METRICS_PACKETS);
+        }
+        return sum;
     }
 
     /** Sends as fast as one thread can for {@code secs}; returns the nanoseconds it sent for. */
