@@ -38,7 +38,7 @@ class NamespaceTrafficTest {
     @Test
     void threeEndpointsWithPolicyServiceAndCounters() throws Exception {
         KernelRequirements.assumeKernel();
-        KernelRequirements.assumeTools("ip", "sysctl", "bpftool");
+        KernelRequirements.assumeTools("ip", "bpftool");
         BpfLeakCheck leaks = BpfLeakCheck.begin(TrafficNode.OBJECT_NAME);
         Set<Integer> programIds;
         java.nio.file.Path pins;

@@ -79,8 +79,19 @@ final class TrafficNode implements AutoCloseable {
     private NetworkNamespace namespace(String prefix) {
         NetworkNamespace ns = NetworkNamespace.create(prefix);
         namespaces.add(ns);
-        for (String scope : new String[] {"all", "default"}) {
-            ns.exec(List.of("sysctl", "-qw", "net.ipv6.conf." + scope + ".disable_ipv6=1")).orThrow();
+        try {
+            // /proc/sys/net shows the namespace of the thread that opens it
+            ns.run(() -> {
+                for (String scope : new String[] {"all", "default"}) {
+                    Files.writeString(Path.of("/proc/sys/net/ipv6/conf/" + scope + "/disable_ipv6"), "1");
+                }
+            });
+        } catch (Exception e) {
+            throw new IllegalStateException(ns + ": cannot turn IPv6 off: " + e, e);
+        }
+        String off = ns.exec(List.of("cat", "/proc/sys/net/ipv6/conf/default/disable_ipv6")).orThrow().stdout().strip();
+        if (!off.equals("1")) {
+            throw new IllegalStateException(ns + ": IPv6 is still on (disable_ipv6 reads " + off + ")");
         }
         return ns;
     }

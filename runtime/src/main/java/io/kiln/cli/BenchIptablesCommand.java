@@ -183,8 +183,15 @@ final class BenchIptablesCommand implements Callable<Integer> {
     private static NetworkNamespace namespace(String prefix, List<AutoCloseable> cleanup) {
         NetworkNamespace ns = NetworkNamespace.create(prefix);
         cleanup.add(ns);
-        for (String scope : new String[] {"all", "default"}) {
-            ns.exec(List.of("sysctl", "-qw", "net.ipv6.conf." + scope + ".disable_ipv6=1"));
+        try {
+            // no IPv6 chatter (router solicitations, MLD) on the measured veth; /proc/sys/net shows the thread's namespace
+            ns.run(() -> {
+                for (String scope : new String[] {"all", "default"}) {
+                    Files.writeString(Path.of("/proc/sys/net/ipv6/conf/" + scope + "/disable_ipv6"), "1");
+                }
+            });
+        } catch (Exception e) {
+            throw new IllegalStateException(ns + ": cannot turn IPv6 off: " + e, e);
         }
         return ns;
     }

@@ -42,7 +42,7 @@ class BenchDataplaneTest {
     @Test
     void iptablesComparesKilnIptablesAndBaseline() throws Exception {
         KernelRequirements.assumeKernel();
-        KernelRequirements.assumeTools("clang", "ip", "iptables", "iptables-restore", "sysctl");
+        KernelRequirements.assumeTools("clang", "ip", "iptables", "iptables-restore");
         JsonNode j = run("bench", "iptables", "--json", "--rules", "100", "--seconds", "0.3", "--rounds", "1",
                 "--cache-dir", cacheDir.toString());
         for (String key : new String[] {"kilnPps", "iptablesPps", "ratio", "baselinePps"}) {
