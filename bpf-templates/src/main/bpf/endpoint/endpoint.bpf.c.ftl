@@ -13,7 +13,7 @@
 <#if ipv6>
 #define ENABLE_IPV6 1
 </#if>
-<#if conntrack>
+<#if connectionTracking>
 #define ENABLE_CONNTRACK 1
 </#if>
 <#if loadBalancing>

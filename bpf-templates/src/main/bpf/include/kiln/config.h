@@ -8,7 +8,8 @@
  * CONFIG_SOURCE_CONSTANTS (the specialized build): values are `volatile const` globals in
  * .rodata, set per endpoint at load time; the verifier folds them. cfg is NULL and unused.
  * CONFIG_SOURCE_MAP (the generic build): the same values are read at run time from entry 0 of
- * the per-endpoint array map `endpoint_config`; cfg points at that entry.
+ * the per-endpoint array map `endpoint_config`; cfg points at that entry. Until the entry is
+ * written (its ipv4 is still 0) every packet is dropped as REASON_CONFIG_MISSING.
  *
  * Both the constants and the map are declared in BOTH builds: the descriptor lists them, and the
  * build checks that .rodata holds exactly the declared constants. In the map build nothing reads
@@ -70,7 +71,9 @@ static __always_inline int config_load(const struct endpoint_config **cfg)
 	__u32 zero = 0;
 
 	*cfg = bpf_map_lookup_elem(&endpoint_config, &zero);
-	return *cfg ? KILN_OK : REASON_CONFIG_MISSING;
+	/* An array always has entry 0, zeroed until the agent writes it. Every endpoint has an
+	 * IPv4 address, so address 0 means "not written yet": drop rather than run on zeros. */
+	return *cfg && (*cfg)->ipv4 ? KILN_OK : REASON_CONFIG_MISSING;
 #else
 	*cfg = NULL;
 	return KILN_OK;

@@ -20,7 +20,7 @@
  * TCP: a FIN or RST seen in either direction moves the entry to the short closing lifetime; a
  * SYN without ACK on a closing entry starts it afresh (a new connection on a reused tuple).
  *
- * Off (conntrack=false): only the maps are declared (node maps must be the same for every
+ * Off (connectionTracking=false): only the maps are declared (node maps must be the same for every
  * endpoint of a node, whatever its build parameters); policy judges every packet in both
  * directions. ipv6=false: the IPv6 functions are left out, conntrack6 stays declared and empty
  * (an LRU map is preallocated: keep ct6Size small on a node without IPv6 endpoints).

@@ -4,7 +4,7 @@
  * API: DIR_INGRESS, DIR_EGRESS. They are ABI: they appear in policy keys and in the metrics
  * index, and Java mirrors them.
  *   DIR_INGRESS  traffic the endpoint receives: to_endpoint, attached at tc *egress* of the
- *                host-side veth; for a node-interface program (xdp-prefilter), received traffic.
+ *                host-side veth; for a node-interface program (xdp_prefilter), received traffic.
  *   DIR_EGRESS   traffic the endpoint sends: from_endpoint, attached at tc *ingress* of the
  *                host-side veth.
  */

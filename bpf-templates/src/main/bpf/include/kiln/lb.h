@@ -13,7 +13,7 @@
  * service address and port, so the client only ever sees the service.
  *
  * loadBalancing=false: the maps are declared (node maps are the same in every build), nothing
- * else is compiled. loadBalancing needs conntrack (#error otherwise): affinity and reverse NAT
+ * else is compiled. loadBalancing needs connectionTracking (#error otherwise): affinity and reverse NAT
  * live in conntrack entries. IPv6 services are not implemented: IPv6 packets are not translated.
  */
 #ifndef KILN_LB_H
@@ -27,7 +27,7 @@
 #include "kiln/nat4.h"
 
 #if defined(ENABLE_LB) && !defined(ENABLE_CONNTRACK)
-#error "loadBalancing=true needs conntrack=true: backend affinity and reverse NAT live in conntrack entries"
+#error "loadBalancing=true needs connectionTracking=true: backend affinity and reverse NAT live in conntrack entries"
 #undef ENABLE_LB	/* build on without LB, so that the #error is the only diagnostic */
 #endif
 #if !defined(SERVICES_SIZE) || !defined(BACKENDS_SIZE)

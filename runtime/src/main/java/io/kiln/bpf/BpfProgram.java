@@ -130,6 +130,27 @@ public final class BpfProgram implements AutoCloseable {
         }
     }
 
+    /** Instructions of the program as the kernel runs it, after the verifier's rewrites (bpftool's "xlated"). */
+    public int xlatedInstructions() {
+        try {
+            return Info.program(fd(), context()).xlated_prog_len / 8;
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /**
+     * The instructions the verifier processed when it loaded the program ({@code bpf_prog_info.verified_insns},
+     * the "processed N insns" of its log), or -1 where the kernel does not report it (before 5.16).
+     */
+    public int verifiedInstructions() {
+        try {
+            return Info.programVerifiedInsns(fd(), context());
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
     /** Attaches with a tcx link (kernel 6.6+) at the head of the interface's chain. */
     public BpfLink attachTcx(int ifindex, Direction direction) {
         return BpfLink.create(this, ifindex, direction.tcxAttachType(),

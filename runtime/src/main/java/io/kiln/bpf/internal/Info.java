@@ -9,6 +9,21 @@ public final class Info {
         return fill(fd, new Structs.ProgInfo(), context, "read program info");
     }
 
+    /** Offset of {@code verified_insns} in {@code struct bpf_prog_info} (kernel 5.16+), which is 232 bytes there. */
+    private static final int VERIFIED_INSNS_OFFSET = 216;
+    private static final int PROG_INFO_5_16_SIZE = 232;
+
+    /** {@code bpf_prog_info.verified_insns}, or -1 when the kernel's info ends before it. */
+    public static int programVerifiedInsns(int fd, String context) {
+        try (com.sun.jna.Memory info = new com.sun.jna.Memory(PROG_INFO_5_16_SIZE)) {
+            info.clear();
+            int[] len = {PROG_INFO_5_16_SIZE};
+            LibbpfLog.begin();
+            Failures.check(LibBpf.bpf_obj_get_info_by_fd(fd, info, len), context, "read program info");
+            return len[0] >= VERIFIED_INSNS_OFFSET + 4 ? info.getInt(VERIFIED_INSNS_OFFSET) : -1;
+        }
+    }
+
     public static Structs.MapInfo map(int fd, String context) {
         return fill(fd, new Structs.MapInfo(), context, "read map info");
     }

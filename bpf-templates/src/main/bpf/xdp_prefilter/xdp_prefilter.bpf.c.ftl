@@ -1,5 +1,5 @@
 /*
- * The xdp-prefilter template: a node-level CIDR deny-list on a node interface, at XDP.
+ * The xdp_prefilter template: a node-level CIDR deny-list on a node interface, at XDP.
  *   prefilter  xdp: drops packets whose source address is on the deny-list (deny4, deny6),
  *              or only counts them when AUDIT_ONLY is set; everything else passes untouched.
  * Every packet is counted once in `metrics` (direction DIR_INGRESS) under FORWARDED,
