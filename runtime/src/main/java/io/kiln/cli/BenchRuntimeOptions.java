@@ -10,6 +10,7 @@ import io.kiln.template.Constants;
 import io.kiln.template.Parameters;
 import io.kiln.template.TemplateDescriptor;
 import io.kiln.template.Templates;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -22,8 +23,8 @@ import picocli.CommandLine.Option;
 /** What the runtime benchmarks share: the template and its variant, the endpoint's constants, the attach mode. */
 final class BenchRuntimeOptions {
     @Option(names = "--template", paramLabel = "TEMPLATE",
-            description = "Template folder or descriptor. Default: the sample examples/templates/hello; the"
-                    + " dataplane's is bpf-templates/src/main/bpf/endpoint.")
+            description = "Template folder or descriptor. Default: the dataplane's endpoint template"
+                    + " (bpf-templates/src/main/bpf/endpoint), else the sample examples/templates/hello.")
     Path template;
 
     @Option(names = {"-s", "--set"}, paramLabel = "NAME=VALUE",
@@ -44,7 +45,11 @@ final class BenchRuntimeOptions {
     CacheOptions cache;
 
     TemplateDescriptor descriptor() {
-        return Templates.load(template != null ? template : KilnHome.exampleTemplate("hello"));
+        if (template != null) {
+            return Templates.load(template);
+        }
+        Path endpoint = KilnHome.dir().resolve("bpf-templates/src/main/bpf/endpoint");
+        return Templates.load(Files.isDirectory(endpoint) ? endpoint : KilnHome.exampleTemplate("hello"));
     }
 
     /** Renders and compiles (through the object cache) the chosen variant. */

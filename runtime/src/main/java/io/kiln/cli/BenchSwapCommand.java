@@ -69,6 +69,10 @@ final class BenchSwapCommand implements Callable<Integer> {
         m.put("packetsSent", r.traffic().sent());
         m.put("packetsLost", r.traffic().missing());
         m.put("packetsDuplicated", r.traffic().duplicated());
+        // of the lost: dropped by the receiving socket's full buffer (the receiver fell behind), not on the hook
+        m.put("receiveBufferDrops", r.traffic().rcvbufErrors());
+        m.put("backlogDrops", r.traffic().backlogDrops());
+        m.put("programDrops", r.programDrops());
         m.put("packetsPerSecond", Math.round(r.traffic().packetsPerSecond()));
         m.put("swapMillisP50", Stats.round(r.swapMillisP50(), 3));
         m.put("swapMillisP99", Stats.round(r.swapMillisP99(), 3));

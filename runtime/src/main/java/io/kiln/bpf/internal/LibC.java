@@ -44,5 +44,9 @@ public final class LibC {
 
     public static native int setsockopt(int fd, int level, int name, int[] value, int len);
 
+    public static native int setsockopt(int fd, int level, int name, byte[] value, int len);
+
+    public static native int bind(int fd, byte[] sockaddr, int len);
+
     public static native int vsnprintf(byte[] buf, long size, Pointer format, Pointer ap);
 }

@@ -5,6 +5,12 @@ import io.kiln.runtime.AttachedEndpoint;
 import io.kiln.template.ConstantDecl;
 import io.kiln.template.ConstantType;
 import io.kiln.template.TemplateDescriptor;
+import io.kiln.testing.DropReason;
+import io.kiln.testing.EndpointMaps;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.List;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -70,9 +76,37 @@ public final class Conventions {
             if (policy.definition().keySize() != 8 || policy.definition().valueSize() != 4) {
                 return;
             }
-            for (int dir = 0; dir < 2; dir++) {
-                policy.update(new byte[]{0, 0, 0, 0, 0, 0, 0, (byte) dir}, new byte[]{1, 0, 0, 0});
+            for (int dir : new int[]{EndpointMaps.DIR_INGRESS, EndpointMaps.DIR_EGRESS}) {
+                policy.update(EndpointMaps.policyKey(EndpointMaps.IDENTITY_ANY, 0, 0, dir),
+                        EndpointMaps.policyValue(EndpointMaps.ALLOW));
             }
+        }
+    }
+
+    /**
+     * Packets the endpoint's programs dropped, summed over reasons, directions and CPUs, from the
+     * endpoint template's {@code metrics} map (per-CPU {packets, bytes} per direction and reason);
+     * -1 when the endpoint has no such map.
+     */
+    public static long programDrops(AttachedEndpoint endpoint) {
+        if (!endpoint.mapPins().containsKey("metrics")) {
+            return -1;
+        }
+        try (BpfMap metrics = endpoint.openMap("metrics")) {
+            if (!metrics.isPerCpu() || metrics.definition().valueSize() != 16) {
+                return -1;
+            }
+            long drops = 0;
+            for (int dir = 0; dir < 2; dir++) {
+                for (int reason = DropReason.FIRST_DROP; reason < DropReason.MAX; reason++) {
+                    int slot = dir * DropReason.MAX + reason;
+                    byte[] key = ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(slot).array();
+                    for (byte[] cpu : metrics.lookupPerCpu(key).orElse(List.of())) {
+                        drops += ByteBuffer.wrap(cpu).order(ByteOrder.nativeOrder()).getLong(0);
+                    }
+                }
+            }
+            return drops;
         }
     }
 }

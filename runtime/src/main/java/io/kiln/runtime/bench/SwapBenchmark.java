@@ -24,9 +24,12 @@ public final class SwapBenchmark {
     /** The whole run stops here whatever the settings: a benchmark must end. */
     private static final Duration LIMIT = Duration.ofMinutes(10);
 
-    /** The counts and the swap times in milliseconds. */
-    public record Result(int swaps, UdpFlow.Result traffic, double swapMillisP50, double swapMillisP99,
-                         double[] swapMillis, AttachMode mode) {
+    /**
+     * The counts and the swap times in milliseconds. {@code programDrops}: packets the endpoint's
+     * programs themselves dropped, by their metrics map (the endpoint template's), or -1 without one.
+     */
+    public record Result(int swaps, UdpFlow.Result traffic, long programDrops, double swapMillisP50,
+                         double swapMillisP99, double[] swapMillis, AttachMode mode) {
     }
 
     private SwapBenchmark() {
@@ -45,6 +48,7 @@ public final class SwapBenchmark {
         double[] millis = new double[swaps];
         int done = 0;
         UdpFlow.Result traffic;
+        long programDrops;
         try (AttachedEndpoint attached = dataplane.attach(object, first)) {
             Conventions.allowAll(attached);
             try (UdpFlow flow = UdpFlow.start(lab.endpointNs(), lab.hostNs(),
@@ -63,10 +67,12 @@ public final class SwapBenchmark {
                 sleep(200); // traffic after the last swap too
                 traffic = flow.stop();
             }
+            programDrops = Conventions.programDrops(attached);
             dataplane.detach(attached);
         }
         double[] measured = Arrays.copyOf(millis, done);
-        return new Result(done, traffic, percentile(measured, 50), percentile(measured, 99), measured, mode);
+        return new Result(done, traffic, programDrops, percentile(measured, 50), percentile(measured, 99), measured,
+                mode);
     }
 
     private static Endpoint endpoint(BenchLab lab, Map<String, byte[]> constants, String name, byte[] value) {

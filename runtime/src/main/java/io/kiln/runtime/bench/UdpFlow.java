@@ -5,7 +5,6 @@ import io.kiln.runtime.Netns;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.DatagramChannel;
@@ -33,12 +32,14 @@ public final class UdpFlow implements AutoCloseable {
     private static final long MAGIC = 0x4b494c4e55445031L; // "KILNUDP1"
     /** Datagrams per 1 ms tick at most, so a sender that fell behind catches up without flooding a queue. */
     public static final int MAX_BURST = 256;
-    /** Asked of the kernel for the receiver; it grants up to twice net.core.rmem_max. */
+    /** The receiver's socket buffer (doubled by the kernel): about a second of datagrams at 60,000/s. */
     private static final int RECEIVE_BUFFER = 32 << 20;
+    private static final int RECEIVE_TIMEOUT_MILLIS = 50;
     private static final long QUIET_NANOS = Duration.ofMillis(300).toNanos();
 
     private final DatagramChannel sender;
-    private final DatagramChannel receiver;
+    private final UdpReceiver receiver;
+    private final AtomicBoolean receiverStopping = new AtomicBoolean();
     private final InetSocketAddress target;
     private final Netns receiverNs;
     private final int ratePerSecond;
@@ -54,11 +55,18 @@ public final class UdpFlow implements AutoCloseable {
     private final Thread sendThread;
     private final Thread receiveThread;
     private final long[] rcvbufErrorsBefore;
+    private final long backlogDropsBefore;
     private volatile long startNanos;
     private volatile long endNanos;
 
-    /** The counts at the end. {@code rcvbufErrors}: datagrams the receiver's socket buffer dropped (in the count of missing). */
-    public record Result(long sent, long received, long missing, long duplicated, long rcvbufErrors, Duration duration) {
+    /**
+     * The counts at the end. Where missing datagrams went, when it can be told: {@code rcvbufErrors}
+     * the receiver's socket buffer was full (the receiver fell behind); {@code backlogDrops} any
+     * CPU's input backlog overflowed (the whole machine's count, /proc/net/softnet_stat, so other
+     * traffic may add to it).
+     */
+    public record Result(long sent, long received, long missing, long duplicated, long rcvbufErrors, long backlogDrops,
+                         Duration duration) {
         public double packetsPerSecond() {
             return duration.isZero() ? 0 : sent * 1e9 / duration.toNanos();
         }
@@ -66,8 +74,8 @@ public final class UdpFlow implements AutoCloseable {
         @Override
         public String toString() {
             return String.format("sent %d, received %d, missing %d, duplicated %d, receive-buffer drops %d, "
-                    + "%.0f packets/s over %d ms", sent, received, missing, duplicated, rcvbufErrors,
-                    packetsPerSecond(), duration.toMillis());
+                    + "backlog drops %d, %.0f packets/s over %d ms", sent, received, missing, duplicated, rcvbufErrors,
+                    backlogDrops, packetsPerSecond(), duration.toMillis());
         }
     }
 
@@ -78,12 +86,7 @@ public final class UdpFlow implements AutoCloseable {
         this.ratePerSecond = ratePerSecond;
         this.maxPackets = maxPackets;
         this.maxNanos = maxDuration.toNanos();
-        this.receiver = receiverNs.call(() -> {
-            DatagramChannel ch = DatagramChannel.open();
-            ch.setOption(StandardSocketOptions.SO_RCVBUF, RECEIVE_BUFFER);
-            ch.bind(target);
-            return ch;
-        });
+        this.receiver = receiverNs.call(() -> UdpReceiver.open(target, RECEIVE_BUFFER, RECEIVE_TIMEOUT_MILLIS));
         DatagramChannel s;
         try {
             s = senderNs.call(() -> {
@@ -92,11 +95,12 @@ public final class UdpFlow implements AutoCloseable {
                 return ch;
             });
         } catch (RuntimeException e) {
-            closeQuietly(receiver);
+            receiver.close();
             throw e;
         }
         this.sender = s;
         this.rcvbufErrorsBefore = udpErrors();
+        this.backlogDropsBefore = backlogDrops();
         this.receiveThread = new Thread(this::receive, "kiln-udp-receiver");
         this.sendThread = new Thread(this::send, "kiln-udp-sender");
         receiveThread.setDaemon(true);
@@ -155,8 +159,9 @@ public final class UdpFlow implements AutoCloseable {
         while (received.get() - duplicated.get() < sent.get() && !quietFor(QUIET_NANOS) && System.nanoTime() < deadline) {
             LockSupport.parkNanos(10_000_000);
         }
-        closeQuietly(receiver);
+        receiverStopping.set(true);
         join(receiveThread, Duration.ofSeconds(5));
+        receiver.close(); // after its thread ended: a closed fd number could be reused under a blocked recv
         closeQuietly(sender);
         Throwable f = failure.get();
         if (f != null) {
@@ -169,16 +174,17 @@ public final class UdpFlow implements AutoCloseable {
         }
         long s = sent.get();
         return new Result(s, received.get(), s - distinct, duplicated.get(), errors[0] - rcvbufErrorsBefore[0],
-                Duration.ofNanos(endNanos - startNanos));
+                backlogDrops() - backlogDropsBefore, Duration.ofNanos(endNanos - startNanos));
     }
 
     @Override
     public void close() {
         stopping.set(true);
-        closeQuietly(sender);
-        closeQuietly(receiver);
+        receiverStopping.set(true);
         join(sendThread, Duration.ofSeconds(10));
         join(receiveThread, Duration.ofSeconds(5));
+        closeQuietly(sender);
+        receiver.close();
     }
 
     private void send() {
@@ -215,17 +221,19 @@ public final class UdpFlow implements AutoCloseable {
     }
 
     private void receive() {
-        ByteBuffer buf = ByteBuffer.allocateDirect(64);
+        byte[] buf = new byte[64];
+        ByteBuffer view = ByteBuffer.wrap(buf);
         try {
-            while (true) {
-                buf.clear();
-                receiver.receive(buf);
-                buf.flip();
+            while (!receiverStopping.get()) {
+                int n = receiver.receive(buf);
+                if (n < 0) {
+                    continue; // timeout: look at the stop flag
+                }
                 lastReceiveNanos.set(System.nanoTime());
-                if (buf.remaining() != PAYLOAD || buf.getLong(8) != MAGIC) {
+                if (n != PAYLOAD || view.getLong(8) != MAGIC) {
                     continue; // not ours
                 }
-                long seq = buf.getLong(0);
+                long seq = view.getLong(0);
                 if (seq < 0 || seq >= maxPackets) {
                     continue;
                 }
@@ -239,9 +247,7 @@ public final class UdpFlow implements AutoCloseable {
                 }
                 received.incrementAndGet();
             }
-        } catch (ClosedChannelException e) {
-            // stop() closed it: done
-        } catch (IOException | RuntimeException e) {
+        } catch (RuntimeException e) {
             failure.compareAndSet(null, e);
         }
     }
@@ -273,6 +279,22 @@ public final class UdpFlow implements AutoCloseable {
             }
             return new long[]{0, 0};
         });
+    }
+
+    /** Packets dropped because a CPU's input backlog (netdev_max_backlog) was full, summed over CPUs. */
+    private static long backlogDrops() {
+        try {
+            long sum = 0;
+            for (String line : Files.readAllLines(Path.of("/proc/net/softnet_stat"))) {
+                String[] f = line.trim().split("\\s+");
+                if (f.length > 1) {
+                    sum += Long.parseLong(f[1], 16);
+                }
+            }
+            return sum;
+        } catch (IOException | RuntimeException e) {
+            return 0; // not Linux, or a format this does not know: the count is a diagnosis, not a result
+        }
     }
 
     private static void join(Thread t, Duration timeout) {
