@@ -66,6 +66,25 @@ public final class SpecReader {
         return new ServiceReader(new Fields(source)).readKubernetes(TreeReader.fromObject(source, spec, "spec"), name);
     }
 
+    /**
+     * The id (endpoints) or name (policies, services) a document gives, if it can be read that far,
+     * so that an error in a spec can still be filed under the spec it is about.
+     */
+    public static java.util.Optional<String> guessKey(SpecKind kind, String text) {
+        try {
+            Node root = TreeReader.read("guess", text);
+            if (root instanceof Node.Mapping m) {
+                Node.Entry e = m.entries().get(kind == SpecKind.ENDPOINT ? "id" : "name");
+                if (e != null && e.value() instanceof Node.Scalar s && s.value() != null) {
+                    return java.util.Optional.of(s.text());
+                }
+            }
+        } catch (SpecException e) {
+            // not readable that far
+        }
+        return java.util.Optional.empty();
+    }
+
     /** The text of a spec file, UTF-8. */
     public static String text(Path file) {
         try {
