@@ -61,6 +61,14 @@ public final class SpecReader {
                 namespace);
     }
 
+    /**
+     * An endpoint from plain Java values in the endpoint format (as a source that maps other
+     * objects, such as Pods, builds them); {@code source} names the object in errors.
+     */
+    public static EndpointSpec endpoint(String source, Map<String, Object> tree) {
+        return new EndpointReader(new Fields(source)).read(TreeReader.fromObject(source, tree, ""));
+    }
+
     /** A service from the {@code spec} of a Kubernetes object. */
     public static ServiceSpec kubernetesService(String source, Map<String, Object> spec, String name) {
         return new ServiceReader(new Fields(source)).readKubernetes(TreeReader.fromObject(source, spec, "spec"), name);
