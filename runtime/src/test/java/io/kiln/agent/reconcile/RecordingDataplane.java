@@ -24,14 +24,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  * calls would leave: it tests the reconciler's scheduling, not the kernel (that is the lead's
  * wiring over io.kiln.runtime, tested against the kernel).
  */
-final class RecordingDataplane implements EndpointDataplane {
-    record Call(String what, int endpoint, ChangeKind kind, long nanos, EndpointPlan plan) {
+public final class RecordingDataplane implements EndpointDataplane {
+    public record Call(String what, int endpoint, ChangeKind kind, long nanos, EndpointPlan plan) {
     }
 
-    final List<Call> calls = java.util.Collections.synchronizedList(new ArrayList<>());
-    final Map<Integer, PlanFingerprint> running = new ConcurrentHashMap<>();
-    final Map<Integer, EndpointPolicy> policies = new ConcurrentHashMap<>();
-    volatile NodeState node = NodeState.EMPTY;
+    public final List<Call> calls = java.util.Collections.synchronizedList(new ArrayList<>());
+    public final Map<Integer, PlanFingerprint> running = new ConcurrentHashMap<>();
+    public final Map<Integer, EndpointPolicy> policies = new ConcurrentHashMap<>();
+    public volatile NodeState node = NodeState.EMPTY;
     volatile AdoptedState adopted = AdoptedState.NOTHING;
     /** Endpoints whose next N regenerations fail. */
     final Map<Integer, AtomicInteger> failNext = new ConcurrentHashMap<>();
@@ -102,7 +102,14 @@ final class RecordingDataplane implements EndpointDataplane {
         return adopted;
     }
 
-    List<Call> callsOf(String what, int endpoint) {
+    /** What a restarted agent would find: what this dataplane runs now. */
+    public void adoptWhatRuns() {
+        List<ActualEndpoint> eps = new ArrayList<>();
+        running.forEach((id, fp) -> eps.add(new ActualEndpoint(id, fp, policies.get(id), Map.of(), null)));
+        adopted = new AdoptedState(eps, node);
+    }
+
+    public List<Call> callsOf(String what, int endpoint) {
         synchronized (calls) {
             return calls.stream().filter(c -> c.what().equals(what) && c.endpoint() == endpoint).toList();
         }
