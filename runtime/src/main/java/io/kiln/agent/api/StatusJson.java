@@ -9,7 +9,6 @@ import io.kiln.agent.spec.SpecKind;
 
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -62,8 +61,7 @@ public final class StatusJson {
         List<EndpointStatus> eps = new ArrayList<>();
         for (JsonNode x : o.path("endpoints")) {
             Map<String, Integer> ids = new LinkedHashMap<>();
-            for (Iterator<Map.Entry<String, JsonNode>> it = x.path("programIds").fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> kv = it.next();
+            for (Map.Entry<String, JsonNode> kv : x.path("programIds").properties()) {
                 ids.put(kv.getKey(), kv.getValue().asInt());
             }
             eps.add(new EndpointStatus(x.path("id").asInt(), EndpointStatus.State.valueOf(x.path("state").asText()),

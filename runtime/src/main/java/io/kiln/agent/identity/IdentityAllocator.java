@@ -18,7 +18,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
-import java.util.Iterator;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SortedMap;
@@ -186,8 +185,7 @@ public final class IdentityAllocator {
             Instant now = clock.instant();
             for (JsonNode e : root.path("labels")) {
                 Map<String, String> m = new TreeMap<>();
-                for (Iterator<Map.Entry<String, JsonNode>> it = e.path("labels").fields(); it.hasNext(); ) {
-                    Map.Entry<String, JsonNode> kv = it.next();
+                for (Map.Entry<String, JsonNode> kv : e.path("labels").properties()) {
                     m.put(kv.getKey(), kv.getValue().textValue());
                 }
                 labels.load(Labels.of(m), e.path("identity").asInt(-1), now);

@@ -203,6 +203,9 @@ public final class Reconciler implements StatusProvider, MetricsProvider, AutoCl
             }
         } catch (RuntimeException e) {
             failure = e;
+        } catch (Error e) {
+            // an Error from the dataplane (an assertion, a linkage problem) must not leave the slot in flight forever
+            failure = new IllegalStateException("dataplane failed: " + e, e);
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
         boolean regenerated = false;
@@ -315,6 +318,8 @@ public final class Reconciler implements StatusProvider, MetricsProvider, AutoCl
             }
         } catch (RuntimeException e) {
             failure = e;
+        } catch (Error e) {
+            failure = new IllegalStateException("dataplane failed: " + e, e);
         }
         synchronized (lock) {
             node.inFlight = false;

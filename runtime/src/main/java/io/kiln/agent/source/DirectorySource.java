@@ -180,8 +180,9 @@ public final class DirectorySource implements AutoCloseable {
             String id = f.good.kind() + "/" + f.good.key();
             Path other = claimed.putIfAbsent(id, e.getKey());
             if (other != null) {
-                errors.add(new SpecError(f.kind, f.good.key(), e.getKey().toString(), 0, "", e.getKey() + ": "
-                        + f.kind.word() + " " + f.good.key() + " is already defined by " + other, false));
+                String field = f.kind == SpecKind.ENDPOINT ? "id" : "name";
+                errors.add(SpecError.of(f.kind, f.good.key(), f.good.origin().error(field, f.kind.word() + " "
+                        + f.good.key() + " is already defined by " + other)));
                 continue;
             }
             switch (f.good.kind()) {

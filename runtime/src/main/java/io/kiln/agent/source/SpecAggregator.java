@@ -78,9 +78,9 @@ public final class SpecAggregator implements SourceListener {
                 sourceOf.put(id, e.getKey());
                 claimed.put(id, e.getKey());
             } else {
-                errors.add(new SpecError(spec.kind(), spec.key(), spec.origin().name(), 0, "",
-                        spec.origin().name() + ": " + spec.kind().word() + " " + spec.key() + " is already defined by "
-                                + first.origin().name() + " (" + sourceOf.get(id) + ")", false));
+                String field = spec.kind() == SpecKind.ENDPOINT ? "id" : "name";
+                errors.add(SpecError.of(spec.kind(), spec.key(), spec.origin().error(field, spec.kind().word() + " "
+                        + spec.key() + " is already defined by " + first.origin().name() + " (" + sourceOf.get(id) + ")")));
             }
         }
         return new ArrayList<>(byKey.values());

@@ -109,7 +109,7 @@ class DeployManifestsTest {
     private static List<HasMetadata> loadAny(String file) throws Exception {
         List<HasMetadata> out = new ArrayList<>();
         for (String doc : documents(file)) {
-            out.add(Serialization.unmarshal(doc));
+            out.add(Serialization.unmarshal(doc, HasMetadata.class));
         }
         return out;
     }

@@ -95,7 +95,7 @@ class DirectorySourceTest {
         source.scan();
         SourceSnapshot s = snapshots.take();
         assertEquals("web", s.endpoints().get(0).labels().map().get("app"), "the file that had it first keeps it");
-        assertTrue(s.errors().get(0).message().contains("a-second.yaml: endpoint 1 is already defined by"),
+        assertTrue(s.errors().get(0).message().contains("a-second.yaml:1: id: endpoint 1 is already defined by"),
                 s.errors().get(0).message());
     }
 
