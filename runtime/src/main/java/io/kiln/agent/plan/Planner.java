@@ -103,10 +103,13 @@ public final class Planner {
             for (Map.Entry<Integer, SpecException> e : ids.errors().entrySet()) {
                 EndpointSpec previous = lastGood.get(e.getKey());
                 endpointErrors.putIfAbsent(e.getKey(), SpecError.of(SpecKind.ENDPOINT, e.getKey().toString(), e.getValue()));
-                if (previous != null && !previous.sameAs(chosen.get(e.getKey()).spec())) {
-                    chosen.put(e.getKey(), EndpointValidator.validate(previous, catalog));
-                } else {
-                    chosen.remove(e.getKey());
+                EndpointSpec clashing = chosen.remove(e.getKey()).spec();
+                if (previous != null && !previous.sameAs(clashing)) {
+                    try {
+                        chosen.put(e.getKey(), EndpointValidator.validate(previous, catalog));
+                    } catch (SpecException stillBad) {
+                        // the catalog changed under it: no spec of this endpoint is usable now
+                    }
                 }
             }
             ids = IdentityAssignment.assign(identities, specs(chosen));
