@@ -1,0 +1,270 @@
+package io.kiln.agent;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.kiln.agent.api.AgentClient;
+import io.kiln.agent.api.ApiServer;
+import io.kiln.agent.api.ApiSource;
+import io.kiln.agent.api.MetricsProvider;
+import io.kiln.agent.identity.IdentityAllocator;
+import io.kiln.agent.k8s.KubernetesSource;
+import io.kiln.agent.plan.Plan;
+import io.kiln.agent.plan.Planner;
+import io.kiln.agent.reconcile.EndpointDataplane;
+import io.kiln.agent.reconcile.Reconciler;
+import io.kiln.agent.reconcile.ReconcilerOptions;
+import io.kiln.agent.source.DirectorySource;
+import io.kiln.agent.source.SpecAggregator;
+import io.kiln.agent.spec.Cidr;
+import io.kiln.agent.spec.DesiredState;
+import io.kiln.agent.spec.SpecError;
+import io.kiln.agent.spec.TemplateCatalog;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The node agent, wired: sources (spec directory, local API, Kubernetes) → {@link SpecAggregator}
+ * → {@link Planner} (identities, policy maps, node maps) → {@link Reconciler} → the
+ * {@link EndpointDataplane} given. {@code kiln agent} builds one of these; tests build one with
+ * temporary folders.
+ *
+ * <p>State lives under the state folder ({@code /run/kiln} by default): {@code identities.json},
+ * {@code api/} (specs applied through the API), {@code api-token} (mode 0600).
+ */
+public final class Agent implements AutoCloseable {
+    public static final Path DEFAULT_STATE_DIR = Path.of("/run/kiln");
+
+    private final Builder b;
+    private final Reconciler reconciler;
+    private final Planner planner;
+    private final List<AutoCloseable> running = new ArrayList<>();
+    private volatile DesiredState desired = DesiredState.EMPTY;
+    private volatile Plan plan = Plan.EMPTY;
+    private ApiServer api;
+
+    private Agent(Builder b) {
+        this.b = b;
+        IdentityAllocator identities = IdentityAllocator.open(b.stateDir.resolve("identities.json"));
+        this.planner = new Planner(b.catalog, identities, b.hostCidrs, b.options.clock());
+        this.reconciler = new Reconciler(b.dataplane, b.options);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Adopts what runs, starts every source and the API. Nothing changes in the kernel until every
+     * source has sent its first snapshot.
+     */
+    public synchronized Agent start() {
+        reconciler.start();
+        running.add(reconciler);
+        Set<String> sources = new LinkedHashSet<>();
+        if (b.specDir != null) {
+            sources.add(DirectorySource.NAME);
+        }
+        if (b.apiPort >= 0) {
+            sources.add(ApiSource.NAME);
+        }
+        if (b.kubernetes != null) {
+            sources.add(KubernetesSource.NAME);
+        }
+        SpecAggregator aggregator = new SpecAggregator(sources, this::onDesiredState);
+        try {
+            if (b.apiPort >= 0) {
+                ApiSource store = new ApiSource(b.stateDir.resolve("api"), aggregator);
+                store.start();
+                String token = b.apiToken ? writeToken(b.stateDir.resolve(tokenFileName())) : null;
+                api = new ApiServer(new ApiServer.Options(b.apiPort, token), store, b.catalog, () -> desired, reconciler,
+                        MetricsProvider.of(List.of(reconciler, b.metrics)));
+                api.start();
+                running.add(0, api);
+            }
+            if (b.specDir != null) {
+                DirectorySource dir = new DirectorySource(b.specDir, aggregator, b.rescan);
+                dir.start();
+                running.add(0, dir);
+            }
+            if (b.kubernetes != null) {
+                KubernetesSource k8s = new KubernetesSource(b.kubernetes, b.nodeName, aggregator,
+                        KubernetesSource.DEFAULT_START_TIMEOUT, true);
+                k8s.start();
+                running.add(0, k8s);
+            }
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+        return this;
+    }
+
+    private void onDesiredState(DesiredState state, List<SpecError> errors) {
+        desired = state;
+        Plan p = planner.plan(state, errors);
+        plan = p;
+        reconciler.update(p);
+    }
+
+    public Reconciler reconciler() {
+        return reconciler;
+    }
+
+    /** The latest plan (empty until every source has reported). */
+    public Plan plan() {
+        return plan;
+    }
+
+    /** The merged desired state of every source. */
+    public DesiredState desiredState() {
+        return desired;
+    }
+
+    /** Where the API listens, if it was started. */
+    public Optional<URI> apiUri() {
+        return api == null ? Optional.empty() : Optional.of(api.uri());
+    }
+
+    /** The token file the API's clients read ({@link AgentClient#local}). */
+    public Path tokenFile() {
+        return b.stateDir.resolve(tokenFileName());
+    }
+
+    private static String tokenFileName() {
+        return AgentClient.DEFAULT_TOKEN_FILE.getFileName().toString();
+    }
+
+    /** A random token in a file only its owner (root) can read, replaced atomically. */
+    private static String writeToken(Path file) {
+        byte[] raw = new byte[24];
+        new SecureRandom().nextBytes(raw);
+        String token = HexFormat.of().formatHex(raw);
+        try {
+            Files.createDirectories(file.getParent());
+            Path tmp = Files.createTempFile(file.getParent(), ".api-token", ".tmp",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            try {
+                Files.writeString(tmp, token + "\n", StandardCharsets.UTF_8);
+                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("write the API token " + file + ": " + e.getMessage(), e);
+        }
+        return token;
+    }
+
+    /** Stops sources, API and reconciler. Programs keep running: a restarted agent adopts them. */
+    @Override
+    public synchronized void close() {
+        for (AutoCloseable c : running) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                // keep closing the rest
+            }
+        }
+        running.clear();
+    }
+
+    /** What an agent is made of; every setting has a default but the catalog and the dataplane. */
+    public static final class Builder {
+        private TemplateCatalog catalog;
+        private EndpointDataplane dataplane;
+        private Path stateDir = DEFAULT_STATE_DIR;
+        private Path specDir;
+        private Duration rescan = DirectorySource.DEFAULT_RESCAN;
+        private int apiPort = ApiServer.DEFAULT_PORT;
+        private boolean apiToken = true;
+        private KubernetesClient kubernetes;
+        private String nodeName;
+        private List<Cidr> hostCidrs = List.of();
+        private ReconcilerOptions options = ReconcilerOptions.defaults();
+        private MetricsProvider metrics = List::of;
+
+        public Builder catalog(TemplateCatalog c) {
+            this.catalog = Objects.requireNonNull(c, "catalog");
+            return this;
+        }
+
+        public Builder dataplane(EndpointDataplane d) {
+            this.dataplane = Objects.requireNonNull(d, "dataplane");
+            return this;
+        }
+
+        /** Identities, API specs and the API token live here; default {@code /run/kiln}. */
+        public Builder stateDirectory(Path dir) {
+            this.stateDir = dir.toAbsolutePath().normalize();
+            return this;
+        }
+
+        /** Watch this spec directory (the embedded default); none by default. */
+        public Builder specDirectory(Path dir, Duration rescanInterval) {
+            this.specDir = dir;
+            this.rescan = rescanInterval;
+            return this;
+        }
+
+        /** The API's port on 127.0.0.1 (0: any free port; -1: no API); default 9842. */
+        public Builder apiPort(int port) {
+            this.apiPort = port;
+            return this;
+        }
+
+        /** Whether PUT and DELETE need the token written to the state folder; default true. */
+        public Builder apiToken(boolean required) {
+            this.apiToken = required;
+            return this;
+        }
+
+        /** Take endpoints, policies and services from Kubernetes too, for the node named {@code nodeName}. */
+        public Builder kubernetes(KubernetesClient client, String nodeName) {
+            this.kubernetes = Objects.requireNonNull(client, "client");
+            this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+            return this;
+        }
+
+        /** The node's own addresses: identity 1 (host) in the ipcache. */
+        public Builder hostCidrs(List<Cidr> cidrs) {
+            this.hostCidrs = List.copyOf(cidrs);
+            return this;
+        }
+
+        public Builder reconcilerOptions(ReconcilerOptions o) {
+            this.options = Objects.requireNonNull(o, "options");
+            return this;
+        }
+
+        /** More metrics for {@code /metrics} (the dataplane's cache, clang and drop counters). */
+        public Builder metrics(MetricsProvider m) {
+            this.metrics = Objects.requireNonNull(m, "metrics");
+            return this;
+        }
+
+        public Agent build() {
+            Objects.requireNonNull(catalog, "catalog: the templates endpoints may name");
+            Objects.requireNonNull(dataplane, "dataplane: the kernel side");
+            if (specDir == null && apiPort < 0 && kubernetes == null) {
+                throw new IllegalStateException("an agent needs at least one source: a spec directory, the API or"
+                        + " Kubernetes");
+            }
+            return new Agent(this);
+        }
+    }
+}

@@ -1,0 +1,140 @@
+package io.kiln.agent.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.kiln.agent.spec.SpecException;
+import io.kiln.agent.spec.SpecKind;
+import io.kiln.agent.spec.SpecReader;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * A client of the agent's local API, for {@code kiln endpoint apply|delete}, {@code kiln status}
+ * and scripts. Failures are {@link AgentApiException}s whose message says what the agent said
+ * (with the spec's field and line for a refused spec) or that no agent listens.
+ */
+public final class AgentClient {
+    /** Where the agent writes its API token (mode 0600). */
+    public static final Path DEFAULT_TOKEN_FILE = Path.of("/run/kiln/api-token");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final URI base;
+    private final String token;
+    private final HttpClient http;
+
+    /** @param token the agent's token for PUT and DELETE, or null */
+    public AgentClient(URI base, String token) {
+        this.base = Objects.requireNonNull(base, "base");
+        this.token = token;
+        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    }
+
+    /** The agent on this machine: 127.0.0.1:{@code port}, with the token from {@code tokenFile} if it can be read. */
+    public static AgentClient local(int port, Path tokenFile) {
+        String token = null;
+        try {
+            token = Files.readString(tokenFile).strip();
+        } catch (NoSuchFileException | java.nio.file.AccessDeniedException e) {
+            // without the token, GETs still work and changes are refused with a clear message
+        } catch (IOException e) {
+            throw new AgentApiException("read the agent's token " + tokenFile + ": " + e.getMessage(), e);
+        }
+        return new AgentClient(URI.create("http://127.0.0.1:" + port), token);
+    }
+
+    /**
+     * Applies a spec given as YAML or JSON text; its id or name picks the resource. Returns the
+     * agent's answer (the spec as stored, with its source).
+     */
+    public String apply(SpecKind kind, String text) {
+        String key = SpecReader.guessKey(kind, text).orElseThrow(() -> new SpecException("spec", 0, 0,
+                kind == SpecKind.ENDPOINT ? "id" : "name", "the " + kind.word() + " has no "
+                + (kind == SpecKind.ENDPOINT ? "id" : "name") + " (or is not YAML or JSON)"));
+        return send("PUT", path(kind, key), text);
+    }
+
+    public void delete(SpecKind kind, String key) {
+        send("DELETE", path(kind, key), null);
+    }
+
+    /** The spec in effect, with its source, as JSON. */
+    public String get(SpecKind kind, String key) {
+        return send("GET", path(kind, key), null);
+    }
+
+    /** Every spec of a kind in effect, as a JSON list. */
+    public String list(SpecKind kind) {
+        return send("GET", "/v1/" + kind.folder(), null);
+    }
+
+    public AgentStatus status() {
+        String json = statusJson();
+        try {
+            return StatusJson.read(JSON.readTree(json));
+        } catch (IOException | RuntimeException e) {
+            throw new AgentApiException("the agent's status is not what this kiln understands: " + e.getMessage(), e);
+        }
+    }
+
+    public String statusJson() {
+        return send("GET", "/v1/status", null);
+    }
+
+    public String metrics() {
+        return send("GET", "/metrics", null);
+    }
+
+    private static String path(SpecKind kind, String key) {
+        return "/v1/" + kind.folder() + "/" + URLEncoder.encode(key, StandardCharsets.UTF_8);
+    }
+
+    private String send(String method, String path, String body) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(30))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
+        if (body != null) {
+            b.header("Content-Type", body.stripLeading().startsWith("{") ? "application/json" : "application/yaml");
+        }
+        if (token != null && !method.equals("GET")) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        HttpResponse<String> r;
+        try {
+            r = http.send(b.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+        } catch (ConnectException e) {
+            throw new AgentApiException("no agent answers at " + base + " (is `kiln agent` running?)", e);
+        } catch (IOException e) {
+            throw new AgentApiException("agent at " + base + ": " + method + " " + path + ": " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AgentApiException("interrupted waiting for the agent", e);
+        }
+        if (r.statusCode() / 100 == 2) {
+            return r.body();
+        }
+        String message = r.body();
+        String field = null;
+        int line = 0;
+        try {
+            JsonNode o = JSON.readTree(r.body());
+            message = o.path("error").asText(r.body());
+            field = o.hasNonNull("field") ? o.get("field").asText() : null;
+            line = o.path("line").asInt();
+        } catch (IOException e) {
+            // not JSON: the body as it is
+        }
+        throw new AgentApiException(r.statusCode(), "agent: " + message.strip(), field, line);
+    }
+}

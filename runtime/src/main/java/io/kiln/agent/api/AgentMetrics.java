@@ -1,0 +1,58 @@
+package io.kiln.agent.api;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The names of Kiln's metrics, in one place, with builders for the ones the dataplane side
+ * reports: cache figures and clang runs from the object cache, drop counters from each
+ * endpoint's {@code metrics} map.
+ */
+public final class AgentMetrics {
+    public static final String REGENERATION_SECONDS = "kiln_regeneration_seconds";
+    public static final String REGENERATIONS = "kiln_regenerations_total";
+    public static final String MAP_OPS = "kiln_map_operations_total";
+    public static final String ENDPOINTS = "kiln_endpoints";
+    public static final String CACHE_HITS = "kiln_object_cache_hits_total";
+    public static final String CACHE_MISSES = "kiln_object_cache_misses_total";
+    public static final String CLANG_RUNS = "kiln_clang_runs_total";
+    public static final String DROPS = "kiln_endpoint_drops_total";
+    public static final String DROPPED_BYTES = "kiln_endpoint_dropped_bytes_total";
+
+    private AgentMetrics() {
+    }
+
+    /** Object cache hits and misses and clang runs since the agent started. */
+    public static List<MetricFamily> cache(long hits, long misses, long clangRuns) {
+        return List.of(
+                new MetricFamily(CACHE_HITS, "Objects served from the cache, the store or a bundle without compiling.",
+                        MetricFamily.Type.COUNTER, List.of(MetricFamily.Sample.of(hits))),
+                new MetricFamily(CACHE_MISSES, "Objects that had to be compiled.", MetricFamily.Type.COUNTER,
+                        List.of(MetricFamily.Sample.of(misses))),
+                new MetricFamily(CLANG_RUNS, "clang invocations.", MetricFamily.Type.COUNTER,
+                        List.of(MetricFamily.Sample.of(clangRuns))));
+    }
+
+    /** A drop counted per endpoint, direction and reason. */
+    public record Drop(int endpointId, String direction, String reason, long packets, long bytes) {
+    }
+
+    /** Dropped packets and bytes per endpoint, direction and reason (from the endpoints' metrics maps). */
+    public static List<MetricFamily> drops(List<Drop> drops) {
+        List<MetricFamily.Sample> packets = new ArrayList<>();
+        List<MetricFamily.Sample> bytes = new ArrayList<>();
+        for (Drop d : drops) {
+            Map<String, String> labels = new TreeMap<>(Map.of("endpoint", Integer.toString(d.endpointId()),
+                    "direction", d.direction(), "reason", d.reason()));
+            packets.add(MetricFamily.Sample.of(labels, d.packets()));
+            bytes.add(MetricFamily.Sample.of(labels, d.bytes()));
+        }
+        return List.of(
+                new MetricFamily(DROPS, "Packets dropped by an endpoint's programs, by reason.", MetricFamily.Type.COUNTER,
+                        packets),
+                new MetricFamily(DROPPED_BYTES, "Bytes dropped by an endpoint's programs, by reason.",
+                        MetricFamily.Type.COUNTER, bytes));
+    }
+}

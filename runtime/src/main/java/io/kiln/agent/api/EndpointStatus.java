@@ -1,0 +1,37 @@
+package io.kiln.agent.api;
+
+import java.time.Instant;
+import java.util.Map;
+
+/**
+ * One endpoint as {@code kiln status} shows it.
+ *
+ * @param state                   {@link State}
+ * @param reason                  why it is not ready (a spec error, the template's file:line, a clang
+ *                                diagnostic, the verifier log's tail), or null
+ * @param programIds              program name to kernel program id of what runs, empty when nothing does
+ * @param variantKey              the variant key of the object that runs, or null
+ * @param lastChange              the kind of the last change applied or tried ({@code CONSTANTS}, ...), or null
+ * @param lastRegeneration        when the last reload finished, or null
+ * @param lastRegenerationMillis  how long it took, or null
+ * @param failures                failed attempts since the last success
+ * @param nextRetry               when the next attempt is due after a failure, or null
+ */
+public record EndpointStatus(int id, State state, String reason, String interfaceName, String template,
+                             Integer identity, Map<String, Integer> programIds, String variantKey, String lastChange,
+                             Instant lastRegeneration, Long lastRegenerationMillis, int failures, Instant nextRetry) {
+    public EndpointStatus {
+        programIds = programIds == null ? Map.of() : Map.copyOf(programIds);
+    }
+
+    public enum State {
+        /** Runs what its spec asks for. */
+        READY,
+        /** Work is queued or under way. */
+        PENDING,
+        /** The last attempt failed (see reason); whatever ran before still runs. */
+        NOT_READY,
+        /** Its spec is gone; its programs are being removed. */
+        REMOVING
+    }
+}

@@ -1,0 +1,2 @@
+/** The local HTTP API, its client, and the status and metrics it shows. */
+package io.kiln.agent.api;

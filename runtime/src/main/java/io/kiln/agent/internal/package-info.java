@@ -1,0 +1,2 @@
+/** Small helpers of the agent's packages. */
+package io.kiln.agent.internal;

@@ -1,0 +1,48 @@
+package io.kiln.agent.plan;
+
+import io.kiln.agent.policy.EndpointPolicy;
+import io.kiln.agent.spec.Addresses;
+import io.kiln.agent.spec.EndpointSpec;
+import io.kiln.agent.spec.EndpointValidator;
+import io.kiln.template.Constants;
+import io.kiln.template.ParameterException;
+import io.kiln.template.TemplateDescriptor;
+
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/** An endpoint's plan: its spec's constants plus those derived from its fields that the template declares. */
+final class PlanBuilder {
+    private PlanBuilder() {
+    }
+
+    static EndpointPlan plan(EndpointValidator.Valid v, int identity, EndpointPolicy policy) {
+        EndpointSpec s = v.spec();
+        TemplateDescriptor t = v.template();
+        SortedMap<String, Object> constants = new TreeMap<>(s.constants());
+        Map<String, Object> derived = new TreeMap<>();
+        derived.put("ENDPOINT_ID", (long) s.id());
+        derived.put("IDENTITY", (long) identity);
+        derived.put("ENDPOINT_IPV4", Addresses.format(s.addresses().ipv4()));
+        if (s.addresses().ipv6() != null) {
+            derived.put("ENDPOINT_IPV6", Addresses.format(s.addresses().ipv6()));
+        }
+        if (s.mac() != null) {
+            derived.put("ENDPOINT_MAC", s.mac());
+        }
+        derived.forEach((name, value) -> {
+            if (t.constant(name).isPresent()) {
+                constants.put(name, value);
+            }
+        });
+        try {
+            Constants.encodeAll(t, constants);
+        } catch (ParameterException e) {
+            String field = EndpointSpec.DERIVED_CONSTANTS.getOrDefault(e.parameter(), "constants." + e.parameter());
+            throw s.origin().error(field.replace(" (from labels)", ""), e.getMessage());
+        }
+        return new EndpointPlan(s.id(), s.interfaceName(), s.namespace(), t, v.build(), constants, identity, s.labels(),
+                s.addresses(), s.mac(), policy);
+    }
+}

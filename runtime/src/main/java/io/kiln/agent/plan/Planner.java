@@ -1,0 +1,234 @@
+package io.kiln.agent.plan;
+
+import io.kiln.agent.identity.IdentityAllocator;
+import io.kiln.agent.identity.IdentityAssignment;
+import io.kiln.agent.identity.IdentityException;
+import io.kiln.agent.policy.EndpointPolicy;
+import io.kiln.agent.policy.IdentifiedEndpoint;
+import io.kiln.agent.policy.NodeState;
+import io.kiln.agent.policy.PolicyComputer;
+import io.kiln.agent.spec.Addresses;
+import io.kiln.agent.spec.Cidr;
+import io.kiln.agent.spec.DesiredState;
+import io.kiln.agent.spec.EndpointSpec;
+import io.kiln.agent.spec.EndpointValidator;
+import io.kiln.agent.spec.PolicyRule;
+import io.kiln.agent.spec.PolicySpec;
+import io.kiln.agent.spec.ServiceSpec;
+import io.kiln.agent.spec.SpecError;
+import io.kiln.agent.spec.SpecException;
+import io.kiln.agent.spec.SpecKind;
+import io.kiln.agent.spec.TemplateCatalog;
+
+import java.net.InetAddress;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.SortedMap;
+import java.util.SortedSet;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+
+/**
+ * Turns desired state into a {@link Plan}: checks each endpoint against its template, gives it an
+ * identity, computes the ipcache, services and every policy map. An endpoint whose new spec fails
+ * a check keeps its previous good spec, if it had one this run; either way the failure is an
+ * error of that endpoint alone. Not for concurrent use: one thread plans (the agent's).
+ */
+public final class Planner {
+    private final TemplateCatalog catalog;
+    private final IdentityAllocator identities;
+    private final List<Cidr> hostCidrs;
+    private final Clock clock;
+    /** The last spec of each endpoint that passed every check. */
+    private final Map<Integer, EndpointSpec> lastGood = new HashMap<>();
+
+    /**
+     * @param hostCidrs the node's own addresses: they go into the ipcache as identity 1 (host)
+     */
+    public Planner(TemplateCatalog catalog, IdentityAllocator identities, List<Cidr> hostCidrs, Clock clock) {
+        this.catalog = Objects.requireNonNull(catalog, "catalog");
+        this.identities = Objects.requireNonNull(identities, "identities");
+        this.hostCidrs = List.copyOf(hostCidrs);
+        this.clock = clock;
+    }
+
+    public Planner(TemplateCatalog catalog, IdentityAllocator identities) {
+        this(catalog, identities, List.of(), Clock.systemUTC());
+    }
+
+    /**
+     * @param sourceErrors errors the sources found reading specs (they pass through to the plan);
+     *                     an endpoint error with a key holds that endpoint, one without makes the plan incomplete
+     */
+    public Plan plan(DesiredState desired, List<SpecError> sourceErrors) {
+        List<SpecError> errors = new ArrayList<>(sourceErrors);
+        SortedSet<Integer> held = new TreeSet<>();
+        boolean complete = true;
+        for (SpecError e : sourceErrors) {
+            if (e.kind() == SpecKind.ENDPOINT) {
+                Integer id = parseId(e.key());
+                if (id == null) {
+                    complete = false;
+                } else if (!desired.endpoints().containsKey(id)) {
+                    held.add(id);
+                }
+            }
+        }
+        lastGood.keySet().retainAll(desired.endpoints().keySet());
+
+        // 1. per endpoint: the newest spec that passes the template and uniqueness checks
+        Map<Integer, EndpointValidator.Valid> chosen = new TreeMap<>();
+        Map<Integer, SpecError> endpointErrors = new TreeMap<>();
+        Map<String, Integer> interfaces = new HashMap<>();
+        Map<InetAddress, Integer> addresses = new HashMap<>();
+        for (EndpointSpec spec : runningFirst(desired.endpoints().values())) {
+            EndpointValidator.Valid v = choose(spec, interfaces, addresses, endpointErrors);
+            if (v != null) {
+                chosen.put(spec.id(), v);
+            }
+        }
+
+        // 2. identities, retrying a clashing endpoint with its previous spec
+        identities.retain(chosen.values().stream().map(v -> v.spec().labels()).toList(), ruleCidrs(desired),
+                desired.services().keySet());
+        IdentityAssignment.Result ids = IdentityAssignment.assign(identities, specs(chosen));
+        if (!ids.errors().isEmpty()) {
+            for (Map.Entry<Integer, SpecException> e : ids.errors().entrySet()) {
+                EndpointSpec previous = lastGood.get(e.getKey());
+                endpointErrors.putIfAbsent(e.getKey(), SpecError.of(SpecKind.ENDPOINT, e.getKey().toString(), e.getValue()));
+                EndpointSpec clashing = chosen.remove(e.getKey()).spec();
+                if (previous != null && !previous.sameAs(clashing)) {
+                    try {
+                        chosen.put(e.getKey(), EndpointValidator.validate(previous, catalog));
+                    } catch (SpecException stillBad) {
+                        // the catalog changed under it: no spec of this endpoint is usable now
+                    }
+                }
+            }
+            ids = IdentityAssignment.assign(identities, specs(chosen));
+            ids.errors().keySet().forEach(chosen::remove);
+        }
+        for (Map.Entry<Integer, SpecError> e : endpointErrors.entrySet()) {
+            boolean kept = chosen.containsKey(e.getKey());
+            errors.add(e.getValue().withPreviousKept(kept));
+            if (!kept) {
+                held.add(e.getKey());
+            }
+        }
+        chosen.forEach((id, v) -> lastGood.put(id, v.spec()));
+
+        // 3. services and the node maps
+        Map<String, Integer> serviceIds = new LinkedHashMap<>();
+        List<ServiceSpec> services = new ArrayList<>();
+        Map<String, String> serviceKeys = new HashMap<>();
+        for (ServiceSpec s : desired.services().values()) {
+            String key = Addresses.format(s.vip()) + "/" + s.port() + "/" + s.protocol();
+            String other = serviceKeys.putIfAbsent(key, s.name());
+            if (other != null) {
+                errors.add(SpecError.of(SpecKind.SERVICE, s.name(), s.origin().error("vip", "service " + other
+                        + " already has " + Addresses.format(s.vip()) + " port " + s.port() + " " + s.protocol())));
+                continue;
+            }
+            services.add(s);
+            serviceIds.put(s.name(), identities.serviceId(s.name()));
+        }
+        SortedMap<Integer, Integer> identityOf = ids.identities();
+        Map<Cidr, Integer> cidrIdentities = new TreeMap<>();
+        for (Cidr c : ruleCidrs(desired)) {
+            cidrIdentities.put(c, identities.cidrIdentity(c));
+        }
+        NodeStateComputer.Result node = NodeStateComputer.compute(specs(chosen), identityOf, cidrIdentities, hostCidrs,
+                services, serviceIds);
+
+        // 4. policy maps
+        List<IdentifiedEndpoint> identified = new ArrayList<>();
+        chosen.forEach((id, v) -> identified.add(new IdentifiedEndpoint(id, v.spec().labels(), identityOf.get(id))));
+        SortedMap<Integer, EndpointPolicy> policies = PolicyComputer.compute(identified, desired.policies().values(),
+                node.cidrIdentities());
+
+        SortedMap<Integer, EndpointPlan> plans = new TreeMap<>();
+        for (Map.Entry<Integer, EndpointValidator.Valid> c : chosen.entrySet()) {
+            int id = c.getKey();
+            try {
+                plans.put(id, PlanBuilder.plan(c.getValue(), identityOf.get(id), policies.get(id)));
+            } catch (SpecException e) {
+                errors.add(SpecError.of(SpecKind.ENDPOINT, Integer.toString(id), e));
+                held.add(id);
+            }
+        }
+        try {
+            identities.save();
+        } catch (IdentityException e) {
+            errors.add(new SpecError(null, null, identities.file().map(Object::toString).orElse("identities"), 0, "",
+                    e.getMessage(), false));
+        }
+        return new Plan(plans, node.state(), errors, held, complete, clock.instant());
+    }
+
+    private EndpointValidator.Valid choose(EndpointSpec spec, Map<String, Integer> interfaces,
+                                           Map<InetAddress, Integer> addresses, Map<Integer, SpecError> errors) {
+        EndpointSpec previous = lastGood.get(spec.id());
+        for (EndpointSpec candidate : previous == null || previous.sameAs(spec) ? List.of(spec) : List.of(spec, previous)) {
+            try {
+                EndpointValidator.Valid v = EndpointValidator.validate(candidate, catalog);
+                claimUnique(candidate, interfaces, addresses);
+                return v;
+            } catch (SpecException e) {
+                errors.putIfAbsent(spec.id(), SpecError.of(SpecKind.ENDPOINT, Integer.toString(spec.id()), e));
+            }
+        }
+        return null;
+    }
+
+    /** Two endpoints may not share an interface or an address; the one that came first keeps it. */
+    private static void claimUnique(EndpointSpec s, Map<String, Integer> interfaces, Map<InetAddress, Integer> addresses) {
+        String attachment = s.namespace() == null ? s.interfaceName() : s.interfaceName() + "@" + s.namespace();
+        Integer other = interfaces.get(attachment);
+        if (other != null && other != s.id()) {
+            throw s.origin().error("interface", "endpoint " + other + " already uses interface " + s.interfaceName());
+        }
+        for (InetAddress a : s.addresses().all()) {
+            Integer o = addresses.get(a);
+            if (o != null && o != s.id()) {
+                String field = a.getAddress().length == 4 ? "addresses.ipv4" : "addresses.ipv6";
+                throw s.origin().error(field, "endpoint " + o + " already has address " + Addresses.format(a));
+            }
+        }
+        interfaces.put(attachment, s.id());
+        s.addresses().all().forEach(a -> addresses.put(a, s.id()));
+    }
+
+    /** Endpoints that ran a good spec before are checked first, so a newcomer cannot take their interface or address. */
+    private List<EndpointSpec> runningFirst(Collection<EndpointSpec> specs) {
+        return Stream.concat(specs.stream().filter(s -> lastGood.containsKey(s.id())),
+                specs.stream().filter(s -> !lastGood.containsKey(s.id()))).toList();
+    }
+
+    private static List<EndpointSpec> specs(Map<Integer, EndpointValidator.Valid> chosen) {
+        return chosen.values().stream().map(EndpointValidator.Valid::spec).toList();
+    }
+
+    private static SortedSet<Cidr> ruleCidrs(DesiredState d) {
+        SortedSet<Cidr> out = new TreeSet<>();
+        for (PolicySpec p : d.policies().values()) {
+            Stream.of(p.ingress(), p.egress(), p.ingressDeny(), p.egressDeny()).filter(Objects::nonNull)
+                    .flatMap(List::stream).map(PolicyRule::cidrs).forEach(out::addAll);
+        }
+        return out;
+    }
+
+    private static Integer parseId(String key) {
+        if (key == null || !key.matches("[1-9][0-9]{0,4}")) {
+            return null;
+        }
+        int id = Integer.parseInt(key);
+        return id <= EndpointSpec.MAX_ID ? id : null;
+    }
+}

@@ -1,0 +1,5 @@
+/**
+ * Desired against actual: the {@link io.kiln.agent.reconcile.Reconciler} and the seam to the
+ * kernel side, {@link io.kiln.agent.reconcile.EndpointDataplane}.
+ */
+package io.kiln.agent.reconcile;

@@ -1,0 +1,131 @@
+package io.kiln.agent.spec.internal;
+
+import io.kiln.agent.spec.Cidr;
+import io.kiln.agent.spec.Entity;
+import io.kiln.agent.spec.LabelSelector;
+import io.kiln.agent.spec.Labels;
+import io.kiln.agent.spec.PolicyRule;
+import io.kiln.agent.spec.PolicySpec;
+import io.kiln.agent.spec.PortRule;
+import io.kiln.agent.spec.Protocol;
+
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * Reads a policy spec. The same reader serves files, the API and the {@code spec} of a
+ * Kubernetes {@code KilnPolicy} (where the name comes from the object's metadata).
+ */
+public final class PolicyReader {
+    public static final List<String> FIELDS = List.of("name", "endpointSelector", "ingress", "egress", "ingressDeny",
+            "egressDeny");
+    private static final List<String> INGRESS_RULE = List.of("fromEndpoints", "fromCIDR", "fromEntities", "toPorts");
+    private static final List<String> EGRESS_RULE = List.of("toEndpoints", "toCIDR", "toEntities", "toPorts");
+    /** A Kubernetes object name (DNS subdomain), so that a file policy could become a KilnPolicy as it is. */
+    public static final Pattern NAME = Pattern.compile("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?");
+
+    private final Fields f;
+
+    public PolicyReader(Fields f) {
+        this.f = f;
+    }
+
+    /** A policy document with its own {@code name}. */
+    public PolicySpec read(Node root) {
+        Node.Mapping top = f.mapping(root, "");
+        f.allowOnly(top, "", FIELDS, "a policy");
+        return readAt(top, "", name(f, top), null);
+    }
+
+    /** The {@code spec} of a Kubernetes object: no {@code name} inside; name and namespace are given. */
+    public PolicySpec readKubernetes(Node spec, String name, String namespace) {
+        Node.Mapping top = f.mapping(spec, "spec");
+        List<String> allowed = FIELDS.subList(1, FIELDS.size());
+        f.allowOnly(top, "spec", allowed, "a KilnPolicy spec");
+        return readAt(top, "spec", name, namespace);
+    }
+
+    private PolicySpec readAt(Node.Mapping top, String at, String name, String namespace) {
+        String selPath = Fields.child(at, "endpointSelector");
+        LabelSelector selector = selector(f.required(top, at, "endpointSelector"), selPath);
+        List<PolicyRule> ingress = top.entries().containsKey("ingress") ? rules(top, at, "ingress", true) : null;
+        List<PolicyRule> egress = top.entries().containsKey("egress") ? rules(top, at, "egress", false) : null;
+        List<PolicyRule> ingressDeny = rules(top, at, "ingressDeny", true);
+        List<PolicyRule> egressDeny = rules(top, at, "egressDeny", false);
+        return new PolicySpec(name, namespace, selector, ingress, egress, ingressDeny, egressDeny,
+                f.origin(top));
+    }
+
+    static String name(Fields f, Node.Mapping top) {
+        Node n = f.required(top, "", "name");
+        String name = f.string(n, "name");
+        if (!NAME.matcher(name).matches()) {
+            throw f.error(n, "name", "'" + name + "' is not a valid name: lower-case letters, digits, '-' and '.',"
+                    + " starting and ending with a letter or digit");
+        }
+        return name;
+    }
+
+    private List<PolicyRule> rules(Node.Mapping top, String at, String key, boolean ingress) {
+        String path = Fields.child(at, key);
+        return f.each(f.optionalList(top, at, key), path, (n, p) -> rule(n, p, ingress));
+    }
+
+    private PolicyRule rule(Node node, String path, boolean ingress) {
+        Node.Mapping m = f.mapping(node, path);
+        List<String> allowed = ingress ? INGRESS_RULE : EGRESS_RULE;
+        f.allowOnly(m, path, allowed, ingress ? "an ingress rule" : "an egress rule");
+        String ep = allowed.get(0);
+        String cidr = allowed.get(1);
+        String ent = allowed.get(2);
+        List<LabelSelector> endpoints = f.each(f.optionalList(m, path, ep), Fields.child(path, ep), this::selector);
+        List<Cidr> cidrs = f.each(f.optionalList(m, path, cidr), Fields.child(path, cidr), this::cidr);
+        List<Entity> entities = f.each(f.optionalList(m, path, ent), Fields.child(path, ent), this::entity);
+        List<PortRule> ports = f.each(f.optionalList(m, path, "toPorts"), Fields.child(path, "toPorts"), this::port);
+        return new PolicyRule(endpoints, cidrs, entities, ports);
+    }
+
+    private LabelSelector selector(Node node, String path) {
+        Node.Mapping m = f.mapping(node, path);
+        f.allowOnly(m, path, List.of("matchLabels"), "a label selector");
+        Labels labels = EndpointReader.labels(f, f.optionalMapping(m, path, "matchLabels"),
+                Fields.child(path, "matchLabels"));
+        return LabelSelector.of(labels.map());
+    }
+
+    private Cidr cidr(Node node, String path) {
+        String text = f.string(node, path);
+        try {
+            return Cidr.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw f.error(node, path, e.getMessage());
+        }
+    }
+
+    private Entity entity(Node node, String path) {
+        String text = f.string(node, path);
+        return Entity.parse(text).orElseThrow(() -> f.error(node, path, "unknown entity '" + text
+                + "'; known: host, world, all"));
+    }
+
+    private PortRule port(Node node, String path) {
+        Node.Mapping m = f.mapping(node, path);
+        f.allowOnly(m, path, List.of("port", "protocol"), "a port");
+        Protocol protocol = Protocol.ANY;
+        Node pn = Fields.optional(m, "protocol");
+        if (pn != null) {
+            String text = f.string(pn, Fields.child(path, "protocol"));
+            protocol = Protocol.parse(text).orElseThrow(() -> f.error(pn, Fields.child(path, "protocol"),
+                    "unknown protocol '" + text + "'; known: TCP, UDP, ICMP, ANY"));
+        }
+        int port = 0;
+        Node portNode = Fields.optional(m, "port");
+        if (portNode != null) {
+            port = (int) f.integer(portNode, Fields.child(path, "port"), 0, 65535);
+            if (protocol == Protocol.ICMP && port != 0) {
+                throw f.error(portNode, Fields.child(path, "port"), "ICMP has no ports; leave port out");
+            }
+        }
+        return new PortRule(port, protocol);
+    }
+}

@@ -1,0 +1,177 @@
+package io.kiln.agent.api;
+
+import io.kiln.agent.Fixtures;
+import io.kiln.agent.source.SourceSnapshot;
+import io.kiln.agent.spec.DesiredState;
+import io.kiln.agent.spec.EndpointSpec;
+import io.kiln.agent.spec.SpecError;
+import io.kiln.agent.spec.SpecKind;
+import io.kiln.agent.spec.SpecReader;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ApiServerTest {
+    private static final String TOKEN = "s3cret";
+    private final AtomicReference<SourceSnapshot> api = new AtomicReference<>(SourceSnapshot.empty("api"));
+    /** A spec another source (the spec directory) defines. */
+    private final EndpointSpec fromDirectory = Fixtures.endpoint(7, "app", "dir");
+    private final List<AutoCloseable> toClose = new ArrayList<>();
+
+    @AfterEach
+    void close() throws Exception {
+        for (AutoCloseable c : toClose) {
+            c.close();
+        }
+    }
+
+    private ApiServer server(Path dir, String token) {
+        ApiSource store = new ApiSource(dir, api::set);
+        store.start();
+        AgentStatus status = new AgentStatus(Instant.parse("2026-01-01T00:00:00Z"), true, 1, 1,
+                List.of(new EndpointStatus(12, EndpointStatus.State.READY, null, "lxc12", "endpoint", 300,
+                        Map.of("from_endpoint", 41, "to_endpoint", 42), "abc123", "CREATE",
+                        Instant.parse("2026-01-01T00:00:00Z"), 12L, 0, null)),
+                EndpointStatus.State.READY, null,
+                List.of(new SpecError(SpecKind.ENDPOINT, "3", "e3.yaml", 4, "template", "e3.yaml:4: template: bad", true)));
+        MetricsProvider metrics = () -> AgentMetrics.cache(5, 1, 1);
+        ApiServer s = new ApiServer(new ApiServer.Options(0, token), store, Fixtures.catalog(), () -> {
+            List<EndpointSpec> eps = new ArrayList<>(api.get().endpoints());
+            eps.add(fromDirectory);
+            return DesiredState.of(eps, api.get().policies(), api.get().services());
+        }, () -> status, metrics);
+        s.start();
+        toClose.add(s);
+        return s;
+    }
+
+    @Test
+    void appliesReadsAndDeletesSpecs(@TempDir Path dir) {
+        ApiServer s = server(dir, TOKEN);
+        assertEquals("127.0.0.1", s.uri().getHost());
+        AgentClient c = new AgentClient(s.uri(), TOKEN);
+        String yaml = Fixtures.endpointYaml(12, Map.of("app", "web"));
+        String answer = c.apply(SpecKind.ENDPOINT, yaml);
+        assertTrue(answer.contains("\"source\" : \"api\""), answer);
+        assertEquals(1, api.get().endpoints().size());
+        EndpointSpec stored = api.get().endpoints().get(0);
+        assertTrue(stored.sameAs(SpecReader.endpoint("x", yaml)));
+
+        String got = c.get(SpecKind.ENDPOINT, "12");
+        assertTrue(got.contains("\"interface\" : \"lxc12\""), got);
+        assertTrue(c.list(SpecKind.ENDPOINT).contains("\"id\" : 7"), "the list shows every source's endpoints");
+
+        c.apply(SpecKind.POLICY, "name: lock\nendpointSelector: {}\ningress: []\n");
+        c.apply(SpecKind.SERVICE, "name: web\nvip: 198.18.200.1\nport: 80\nbackends: [{address: 198.18.0.12, port: 80}]\n");
+        assertEquals(1, api.get().policies().size());
+        assertEquals(1, api.get().services().size());
+
+        ApiSource reloaded = new ApiSource(dir, snapshot -> api.set(snapshot));
+        api.set(SourceSnapshot.empty("api"));
+        reloaded.start();
+        assertEquals(1, api.get().endpoints().size(), "applied specs survive an agent restart");
+        assertTrue(api.get().endpoints().get(0).sameAs(stored));
+        assertEquals(1, api.get().policies().size());
+
+        c.delete(SpecKind.ENDPOINT, "12");
+        AgentApiException gone = assertThrows(AgentApiException.class, () -> c.get(SpecKind.ENDPOINT, "12"));
+        assertEquals(404, gone.status());
+    }
+
+    @Test
+    void refusesBadSpecsNamingTheField(@TempDir Path dir) {
+        AgentClient c = new AgentClient(server(dir, null).uri(), null);
+        String yaml = Fixtures.endpointYaml(12, Map.of("app", "web"));
+        AgentApiException addr = assertThrows(AgentApiException.class,
+                () -> c.apply(SpecKind.ENDPOINT, yaml.replace("198.18.0.12", "198.18.0.312")));
+        assertEquals(400, addr.status());
+        assertEquals("addresses.ipv4", addr.field());
+        assertEquals(4, addr.line());
+        assertTrue(addr.getMessage().startsWith("agent: api:4:"), addr.getMessage());
+        assertTrue(addr.isUserError());
+
+        AgentApiException template = assertThrows(AgentApiException.class,
+                () -> c.apply(SpecKind.ENDPOINT, yaml.replace("template: endpoint", "template: nope")));
+        assertEquals("template", template.field());
+        assertTrue(template.getMessage().contains("unknown template 'nope'; known: endpoint"), template.getMessage());
+
+        AgentApiException unknown = assertThrows(AgentApiException.class,
+                () -> c.apply(SpecKind.ENDPOINT, yaml + "colour: blue\n"));
+        assertEquals("colour", unknown.field());
+
+        AgentApiException shadow = assertThrows(AgentApiException.class,
+                () -> c.apply(SpecKind.ENDPOINT, Fixtures.endpointYaml(7, Map.of("app", "x"))));
+        assertEquals(409, shadow.status());
+        assertTrue(shadow.getMessage().contains("endpoint 7 is defined by endpoints/7.yaml; change it there"),
+                shadow.getMessage());
+        assertEquals(409, assertThrows(AgentApiException.class, () -> c.delete(SpecKind.ENDPOINT, "7")).status());
+        assertEquals(List.of(), api.get().endpoints(), "nothing was stored");
+    }
+
+    @Test
+    void mismatchedPathAndBody(@TempDir Path dir) throws Exception {
+        ApiServer s = server(dir, null);
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(s.uri().resolve("/v1/endpoints/13"))
+                .PUT(HttpRequest.BodyPublishers.ofString(Fixtures.endpointYaml(12, Map.of("app", "web")))).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(400, r.statusCode());
+        assertTrue(r.body().contains("\"field\" : \"id\""), r.body());
+        HttpResponse<String> bad = HttpClient.newHttpClient().send(HttpRequest.newBuilder(s.uri().resolve("/v1/status"))
+                .DELETE().build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(405, bad.statusCode());
+        assertEquals("GET", bad.headers().firstValue("Allow").orElseThrow());
+        HttpResponse<String> nope = HttpClient.newHttpClient().send(HttpRequest.newBuilder(s.uri().resolve("/v1/pods"))
+                .GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(404, nope.statusCode());
+    }
+
+    @Test
+    void changesNeedTheToken(@TempDir Path dir) {
+        ApiServer s = server(dir, TOKEN);
+        AgentApiException e = assertThrows(AgentApiException.class, () -> new AgentClient(s.uri(), null)
+                .apply(SpecKind.ENDPOINT, Fixtures.endpointYaml(12, Map.of("app", "web"))));
+        assertEquals(401, e.status());
+        assertEquals(401, assertThrows(AgentApiException.class, () -> new AgentClient(s.uri(), "wrong")
+                .delete(SpecKind.ENDPOINT, "12")).status());
+        assertEquals(List.of(), api.get().endpoints());
+        new AgentClient(s.uri(), null).status(); // reading needs no token
+    }
+
+    @Test
+    void statusAndMetrics(@TempDir Path dir) {
+        AgentClient c = new AgentClient(server(dir, null).uri(), null);
+        AgentStatus st = c.status();
+        assertEquals(1, st.ready());
+        EndpointStatus e = st.endpoints().get(0);
+        assertEquals(Map.of("from_endpoint", 41, "to_endpoint", 42), e.programIds());
+        assertEquals("abc123", e.variantKey());
+        assertEquals(12L, e.lastRegenerationMillis());
+        assertEquals(Instant.parse("2026-01-01T00:00:00Z"), e.lastRegeneration());
+        assertEquals("template", st.errors().get(0).field());
+        assertTrue(st.errors().get(0).previousKept());
+        String m = c.metrics();
+        assertTrue(m.contains("# TYPE kiln_object_cache_hits_total counter\nkiln_object_cache_hits_total 5\n"), m);
+    }
+
+    @Test
+    void noAgentIsAClearError() {
+        AgentClient c = new AgentClient(URI.create("http://127.0.0.1:1"), null);
+        AgentApiException e = assertThrows(AgentApiException.class, c::status);
+        assertTrue(e.getMessage().startsWith("no agent answers at http://127.0.0.1:1"), e.getMessage());
+    }
+}

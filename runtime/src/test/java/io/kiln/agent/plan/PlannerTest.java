@@ -1,0 +1,163 @@
+package io.kiln.agent.plan;
+
+import io.kiln.agent.Fixtures;
+import io.kiln.agent.identity.IdentityAllocator;
+import io.kiln.agent.policy.PolicyAction;
+import io.kiln.agent.policy.PolicyKey;
+import io.kiln.agent.policy.TrafficDirection;
+import io.kiln.agent.spec.Addresses;
+import io.kiln.agent.spec.Cidr;
+import io.kiln.agent.spec.DesiredState;
+import io.kiln.agent.spec.EndpointSpec;
+import io.kiln.agent.spec.PolicySpec;
+import io.kiln.agent.spec.ServiceSpec;
+import io.kiln.agent.spec.SpecError;
+import io.kiln.agent.spec.SpecKind;
+import io.kiln.agent.spec.SpecReader;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class PlannerTest {
+    private static final PolicySpec WEB_FROM_CLIENT = Fixtures.policy("""
+            name: web
+            endpointSelector: { matchLabels: { app: web } }
+            ingress:
+              - fromEndpoints: [ { matchLabels: { app: client } } ]
+                toPorts: [ { port: 80, protocol: TCP } ]
+              - fromCIDR: [ 198.19.0.0/16 ]
+            """);
+    private static final ServiceSpec SERVICE = Fixtures.service("""
+            name: web
+            vip: 198.18.200.1
+            port: 80
+            backends: [ { address: 198.18.0.2, port: 8080 }, { address: 198.18.0.1, port: 8080 } ]
+            """);
+
+    private final Planner planner = new Planner(Fixtures.catalog(), IdentityAllocator.inMemory());
+
+    @Test
+    void plansEndpointsWithDerivedConstantsPoliciesAndNodeMaps() {
+        EndpointSpec web = SpecReader.endpoint("e1.yaml", Fixtures.endpointYaml(1, Map.of("app", "web"))
+                + "constants: { GATEWAY_IPV4: 198.18.0.254 }\n");
+        EndpointSpec client = Fixtures.endpoint(2, "app", "client");
+        Plan plan = planner.plan(DesiredState.of(List.of(web, client), List.of(WEB_FROM_CLIENT), List.of(SERVICE)), List.of());
+        assertEquals(List.of(), plan.errors());
+        EndpointPlan p1 = plan.endpoints().get(1);
+        EndpointPlan p2 = plan.endpoints().get(2);
+        assertNotEquals(p1.identity(), p2.identity());
+        assertEquals(Map.of("ENDPOINT_ID", 1L, "IDENTITY", (long) p1.identity(), "ENDPOINT_IPV4", "198.18.0.1",
+                "ENDPOINT_MAC", "02:00:00:00:00:01", "GATEWAY_IPV4", "198.18.0.254"), p1.constants());
+        assertEquals("enforce", p1.build().get("policyMode"));
+        assertEquals(PolicyAction.ALLOW, p1.policy().verdict(p2.identity(), 80, 6, TrafficDirection.INGRESS));
+        assertEquals(PolicyAction.DENY, p1.policy().verdict(p2.identity(), 22, 6, TrafficDirection.INGRESS));
+
+        Map<Cidr, Integer> ipcache = plan.node().ipcache();
+        assertEquals(p1.identity(), ipcache.get(Cidr.parse("198.18.0.1/32")));
+        assertEquals(p2.identity(), ipcache.get(Cidr.parse("198.18.0.2/32")));
+        int cidrIdentity = ipcache.get(Cidr.parse("198.19.0.0/16"));
+        assertEquals(PolicyAction.ALLOW, p1.policy().get(new PolicyKey(cidrIdentity, 0, 0, TrafficDirection.INGRESS)));
+        assertEquals(2, plan.node().services().values().iterator().next().backendCount());
+        assertEquals("198.18.0.1", Addresses.format(plan.node().backends().values().iterator().next().address()),
+                "backends fill slots in address order");
+        assertEquals(2, plan.node().localEndpoints().size());
+    }
+
+    @Test
+    void aClashingEndpointFailsAloneAndKeepsItsPreviousSpec() {
+        EndpointSpec web = Fixtures.endpoint(1, "app", "web");
+        EndpointSpec db = Fixtures.endpoint(2, "app", "db");
+        Plan first = planner.plan(DesiredState.of(List.of(web, db), List.of(), List.of()), List.of());
+        int dbIdentity = first.endpoints().get(2).identity();
+
+        EndpointSpec dbSameAddress = SpecReader.endpoint("endpoints/2.yaml",
+                Fixtures.endpointYaml(2, Map.of("app", "db")).replace("198.18.0.2", "198.18.0.1"));
+        EndpointSpec newcomer = SpecReader.endpoint("endpoints/3.yaml",
+                Fixtures.endpointYaml(3, Map.of("app", "cache")) + "identity: " + dbIdentity + "\n");
+        Plan second = planner.plan(DesiredState.of(List.of(web, dbSameAddress, newcomer), List.of(), List.of()), List.of());
+        assertEquals(Set.of(1, 2), second.endpoints().keySet());
+        assertEquals(first.endpoints().get(2), second.endpoints().get(2), "endpoint 2 keeps its previous spec");
+        assertEquals(first.endpoints().get(1), second.endpoints().get(1), "endpoint 1 is untouched");
+        SpecError addr = error(second, "2");
+        assertTrue(addr.previousKept());
+        assertEquals("addresses.ipv4", addr.field());
+        assertTrue(addr.message().contains("endpoint 1 already has address 198.18.0.1"), addr.message());
+        SpecError clash = error(second, "3");
+        assertFalse(clash.previousKept());
+        assertEquals(7, clash.line());
+        assertTrue(clash.message().startsWith("endpoints/3.yaml:7: identity: identity clash: identity " + dbIdentity),
+                clash.message());
+        assertEquals(Set.of(3), second.held());
+    }
+
+    @Test
+    void unknownTemplateIsAnErrorOfThatEndpoint() {
+        EndpointSpec bad = SpecReader.endpoint("endpoints/4.yaml",
+                Fixtures.endpointYaml(4, Map.of("app", "x")).replace("template: endpoint", "template: nope"));
+        Plan plan = planner.plan(DesiredState.of(List.of(bad, Fixtures.endpoint(5, "app", "y")), List.of(), List.of()),
+                List.of());
+        assertEquals(Set.of(5), plan.endpoints().keySet());
+        assertEquals("endpoints/4.yaml:3: template: unknown template 'nope'; known: endpoint", error(plan, "4").message());
+        assertEquals(Set.of(4), plan.held());
+    }
+
+    @Test
+    void identitiesAreStableAcrossPlannersOnOneFile(@TempDir Path dir) {
+        Path file = dir.resolve("identities.json");
+        DesiredState d = DesiredState.of(List.of(Fixtures.endpoint(1, "app", "web"), Fixtures.endpoint(2, "app", "db")),
+                List.of(WEB_FROM_CLIENT), List.of(SERVICE));
+        Plan before = new Planner(Fixtures.catalog(), IdentityAllocator.open(file), List.of(), Clock.systemUTC())
+                .plan(d, List.of());
+        Plan after = new Planner(Fixtures.catalog(), IdentityAllocator.open(file), List.of(), Clock.systemUTC())
+                .plan(d, List.of());
+        assertEquals(before.endpoints(), after.endpoints());
+        assertEquals(before.node(), after.node());
+    }
+
+    @Test
+    void sourceErrorsHoldEndpointsOrMakeThePlanIncomplete() {
+        SpecError known = new SpecError(SpecKind.ENDPOINT, "7", "endpoints/7.yaml", 2, "x", "bad", false);
+        SpecError unknown = new SpecError(SpecKind.ENDPOINT, null, "endpoints/8.yaml", 1, "", "malformed", false);
+        Plan plan = planner.plan(DesiredState.EMPTY, List.of(known));
+        assertEquals(Set.of(7), plan.held());
+        assertTrue(plan.complete());
+        assertFalse(planner.plan(DesiredState.EMPTY, List.of(unknown)).complete());
+    }
+
+    @Test
+    void classifiesChanges() {
+        EndpointSpec web = Fixtures.endpoint(1, "app", "web");
+        EndpointPlan base = planner.plan(DesiredState.of(List.of(web), List.of(), List.of()), List.of()).endpoints().get(1);
+        assertEquals(ChangeKind.CREATE, ChangeKind.between(null, null, base));
+        assertEquals(ChangeKind.REMOVE, ChangeKind.between(base.fingerprint(), base.policy(), null));
+        assertEquals(ChangeKind.NONE, ChangeKind.between(base.fingerprint(), base.policy(), base));
+        EndpointPlan policyOnly = planner.plan(DesiredState.of(List.of(web), List.of(WEB_FROM_CLIENT), List.of()),
+                List.of()).endpoints().get(1);
+        assertEquals(ChangeKind.STATE_ONLY, ChangeKind.between(base.fingerprint(), base.policy(), policyOnly));
+        assertEquals(ChangeKind.CONSTANTS, kind(base, web, "constants: { GATEWAY_IPV4: 198.18.0.254 }\n"));
+        assertEquals(ChangeKind.VARIANT, kind(base, web, "build: { ipv6: true }\n"));
+        assertEquals(ChangeKind.RECREATE, kind(base, web, "namespace: ep1\n"));
+        assertEquals(ChangeKind.NONE, kind(base, web, "build: { ipv6: false }\n"), "a default written out is no change");
+    }
+
+    private ChangeKind kind(EndpointPlan base, EndpointSpec spec, String extra) {
+        EndpointSpec changed = SpecReader.endpoint("e.yaml", Fixtures.endpointYaml(spec.id(), spec.labels().map()) + extra);
+        EndpointPlan p = planner.plan(DesiredState.of(List.of(changed), List.of(), List.of()), List.of()).endpoints().get(1);
+        return ChangeKind.between(base.fingerprint(), base.policy(), p);
+    }
+
+    private static SpecError error(Plan plan, String key) {
+        return plan.errors().stream().filter(e -> key.equals(e.key())).findFirst().orElseThrow(
+                () -> new AssertionError("no error for " + key + " in " + plan.errors()));
+    }
+}

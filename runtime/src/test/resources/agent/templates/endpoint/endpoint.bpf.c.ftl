@@ -1,0 +1,1 @@
+/* never compiled: the agent's tests only read the descriptor beside it */
