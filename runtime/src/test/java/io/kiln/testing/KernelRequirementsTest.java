@@ -6,6 +6,7 @@ import org.opentest4j.TestAbortedException;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class KernelRequirementsTest {
 
@@ -17,7 +18,7 @@ class KernelRequirementsTest {
             assertEquals("no BPF here (KILN_REQUIRE_KERNEL=1, so this fails instead of skipping)", t.getMessage());
         } else {
             assertEquals(TestAbortedException.class, t.getClass());
-            assertEquals("Assumption failed: no BPF here", t.getMessage());
+            assertTrue(t.getMessage().endsWith("no BPF here"), t.getMessage());
         }
     }
 

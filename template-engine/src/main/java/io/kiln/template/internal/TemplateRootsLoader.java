@@ -7,10 +7,12 @@ import java.io.File;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.StringReader;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.zip.CRC32C;
 
 /**
  * Loads templates only from a template's roots (its folder first, then its include folders) and
@@ -71,10 +73,22 @@ public final class TemplateRootsLoader implements TemplateLoader {
         }
     }
 
+    /**
+     * A fingerprint of the file's content, not its modification time: FreeMarker reloads a cached
+     * template only when this value changes, and a modification time (milliseconds) misses an edit
+     * made within the same millisecond as the previous read, which would render stale C.
+     */
     @Override
     public long getLastModified(Object source) {
         Source s = (Source) source;
-        return loaders.get(s.root()).getLastModified(s.delegate());
+        try {
+            byte[] content = Files.readAllBytes(s.file());
+            CRC32C crc = new CRC32C();
+            crc.update(content);
+            return ((long) content.length << 32 | crc.getValue()) & Long.MAX_VALUE;
+        } catch (IOException e) {
+            return -1;
+        }
     }
 
     @Override
