@@ -36,7 +36,7 @@ public final class VerifyReport {
         List<String> lines = new ArrayList<>();
         long sets = entries.stream().filter(e -> e.variant().equals(variant)).map(Entry::valueSet).distinct().count();
         if (sets > 0) {
-            lines.add("kiln: verified " + variant + " with " + sets + " constant value set(s):");
+            lines.add("kiln: " + variant + " passed the verifier with " + sets + " set(s) of constant values:");
         }
         byProgram.forEach((program, list) -> {
             Entry most = list.stream().max((a, b) -> Long.compare(a.processedInsns(), b.processedInsns())).orElseThrow();
