@@ -80,7 +80,7 @@ abstract class AbstractKilnMojo extends AbstractMojo {
     @Parameter(property = "kiln.outputDirectory", defaultValue = "${project.build.outputDirectory}")
     protected File outputDirectory;
 
-    /** Where Kiln keeps what it needs between builds ({@code build-state.json}, the verify report). */
+    /** Where Kiln keeps what it needs between builds ({@code build-state.txt}, {@code verify-report.json}). */
     @Parameter(property = "kiln.stateDirectory", defaultValue = "${project.build.directory}/kiln")
     protected File stateDirectory;
 
@@ -148,6 +148,6 @@ abstract class AbstractKilnMojo extends AbstractMojo {
     }
 
     protected Path stateFile() {
-        return stateDirectory.toPath().resolve("build-state.json");
+        return stateDirectory.toPath().resolve("build-state.txt");
     }
 }

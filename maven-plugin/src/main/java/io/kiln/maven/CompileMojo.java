@@ -49,6 +49,8 @@ public class CompileMojo extends AbstractKilnMojo {
     @Parameter(defaultValue = "${project.build.outputTimestamp}")
     protected String outputTimestamp;
 
+    private long started;
+
     @Inject
     public CompileMojo(BuildContext buildContext) {
         super(buildContext);
@@ -56,6 +58,7 @@ public class CompileMojo extends AbstractKilnMojo {
 
     @Override
     public void execute() throws MojoExecutionException, MojoFailureException {
+        started = System.nanoTime();
         if (skip) {
             getLog().info("kiln: compile skipped (kiln.skip)");
             return;
@@ -102,14 +105,15 @@ public class CompileMojo extends AbstractKilnMojo {
             throw reporter.failure("kiln:compile", outcome.errors());
         }
         BundleWriter.Written written = BundleWriter.write(output, outcome.ready(), digests);
-        OutputFiles.writeIfChanged(stateFile(), newState(previous, pluginStamp, outcome, inputs, digests).toJson());
+        OutputFiles.writeIfChanged(stateFile(), newState(previous, pluginStamp, outcome, inputs, digests).toText());
         noteLayoutDifferences(plan, outcome.ready());
         getLog().info("kiln: " + outcome.ready().size() + " variant(s) of " + plan.byTemplate().size()
                 + " template(s): " + outcome.compiled() + " compiled by clang, " + outcome.cached()
                 + " from the object cache, " + outcome.upToDate() + " up to date; "
                 + (written.objectsWritten() + (written.indexWritten() ? 1 : 0)) + " file(s) written"
                 + (written.removed().isEmpty() ? "" : ", " + written.removed().size() + " stale object(s) removed")
-                + (written.indexWritten() ? "" : "; bundle index unchanged"));
+                + (written.indexWritten() ? "" : "; bundle index unchanged")
+                + " (" + (System.nanoTime() - started) / 1_000_000 + " ms)");
     }
 
     private BuildState newState(BuildState previous, String pluginStamp, VariantSource.Outcome outcome,

@@ -54,6 +54,8 @@ public class GenerateMojo extends AbstractKilnMojo {
 
     private final BuildContext buildContext;
 
+    private long started;
+
     @Inject
     public GenerateMojo(BuildContext buildContext) {
         super(buildContext);
@@ -62,6 +64,7 @@ public class GenerateMojo extends AbstractKilnMojo {
 
     @Override
     public void execute() throws MojoExecutionException, MojoFailureException {
+        started = System.nanoTime();
         if (skip) {
             getLog().info("kiln: generate skipped (kiln.skip)");
             return;
@@ -124,7 +127,8 @@ public class GenerateMojo extends AbstractKilnMojo {
         List<Path> removed = OutputFiles.removeAllBut(out, keep);
         removed.forEach(p -> getLog().info("kiln: removed stale bindings " + p));
         getLog().info("kiln: bindings of " + keep.size() + " template(s) in package " + generator.javaPackage() + ": "
-                + written + " written, " + (keep.size() - written) + " unchanged");
+                + written + " written, " + (keep.size() - written) + " unchanged ("
+                + (System.nanoTime() - started) / 1_000_000 + " ms)");
     }
 
     private String javaPackage() {

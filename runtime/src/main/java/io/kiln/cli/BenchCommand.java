@@ -5,6 +5,6 @@ import picocli.CommandLine.Command;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks. Each prints medians of several runs and a ratio against a baseline measured in"
                 + " the same run.",
-        subcommands = {BenchCompileCommand.class})
+        subcommands = {BenchCompileCommand.class, BenchPluginCommand.class})
 final class BenchCommand {
 }

@@ -1,13 +1,12 @@
 package io.kiln.bundle.internal;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.util.DefaultIndenter;
 import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.kiln.bundle.BundleException;
 import io.kiln.bundle.BundleIndex;
 import io.kiln.bundle.BundledConstant;
@@ -21,6 +20,7 @@ import io.kiln.template.BuildParameters;
 import io.kiln.template.ConstantDecl;
 import io.kiln.template.MapDecl;
 import io.kiln.template.ProgramDecl;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -35,87 +35,130 @@ import java.util.TreeMap;
  * same format) and names the path of any field that is missing or mistyped.
  */
 public final class IndexCodec {
-    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
-    private static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final JsonFactory JSON = new JsonFactory();
 
     private IndexCodec() {
     }
 
     public static byte[] write(BundleIndex index) {
-        ObjectNode root = NODES.objectNode();
-        root.put("format", BundleIndex.FORMAT);
-        ArrayNode templates = root.putArray("templates");
-        for (BundledTemplate t : index.templates()) {
-            templates.add(template(t));
-        }
+        // streaming rather than a tree: a build that changed nothing still writes the index to compare
+        // it, and jackson-core starts much faster than an ObjectMapper
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
         DefaultPrettyPrinter printer = new DefaultPrettyPrinter()
                 .withObjectIndenter(new DefaultIndenter("  ", "\n"))
                 .withArrayIndenter(new DefaultIndenter("  ", "\n"));
-        try {
-            return (MAPPER.writer(printer).writeValueAsString(root) + "\n").getBytes(StandardCharsets.UTF_8);
-        } catch (JsonProcessingException e) {
+        try (JsonGenerator g = JSON.createGenerator(out)) {
+            g.setPrettyPrinter(printer);
+            g.writeStartObject();
+            g.writeNumberField("format", BundleIndex.FORMAT);
+            g.writeArrayFieldStart("templates");
+            for (BundledTemplate t : index.templates()) {
+                template(g, t);
+            }
+            g.writeEndArray();
+            g.writeEndObject();
+        } catch (IOException e) {
             throw new IllegalStateException("cannot write a bundle index", e);
         }
+        out.write('\n');
+        return out.toByteArray();
     }
 
-    private static ObjectNode template(BundledTemplate t) {
-        ObjectNode n = NODES.objectNode();
-        n.put("name", t.name());
-        ArrayNode programs = n.putArray("programs");
+    private static void template(JsonGenerator g, BundledTemplate t) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("name", t.name());
+        g.writeArrayFieldStart("programs");
         for (ProgramDecl p : t.programs()) {
-            programs.addObject().put("name", p.name()).put("hook", p.hook().yamlName());
+            g.writeStartObject();
+            g.writeStringField("name", p.name());
+            g.writeStringField("hook", p.hook().yamlName());
+            g.writeEndObject();
         }
-        ArrayNode build = n.putArray("build");
+        g.writeEndArray();
+        g.writeArrayFieldStart("build");
         for (BuildParameter p : t.buildParameters()) {
-            build.add(Values.parameter(p));
+            Values.writeParameter(g, p);
         }
-        ArrayNode constants = n.putArray("constants");
+        g.writeEndArray();
+        g.writeArrayFieldStart("constants");
         for (ConstantDecl c : t.constants()) {
-            constants.addObject().put("name", c.name()).put("type", c.type().yamlName())
-                    .put("description", c.description());
+            g.writeStartObject();
+            g.writeStringField("name", c.name());
+            g.writeStringField("type", c.type().yamlName());
+            g.writeStringField("description", c.description());
+            g.writeEndObject();
         }
-        ArrayNode maps = n.putArray("maps");
+        g.writeEndArray();
+        g.writeArrayFieldStart("maps");
         for (MapDecl m : t.maps()) {
-            maps.addObject().put("name", m.name()).put("scope", m.scope().yamlName()).put("pinned", m.pinned());
+            g.writeStartObject();
+            g.writeStringField("name", m.name());
+            g.writeStringField("scope", m.scope().yamlName());
+            g.writeBooleanField("pinned", m.pinned());
+            g.writeEndObject();
         }
-        ArrayNode variants = n.putArray("variants");
+        g.writeEndArray();
+        g.writeArrayFieldStart("variants");
         for (BundledVariant v : t.variants()) {
-            variants.add(variant(v));
+            variant(g, v);
         }
-        return n;
+        g.writeEndArray();
+        g.writeEndObject();
     }
 
-    private static ObjectNode variant(BundledVariant v) {
-        ObjectNode n = NODES.objectNode();
-        ObjectNode build = n.putObject("build");
-        v.parameters().values().forEach((name, value) -> build.set(name, Values.node(value)));
-        n.put("key", v.key().hex());
-        n.put("object", v.object());
-        n.put("sha256", v.sha256());
-        n.put("size", v.size());
-        ArrayNode programs = n.putArray("programs");
+    private static void variant(JsonGenerator g, BundledVariant v) throws IOException {
+        g.writeStartObject();
+        g.writeObjectFieldStart("build");
+        for (Map.Entry<String, Object> e : v.parameters().values().entrySet()) {
+            g.writeFieldName(e.getKey());
+            Values.writeValue(g, e.getValue());
+        }
+        g.writeEndObject();
+        g.writeStringField("key", v.key().hex());
+        g.writeStringField("object", v.object());
+        g.writeStringField("sha256", v.sha256());
+        g.writeNumberField("size", v.size());
+        g.writeArrayFieldStart("programs");
         for (BundledProgram p : v.programs()) {
-            programs.addObject().put("name", p.name()).put("hook", p.hook().yamlName()).put("section", p.section())
-                    .put("instructions", p.instructions());
+            g.writeStartObject();
+            g.writeStringField("name", p.name());
+            g.writeStringField("hook", p.hook().yamlName());
+            g.writeStringField("section", p.section());
+            g.writeNumberField("instructions", p.instructions());
+            g.writeEndObject();
         }
-        ArrayNode maps = n.putArray("maps");
+        g.writeEndArray();
+        g.writeArrayFieldStart("maps");
         for (BundledMap m : v.maps()) {
-            maps.addObject().put("name", m.name()).put("scope", m.scope().yamlName()).put("pinned", m.pinned())
-                    .put("type", m.type()).put("keySize", m.keySize()).put("valueSize", m.valueSize())
-                    .put("maxEntries", m.maxEntries()).put("flags", m.flags());
+            g.writeStartObject();
+            g.writeStringField("name", m.name());
+            g.writeStringField("scope", m.scope().yamlName());
+            g.writeBooleanField("pinned", m.pinned());
+            g.writeStringField("type", m.type());
+            g.writeNumberField("keySize", m.keySize());
+            g.writeNumberField("valueSize", m.valueSize());
+            g.writeNumberField("maxEntries", m.maxEntries());
+            g.writeNumberField("flags", m.flags());
+            g.writeEndObject();
         }
-        ArrayNode constants = n.putArray("constants");
+        g.writeEndArray();
+        g.writeArrayFieldStart("constants");
         for (BundledConstant c : v.constants()) {
-            constants.addObject().put("name", c.name()).put("type", c.type().yamlName()).put("offset", c.offset())
-                    .put("size", c.size());
+            g.writeStartObject();
+            g.writeStringField("name", c.name());
+            g.writeStringField("type", c.type().yamlName());
+            g.writeNumberField("offset", c.offset());
+            g.writeNumberField("size", c.size());
+            g.writeEndObject();
         }
-        return n;
+        g.writeEndArray();
+        g.writeEndObject();
     }
 
     public static BundleIndex read(byte[] json, String source) {
         JsonNode root;
         try {
-            root = MAPPER.readTree(json);
+            root = new ObjectMapper().readTree(json);
         } catch (JsonProcessingException e) {
             throw new BundleException("bundle " + source + ": " + BundleIndex.PATH + " is not valid JSON: "
                     + e.getOriginalMessage());

@@ -1,34 +1,29 @@
 package io.kiln.bundle.internal;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.BooleanNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.kiln.template.BuildParameter;
 import io.kiln.template.ParamType;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
 /** Build parameter declarations and values in JSON: Boolean, Long and String as JSON's own types. */
 final class Values {
-    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
-
     private Values() {
     }
 
-    static JsonNode node(Object value) {
+    static void writeValue(JsonGenerator g, Object value) throws IOException {
         if (value instanceof Boolean b) {
-            return BooleanNode.valueOf(b);
+            g.writeBoolean(b);
+        } else if (value instanceof Long l) {
+            g.writeNumber(l);
+        } else if (value instanceof String s) {
+            g.writeString(s);
+        } else {
+            throw new IllegalArgumentException("a build parameter value is a Boolean, Long or String, got " + value);
         }
-        if (value instanceof Long l) {
-            return NODES.numberNode(l);
-        }
-        if (value instanceof String s) {
-            return NODES.textNode(s);
-        }
-        throw new IllegalArgumentException("a build parameter value is a Boolean, Long or String, got " + value);
     }
 
     static Object value(Fields f, JsonNode n, String at) {
@@ -44,23 +39,27 @@ final class Values {
         throw f.error(at, "expected true, false, an integer or a string");
     }
 
-    static ObjectNode parameter(BuildParameter p) {
-        ObjectNode n = NODES.objectNode();
-        n.put("name", p.name());
-        n.put("type", p.type().yamlName());
-        n.set("default", node(p.defaultValue()));
+    static void writeParameter(JsonGenerator g, BuildParameter p) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("name", p.name());
+        g.writeStringField("type", p.type().yamlName());
+        g.writeFieldName("default");
+        writeValue(g, p.defaultValue());
         if (p.min() != null) {
-            n.put("min", p.min());
+            g.writeNumberField("min", p.min());
         }
         if (p.max() != null) {
-            n.put("max", p.max());
+            g.writeNumberField("max", p.max());
         }
         if (!p.values().isEmpty()) {
-            ArrayNode values = n.putArray("values");
-            p.values().forEach(values::add);
+            g.writeArrayFieldStart("values");
+            for (String v : p.values()) {
+                g.writeString(v);
+            }
+            g.writeEndArray();
         }
-        n.put("description", p.description());
-        return n;
+        g.writeStringField("description", p.description());
+        g.writeEndObject();
     }
 
     static BuildParameter readParameter(Fields f, JsonNode n, String at) {
