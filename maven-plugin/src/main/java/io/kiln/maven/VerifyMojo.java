@@ -10,6 +10,7 @@ import io.kiln.bundle.BundledTemplate;
 import io.kiln.bundle.BundledVariant;
 import io.kiln.maven.internal.ConfigurationException;
 import io.kiln.maven.internal.OutputFiles;
+import io.kiln.maven.internal.PlannedVariant;
 import io.kiln.maven.internal.ValueSets;
 import io.kiln.maven.internal.VerifierRun;
 import io.kiln.maven.internal.VerifyReport;
@@ -102,7 +103,7 @@ public class VerifyMojo extends AbstractKilnMojo {
         List<KilnException> rejections = new ArrayList<>();
         for (BundledTemplate t : bundle.index().templates()) {
             for (BundledVariant v : t.variants()) {
-                String variant = t.name() + "(" + v.parameters().canonical() + ")";
+                String variant = new PlannedVariant(t.descriptor(), v.parameters()).displayName();
                 byte[] object = bundle.object(v);
                 for (ValueSets.ValueSet set : ValueSets.of(v.constants(), names)) {
                     try {
