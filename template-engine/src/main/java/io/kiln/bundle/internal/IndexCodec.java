@@ -204,8 +204,9 @@ public final class IndexCodec {
     private static BundledVariant readVariant(Fields f, JsonNode n, String at) {
         JsonNode build = f.object(n, at, "build");
         Map<String, Object> values = new TreeMap<>();
-        build.fields().forEachRemaining(e -> values.put(e.getKey(), Values.value(f, e.getValue(),
-                Fields.join(at, "build." + e.getKey()))));
+        for (Map.Entry<String, JsonNode> e : build.properties()) {
+            values.put(e.getKey(), Values.value(f, e.getValue(), Fields.join(at, "build." + e.getKey())));
+        }
         String keyText = f.text(n, at, "key");
         VariantKey key;
         try {
