@@ -63,6 +63,8 @@ public final class Staleness {
             last.get().headers().forEach((header, digest) -> {
                 if (!digest.equals(digests.of(Path.of(header)))) {
                     changes.add(describe(Path.of(header)));
+                } else {
+                    shadow(v.template().includeDirs(), Path.of(header)).ifPresent(changes::add);
                 }
             });
         }
@@ -72,6 +74,28 @@ public final class Staleness {
         Path object = outputDir.resolve(last.get().object());
         if (!last.get().sha256().equals(digests.of(object))) {
             return Optional.of("its object " + names.display(object) + " is missing or was changed");
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * A header now found in an include folder searched before the one it was read from: clang would
+     * include the new file instead. (Headers found relative to the including file are not checked.)
+     */
+    private Optional<String> shadow(List<Path> includeDirs, Path header) {
+        for (int k = 0; k < includeDirs.size(); k++) {
+            Path dir = includeDirs.get(k).toAbsolutePath().normalize();
+            if (header.startsWith(dir)) {
+                Path name = dir.relativize(header);
+                for (int j = 0; j < k; j++) {
+                    Path earlier = includeDirs.get(j).toAbsolutePath().normalize().resolve(name);
+                    if (java.nio.file.Files.exists(earlier)) {
+                        return Optional.of(names.display(earlier) + " added (it comes before " + names.display(header)
+                                + ")");
+                    }
+                }
+                return Optional.empty();
+            }
         }
         return Optional.empty();
     }

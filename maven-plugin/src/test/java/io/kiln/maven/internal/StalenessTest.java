@@ -81,6 +81,14 @@ class StalenessTest {
     }
 
     @Test
+    void aHeaderThatNowComesEarlierInTheSearchRebuilds() throws IOException {
+        BuildState s = recorded("1", clang());
+        Files.createDirectories(dir.resolve("bpf/t/kiln"));
+        Files.writeString(dir.resolve("bpf/t/kiln/ct.h"), "// shadows include/kiln/ct.h\n");
+        assertEquals(Optional.of("t/kiln/ct.h added (it comes before include/kiln/ct.h)"), reason(s, "1", "PATH"));
+    }
+
+    @Test
     void aNewFreeMarkerFileOrAChangedDescriptorRebuilds() throws IOException {
         BuildState s = recorded("1", clang());
         Files.writeString(dir.resolve("bpf/include/macros.ftl"), "<#macro m></#macro>\n");
