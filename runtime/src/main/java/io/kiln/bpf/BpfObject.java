@@ -37,6 +37,8 @@ public final class BpfObject implements AutoCloseable {
     private static final String RODATA = ".rodata";
     /** Per-program verifier log buffer: large enough for the tail of a big program's log. */
     public static final int DEFAULT_VERIFIER_LOG_BYTES = 1 << 20;
+    /** {@code BPF_LOG_STATS}: the verifier's closing statistics only. */
+    private static final int LOG_STATS = 4;
 
     private final String name;
     private final Handle handle;
@@ -45,6 +47,8 @@ public final class BpfObject implements AutoCloseable {
     private final List<BpfMap> maps;
     private List<RodataConstant> constants;
     private int verifierLogBytes = DEFAULT_VERIFIER_LOG_BYTES;
+    private boolean verifierStatistics;
+    private Map<String, String> verifierLogs = Map.of();
     private boolean loaded;
 
     private BpfObject(String name, Pointer obj) {
@@ -225,6 +229,24 @@ public final class BpfObject implements AutoCloseable {
     }
 
     /**
+     * Asks the verifier for its statistics on every program at load (log level 4, {@code BPF_LOG_STATS}):
+     * {@code processed N insns ...} and {@code verification time T usec}, read afterwards with
+     * {@link #verifierLog}. A few lines per program, not the instruction trace of level 1; a rejection
+     * still carries the verifier's reason.
+     */
+    public void setVerifierStatistics(boolean on) {
+        this.verifierStatistics = on;
+    }
+
+    /**
+     * What the verifier wrote for a program during {@link #load()}: its statistics when
+     * {@link #setVerifierStatistics} asked for them, else empty (a passing program gets no log).
+     */
+    public String verifierLog(String programName) {
+        return verifierLogs.getOrDefault(programName, "");
+    }
+
+    /**
      * Creates the maps (reusing pinned ones where a pin path is set) and loads every program
      * ({@code bpf_object__load}). A program the verifier rejects throws {@link VerifierException}
      * with its whole log.
@@ -245,7 +267,7 @@ public final class BpfObject implements AutoCloseable {
                 log.setByte(0, (byte) 0);
                 Failures.check(LibBpf.bpf_program__set_log_buf(p.pointer(), log, verifierLogBytes),
                         context() + ": program " + p.name(), "set verifier log buffer");
-                Failures.check(LibBpf.bpf_program__set_log_level(p.pointer(), 0),
+                Failures.check(LibBpf.bpf_program__set_log_level(p.pointer(), verifierStatistics ? LOG_STATS : 0),
                         context() + ": program " + p.name(), "set verifier log level");
                 logs.put(p, log);
             }
@@ -255,11 +277,17 @@ public final class BpfObject implements AutoCloseable {
             if (ret < 0) {
                 for (Map.Entry<BpfProgram, Memory> e : logs.entrySet()) {
                     String log = e.getValue().getString(0, StandardCharsets.UTF_8.name());
-                    if (!log.isEmpty()) {
+                    // with statistics on, programs that passed have logs too, of statistics only
+                    if (VerifierLogs.hasFinding(log)) {
                         throw VerifierLogs.exception(context(), e.getKey().name(), log, -ret);
                     }
                 }
                 throw Failures.error(context(), "load", -ret);
+            }
+            if (verifierStatistics) {
+                Map<String, String> read = new LinkedHashMap<>();
+                logs.forEach((p, log) -> read.put(p.name(), log.getString(0, StandardCharsets.UTF_8.name())));
+                verifierLogs = Collections.unmodifiableMap(read);
             }
         } finally {
             // libbpf reads a program's log buffer only inside bpf_object__load

@@ -29,6 +29,7 @@ public final class ObjectInfo {
     private static final String MAPS_SECTION = ".maps";
     private static final String BTF_SECTION = ".BTF";
     private static final String TEXT_SECTION = ".text";
+    private static final String RODATA_SECTION = ".rodata";
 
     private final String displayName;
     private final List<SectionInfo> sections;
@@ -37,9 +38,11 @@ public final class ObjectInfo {
     private final Map<String, List<VariableInfo>> variables;
     private final Optional<String> license;
     private final Btf btf;
+    /** The bytes of {@code .rodata} as compiled: the default value of every constant. */
+    private final byte[] rodata;
 
     private ObjectInfo(String displayName, List<SectionInfo> sections, List<ProgramInfo> programs, List<MapInfo> maps,
-                       Map<String, List<VariableInfo>> variables, Optional<String> license, Btf btf) {
+                       Map<String, List<VariableInfo>> variables, Optional<String> license, Btf btf, byte[] rodata) {
         this.displayName = displayName;
         this.sections = sections;
         this.programs = programs;
@@ -47,6 +50,7 @@ public final class ObjectInfo {
         this.variables = variables;
         this.license = license;
         this.btf = btf;
+        this.rodata = rodata;
     }
 
     /**
@@ -102,7 +106,10 @@ public final class ObjectInfo {
             }
             maps = MapDefinitions.read(btf, variables.getOrDefault(MAPS_SECTION, List.of()));
         }
-        return new ObjectInfo(displayName, sections(elf), programs(elf), maps, Map.copyOf(variables), license(elf), btf);
+        byte[] rodata = elf.section(RODATA_SECTION).filter(ElfSection::hasFileData).map(s -> elf.data(s).bytes())
+                .orElse(new byte[0]);
+        return new ObjectInfo(displayName, sections(elf), programs(elf), maps, Map.copyOf(variables), license(elf), btf,
+                rodata);
     }
 
     private static boolean isDataSection(ElfSection s) {
@@ -211,6 +218,15 @@ public final class ObjectInfo {
 
     public Optional<VariableInfo> constant(String name) {
         return constants().stream().filter(v -> v.name().equals(name)).findFirst();
+    }
+
+    /**
+     * The value a constant has in the object as compiled (its C initializer), {@code size} bytes in
+     * the object's byte order; empty when there is no such constant.
+     */
+    public Optional<byte[]> constantDefault(String name) {
+        return constant(name).map(v -> v.offset() + v.size() <= rodata.length
+                ? java.util.Arrays.copyOfRange(rodata, v.offset(), v.offset() + v.size()) : new byte[v.size()]);
     }
 
     /** The string in the {@code license} section ({@code char LICENSE[] SEC("license")}), if any. */

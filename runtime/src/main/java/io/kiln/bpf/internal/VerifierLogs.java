@@ -40,6 +40,11 @@ public final class VerifierLogs {
         return "the verifier log is empty";
     }
 
+    /** True when the log says more than the verifier's closing statistics: it has a reason in it. */
+    public static boolean hasFinding(String log) {
+        return lines(log).stream().map(String::strip).anyMatch(l -> !l.isEmpty() && !STATISTICS.matcher(l).matches());
+    }
+
     public static VerifierException exception(String context, String program, String log, int errno) {
         List<String> lines = lines(log);
         String reason = reason(lines);

@@ -1,0 +1,1 @@
+// never rendered: the descriptor fails first
