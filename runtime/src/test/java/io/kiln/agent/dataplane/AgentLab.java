@@ -162,6 +162,12 @@ final class AgentLab implements AutoCloseable {
         return KernelDataplane.builder().pinRoot(pinRoot).stateDirectory(stateDir).objects(objects()).build();
     }
 
+    /** {@link #dataplane()} with the node namespace where specs that name none have their interfaces (Pods). */
+    KernelDataplane dataplaneInNodeNamespace() {
+        return KernelDataplane.builder().pinRoot(pinRoot).stateDirectory(stateDir).objects(objects())
+                .nodeNamespace(io.kiln.runtime.Netns.named(node.name())).build();
+    }
+
     /** An agent over a new dataplane, quick to retry, without sources yet; {@link #start} starts it. */
     Agent.Builder agent(KernelDataplane dp) {
         return Agent.builder().catalog(catalog()).dataplane(dp).metrics(dp.metrics()).stateDirectory(stateDir)
