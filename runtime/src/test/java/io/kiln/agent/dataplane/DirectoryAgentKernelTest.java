@@ -117,6 +117,10 @@ class DirectoryAgentKernelTest {
                 assertEquals(webNow, endpoint(after, 2).programIds(), "adopted, not reloaded");
                 assertEquals(clientNow, endpoint(after, 1).programIds());
                 assertEquals(null, endpoint(after, 2).lastChange(), "nothing was applied to it");
+                String m = PrometheusText.write(second.reconciler().metrics());
+                assertTrue(m.contains("kiln_map_operations_total{scope=\"endpoint\"} 0\n")
+                        && m.contains("kiln_map_operations_total{scope=\"node\"} 0\n"),
+                        "policy and node maps read back equal to the plan: not one write\n" + m);
                 long sentBefore = flow.sentSoFar();
                 assertTrue(flow.awaitReceived(sentBefore + 200, Duration.ofSeconds(10)), "the flow still runs");
                 UdpFlow.Result r = flow.stop();
