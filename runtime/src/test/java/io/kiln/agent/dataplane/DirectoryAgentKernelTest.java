@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The agent on the real kernel, from a spec directory: two endpoints in namespaces come up, policy
- * changes are map writes that traffic follows at once, a constant change swaps programs without
+ * changes are map writes that traffic follows at once, a service answers at its VIP, a constant change swaps programs without
  * clang, a build change compiles one new variant, and a restarted agent adopts everything without
  * a reload while a UDP flow runs through it.
  */
@@ -78,6 +78,12 @@ class DirectoryAgentKernelTest {
                     () -> agent.reconciler().status().toString());
             st = lab.awaitReady(agent, 1, 2);
             assertEquals(web, endpoint(st, 2).programIds());
+
+            // a service: node map writes, the client reaches web through the VIP
+            lab.writeSpec("services", "web.yaml", "name: web\nvip: 198.18.200.1\nport: 80\nbackends: [ { address: "
+                    + ip(2) + ", port: " + TCP + " } ]\n");
+            AgentLab.eventually("the VIP answers", () -> EchoServers.tcpWorks(lab.ns(1), "198.18.200.1", 80),
+                    () -> agent.reconciler().status().toString());
 
             // a constant changes: a swap from the cached object, no clang
             long clangRuns = dp.objects().clangRuns();
