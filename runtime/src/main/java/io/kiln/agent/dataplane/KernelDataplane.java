@@ -121,7 +121,8 @@ public final class KernelDataplane implements EndpointDataplane, AutoCloseable {
         try {
             Endpoint endpoint = endpoint(plan);
             Consumer<SpecializedEndpoint> fillPolicy = loaded -> writePolicy(loaded, plan, prefix);
-            AttachedEndpoint a = switch (kind) {
+            boolean nothingRecorded = !attached.containsKey(plan.id()) && !Files.exists(dataplane.stateFile(plan.id()));
+            AttachedEndpoint a = switch (nothingRecorded && kind != ChangeKind.RECREATE ? ChangeKind.CREATE : kind) {
                 case CREATE -> {
                     clearLeftovers(plan.id());
                     yield dataplane.attach(object, endpoint, fillPolicy);
