@@ -103,7 +103,7 @@ public final class Agent implements AutoCloseable {
             }
             if (b.kubernetes != null) {
                 KubernetesSource k8s = new KubernetesSource(b.kubernetes, b.nodeName, aggregator,
-                        KubernetesSource.DEFAULT_START_TIMEOUT, true);
+                        KubernetesSource.DEFAULT_START_TIMEOUT, b.nodeFieldSelector);
                 k8s.start();
                 running.add(0, k8s);
             }
@@ -170,7 +170,10 @@ public final class Agent implements AutoCloseable {
         return token;
     }
 
-    /** Stops sources, API and reconciler. Programs keep running: a restarted agent adopts them. */
+    /**
+     * Stops sources, API and reconciler, then lets the dataplane go of its handles (if it holds
+     * any). Programs keep running: a restarted agent adopts them.
+     */
     @Override
     public synchronized void close() {
         for (AutoCloseable c : running) {
@@ -181,6 +184,13 @@ public final class Agent implements AutoCloseable {
             }
         }
         running.clear();
+        if (b.dataplane instanceof AutoCloseable c) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                // nothing left to do: the process's handles go when it exits
+            }
+        }
     }
 
     /** What an agent is made of; every setting has a default but the catalog and the dataplane. */
@@ -194,6 +204,7 @@ public final class Agent implements AutoCloseable {
         private boolean apiToken = true;
         private KubernetesClient kubernetes;
         private String nodeName;
+        private boolean nodeFieldSelector = true;
         private List<Cidr> hostCidrs = List.of();
         private ReconcilerOptions options = ReconcilerOptions.defaults();
         private MetricsProvider metrics = List::of;
@@ -235,8 +246,17 @@ public final class Agent implements AutoCloseable {
 
         /** Take endpoints, policies and services from Kubernetes too, for the node named {@code nodeName}. */
         public Builder kubernetes(KubernetesClient client, String nodeName) {
+            return kubernetes(client, nodeName, true);
+        }
+
+        /**
+         * {@link #kubernetes(KubernetesClient, String)}; {@code nodeFieldSelector} false lists every Pod and
+         * filters here, for a server that cannot select on {@code spec.nodeName} (fabric8's mock).
+         */
+        public Builder kubernetes(KubernetesClient client, String nodeName, boolean nodeFieldSelector) {
             this.kubernetes = Objects.requireNonNull(client, "client");
             this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+            this.nodeFieldSelector = nodeFieldSelector;
             return this;
         }
 
