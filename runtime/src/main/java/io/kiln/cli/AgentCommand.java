@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.kiln.agent.Agent;
 import io.kiln.agent.api.ApiServer;
 import io.kiln.agent.api.MetricsProvider;
+import io.kiln.agent.dataplane.BundleObjectSource;
 import io.kiln.agent.dataplane.KernelDataplane;
 import io.kiln.agent.dataplane.ObjectSources;
 import io.kiln.agent.reconcile.ReconcilerOptions;
@@ -50,6 +51,12 @@ final class AgentCommand implements Callable<Integer> {
     @Option(names = "--api-port", paramLabel = "N", defaultValue = "" + ApiServer.DEFAULT_PORT,
             description = "Port of the local API on 127.0.0.1 (default: ${DEFAULT-VALUE}; 0 picks a free one).")
     int apiPort;
+
+    @Option(names = "--bundle", paramLabel = "JAR|DIR",
+            description = "A bundle built by the Kiln Maven plugin (a jar, or a folder such as target/classes) to take"
+                    + " objects from before the object store and clang (repeatable). Bundles on the class path are"
+                    + " always used.")
+    List<Path> bundlePaths = new ArrayList<>();
 
     @Option(names = "--no-api", description = "Run without the local API (then kiln status cannot reach the agent).")
     boolean noApi;
@@ -185,7 +192,7 @@ final class AgentCommand implements Callable<Integer> {
         return TemplateCatalog.scan(roots);
     }
 
-    /** Bundles first (none yet), then the object store, then clang if this node has it. */
+    /** Bundles first (class path and --bundle), then the object store, then clang if this node has it. */
     private ObjectSources objects(PrintWriter out) {
         ObjectStore store = new ObjectStore(cache.storeDir(), CacheOptions.DEFAULT_MAX_BYTES);
         VariantBuilder compiler = null;
@@ -198,7 +205,11 @@ final class AgentCommand implements Callable<Integer> {
             out.println("kiln agent: no clang on this node (" + e.getMessage() + "); only variants in bundles or the"
                     + " object store can run");
         }
-        return ObjectSources.builder().store(store).compiler(compiler).build();
+        BundleObjectSource bundles = BundleObjectSource.of(AgentCommand.class.getClassLoader(), bundlePaths);
+        if (!bundles.bundles().isEmpty()) {
+            out.println("kiln agent: " + bundles.bundles().size() + " bundle(s): " + bundles.bundles());
+        }
+        return ObjectSources.builder().bundles(bundles).store(store).compiler(compiler).build();
     }
 
     private List<Cidr> hostCidrs() {
