@@ -11,7 +11,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
-/** io.kiln.testing.DropReason mirrors include/kiln/drop_reasons.h exactly: same names, same numbers. */
+/** io.kiln.runtime.maps.DropReason and io.kiln.testing.DropReason mirror include/kiln/drop_reasons.h exactly: same names, same numbers. */
 class DropReasonMirrorTest {
     private static final Pattern REASON = Pattern.compile("^#define REASON_([A-Z0-9_]+)\\s+(\\d+)\\s", Pattern.MULTILINE);
 
@@ -28,6 +28,11 @@ class DropReasonMirrorTest {
             inJava.put(r.name(), r.code());
         }
         assertEquals(inC, inJava);
+        Map<String, Integer> inProduction = new TreeMap<>();
+        for (io.kiln.runtime.maps.DropReason r : io.kiln.runtime.maps.DropReason.values()) {
+            inProduction.put(r.name(), r.code());
+        }
+        assertEquals(inC, inProduction, "io.kiln.runtime.maps.DropReason, the list the agent's drop counters use");
         assertEquals(DropReason.MAX, Integer.parseInt(header.replaceAll("(?s).*#define KILN_REASON_MAX\\s+(\\d+).*", "$1")));
         assertEquals(DropReason.FIRST_DROP,
                 Integer.parseInt(header.replaceAll("(?s).*#define KILN_REASON_FIRST_DROP\\s+(\\d+).*", "$1")));

@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 
 /**
  * Puts endpoints' programs on their interfaces and keeps them there: <b>attach</b> (specialize,
@@ -105,6 +106,17 @@ public final class Dataplane {
      *                           its interface does not exist, or a constant is refused
      */
     public AttachedEndpoint attach(TemplateObject object, Endpoint endpoint) {
+        return attach(object, endpoint, loaded -> { });
+    }
+
+    /**
+     * {@link #attach(TemplateObject, Endpoint)} with a step between load and attach: {@code beforeAttach}
+     * gets the loaded programs and their maps (created or reused from the pins) before any hook is
+     * touched, e.g. to fill the policy map so that the programs never run with an empty one. It runs
+     * inside the endpoint's namespace; if it throws, nothing is attached.
+     */
+    public AttachedEndpoint attach(TemplateObject object, Endpoint endpoint, Consumer<SpecializedEndpoint> beforeAttach) {
+        Objects.requireNonNull(beforeAttach, "beforeAttach");
         synchronized (lock(endpoint.id())) {
             String prefix = endpoint.label() + ": ";
             specializer.ensureBpffs();
@@ -119,17 +131,19 @@ public final class Dataplane {
             }
             boolean dirExisted = Files.exists(pins.endpointDir(endpoint.id()));
             // everything in the endpoint's namespace, in one thread: loading does not care where it runs
-            return endpoint.namespace().call(() -> attachInside(object, endpoint, dirExisted));
+            return endpoint.namespace().call(() -> attachInside(object, endpoint, dirExisted, beforeAttach));
         }
     }
 
-    private AttachedEndpoint attachInside(TemplateObject object, Endpoint endpoint, boolean dirExisted) {
+    private AttachedEndpoint attachInside(TemplateObject object, Endpoint endpoint, boolean dirExisted,
+                                          Consumer<SpecializedEndpoint> beforeAttach) {
         String prefix = endpoint.label() + ": ";
         int ifindex = requireInterface(endpoint.interfaceName(), endpoint.namespace(), prefix);
         SpecializedEndpoint spec = specializer.specialize(object, endpoint);
         List<LiveHook> hooks = new ArrayList<>();
         boolean[] createdClsact = {false};
         try {
+            beforeAttach.accept(spec);
             attachAll(spec, endpoint, ifindex, hooks, createdClsact);
             EndpointState state = stateOf(endpoint, object, ifindex, createdClsact[0], hooks, spec.mapPins());
             states.write(state);
@@ -221,6 +235,18 @@ public final class Dataplane {
      * @throws EndpointException               a constant was refused, or {@code endpoint} is another endpoint
      */
     public void swap(AttachedEndpoint attached, TemplateObject object, Endpoint endpoint) {
+        swap(attached, object, endpoint, loaded -> { });
+    }
+
+    /**
+     * {@link #swap(AttachedEndpoint, TemplateObject, Endpoint)} with a step between load and swap:
+     * {@code beforeSwap} gets the new programs and their maps (per-endpoint maps are the pinned ones
+     * the running programs use too) before any hook is touched. It runs inside the endpoint's
+     * namespace; if it throws, nothing is swapped.
+     */
+    public void swap(AttachedEndpoint attached, TemplateObject object, Endpoint endpoint,
+                     Consumer<SpecializedEndpoint> beforeSwap) {
+        Objects.requireNonNull(beforeSwap, "beforeSwap");
         synchronized (lock(attached.id())) {
             String prefix = endpoint.label() + ": ";
             if (endpoint.id() != attached.id() || !endpoint.interfaceName().equals(attached.interfaceName())
@@ -234,6 +260,7 @@ public final class Dataplane {
                 loaded[0] = specializer.specialize(object, endpoint);
                 try {
                     ifindex[0] = requireInterface(attached.interfaceName(), attached.namespace(), prefix);
+                    beforeSwap.accept(loaded[0]);
                     return swapHooks(attached, loaded[0], ifindex[0], prefix);
                 } catch (RuntimeException e) {
                     loaded[0].close();

@@ -117,6 +117,17 @@ public final class Netns {
         });
     }
 
+    /** The interface named {@code name} in this namespace, with its ifindex and MAC, or empty if there is none. */
+    public java.util.Optional<NetInterface> findInterface(String name) {
+        return call(() -> {
+            int ifindex = io.kiln.runtime.internal.Interfaces.ifindex(name);
+            if (ifindex == 0) {
+                return java.util.Optional.<NetInterface>empty();
+            }
+            return java.util.Optional.of(new NetInterface(name, ifindex, io.kiln.runtime.internal.Interfaces.mac(name)));
+        });
+    }
+
     private void enter() {
         if (!Files.exists(path)) {
             throw new EndpointException("network namespace " + path + ": no such namespace", true);

@@ -2,54 +2,57 @@ package io.kiln.testing;
 
 /**
  * The verdict reasons of bpf-templates' {@code include/kiln/drop_reasons.h}, by number: the index of
- * a program's metrics slots. 0..7 went on, 8..63 were dropped. The numbers are ABI; the
- * bpf-templates tests check this list against the header.
+ * a program's metrics slots. 0..7 went on, 8..63 were dropped. Numbers come from the one list,
+ * {@link io.kiln.runtime.maps.DropReason}; this enum keeps the names tests use.
  */
 public enum DropReason {
-    FORWARDED(0),
-    REDIRECTED(1),
-    ARP_REPLIED(2),
-    POLICY_AUDIT(3),
-    PREFILTER_AUDIT(4),
-    POLICY_DENIED(8),
-    POLICY_DENY_RULE(9),
-    MALFORMED(10),
-    UNSUPPORTED_L3(11),
-    UNSUPPORTED_L4(12),
-    FRAGMENT(13),
-    SPOOFED_IP(14),
-    SPOOFED_MAC(15),
-    NO_BACKEND(16),
-    TTL_EXCEEDED(17),
-    CT_CREATE_FAILED(18),
-    NAT_FAILED(19),
-    CONFIG_MISSING(20),
-    PREFILTER_DENIED(21);
+    FORWARDED(io.kiln.runtime.maps.DropReason.FORWARDED),
+    REDIRECTED(io.kiln.runtime.maps.DropReason.REDIRECTED),
+    ARP_REPLIED(io.kiln.runtime.maps.DropReason.ARP_REPLIED),
+    POLICY_AUDIT(io.kiln.runtime.maps.DropReason.POLICY_AUDIT),
+    PREFILTER_AUDIT(io.kiln.runtime.maps.DropReason.PREFILTER_AUDIT),
+    POLICY_DENIED(io.kiln.runtime.maps.DropReason.POLICY_DENIED),
+    POLICY_DENY_RULE(io.kiln.runtime.maps.DropReason.POLICY_DENY_RULE),
+    MALFORMED(io.kiln.runtime.maps.DropReason.MALFORMED),
+    UNSUPPORTED_L3(io.kiln.runtime.maps.DropReason.UNSUPPORTED_L3),
+    UNSUPPORTED_L4(io.kiln.runtime.maps.DropReason.UNSUPPORTED_L4),
+    FRAGMENT(io.kiln.runtime.maps.DropReason.FRAGMENT),
+    SPOOFED_IP(io.kiln.runtime.maps.DropReason.SPOOFED_IP),
+    SPOOFED_MAC(io.kiln.runtime.maps.DropReason.SPOOFED_MAC),
+    NO_BACKEND(io.kiln.runtime.maps.DropReason.NO_BACKEND),
+    TTL_EXCEEDED(io.kiln.runtime.maps.DropReason.TTL_EXCEEDED),
+    CT_CREATE_FAILED(io.kiln.runtime.maps.DropReason.CT_CREATE_FAILED),
+    NAT_FAILED(io.kiln.runtime.maps.DropReason.NAT_FAILED),
+    CONFIG_MISSING(io.kiln.runtime.maps.DropReason.CONFIG_MISSING),
+    PREFILTER_DENIED(io.kiln.runtime.maps.DropReason.PREFILTER_DENIED);
 
     /** Slots per direction in a metrics map. */
-    public static final int MAX = 64;
-    public static final int FIRST_DROP = 8;
+    public static final int MAX = io.kiln.runtime.maps.DropReason.MAX;
+    public static final int FIRST_DROP = io.kiln.runtime.maps.DropReason.FIRST_DROP;
 
-    private final int code;
+    private final io.kiln.runtime.maps.DropReason production;
 
-    DropReason(int code) {
-        this.code = code;
+    DropReason(io.kiln.runtime.maps.DropReason production) {
+        if (!production.name().equals(name())) {
+            throw new IllegalStateException("io.kiln.testing.DropReason " + name() + " mirrors " + production);
+        }
+        this.production = production;
     }
 
     public int code() {
-        return code;
+        return production.code();
     }
 
     public boolean isDrop() {
-        return code >= FIRST_DROP;
+        return production.isDrop();
+    }
+
+    /** The same reason in the production list. */
+    public io.kiln.runtime.maps.DropReason production() {
+        return production;
     }
 
     public static DropReason of(int code) {
-        for (DropReason r : values()) {
-            if (r.code == code) {
-                return r;
-            }
-        }
-        throw new IllegalArgumentException("no drop reason " + code);
+        return valueOf(io.kiln.runtime.maps.DropReason.of(code).name());
     }
 }

@@ -1,85 +1,87 @@
 package io.kiln.testing;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.Arrays;
 
 /**
- * Keys and values of the maps of bpf-templates' {@code endpoint} template, byte for byte as its
- * README documents them (every struct there is locked by a {@code _Static_assert}). Addresses and
- * ports are written in network order where the C struct says {@code __be}, everything else in
- * host order.
+ * Keys and values of the maps of bpf-templates' {@code endpoint} template, with addresses written as
+ * text, for tests. The layouts themselves live in production code,
+ * {@link io.kiln.runtime.maps.EndpointMaps} (the agent writes its maps through it); this class
+ * parses the text and delegates.
  */
 public final class EndpointMaps {
     /** Traffic the endpoint receives (to_endpoint). */
-    public static final int DIR_INGRESS = 0;
+    public static final int DIR_INGRESS = io.kiln.runtime.maps.EndpointMaps.DIR_INGRESS;
     /** Traffic the endpoint sends (from_endpoint). */
-    public static final int DIR_EGRESS = 1;
-    public static final int ALLOW = 1;
-    public static final int DENY = 2;
-    public static final int CT_KIND_INGRESS = 0;
-    public static final int CT_KIND_EGRESS = 1;
-    public static final int CT_KIND_SERVICE = 2;
+    public static final int DIR_EGRESS = io.kiln.runtime.maps.EndpointMaps.DIR_EGRESS;
+    public static final int ALLOW = io.kiln.runtime.maps.EndpointMaps.ALLOW;
+    public static final int DENY = io.kiln.runtime.maps.EndpointMaps.DENY;
+    public static final int CT_KIND_INGRESS = io.kiln.runtime.maps.EndpointMaps.CT_KIND_INGRESS;
+    public static final int CT_KIND_EGRESS = io.kiln.runtime.maps.EndpointMaps.CT_KIND_EGRESS;
+    public static final int CT_KIND_SERVICE = io.kiln.runtime.maps.EndpointMaps.CT_KIND_SERVICE;
     /** Offsets of the counters in a metrics value. */
-    public static final int METRICS_PACKETS = 0;
-    public static final int METRICS_BYTES = 8;
+    public static final int METRICS_PACKETS = io.kiln.runtime.maps.EndpointMaps.METRICS_PACKETS;
+    public static final int METRICS_BYTES = io.kiln.runtime.maps.EndpointMaps.METRICS_BYTES;
     /** Reserved identities. */
-    public static final long IDENTITY_ANY = 0;
-    public static final long IDENTITY_HOST = 1;
-    public static final long IDENTITY_WORLD = 2;
+    public static final long IDENTITY_ANY = io.kiln.runtime.maps.EndpointMaps.IDENTITY_ANY;
+    public static final long IDENTITY_HOST = io.kiln.runtime.maps.EndpointMaps.IDENTITY_HOST;
+    public static final long IDENTITY_WORLD = io.kiln.runtime.maps.EndpointMaps.IDENTITY_WORLD;
     /** Top byte of skb->mark when it carries a local sender's identity (identity.h). */
-    public static final int IDENTITY_MARK_MAGIC = 0x4b000000;
+    public static final int IDENTITY_MARK_MAGIC = io.kiln.runtime.maps.EndpointMaps.IDENTITY_MARK_MAGIC;
 
     private EndpointMaps() {
     }
 
     /** {@code policy_key}: remote identity (0 any), destination port (0 any), IP protocol (0 any), direction. */
     public static byte[] policyKey(long identity, int dport, int proto, int dir) {
-        return StructBytes.of(8).u32(0, identity).be16(4, dport).u8(6, proto).u8(7, dir).bytes();
+        return io.kiln.runtime.maps.EndpointMaps.policyKey(identity, dport, proto, dir);
     }
 
     /** {@code policy_entry}: {@link #ALLOW} or {@link #DENY}. */
     public static byte[] policyValue(int action) {
-        return StructBytes.of(4).u8(0, action).bytes();
+        return io.kiln.runtime.maps.EndpointMaps.policyValue(action);
     }
 
     /** The metrics slot of a direction and reason. */
     public static byte[] metricsKey(int dir, DropReason reason) {
-        return StructBytes.of(4).u32(0, (long) dir * DropReason.MAX + reason.code()).bytes();
+        return io.kiln.runtime.maps.EndpointMaps.metricsKey(dir, reason.production());
     }
 
     /** {@code lpm4_key} or {@code lpm6_key} for {@code "198.18.0.0/15"}, {@code "2001:2::/48"}, or a bare address (/32, /128). */
     public static byte[] lpmKey(String cidr) {
         int slash = cidr.indexOf('/');
-        byte[] addr = Addresses.ip(slash < 0 ? cidr : cidr.substring(0, slash));
-        int len = slash < 0 ? addr.length * 8 : Integer.parseInt(cidr.substring(slash + 1));
-        if (len < 0 || len > addr.length * 8) {
+        InetAddress addr = address(slash < 0 ? cidr : cidr.substring(0, slash));
+        int len = slash < 0 ? addr.getAddress().length * 8 : Integer.parseInt(cidr.substring(slash + 1));
+        if (len < 0 || len > addr.getAddress().length * 8) {
             throw new IllegalArgumentException("prefix length of " + cidr);
         }
-        return StructBytes.of(4 + addr.length).u32(0, len).put(4, addr).bytes();
+        return io.kiln.runtime.maps.EndpointMaps.lpmKey(addr, len);
     }
 
     /** {@code ipcache_value}. */
     public static byte[] identityValue(long identity) {
-        return StructBytes.of(4).u32(0, identity).bytes();
+        return io.kiln.runtime.maps.EndpointMaps.identityValue(identity);
     }
 
     /** {@code lb4_key}. */
     public static byte[] serviceKey(String vip, int port, int proto) {
-        return StructBytes.of(8).ip(0, vip).be16(4, port).u8(6, proto).bytes();
+        return io.kiln.runtime.maps.EndpointMaps.serviceKey(address(vip), port, proto);
     }
 
     /** {@code lb_service}: backends in slots 0..count-1, a non-zero service id. */
     public static byte[] serviceValue(int backendCount, int serviceId) {
-        return StructBytes.of(8).u32(0, backendCount).u16(4, serviceId).bytes();
+        return io.kiln.runtime.maps.EndpointMaps.serviceValue(backendCount, serviceId);
     }
 
     /** {@code lb_backend_key}. */
     public static byte[] backendKey(int serviceId, int slot) {
-        return StructBytes.of(8).u16(0, serviceId).u32(4, slot).bytes();
+        return io.kiln.runtime.maps.EndpointMaps.backendKey(serviceId, slot);
     }
 
     /** {@code lb4_backend}. */
     public static byte[] backendValue(String addr, int port) {
-        return StructBytes.of(8).ip(0, addr).be16(4, port).bytes();
+        return io.kiln.runtime.maps.EndpointMaps.backendValue(address(addr), port);
     }
 
     /** Key of {@code endpoints} (4 bytes) or {@code endpoints6} (16). */
@@ -89,24 +91,25 @@ public final class EndpointMaps {
 
     /** {@code endpoint_info}: the host-side veth, the endpoint's own MAC, its id. */
     public static byte[] endpointInfo(int ifindex, String mac, int endpointId) {
-        return StructBytes.of(12).u32(0, ifindex).mac(4, mac).u16(10, endpointId).bytes();
+        return io.kiln.runtime.maps.EndpointMaps.endpointInfo(ifindex, Addresses.mac(mac), endpointId);
     }
 
     /** {@code ct_key4}. */
     public static byte[] ctKey4(String saddr, String daddr, int sport, int dport, int proto, int kind) {
-        return StructBytes.of(16).ip(0, saddr).ip(4, daddr).be16(8, sport).be16(10, dport).u8(12, proto).u8(13, kind).bytes();
+        return io.kiln.runtime.maps.EndpointMaps.ctKey4(address(saddr), address(daddr), sport, dport, proto, kind);
     }
 
     /** {@code ct_entry}, decoded. */
     public record CtEntry(long expires, String natAddr, int natPort, int serviceId, int endpointId, int tcpFlags) {
         public static CtEntry decode(byte[] value) {
-            StructBytes s = StructBytes.wrap(value.clone());
-            return new CtEntry(s.u64(0), s.ipv4(8), s.be16(12), s.u16(14), s.u16(16), s.u8(18));
+            io.kiln.runtime.maps.EndpointMaps.CtEntry e = io.kiln.runtime.maps.EndpointMaps.CtEntry.decode(value);
+            return new CtEntry(e.expires(), Addresses.ipText(e.natAddr().getAddress()), e.natPort(), e.serviceId(),
+                    e.endpointId(), e.tcpFlags());
         }
 
         public byte[] encode() {
-            return StructBytes.of(24).u64(0, expires).ip(8, natAddr).be16(12, natPort).u16(14, serviceId)
-                    .u16(16, endpointId).u8(18, tcpFlags).bytes();
+            return new io.kiln.runtime.maps.EndpointMaps.CtEntry(expires, address(natAddr), natPort, serviceId,
+                    endpointId, tcpFlags).encode();
         }
 
         public CtEntry withExpires(long deadline) {
@@ -116,13 +119,14 @@ public final class EndpointMaps {
 
     /** {@code endpoint_config}, the one entry the generic build ({@code configSource=map}) reads. */
     public static byte[] endpointConfig(Endpoint e) {
-        return StructBytes.of(48).u32(0, e.identity()).ip(4, e.ipv4()).ip(8, e.gatewayIpv4()).u32(12, e.ifindex())
-                .ip(16, e.ipv6()).mac(32, e.mac()).mac(38, e.nodeMac()).u16(44, e.id()).bytes();
+        return io.kiln.runtime.maps.EndpointMaps.endpointConfig(e.identity(), address(e.ipv4()), address(e.gatewayIpv4()),
+                e.ifindex(), e.ipv6() == null ? null : address(e.ipv6()), Addresses.mac(e.mac()),
+                Addresses.mac(e.nodeMac()), e.id());
     }
 
     /** Key 0 of {@code endpoint_config}. */
     public static byte[] configKey() {
-        return new byte[4];
+        return io.kiln.runtime.maps.EndpointMaps.configKey();
     }
 
     /**
@@ -151,31 +155,8 @@ public final class EndpointMaps {
      * murmur3_32 with seed 0 over four little-endian words, modulo the backend count.
      */
     public static int backendSlot(String saddr, String vip, int sport, int vport, int proto, int backendCount) {
-        int h = 0;
-        h = murmurRound(h, beInt(Addresses.ipv4(saddr)));
-        h = murmurRound(h, beInt(Addresses.ipv4(vip)));
-        h = murmurRound(h, (sport & 0xffff) << 16 | (vport & 0xffff));
-        h = murmurRound(h, proto);
-        h ^= 16;
-        h ^= h >>> 16;
-        h *= 0x85ebca6b;
-        h ^= h >>> 13;
-        h *= 0xc2b2ae35;
-        h ^= h >>> 16;
-        return (int) (Integer.toUnsignedLong(h) % backendCount);
-    }
-
-    private static int murmurRound(int h, int k) {
-        k *= 0xcc9e2d51;
-        k = Integer.rotateLeft(k, 15);
-        k *= 0x1b873593;
-        h ^= k;
-        h = Integer.rotateLeft(h, 13);
-        return h * 5 + 0xe6546b64;
-    }
-
-    private static int beInt(byte[] a) {
-        return (a[0] & 0xff) << 24 | (a[1] & 0xff) << 16 | (a[2] & 0xff) << 8 | (a[3] & 0xff);
+        return io.kiln.runtime.maps.EndpointMaps.backendSlot(address(saddr), address(vip), sport, vport, proto,
+                backendCount);
     }
 
     /** Every byte 0xff: the "ones" value set of a constant of {@code size} bytes. */
@@ -183,5 +164,13 @@ public final class EndpointMaps {
         byte[] b = new byte[size];
         Arrays.fill(b, (byte) 0xff);
         return b;
+    }
+
+    private static InetAddress address(String text) {
+        try {
+            return InetAddress.getByAddress(Addresses.ip(text)); // parsed above: never a lookup
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException(text + ": " + e.getMessage(), e);
+        }
     }
 }

@@ -48,5 +48,8 @@ public final class LibC {
 
     public static native int bind(int fd, byte[] sockaddr, int len);
 
+    /** ioctl with a buffer argument (e.g. {@code struct ifreq} for SIOCGIFHWADDR). */
+    public static native int ioctl(int fd, long request, byte[] arg);
+
     public static native int vsnprintf(byte[] buf, long size, Pointer format, Pointer ap);
 }

@@ -5,7 +5,7 @@ import io.kiln.runtime.AttachedEndpoint;
 import io.kiln.template.ConstantDecl;
 import io.kiln.template.ConstantType;
 import io.kiln.template.TemplateDescriptor;
-import io.kiln.testing.DropReason;
+import io.kiln.runtime.maps.DropReason;
 import io.kiln.testing.EndpointMaps;
 
 import java.nio.ByteBuffer;

@@ -1,0 +1,77 @@
+package io.kiln.agent.dataplane;
+
+import io.kiln.agent.api.AgentMetrics;
+import io.kiln.agent.api.LatencyHistogram;
+import io.kiln.agent.api.MetricFamily;
+import io.kiln.agent.api.MetricsProvider;
+import io.kiln.bpf.BpfMap;
+import io.kiln.runtime.Dataplane;
+import io.kiln.runtime.maps.DropReason;
+import io.kiln.runtime.maps.EndpointMaps;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The dataplane's figures for {@code /metrics}: object cache hits and misses and clang runs, the
+ * time of each regeneration phase, and every attached endpoint's drops per direction and reason,
+ * summed over CPUs from its pinned {@code metrics} map (reasons by {@link DropReason}'s names).
+ */
+final class DataplaneMetrics implements MetricsProvider {
+    private final ObjectSources objects;
+    private final Dataplane dataplane;
+    private final LatencyHistogram phases;
+
+    DataplaneMetrics(ObjectSources objects, Dataplane dataplane, LatencyHistogram phases) {
+        this.objects = objects;
+        this.dataplane = dataplane;
+        this.phases = phases;
+    }
+
+    @Override
+    public List<MetricFamily> metrics() {
+        List<MetricFamily> out = new ArrayList<>(AgentMetrics.cache(objects.hits(), objects.misses(), objects.clangRuns()));
+        out.add(phases.family());
+        out.addAll(AgentMetrics.drops(drops()));
+        return out;
+    }
+
+    /** Every non-zero drop counter of every endpoint with a state file. */
+    List<AgentMetrics.Drop> drops() {
+        List<AgentMetrics.Drop> out = new ArrayList<>();
+        for (int id : dataplane.endpointIds()) {
+            Path pin = dataplane.pins().endpointMap(id, EndpointMaps.METRICS);
+            if (!Files.exists(pin)) {
+                continue;
+            }
+            try (BpfMap m = BpfMap.openPinned(pin)) {
+                for (int dir : new int[] {EndpointMaps.DIR_INGRESS, EndpointMaps.DIR_EGRESS}) {
+                    for (DropReason r : DropReason.values()) {
+                        if (!r.isDrop()) {
+                            continue;
+                        }
+                        EndpointMaps.Counters c = sum(m.lookupPerCpu(EndpointMaps.metricsKey(dir, r)));
+                        if (c.packets() > 0) {
+                            out.add(new AgentMetrics.Drop(id, dir == EndpointMaps.DIR_INGRESS ? "ingress" : "egress",
+                                    r.name(), c.packets(), c.bytes()));
+                        }
+                    }
+                }
+            } catch (RuntimeException gone) {
+                // detached while we read: its counters went with it
+            }
+        }
+        return out;
+    }
+
+    private static EndpointMaps.Counters sum(Optional<List<byte[]>> perCpu) {
+        EndpointMaps.Counters total = new EndpointMaps.Counters(0, 0);
+        for (byte[] v : perCpu.orElse(List.of())) {
+            total = total.plus(EndpointMaps.decodeCounters(v));
+        }
+        return total;
+    }
+}
