@@ -2,8 +2,8 @@ package io.kiln.demo;
 
 import io.kiln.agent.api.AgentStatus;
 import io.kiln.agent.api.EndpointStatus;
+import io.kiln.agent.dataplane.ObjectSources;
 import io.kiln.agent.spec.TemplateCatalog;
-import io.kiln.cache.CacheStats;
 import io.kiln.demo.DemoNetwork.Seat;
 import io.kiln.runtime.bench.UdpFlow;
 import io.kiln.testing.DropReason;
@@ -72,7 +72,7 @@ public final class LiveDemo {
         Path pinRoot = null;
         Path base = null;
         UdpFlow.Result flow = null;
-        CacheStats stats;
+        long clangRuns;
         List<String> cleanupFailures;
         PrintWriter log = new PrintWriter(System.err, true);
         try (Cleanup cleanup = new Cleanup(log)) {
@@ -103,8 +103,8 @@ public final class LiveDemo {
             traffic(agent, net, sockets);
             policyChange(agent, net);
             flow = constantChange(agent, net);
-            stats = variantChange(agent, net);
-            figures(agent, stats);
+            variantChange(agent, net);
+            clangRuns = figures(agent);
 
             say.step("Clean up: stop the agent, detach, remove pins, delete the namespaces");
             cleanupFailures = cleanup.runAll();
@@ -125,7 +125,7 @@ public final class LiveDemo {
             say.plain("Not as expected:");
             surprises.forEach(s -> say.line("%s", s));
         }
-        return new Report(namespaces, pinRoot, base, programIds, flow, stats.clangRuns(), 2, surprises,
+        return new Report(namespaces, pinRoot, base, programIds, flow, clangRuns, 2, surprises,
                 cleanupFailures);
     }
 
@@ -143,8 +143,8 @@ public final class LiveDemo {
         say.line("wrote endpoints/{client,web,db}.yaml and policies/{web,db}.yaml");
         AgentStatus s = agent.await(st -> st.ready() == 3 && st.node() == EndpointStatus.State.READY, READY_TIMEOUT,
                 "bring up 3 endpoints");
-        say.line("3 of 3 ready in %.1f s, %d clang run(s) for the variant they share:", seconds(t0),
-                agent.cacheStats().clangRuns());
+        say.line("3 of 3 ready in %.1f s; clang runs: %d (the variant they share)", seconds(t0),
+                agent.objects().clangRuns());
         for (EndpointStatus e : s.endpoints()) {
             programIds.addAll(e.programIds().values());
             regenerationMillis.put("CREATE " + e.id(), e.lastRegenerationMillis());
@@ -221,7 +221,7 @@ public final class LiveDemo {
         Seat web = net.seat("web");
         say.step("Constant change, live: web's GATEWAY_IPV4 198.18.0.1 -> " + NEW_GATEWAY + " (hot swap)");
         Map<String, Integer> before = agent.programIds(web.id());
-        long clangBefore = agent.cacheStats().clangRuns();
+        long clangBefore = agent.objects().clangRuns();
         UdpFlow.Result result;
         try (UdpFlow flow = UdpFlow.start(client.netns(), web.netns(), new InetSocketAddress(web.ipv4(), FLOW_UDP),
                 FLOW_RATE, 60L * FLOW_RATE, Duration.ofSeconds(60))) {
@@ -239,7 +239,7 @@ public final class LiveDemo {
             programIds.addAll(e.programIds().values());
             regenerationMillis.put("CONSTANTS " + web.id(), e.lastRegenerationMillis());
             say.line("swapped in %d ms: programs %s -> %s, clang runs: %d", e.lastRegenerationMillis(), ids(before),
-                    ids(e.programIds()), agent.cacheStats().clangRuns() - clangBefore);
+                    ids(e.programIds()), agent.objects().clangRuns() - clangBefore);
             check(!before.equals(e.programIds()), "web runs new programs after the constant change");
         }
         say.line("the flow: %d sent, %d received, %d lost, %d duplicated", result.sent(), result.received(),
@@ -252,17 +252,17 @@ public final class LiveDemo {
 
     // ---- 8: a build parameter change is a new variant ----
 
-    private CacheStats variantChange(TemporaryAgent agent, DemoNetwork net) {
+    private void variantChange(TemporaryAgent agent, DemoNetwork net) {
         Seat web = net.seat("web");
         Seat db = net.seat("db");
         say.step("Build parameter change: web and db to policyMode=audit (a new variant, compiled once)");
-        long clangBefore = agent.cacheStats().clangRuns();
+        long clangBefore = agent.objects().clangRuns();
         long t0 = System.nanoTime();
         agent.specs().write("endpoints", "web", endpointYaml(net, web, Map.of("policyMode", "audit"), NEW_GATEWAY));
         agent.specs().write("endpoints", "db", endpointYaml(net, db, Map.of("policyMode", "audit"), "198.18.0.1"));
         AgentStatus s = agent.await(st -> "VARIANT".equals(lastChange(st, web.id()))
                 && "VARIANT".equals(lastChange(st, db.id())), READY_TIMEOUT, "rebuild web and db");
-        long clang = agent.cacheStats().clangRuns() - clangBefore;
+        long clang = agent.objects().clangRuns() - clangBefore;
         EndpointStatus w = endpoint(s, web.id());
         EndpointStatus d = endpoint(s, db.id());
         programIds.addAll(w.programIds().values());
@@ -279,20 +279,20 @@ public final class LiveDemo {
                 DropReason.POLICY_AUDIT);
         say.line("db -> web is still not in web's policy: web let it pass and counted %d POLICY_AUDIT", audited);
         check(audited > 0, "web counts audited packets");
-        return agent.cacheStats();
     }
 
     // ---- 9: figures ----
 
-    private void figures(TemporaryAgent agent, CacheStats c) {
+    private long figures(TemporaryAgent agent) {
         say.step("Cache and regeneration figures");
-        say.line("variants in use 2, clang runs %d, object cache hits %d (memory %d, disk %d), misses %d",
-                c.clangRuns(), c.memoryHits() + c.diskHits(), c.memoryHits(), c.diskHits(), c.misses());
-        check(c.clangRuns() == 2, "clang runs (" + c.clangRuns() + ") equal the variants (2)");
-        say.line("compile time %.1f s in all; every other regeneration loaded a cached object:",
-                c.compileNanos() / 1e9);
+        ObjectSources o = agent.objects();
+        say.line("variants in use 2, clang runs %d, objects served without clang %d, compiled %d",
+                o.clangRuns(), o.hits(), o.misses());
+        check(o.clangRuns() == 2, "clang runs (" + o.clangRuns() + ") equal the variants (2)");
+        say.line("regenerations (each loads an object, specializes it, attaches or swaps):");
         regenerationMillis.forEach((what, ms) -> say.line("  %-12s %5d ms", what, ms));
-        say.line("%d programs were loaded in all; each is unloaded now or at clean-up", programIds.size());
+        say.line("%d programs were loaded in all; the replaced ones are unloaded already", programIds.size());
+        return o.clangRuns();
     }
 
     // ---- helpers ----
@@ -343,7 +343,7 @@ public final class LiveDemo {
 
     private static String ids(Map<String, Integer> programs) {
         List<String> parts = new ArrayList<>();
-        programs.forEach((k, v) -> parts.add(String.valueOf(v)));
+        new java.util.TreeMap<>(programs).forEach((k, v) -> parts.add(String.valueOf(v))); // from_, to_endpoint
         return String.join("/", parts);
     }
 

@@ -3,17 +3,15 @@ package io.kiln.demo;
 import io.kiln.agent.Agent;
 import io.kiln.agent.api.AgentStatus;
 import io.kiln.agent.api.EndpointStatus;
-import io.kiln.agent.reconcile.EndpointDataplane;
+import io.kiln.agent.dataplane.KernelDataplane;
+import io.kiln.agent.dataplane.ObjectSources;
 import io.kiln.agent.reconcile.ReconcilerOptions;
 import io.kiln.agent.spec.TemplateCatalog;
 import io.kiln.build.VariantBuilder;
-import io.kiln.cache.CacheStats;
 import io.kiln.cache.ObjectCache;
 import io.kiln.cache.ObjectStore;
 import io.kiln.compile.Clang;
 import io.kiln.compile.ClangCompiler;
-import io.kiln.demo.internal.InterimDataplane;
-import io.kiln.runtime.Dataplane;
 import io.kiln.runtime.PinLayout;
 import io.kiln.template.Renderer;
 
@@ -42,27 +40,28 @@ public final class TemporaryAgent implements AutoCloseable {
     private final Path base;
     private final SpecFiles specs;
     private final PinLayout pins;
-    private final Dataplane dataplane;
-    private final VariantBuilder builder;
-    private final EndpointDataplane endpointDataplane;
+    private final KernelDataplane kernel;
+    private final ObjectSources objects;
     private final Agent agent;
 
     private TemporaryAgent(Path base, Path pinRoot, TemplateCatalog catalog, int parallelism) {
         this.base = base;
         this.specs = new SpecFiles(base.resolve("specs"));
         this.pins = new PinLayout(pinRoot);
-        this.dataplane = Dataplane.builder().pinRoot(pinRoot).stateDir(base.resolve("dataplane")).build();
-        this.builder = new VariantBuilder(new Renderer(), new ObjectCache(
+        VariantBuilder builder = new VariantBuilder(new Renderer(), new ObjectCache(
                 new ClangCompiler(Clang.locate(null), Duration.ofMinutes(2)),
                 new ObjectStore(base.resolve("objects"), 1L << 30)));
-        this.endpointDataplane = new InterimDataplane(dataplane, builder);
+        this.objects = ObjectSources.builder().compiler(builder).build();
+        this.kernel = KernelDataplane.builder().pinRoot(pinRoot).stateDirectory(base.resolve("state"))
+                .objects(objects).build();
         try {
             Files.createDirectories(specs.dir().resolve("endpoints"));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        this.agent = Agent.builder().catalog(catalog).dataplane(endpointDataplane).stateDirectory(base.resolve("state"))
+        this.agent = Agent.builder().catalog(catalog).dataplane(kernel).stateDirectory(base.resolve("state"))
                 .specDirectory(specs.dir(), Duration.ofSeconds(10)).apiPort(-1)
+                .metrics(kernel.metrics())
                 .reconcilerOptions(ReconcilerOptions.defaults().withParallelism(parallelism)
                         .withBackoff(Duration.ofMillis(200), Duration.ofSeconds(5)))
                 .build();
@@ -106,9 +105,9 @@ public final class TemporaryAgent implements AutoCloseable {
         return base;
     }
 
-    /** The object cache's figures: hits, misses, clang runs. */
-    public CacheStats cacheStats() {
-        return builder.cache().stats();
+    /** Where objects come from, with their figures: hits, misses, clang runs. */
+    public ObjectSources objects() {
+        return objects;
     }
 
     public AgentStatus status() {
@@ -176,7 +175,7 @@ public final class TemporaryAgent implements AutoCloseable {
     /** Detaches every endpoint, removes every pin under its root and deletes its folders. Call after {@link #close()}. */
     public void uninstall() {
         try {
-            dataplane.uninstall();
+            kernel.dataplane().uninstall();
         } finally {
             deleteTree(base);
         }
@@ -197,6 +196,6 @@ public final class TemporaryAgent implements AutoCloseable {
 
     /** Endpoint ids with pins under the root (what {@link #uninstall()} must remove). */
     public List<Integer> pinnedEndpoints() {
-        return dataplane.endpointIds();
+        return kernel.dataplane().endpointIds();
     }
 }
