@@ -170,7 +170,10 @@ public final class Agent implements AutoCloseable {
         return token;
     }
 
-    /** Stops sources, API and reconciler. Programs keep running: a restarted agent adopts them. */
+    /**
+     * Stops sources, API and reconciler, then lets the dataplane go of its handles (if it holds
+     * any). Programs keep running: a restarted agent adopts them.
+     */
     @Override
     public synchronized void close() {
         for (AutoCloseable c : running) {
@@ -181,6 +184,13 @@ public final class Agent implements AutoCloseable {
             }
         }
         running.clear();
+        if (b.dataplane instanceof AutoCloseable c) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                // nothing left to do: the process's handles go when it exits
+            }
+        }
     }
 
     /** What an agent is made of; every setting has a default but the catalog and the dataplane. */

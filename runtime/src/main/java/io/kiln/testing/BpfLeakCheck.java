@@ -79,6 +79,44 @@ public final class BpfLeakCheck {
         }
     }
 
+    /**
+     * Fails if any of these programs or maps (kernel ids a test recorded) still exists after
+     * {@code settle}. Unlike a check by name, other processes loading programs of the same names at
+     * the same time (other tests on a shared machine) cannot make it fail.
+     */
+    public static void assertGone(java.util.Collection<Integer> programIds, java.util.Collection<Integer> mapIds,
+                                  java.time.Duration settle) {
+        long deadline = System.nanoTime() + settle.toNanos();
+        while (true) {
+            Set<Integer> programs = ids(bpftool("prog"));
+            Set<Integer> maps = ids(bpftool("map"));
+            List<String> left = new ArrayList<>();
+            programIds.stream().filter(programs::contains).forEach(id -> left.add("program " + id));
+            mapIds.stream().filter(maps::contains).forEach(id -> left.add("map " + id));
+            if (left.isEmpty()) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("BPF objects left behind (bpftool ids): " + String.join(", ", left));
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted while checking for leaks");
+            }
+        }
+    }
+
+    private static Set<Integer> ids(String json) {
+        Set<Integer> ids = new TreeSet<>();
+        Matcher m = PROG_OR_MAP.matcher(json);
+        while (m.find()) {
+            ids.add(Integer.parseInt(m.group(1)));
+        }
+        return ids;
+    }
+
     private static void diff(String kind, Set<Integer> before, Set<Integer> after, List<String> out) {
         for (int id : after) {
             if (!before.contains(id)) {

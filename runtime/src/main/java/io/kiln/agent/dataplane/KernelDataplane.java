@@ -58,7 +58,7 @@ import java.util.stream.Stream;
  * <p>Pins: {@code PIN_ROOT/node/MAP}, {@code PIN_ROOT/endpoints/ID/MAP}; state files:
  * {@code STATE_DIR/endpoints/ID.json} (the runtime's) and {@code ID.fingerprint.json} (the agent's).
  */
-public final class KernelDataplane implements EndpointDataplane {
+public final class KernelDataplane implements EndpointDataplane, AutoCloseable {
     private static final String IFINDEX = "ENDPOINT_IFINDEX";
     private static final String NODE_MAC = "NODE_MAC";
 
@@ -66,6 +66,7 @@ public final class KernelDataplane implements EndpointDataplane {
     private final ObjectSources objects;
     private final Fingerprints fingerprints;
     private final NodeMaps nodeMaps;
+    private final Namespaces namespaces;
     private final Map<Integer, AttachedEndpoint> attached = new ConcurrentHashMap<>();
     private final LatencyHistogram phases = new LatencyHistogram("kiln_regeneration_phase_seconds",
             "Time of each phase of a regeneration: object (bundle, store or clang), load_attach (verifier, maps, hooks).",
@@ -76,7 +77,8 @@ public final class KernelDataplane implements EndpointDataplane {
                 .attachMode(b.mode).build();
         this.objects = Objects.requireNonNull(b.objects, "objects");
         this.fingerprints = new Fingerprints(dataplane.stateDir());
-        this.nodeMaps = new NodeMaps(dataplane.pins());
+        this.namespaces = new Namespaces(b.nodeNamespace);
+        this.nodeMaps = new NodeMaps(dataplane.pins(), namespaces);
     }
 
     public static Builder builder() {
@@ -143,14 +145,14 @@ public final class KernelDataplane implements EndpointDataplane {
     }
 
     /** The runtime's endpoint: the plan's constants plus those read from the interface, encoded. */
-    private static Endpoint endpoint(EndpointPlan plan) {
-        Netns ns = Namespaces.of(plan.namespace());
+    private Endpoint endpoint(EndpointPlan plan) {
+        Netns ns = namespaces.of(plan.namespace());
         TemplateDescriptor t = plan.template();
         Map<String, Object> values = new TreeMap<>(plan.constants());
         if (t.constant(IFINDEX).isPresent() || t.constant(NODE_MAC).isPresent()) {
             NetInterface nif = ns.findInterface(plan.interfaceName()).orElseThrow(() -> new DataplaneException(
                     plan.label() + ": no interface " + plan.interfaceName() + " in network namespace "
-                            + Namespaces.describe(plan.namespace()), false, null));
+                            + namespaces.describe(plan.namespace()), false, null));
             t.constant(IFINDEX).ifPresent(c -> values.put(IFINDEX, (long) nif.ifindex()));
             t.constant(NODE_MAC).ifPresent(c -> values.put(NODE_MAC, nif.mac()));
         }
@@ -235,6 +237,13 @@ public final class KernelDataplane implements EndpointDataplane {
         }
     }
 
+    /** Lets go of this process's handles on programs, links and maps; every endpoint keeps running. */
+    @Override
+    public void close() {
+        attached.values().forEach(AttachedEndpoint::close);
+        attached.clear();
+    }
+
     // ---- adopt ----
 
     @Override
@@ -254,7 +263,7 @@ public final class KernelDataplane implements EndpointDataplane {
                 f = null; // a hook lost its program: reload once, which attaches it again
             }
             out.add(new ActualEndpoint(id, f, readPolicy(a), a.programIds(), a.variantKey().orElse(null)));
-            where.put(id, new NodeMaps.Attached(a.interfaceName(), Namespaces.nameOf(a.namespace()), a.ifindex()));
+            where.put(id, new NodeMaps.Attached(a.interfaceName(), namespaces.nameOf(a.namespace()), a.ifindex()));
         }
         NodeState node;
         try {
@@ -303,8 +312,15 @@ public final class KernelDataplane implements EndpointDataplane {
         private Path stateDir = Path.of("/run/kiln");
         private AttachMode mode = AttachMode.AUTO;
         private ObjectSources objects;
+        private Netns nodeNamespace = Netns.host();
 
         private Builder() {
+        }
+
+        /** Where the interfaces of specs that name no {@code namespace} are (default: the agent's own namespace). */
+        public Builder nodeNamespace(Netns ns) {
+            this.nodeNamespace = Objects.requireNonNull(ns, "ns");
+            return this;
         }
 
         /** bpffs folder of every pin (default /sys/fs/bpf/kiln). */

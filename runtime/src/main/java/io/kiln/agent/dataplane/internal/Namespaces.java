@@ -4,28 +4,38 @@ import io.kiln.runtime.Netns;
 
 import java.nio.file.Path;
 
-/** Specs name network namespaces as {@code ip netns} does; the runtime knows them as paths under /run/netns. */
+/**
+ * Specs name network namespaces as {@code ip netns} does, or not at all: then the interface is in
+ * the node's namespace (the agent's own, unless tests or the demo give it another). The runtime
+ * knows namespaces as paths under /run/netns.
+ */
 public final class Namespaces {
     private static final Path RUN_NETNS = Path.of("/run/netns");
 
-    private Namespaces() {
+    private final Netns node;
+
+    public Namespaces(Netns node) {
+        this.node = node;
     }
 
-    /** The namespace a spec names, or the agent's own for null. */
-    public static Netns of(String name) {
-        return name == null ? Netns.host() : Netns.named(name);
+    /** The namespace a spec names, or the node's for null. */
+    public Netns of(String name) {
+        return name == null ? node : Netns.named(name);
     }
 
-    /** The spec's name of a namespace: null for the host's, the name for /run/netns/NAME, else its path. */
-    public static String nameOf(Netns ns) {
-        if (ns.isHost()) {
+    /** The spec's name of a namespace: null for the node's, the name for /run/netns/NAME, else its path. */
+    public String nameOf(Netns ns) {
+        if (ns.equals(node)) {
             return null;
+        }
+        if (ns.isHost()) {
+            return "host";
         }
         Path p = Path.of(ns.toString());
         return RUN_NETNS.equals(p.getParent()) ? p.getFileName().toString() : p.toString();
     }
 
-    public static String describe(String name) {
-        return name == null ? "host" : name;
+    public String describe(String name) {
+        return name != null ? name : node.isHost() ? "host" : node.toString();
     }
 }

@@ -38,11 +38,13 @@ public final class NodeMaps {
     }
 
     private final PinLayout pins;
+    private final Namespaces namespaces;
     private final Object lock = new Object();
     private List<NodeMapOp> unapplied = List.of();
 
-    public NodeMaps(PinLayout pins) {
+    public NodeMaps(PinLayout pins, Namespaces namespaces) {
         this.pins = pins;
+        this.namespaces = namespaces;
     }
 
     /** Writes {@code ops} in order. A local endpoint whose interface is missing is skipped, the rest written, then reported. */
@@ -147,10 +149,10 @@ public final class NodeMaps {
             h.map(EndpointMaps.BACKENDS).delete(EndpointMaps.backendKey(o.key().serviceId(), o.key().slot()));
         } else if (op instanceof NodeMapOp.LocalEndpointUpsert o) {
             LocalEndpoint e = o.value();
-            NetInterface nif = Namespaces.of(e.namespace()).findInterface(e.interfaceName())
+            NetInterface nif = namespaces.of(e.namespace()).findInterface(e.interfaceName())
                     .orElseThrow(() -> new UnresolvedInterface(endpointsOf(o.address()) + ": "
                             + Addresses.format(o.address()) + " (endpoint " + e.endpointId() + "): no interface "
-                            + e.interfaceName() + " in network namespace " + Namespaces.describe(e.namespace())));
+                            + e.interfaceName() + " in network namespace " + namespaces.describe(e.namespace())));
             h.map(endpointsOf(o.address())).update(EndpointMaps.endpointKey(o.address()),
                     EndpointMaps.endpointInfo(nif.ifindex(), e.mac() == null ? null : Addresses.mac(e.mac()),
                             e.endpointId()));
