@@ -38,6 +38,12 @@ final class BenchRegenCommand implements Callable<Integer> {
     @Option(names = "--clang", paramLabel = "PATH", description = "clang to use. Default: $KILN_CLANG, else clang on PATH.")
     Path clang;
 
+    @Option(names = "--mode", paramLabel = "auto|tcx|tc", defaultValue = "auto",
+            description = "How the agent attaches tc programs: tcx links where the kernel has them (auto), tcx, or"
+                    + " legacy tc (default: ${DEFAULT-VALUE}). A tcx link waits for an RCU grace period under the"
+                    + " kernel's rtnl lock, so tcx attaches do not overlap.")
+    String mode;
+
     @Option(names = "--json", description = "Print one JSON object on the last line.")
     boolean json;
 
@@ -57,7 +63,7 @@ final class BenchRegenCommand implements Callable<Integer> {
         }
         int p = parallelism != null ? parallelism : Runtime.getRuntime().availableProcessors();
         RegenBenchmark.Result r = RegenBenchmark.run(new RegenBenchmark.Options(endpoints, p, compileSample,
-                KilnHome.endpointTemplate().getParent(), clang, "bpftool"), err);
+                KilnHome.endpointTemplate().getParent(), clang, "bpftool", attachMode()), err);
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("endpoints", r.endpoints());
         m.put("variants", r.variants());
@@ -77,10 +83,12 @@ final class BenchRegenCommand implements Callable<Integer> {
         m.put("kilnRegenerationMillisP50", Stats.round(r.kilnRegenerationMillisP50(), 1));
         m.put("policyUpdateMillisP50", Stats.round(r.policyUpdateMillisP50(), 2));
         m.put("policyUpdateMillisP99", Stats.round(r.policyUpdateMillisP99(), 2));
+        m.put("policyUpdateDirectoryMillisP50", Stats.round(r.policyUpdateDirectoryMillisP50(), 2));
         m.put("policyUpdates", r.policyUpdates());
         m.put("policyUpdatesReloaded", r.policyUpdatesReloaded());
         m.put("rssMiB", Stats.round(r.rssMiB(), 1));
         m.put("parallelism", r.parallelism());
+        m.put("attachMode", r.attachMode());
         m.put("machine", Machine.describe());
         PrintWriter o = spec.commandLine().getOut();
         if (json) {
@@ -90,5 +98,14 @@ final class BenchRegenCommand implements Callable<Integer> {
         }
         o.flush();
         return r.clangRuns() == r.variants() && !r.policyUpdatesReloaded() ? 0 : Main.EXIT_FAILED;
+    }
+
+    private io.kiln.runtime.AttachMode attachMode() {
+        return switch (mode.toLowerCase(java.util.Locale.ROOT)) {
+            case "auto" -> io.kiln.runtime.AttachMode.AUTO;
+            case "tcx" -> io.kiln.runtime.AttachMode.TCX;
+            case "tc", "legacy", "legacy-tc" -> io.kiln.runtime.AttachMode.LEGACY_TC;
+            default -> throw new BenchRuntimeOptions.BadInput("--mode " + mode + ": use auto, tcx or tc");
+        };
     }
 }

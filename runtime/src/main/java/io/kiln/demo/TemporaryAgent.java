@@ -1,6 +1,7 @@
 package io.kiln.demo;
 
 import io.kiln.agent.Agent;
+import io.kiln.agent.api.AgentClient;
 import io.kiln.agent.api.AgentStatus;
 import io.kiln.agent.api.EndpointStatus;
 import io.kiln.agent.dataplane.KernelDataplane;
@@ -12,6 +13,7 @@ import io.kiln.cache.ObjectCache;
 import io.kiln.cache.ObjectStore;
 import io.kiln.compile.Clang;
 import io.kiln.compile.ClangCompiler;
+import io.kiln.runtime.AttachMode;
 import io.kiln.runtime.PinLayout;
 import io.kiln.template.Renderer;
 
@@ -30,8 +32,8 @@ import java.util.stream.Stream;
 
 /**
  * A node agent in this process on folders of its own: a spec directory (the embedded default
- * source), a state folder, a pin root in bpffs and an object store, all temporary. No API port:
- * it never clashes with an agent the machine runs. {@link #close()} stops it and leaves what
+ * source), a state folder, a pin root in bpffs and an object store, all temporary. The API, when
+ * asked for, listens on a free loopback port: it never clashes with an agent the machine runs. {@link #close()} stops it and leaves what
  * runs; {@link #uninstall()} then removes every program, link, pin and file it made.
  */
 public final class TemporaryAgent implements AutoCloseable {
@@ -44,7 +46,8 @@ public final class TemporaryAgent implements AutoCloseable {
     private final ObjectSources objects;
     private final Agent agent;
 
-    private TemporaryAgent(Path base, Path pinRoot, TemplateCatalog catalog, int parallelism) {
+    private TemporaryAgent(Path base, Path pinRoot, TemplateCatalog catalog, int parallelism, AttachMode mode,
+                           boolean api) {
         this.base = base;
         this.specs = new SpecFiles(base.resolve("specs"));
         this.pins = new PinLayout(pinRoot);
@@ -53,14 +56,14 @@ public final class TemporaryAgent implements AutoCloseable {
                 new ObjectStore(base.resolve("objects"), 1L << 30)));
         this.objects = ObjectSources.builder().compiler(builder).build();
         this.kernel = KernelDataplane.builder().pinRoot(pinRoot).stateDirectory(base.resolve("state"))
-                .objects(objects).build();
+                .attachMode(mode).objects(objects).build();
         try {
             Files.createDirectories(specs.dir().resolve("endpoints"));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         this.agent = Agent.builder().catalog(catalog).dataplane(kernel).stateDirectory(base.resolve("state"))
-                .specDirectory(specs.dir(), Duration.ofSeconds(10)).apiPort(-1)
+                .specDirectory(specs.dir(), Duration.ofSeconds(10)).apiPort(api ? 0 : -1)
                 .metrics(kernel.metrics())
                 .reconcilerOptions(ReconcilerOptions.defaults().withParallelism(parallelism)
                         .withBackoff(Duration.ofMillis(200), Duration.ofSeconds(5)))
@@ -72,11 +75,20 @@ public final class TemporaryAgent implements AutoCloseable {
      * the pin root ({@code /sys/fs/bpf/kiln-NAME-xxxxxx}); the agent is built, not started.
      */
     public static TemporaryAgent create(String name, TemplateCatalog catalog, int parallelism) {
+        return create(name, catalog, parallelism, AttachMode.AUTO, false);
+    }
+
+    /**
+     * {@link #create(String, TemplateCatalog, int)} with an attach mode, and the local API on a free
+     * loopback port when {@code api} ({@link #client()}).
+     */
+    public static TemporaryAgent create(String name, TemplateCatalog catalog, int parallelism, AttachMode mode,
+                                        boolean api) {
         String suffix = name + "-" + String.format("%06x", RANDOM.nextInt(1 << 24));
         Path runDir = Files.isDirectory(Path.of("/run")) ? Path.of("/run") : Path.of(System.getProperty("java.io.tmpdir"));
         try {
             Path base = Files.createDirectories(runDir.resolve("kiln-" + suffix));
-            return new TemporaryAgent(base, Path.of("/sys/fs/bpf/kiln-" + suffix), catalog, parallelism);
+            return new TemporaryAgent(base, Path.of("/sys/fs/bpf/kiln-" + suffix), catalog, parallelism, mode, api);
         } catch (IOException e) {
             throw new UncheckedIOException("create the agent's folders: " + e.getMessage(), e);
         }
@@ -90,6 +102,13 @@ public final class TemporaryAgent implements AutoCloseable {
 
     public Agent agent() {
         return agent;
+    }
+
+    /** A client of the agent's API (started with {@code api}), with its token. */
+    public AgentClient client() {
+        int port = agent.apiUri().orElseThrow(() -> new IllegalStateException("the agent runs without its API"))
+                .getPort();
+        return AgentClient.local(port, agent.tokenFile());
     }
 
     public SpecFiles specs() {

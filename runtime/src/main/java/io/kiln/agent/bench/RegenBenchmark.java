@@ -1,17 +1,23 @@
 package io.kiln.agent.bench;
 
 import io.kiln.KilnException;
+import io.kiln.agent.api.AgentClient;
 import io.kiln.agent.api.AgentMetrics;
 import io.kiln.agent.api.AgentStatus;
 import io.kiln.agent.api.EndpointStatus;
 import io.kiln.agent.plan.EndpointPlan;
+import io.kiln.agent.spec.SpecKind;
 import io.kiln.agent.spec.TemplateCatalog;
+import io.kiln.bpf.BpfMap;
+import io.kiln.bpf.Features;
 import io.kiln.compile.Clang;
 import io.kiln.compile.ClangCompiler;
 import io.kiln.demo.Cleanup;
 import io.kiln.demo.SpecFiles;
 import io.kiln.demo.TemporaryAgent;
+import io.kiln.runtime.AttachMode;
 import io.kiln.runtime.Netns;
+import io.kiln.runtime.maps.EndpointMaps;
 import io.kiln.runtime.NetInterface;
 import io.kiln.template.BuildParameters;
 import io.kiln.template.Constants;
@@ -35,6 +41,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * {@code kiln bench regen}: N endpoints over four variants of the endpoint template
@@ -59,13 +66,16 @@ public final class RegenBenchmark {
      * @param compileSample endpoints compiled one by one for the pre-templating figure; 0 or N: all of them
      * @param templates     the folder holding the endpoint template
      * @param clang         clang to use, or null for the one on PATH
+     * @param mode          how the agent attaches tc programs
      */
-    public record Options(int endpoints, int parallelism, int compileSample, Path templates, Path clang, String bpftool) {
+    public record Options(int endpoints, int parallelism, int compileSample, Path templates, Path clang, String bpftool,
+                          AttachMode mode) {
         public Options {
             if (endpoints < 1 || parallelism < 1 || compileSample < 0) {
                 throw new IllegalArgumentException("endpoints and parallelism must be positive, the sample not negative");
             }
             Objects.requireNonNull(templates, "templates");
+            Objects.requireNonNull(mode, "mode");
         }
     }
 
@@ -78,8 +88,8 @@ public final class RegenBenchmark {
     public record Result(int endpoints, int variants, long clangRuns, double kilnSeconds, double floorSeconds,
                          double compilePerEndpointSeconds, int compilePerEndpointSample, double clangSecondsPerVariant,
                          double loadSecondsPerEndpoint, double kilnRegenerationMillisP50, double policyUpdateMillisP50,
-                         double policyUpdateMillisP99, int policyUpdates, boolean policyUpdatesReloaded,
-                         double rssMiB, int parallelism) {
+                         double policyUpdateMillisP99, double policyUpdateDirectoryMillisP50, int policyUpdates,
+                         boolean policyUpdatesReloaded, double rssMiB, int parallelism, String attachMode) {
         public double overFloor() {
             return kilnSeconds / floorSeconds;
         }
@@ -126,7 +136,7 @@ public final class RegenBenchmark {
 
             // ---- Kiln: specs in, N endpoints attached ----
             TemporaryAgent agent = TemporaryAgent.create("bench-regen", TemplateCatalog.scan(List.of(o.templates())),
-                    o.parallelism());
+                    o.parallelism(), o.mode(), true);
             cleanup.add("remove the agent's programs, pins and folders", agent::uninstall);
             cleanup.add("stop the agent", agent::close);
             writeSpecs(agent.specs(), lab, 10_000);
@@ -141,7 +151,8 @@ public final class RegenBenchmark {
             double regenP50 = percentile(up.endpoints().stream().mapToDouble(e -> e.lastRegenerationMillis()).toArray(), 50);
             say(String.format("kiln: %d endpoints ready in %.2f s, %d clang runs", n, kilnSeconds, clangRuns));
             double[] policyMillis = new double[POLICY_UPDATES];
-            boolean reloaded = policyUpdates(agent, policyMillis);
+            double[] directoryMillis = new double[POLICY_UPDATES];
+            boolean reloaded = policyUpdates(agent, policyMillis, directoryMillis);
             Map<Integer, Map<String, byte[]>> constants = constants(agent, interfaces);
             cleanup.runAll(); // the floor needs neither the agent nor the interfaces
             say("kiln: agent stopped, endpoints detached, namespace deleted");
@@ -168,7 +179,8 @@ public final class RegenBenchmark {
                 say(String.format("pre-templating: %.2f s%s", c.seconds(), sample < n ? " for " + sample : ""));
                 return new Result(n, variants.size(), clangRuns, kilnSeconds, f.seconds(), compileSeconds, sample,
                         median(f.clangSeconds()), median(f.loadSeconds()), regenP50, percentile(policyMillis, 50),
-                        percentile(policyMillis, 99), POLICY_UPDATES, reloaded, rss, o.parallelism());
+                        percentile(policyMillis, 99), percentile(directoryMillis, 50), POLICY_UPDATES, reloaded, rss,
+                        o.parallelism(), attachMode(o.mode()));
             }
         } catch (IOException e) {
             throw new KilnException("bench regen: " + e.getMessage(), e);
@@ -193,40 +205,61 @@ public final class RegenBenchmark {
     }
 
     private static void writeTargetPolicy(SpecFiles specs, int port) {
-        specs.write("policies", "target", "name: target\nendpointSelector: { matchLabels: { " + TARGET_LABEL
-                + ": t1 } }\ningress:\n  - fromEndpoints: [ { matchLabels: { bench: regen } } ]\n"
-                + "    toPorts: [ { port: " + port + ", protocol: TCP } ]\n");
+        specs.write("policies", "target", targetPolicy("target", port));
+    }
+
+    private static String targetPolicy(String name, int port) {
+        return "name: " + name + "\nendpointSelector: { matchLabels: { " + TARGET_LABEL + ": t1 } }\n"
+                + "ingress:\n  - fromEndpoints: [ { matchLabels: { bench: regen } } ]\n"
+                + "    toPorts: [ { port: " + port + ", protocol: TCP } ]\n";
     }
 
     /**
-     * Changes endpoint 1's rule {@code POLICY_UPDATES} times, each time timing from the spec write to
-     * the new entry in its pinned policy map; true if any of it reloaded a program.
+     * Changes a rule of endpoint 1 {@code POLICY_UPDATES} times through the API, then as many times
+     * through its spec file, each time timing from the change to the new entry in its pinned policy
+     * map; true if any of it reloaded a program.
      */
-    private boolean policyUpdates(TemporaryAgent agent, double[] millis) {
-        say("policy: " + millis.length + " rule changes on endpoint 1");
+    private boolean policyUpdates(TemporaryAgent agent, double[] apiMillis, double[] directoryMillis) {
+        say("policy: " + apiMillis.length + " rule changes on endpoint 1 through the API, " + directoryMillis.length
+                + " through its spec file");
         Map<String, Integer> programsBefore = agent.programIds(1);
         long reloadsBefore = reloads(agent);
         int peer = agent.endpoint(Math.min(2, o.endpoints())).orElseThrow().identity();
-        try (io.kiln.bpf.BpfMap policy = io.kiln.bpf.BpfMap.openPinned(agent.pins().endpointMap(1, "policy"))) {
-            for (int i = 0; i < millis.length; i++) {
+        AgentClient client = agent.client();
+        try (BpfMap policy = BpfMap.openPinned(agent.pins().endpointMap(1, EndpointMaps.POLICY))) {
+            // one change of each kind first, not timed: the first HTTP request and code paths warm up
+            timeUntilPresent(policy, peer, 20_000, () -> client.apply(SpecKind.POLICY, targetPolicy("target-api",
+                    20_000)), agent);
+            timeUntilPresent(policy, peer, 10_000 + 500, () -> writeTargetPolicy(agent.specs(), 10_500), agent);
+            for (int i = 0; i < apiMillis.length; i++) {
+                int port = 20_001 + i;
+                apiMillis[i] = timeUntilPresent(policy, peer, port, () -> client.apply(SpecKind.POLICY,
+                        targetPolicy("target-api", port)), agent);
+            }
+            for (int i = 0; i < directoryMillis.length; i++) {
                 int port = 10_001 + i;
-                byte[] key = io.kiln.runtime.maps.EndpointMaps.policyKey(peer, port, 6,
-                        io.kiln.runtime.maps.EndpointMaps.DIR_INGRESS);
-                long t0 = System.nanoTime();
-                writeTargetPolicy(agent.specs(), port);
-                long deadline = t0 + Duration.ofSeconds(30).toNanos();
-                while (policy.lookup(key).isEmpty()) {
-                    if (System.nanoTime() > deadline) {
-                        throw new IllegalStateException("rule change " + i + " (port " + port + ") not applied within 30 s; "
-                                + TemporaryAgent.describe(agent.status()));
-                    }
-                    java.util.concurrent.locks.LockSupport.parkNanos(50_000);
-                }
-                millis[i] = (System.nanoTime() - t0) / 1e6;
+                directoryMillis[i] = timeUntilPresent(policy, peer, port, () -> writeTargetPolicy(agent.specs(), port),
+                        agent);
             }
         }
         agent.await(s -> true, Duration.ofSeconds(30), "settle after the rule changes");
         return reloads(agent) != reloadsBefore || !programsBefore.equals(agent.programIds(1));
+    }
+
+    /** Milliseconds from {@code change} to the entry {peer, port, TCP, ingress} in the map. */
+    private static double timeUntilPresent(BpfMap policy, int peer, int port, Runnable change, TemporaryAgent agent) {
+        byte[] key = EndpointMaps.policyKey(peer, port, 6, EndpointMaps.DIR_INGRESS);
+        long t0 = System.nanoTime();
+        change.run();
+        long deadline = t0 + Duration.ofSeconds(30).toNanos();
+        while (policy.lookup(key).isEmpty()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("rule change (port " + port + ") not applied within 30 s; "
+                        + TemporaryAgent.describe(agent.status()));
+            }
+            LockSupport.parkNanos(20_000);
+        }
+        return (System.nanoTime() - t0) / 1e6;
     }
 
     /** Regenerations that loaded programs, of every kind, so far. */
@@ -290,6 +323,14 @@ public final class RegenBenchmark {
             throw new UncheckedIOException(e);
         }
         return -1;
+    }
+
+    static String attachMode(AttachMode mode) {
+        return switch (mode) {
+            case TCX -> "tcx";
+            case LEGACY_TC -> "tc";
+            case AUTO -> Features.tcxLinks() ? "tcx" : "tc";
+        };
     }
 
     private void say(String line) {
