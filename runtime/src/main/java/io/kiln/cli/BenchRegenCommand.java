@@ -81,6 +81,8 @@ final class BenchRegenCommand implements Callable<Integer> {
         m.put("clangSecondsPerVariant", Stats.round(r.clangSecondsPerVariant(), 3));
         m.put("loadSecondsPerEndpoint", Stats.round(r.loadSecondsPerEndpoint(), 4));
         m.put("kilnRegenerationMillisP50", Stats.round(r.kilnRegenerationMillisP50(), 1));
+        m.put("kilnObjectMillisMean", Stats.round(r.kilnObjectMillisMean(), 2));
+        m.put("kilnLoadAttachMillisMean", Stats.round(r.kilnLoadAttachMillisMean(), 2));
         m.put("policyUpdateMillisP50", Stats.round(r.policyUpdateMillisP50(), 2));
         m.put("policyUpdateMillisP99", Stats.round(r.policyUpdateMillisP99(), 2));
         m.put("policyUpdateDirectoryMillisP50", Stats.round(r.policyUpdateDirectoryMillisP50(), 2));

@@ -111,6 +111,11 @@ public final class TemporaryAgent implements AutoCloseable {
         return AgentClient.local(port, agent.tokenFile());
     }
 
+    /** The dataplane's metrics: cache, clang, phases of a regeneration, drops. */
+    public io.kiln.agent.api.MetricsProvider kernelMetrics() {
+        return kernel.metrics();
+    }
+
     public SpecFiles specs() {
         return specs;
     }

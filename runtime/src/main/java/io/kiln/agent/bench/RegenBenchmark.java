@@ -81,13 +81,16 @@ public final class RegenBenchmark {
 
     /**
      * The figures. Seconds are wall time; {@code clangSecondsPerVariant} and {@code loadSecondsPerEndpoint}
-     * are medians of the floor's single steps; {@code compilePerEndpointSample} is the number of
+     * are medians of the floor's single steps; {@code kilnObjectMillisMean} and {@code kilnLoadAttachMillisMean}
+     * the agent's own per-endpoint phases (getting the object, waits for a compile included; specializing,
+     * loading, attaching and recording); {@code compilePerEndpointSample} is the number of
      * endpoints the pre-templating figure was measured on ({@code compilePerEndpointSeconds} is
      * extrapolated to N when it is less than N).
      */
     public record Result(int endpoints, int variants, long clangRuns, double kilnSeconds, double floorSeconds,
                          double compilePerEndpointSeconds, int compilePerEndpointSample, double clangSecondsPerVariant,
                          double loadSecondsPerEndpoint, double kilnRegenerationMillisP50, double policyUpdateMillisP50,
+                         double kilnObjectMillisMean, double kilnLoadAttachMillisMean,
                          double policyUpdateMillisP99, double policyUpdateDirectoryMillisP50, int policyUpdates,
                          boolean policyUpdatesReloaded, double rssMiB, int parallelism, String attachMode) {
         public double overFloor() {
@@ -147,6 +150,8 @@ public final class RegenBenchmark {
                     "bring up " + n + " endpoints");
             double kilnSeconds = (System.nanoTime() - t0) / 1e9;
             double rss = rssMiB();
+            double objectMillis = phaseMeanMillis(agent, "object");
+            double loadAttachMillis = phaseMeanMillis(agent, "load_attach");
             long clangRuns = agent.objects().clangRuns();
             double regenP50 = percentile(up.endpoints().stream().mapToDouble(e -> e.lastRegenerationMillis()).toArray(), 50);
             say(String.format("kiln: %d endpoints ready in %.2f s, %d clang runs", n, kilnSeconds, clangRuns));
@@ -179,6 +184,7 @@ public final class RegenBenchmark {
                 say(String.format("pre-templating: %.2f s%s", c.seconds(), sample < n ? " for " + sample : ""));
                 return new Result(n, variants.size(), clangRuns, kilnSeconds, f.seconds(), compileSeconds, sample,
                         median(f.clangSeconds()), median(f.loadSeconds()), regenP50, percentile(policyMillis, 50),
+                        objectMillis, loadAttachMillis,
                         percentile(policyMillis, 99), percentile(directoryMillis, 50), POLICY_UPDATES, reloaded, rss,
                         o.parallelism(), attachMode(o.mode()));
             }
@@ -260,6 +266,24 @@ public final class RegenBenchmark {
             LockSupport.parkNanos(20_000);
         }
         return (System.nanoTime() - t0) / 1e6;
+    }
+
+    /** The mean of one phase of the agent's regenerations (its {@code kiln_regeneration_phase_seconds}), in ms. */
+    private static double phaseMeanMillis(TemporaryAgent agent, String phase) {
+        double sum = 0;
+        double count = 0;
+        for (var f : agent.kernelMetrics().metrics()) {
+            if (!f.name().equals("kiln_regeneration_phase_seconds")) {
+                continue;
+            }
+            for (var x : f.samples()) {
+                if (phase.equals(x.labels().get("phase"))) {
+                    sum += x.suffix().equals("_sum") ? x.value() : 0;
+                    count += x.suffix().equals("_count") ? x.value() : 0;
+                }
+            }
+        }
+        return count == 0 ? -1 : sum / count * 1000;
     }
 
     /** Regenerations that loaded programs, of every kind, so far. */
