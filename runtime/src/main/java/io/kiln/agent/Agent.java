@@ -103,7 +103,7 @@ public final class Agent implements AutoCloseable {
             }
             if (b.kubernetes != null) {
                 KubernetesSource k8s = new KubernetesSource(b.kubernetes, b.nodeName, aggregator,
-                        KubernetesSource.DEFAULT_START_TIMEOUT, true);
+                        KubernetesSource.DEFAULT_START_TIMEOUT, b.nodeFieldSelector);
                 k8s.start();
                 running.add(0, k8s);
             }
@@ -204,6 +204,7 @@ public final class Agent implements AutoCloseable {
         private boolean apiToken = true;
         private KubernetesClient kubernetes;
         private String nodeName;
+        private boolean nodeFieldSelector = true;
         private List<Cidr> hostCidrs = List.of();
         private ReconcilerOptions options = ReconcilerOptions.defaults();
         private MetricsProvider metrics = List::of;
@@ -245,8 +246,17 @@ public final class Agent implements AutoCloseable {
 
         /** Take endpoints, policies and services from Kubernetes too, for the node named {@code nodeName}. */
         public Builder kubernetes(KubernetesClient client, String nodeName) {
+            return kubernetes(client, nodeName, true);
+        }
+
+        /**
+         * {@link #kubernetes(KubernetesClient, String)}; {@code nodeFieldSelector} false lists every Pod and
+         * filters here, for a server that cannot select on {@code spec.nodeName} (fabric8's mock).
+         */
+        public Builder kubernetes(KubernetesClient client, String nodeName, boolean nodeFieldSelector) {
             this.kubernetes = Objects.requireNonNull(client, "client");
             this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+            this.nodeFieldSelector = nodeFieldSelector;
             return this;
         }
 

@@ -7,8 +7,11 @@ import picocli.CommandLine.Command;
 
 /** Entry point of the {@code kiln} command. */
 @Command(name = "kiln", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = "BPF templating and build toolchain: render, compile, cache and inspect BPF templates.",
+        description = {"BPF templating and build toolchain: render, compile, cache and inspect BPF templates;",
+                "run the node agent that specializes them per endpoint and hot-swaps them, and talk to it."},
         subcommands = {RenderCommand.class, CompileCommand.class, InspectCommand.class, DemoCommand.class,
+                AgentCommand.class, StatusCommand.class, SpecCommands.EndpointCommand.class,
+                SpecCommands.PolicyCommand.class, SpecCommands.ServiceCommand.class, UninstallCommand.class,
                 BenchCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "The launcher also runs the test suite: ./kiln test (installs missing Debian packages,"
                 + " then ./mvnw -B verify).",
@@ -33,7 +36,17 @@ public final class Main {
         cli.setOut(out);
         cli.setErr(err);
         cli.setExecutionExceptionHandler(Main::handle);
+        cli.setParameterExceptionHandler(Main::badUsage);
         return cli.execute(args);
+    }
+
+    /** A command line picocli cannot parse: one line and where to look, not the whole usage text. */
+    private static int badUsage(CommandLine.ParameterException e, String[] args) {
+        PrintWriter err = e.getCommandLine().getErr();
+        err.println("kiln: " + e.getMessage() + " (see: " + e.getCommandLine().getCommandSpec().qualifiedName()
+                + " --help)");
+        err.flush();
+        return EXIT_BAD_INPUT;
     }
 
     /** Errors Kiln understands become one message and an exit code; only bugs get a stack trace. */

@@ -68,6 +68,7 @@ public final class KernelDataplane implements EndpointDataplane, AutoCloseable {
     private final NodeMaps nodeMaps;
     private final Namespaces namespaces;
     private final Map<Integer, AttachedEndpoint> attached = new ConcurrentHashMap<>();
+    private volatile int adopted;
     private final LatencyHistogram phases = new LatencyHistogram("kiln_regeneration_phase_seconds",
             "Time of each phase of a regeneration: object (bundle, store or clang), load_attach (verifier, maps, hooks).",
             "phase", LatencyHistogram.DEFAULT_BUCKETS);
@@ -83,6 +84,11 @@ public final class KernelDataplane implements EndpointDataplane, AutoCloseable {
 
     public static Builder builder() {
         return new Builder();
+    }
+
+    /** How many endpoints {@link #adoptExisting} found running (0 before it ran). */
+    public int adopted() {
+        return adopted;
     }
 
     public Dataplane dataplane() {
@@ -115,7 +121,8 @@ public final class KernelDataplane implements EndpointDataplane, AutoCloseable {
         try {
             Endpoint endpoint = endpoint(plan);
             Consumer<SpecializedEndpoint> fillPolicy = loaded -> writePolicy(loaded, plan, prefix);
-            AttachedEndpoint a = switch (kind) {
+            boolean nothingRecorded = !attached.containsKey(plan.id()) && !Files.exists(dataplane.stateFile(plan.id()));
+            AttachedEndpoint a = switch (nothingRecorded && kind != ChangeKind.RECREATE ? ChangeKind.CREATE : kind) {
                 case CREATE -> {
                     clearLeftovers(plan.id());
                     yield dataplane.attach(object, endpoint, fillPolicy);
@@ -265,6 +272,7 @@ public final class KernelDataplane implements EndpointDataplane, AutoCloseable {
             out.add(new ActualEndpoint(id, f, readPolicy(a), a.programIds(), a.variantKey().orElse(null)));
             where.put(id, new NodeMaps.Attached(a.interfaceName(), namespaces.nameOf(a.namespace()), a.ifindex()));
         }
+        adopted = out.size();
         NodeState node;
         try {
             node = nodeMaps.read(where);

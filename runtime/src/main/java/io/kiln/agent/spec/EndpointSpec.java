@@ -20,8 +20,9 @@ import java.util.TreeMap;
  * @param mac           the endpoint's MAC inside its namespace, lower case, or null when the spec has none
  * @param labels        decide the endpoint's security identity
  * @param identity      an identity the spec pins for its labels, or null to have one allocated
- * @param namespace     the network namespace holding the endpoint's side of the veth, or null; passed through
- *                      to the dataplane (tests and the demo create endpoints in namespaces)
+ * @param namespace     the network namespace (an {@code ip netns} name) holding {@code interfaceName}, the host
+ *                      side of the veth, or null for the node's own; passed through to the dataplane (tests and
+ *                      the demo put the host sides in a namespace of their own)
  * @param origin        where the spec came from, for error messages; not part of what the endpoint is
  */
 public record EndpointSpec(int id, String interfaceName, String template, SortedMap<String, Object> build,

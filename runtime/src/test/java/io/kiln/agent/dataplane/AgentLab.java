@@ -44,16 +44,16 @@ import java.util.stream.Stream;
  * agents, uninstalls everything, deletes the namespaces and the pin root, then checks that every
  * program and map the test saw is gone.
  */
-final class AgentLab implements AutoCloseable {
-    static final String GATEWAY = "198.18.0.1";
-    static final Duration WAIT = Duration.ofSeconds(60);
+public final class AgentLab implements AutoCloseable {
+    public static final String GATEWAY = "198.18.0.1";
+    public static final Duration WAIT = Duration.ofSeconds(60);
     private static ObjectSources objects;
 
-    final Path pinRoot;
-    final Path stateDir;
-    final Path specDir;
-    final NetworkNamespace node;
-    final EchoServers servers = new EchoServers();
+    public final Path pinRoot;
+    public final Path stateDir;
+    public final Path specDir;
+    public final NetworkNamespace node;
+    public final EchoServers servers = new EchoServers();
     private final Map<Integer, NetworkNamespace> endpoints = new TreeMap<>();
     private final List<AutoCloseable> agents = new ArrayList<>();
     private final Set<Integer> programsSeen = new TreeSet<>();
@@ -66,7 +66,7 @@ final class AgentLab implements AutoCloseable {
     }
 
     /** Skips (or fails under KILN_REQUIRE_KERNEL=1) without root, BPF, ip, bpftool or clang. */
-    static AgentLab create(Path tmp, int... endpointIds) throws Exception {
+    public static AgentLab create(Path tmp, int... endpointIds) throws Exception {
         KernelRequirements.assumeKernel();
         KernelRequirements.assumeTools("ip", "bpftool", "clang");
         AgentLab lab = new AgentLab(tmp);
@@ -109,24 +109,24 @@ final class AgentLab implements AutoCloseable {
         ns.ip("route", "add", "default", "via", GATEWAY, "dev", "eth0");
     }
 
-    NetworkNamespace ns(int id) {
+    public NetworkNamespace ns(int id) {
         return endpoints.get(id);
     }
 
-    static String hostIf(int id) {
+    public static String hostIf(int id) {
         return "lxc" + id;
     }
 
-    static String ip(int id) {
+    public static String ip(int id) {
         return "198.18.0." + (10 + id);
     }
 
-    static String mac(int id) {
+    public static String mac(int id) {
         return String.format("02:00:00:00:01:%02x", id);
     }
 
     /** The spec of endpoint {@code id} on this node, with {@code labels} as a YAML flow map. */
-    String endpointYaml(int id, String labels) {
+    public String endpointYaml(int id, String labels) {
         return "id: " + id + "\n"
                 + "interface: " + hostIf(id) + "\n"
                 + "namespace: " + node.name() + "\n"
@@ -138,11 +138,11 @@ final class AgentLab implements AutoCloseable {
     }
 
     /** Writes {@code specs/KIND/FILE}. */
-    void writeSpec(String kind, String file, String yaml) throws IOException {
+    public void writeSpec(String kind, String file, String yaml) throws IOException {
         Files.writeString(specDir.resolve(kind).resolve(file), yaml);
     }
 
-    static synchronized ObjectSources objects() {
+    public static synchronized ObjectSources objects() {
         if (objects == null) {
             Path store = Path.of("target", "kiln-test-store").toAbsolutePath();
             ObjectCache cache = new ObjectCache(new ClangCompiler(Clang.locate(null), Duration.ofSeconds(120)),
@@ -152,31 +152,37 @@ final class AgentLab implements AutoCloseable {
         return objects;
     }
 
-    static TemplateCatalog catalog() {
+    public static TemplateCatalog catalog() {
         String home = System.getProperty("kiln.home", "..");
         return TemplateCatalog.scan(List.of(Path.of(home, "bpf-templates", "src", "main", "bpf")));
     }
 
     /** A new kernel dataplane over this node's pins and state, as a new agent process would make it. */
-    KernelDataplane dataplane() {
+    public KernelDataplane dataplane() {
         return KernelDataplane.builder().pinRoot(pinRoot).stateDirectory(stateDir).objects(objects()).build();
     }
 
+    /** {@link #dataplane()} with the node namespace where specs that name none have their interfaces (Pods). */
+    public KernelDataplane dataplaneInNodeNamespace() {
+        return KernelDataplane.builder().pinRoot(pinRoot).stateDirectory(stateDir).objects(objects())
+                .nodeNamespace(io.kiln.runtime.Netns.named(node.name())).build();
+    }
+
     /** An agent over a new dataplane, quick to retry, without sources yet; {@link #start} starts it. */
-    Agent.Builder agent(KernelDataplane dp) {
+    public Agent.Builder agent(KernelDataplane dp) {
         return Agent.builder().catalog(catalog()).dataplane(dp).metrics(dp.metrics()).stateDirectory(stateDir)
                 .apiPort(-1).reconcilerOptions(new ReconcilerOptions(2, Duration.ofMillis(100), Duration.ofSeconds(1),
                         Clock.systemUTC()));
     }
 
-    Agent start(Agent.Builder b) {
+    public Agent start(Agent.Builder b) {
         Agent a = b.build();
         agents.add(a);
         return a.start();
     }
 
     /** Waits until these endpoints are ready and nothing is in flight; returns the status. */
-    AgentStatus awaitReady(Agent a, int... ids) throws Exception {
+    public AgentStatus awaitReady(Agent a, int... ids) throws Exception {
         eventually("endpoints " + java.util.Arrays.toString(ids) + " ready", () -> {
             AgentStatus st = a.reconciler().status();
             for (int id : ids) {
@@ -194,13 +200,18 @@ final class AgentLab implements AutoCloseable {
         return st;
     }
 
-    static EndpointStatus endpoint(AgentStatus st, int id) {
+    public static EndpointStatus endpoint(AgentStatus st, int id) {
         return st.endpoints().stream().filter(e -> e.id() == id).findFirst()
                 .orElseThrow(() -> new AssertionError("no endpoint " + id + " in " + st));
     }
 
     /** True when every hook of endpoint {@code id} runs the program Kiln attached (asks the kernel). */
-    boolean hooksIntact(int id) {
+    /** Records program ids seen elsewhere (another process's agent), so that {@link #close()} checks they are gone. */
+    public void recordPrograms(java.util.Collection<Integer> ids) {
+        programsSeen.addAll(ids);
+    }
+
+    public boolean hooksIntact(int id) {
         Dataplane d = Dataplane.builder().pinRoot(pinRoot).stateDir(stateDir.resolve("endpoints")).build();
         try (AttachedEndpoint a = d.adopt(id)) {
             return a.isIntact();
@@ -208,7 +219,7 @@ final class AgentLab implements AutoCloseable {
     }
 
     /** Polls {@code condition} every 50 ms for at most {@link #WAIT}. */
-    static void eventually(String what, Callable<Boolean> condition, Callable<String> state) throws Exception {
+    public static void eventually(String what, Callable<Boolean> condition, Callable<String> state) throws Exception {
         long deadline = System.nanoTime() + WAIT.toNanos();
         while (!condition.call()) {
             if (System.nanoTime() > deadline) {

@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The agent on the real kernel, from a spec directory: two endpoints in namespaces come up, policy
- * changes are map writes that traffic follows at once, a constant change swaps programs without
+ * changes are map writes that traffic follows at once, a service answers at its VIP, a constant change swaps programs without
  * clang, a build change compiles one new variant, and a restarted agent adopts everything without
  * a reload while a UDP flow runs through it.
  */
@@ -79,6 +79,12 @@ class DirectoryAgentKernelTest {
             st = lab.awaitReady(agent, 1, 2);
             assertEquals(web, endpoint(st, 2).programIds());
 
+            // a service: node map writes, the client reaches web through the VIP
+            lab.writeSpec("services", "web.yaml", "name: web\nvip: 198.18.200.1\nport: 80\nbackends: [ { address: "
+                    + ip(2) + ", port: " + TCP + " } ]\n");
+            AgentLab.eventually("the VIP answers", () -> EchoServers.tcpWorks(lab.ns(1), "198.18.200.1", 80),
+                    () -> agent.reconciler().status().toString());
+
             // a constant changes: a swap from the cached object, no clang
             long clangRuns = dp.objects().clangRuns();
             lab.writeSpec("endpoints", "client.yaml", lab.endpointYaml(1, "{app: client}")
@@ -91,6 +97,19 @@ class DirectoryAgentKernelTest {
             assertEquals(web, endpoint(st, 2).programIds(), "the other endpoint is untouched");
             assertTrue(EchoServers.udpWorks(lab.ns(1), ip(2), UDP));
 
+            // a build parameter changes: a new variant (compiled at most once), swapped in; the policy map stays
+            String oldKey = endpoint(st, 2).variantKey();
+            long runsBefore = dp.objects().clangRuns();
+            lab.writeSpec("endpoints", "web.yaml", lab.endpointYaml(2, "{app: web}") + "build: { ipv6: true }\n");
+            AgentLab.eventually("web on a new variant", () -> !oldKey.equals(endpoint(agent.reconciler().status(), 2)
+                    .variantKey()) && agent.reconciler().awaitSettled(Duration.ZERO), () -> "");
+            st = lab.awaitReady(agent, 1, 2);
+            assertEquals("VARIANT", endpoint(st, 2).lastChange());
+            assertTrue(dp.objects().clangRuns() <= runsBefore + 1, "one compile at most (none if the store had it)");
+            assertTrue(EchoServers.udpWorks(lab.ns(1), ip(2), UDP) && EchoServers.tcpWorks(lab.ns(1), ip(2), TCP),
+                    "the policy map kept its entries through the swap");
+            Map<String, Integer> webNow = endpoint(st, 2).programIds();
+
             // restart: a new agent adopts what runs and reloads nothing; a UDP flow never stops
             Map<String, Integer> clientNow = endpoint(st, 1).programIds();
             UdpFlow flow = UdpFlow.start(Netns.named(lab.ns(1).name()), Netns.named(lab.ns(2).name()),
@@ -101,9 +120,13 @@ class DirectoryAgentKernelTest {
                 KernelDataplane dp2 = lab.dataplane();
                 Agent second = lab.start(lab.agent(dp2).specDirectory(lab.specDir, Duration.ofSeconds(2)));
                 AgentStatus after = lab.awaitReady(second, 1, 2);
-                assertEquals(web, endpoint(after, 2).programIds(), "adopted, not reloaded");
+                assertEquals(webNow, endpoint(after, 2).programIds(), "adopted, not reloaded");
                 assertEquals(clientNow, endpoint(after, 1).programIds());
                 assertEquals(null, endpoint(after, 2).lastChange(), "nothing was applied to it");
+                String m = PrometheusText.write(second.reconciler().metrics());
+                assertTrue(m.contains("kiln_map_operations_total{scope=\"endpoint\"} 0\n")
+                        && m.contains("kiln_map_operations_total{scope=\"node\"} 0\n"),
+                        "policy and node maps read back equal to the plan: not one write\n" + m);
                 long sentBefore = flow.sentSoFar();
                 assertTrue(flow.awaitReceived(sentBefore + 200, Duration.ofSeconds(10)), "the flow still runs");
                 UdpFlow.Result r = flow.stop();

@@ -21,11 +21,11 @@ import java.util.List;
  * namespace of the thread that creates it, so each is created on a thread that entered the
  * namespace and then served from an ordinary daemon thread. Every wait is bounded.
  */
-final class EchoServers implements AutoCloseable {
+public final class EchoServers implements AutoCloseable {
     static final int TIMEOUT_MILLIS = 1000;
     private final List<AutoCloseable> open = new ArrayList<>();
 
-    void tcp(NetworkNamespace ns, int port) throws Exception {
+    public void tcp(NetworkNamespace ns, int port) throws Exception {
         ServerSocket server = ns.call(() -> new ServerSocket(port, 50, InetAddress.getByAddress(new byte[4])));
         open.add(server);
         daemon(() -> {
@@ -42,7 +42,7 @@ final class EchoServers implements AutoCloseable {
         });
     }
 
-    void udp(NetworkNamespace ns, int port) throws Exception {
+    public void udp(NetworkNamespace ns, int port) throws Exception {
         DatagramSocket socket = ns.call(() -> new DatagramSocket(port));
         open.add(socket);
         daemon(() -> {
@@ -60,7 +60,7 @@ final class EchoServers implements AutoCloseable {
     }
 
     /** True if a line sent over TCP from {@code ns} comes back. */
-    static boolean tcpWorks(NetworkNamespace ns, String address, int port) throws Exception {
+    public static boolean tcpWorks(NetworkNamespace ns, String address, int port) throws Exception {
         return ns.call(() -> {
             try (Socket s = new Socket()) {
                 s.connect(new InetSocketAddress(InetAddress.getByName(address), port), TIMEOUT_MILLIS);
@@ -76,7 +76,7 @@ final class EchoServers implements AutoCloseable {
     }
 
     /** True if a datagram sent from {@code ns} is echoed within the timeout (three tries: the first may wait for ARP). */
-    static boolean udpWorks(NetworkNamespace ns, String address, int port) throws Exception {
+    public static boolean udpWorks(NetworkNamespace ns, String address, int port) throws Exception {
         return ns.call(() -> {
             try (DatagramSocket s = new DatagramSocket()) {
                 s.setSoTimeout(TIMEOUT_MILLIS / 2);

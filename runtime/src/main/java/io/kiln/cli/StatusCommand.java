@@ -1,0 +1,86 @@
+package io.kiln.cli;
+
+import io.kiln.agent.api.AgentStatus;
+import io.kiln.agent.api.EndpointStatus;
+import io.kiln.agent.spec.SpecError;
+import java.io.PrintWriter;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(name = "status", mixinStandardHelpOptions = true,
+        description = {"Every endpoint the agent knows: ready or not and why (spec error, template file:line,",
+                "clang diagnostic, verifier log tail), program ids, variant key, last regeneration and its time;",
+                "then the specs it could not use."})
+final class StatusCommand implements Callable<Integer> {
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss")
+            .withZone(ZoneId.systemDefault());
+
+    @Mixin
+    ApiOptions api;
+
+    @Option(names = "--json", description = "The agent's status as JSON (GET /v1/status).")
+    boolean json;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            out.println(api.client().statusJson().strip());
+            out.flush();
+            return 0;
+        }
+        print(api.client().status(), out);
+        out.flush();
+        return 0;
+    }
+
+    static void print(AgentStatus st, PrintWriter out) {
+        out.printf("agent: %s, %d/%d endpoints ready, node maps %s%s%n", st.synced() ? "synced" : "waiting for its sources",
+                st.ready(), st.total(), word(st.node()), st.nodeReason() == null ? "" : ": " + st.nodeReason());
+        if (!st.endpoints().isEmpty()) {
+            out.printf("%-6s %-10s %-15s %-10s %-9s %-36s %-13s %-10s %-19s %s%n", "ID", "STATE", "INTERFACE", "TEMPLATE",
+                    "IDENTITY", "PROGRAMS", "VARIANT", "LAST", "AT", "TOOK");
+        }
+        for (EndpointStatus e : st.endpoints()) {
+            String programs = new java.util.TreeMap<>(e.programIds()).entrySet().stream().map(p -> p.getKey() + "=" + p.getValue())
+                    .collect(Collectors.joining(" "));
+            out.printf("%-6d %-10s %-15s %-10s %-9s %-36s %-13s %-10s %-19s %s%n", e.id(), word(e.state()),
+                    dash(e.interfaceName()), dash(e.template()), e.identity() == null ? "-" : e.identity().toString(),
+                    programs.isEmpty() ? "-" : programs, e.variantKey() == null ? "-" : e.variantKey().substring(0,
+                            Math.min(12, e.variantKey().length())), dash(e.lastChange()),
+                    e.lastRegeneration() == null ? "-" : TIME.format(e.lastRegeneration()),
+                    e.lastRegenerationMillis() == null ? "-" : e.lastRegenerationMillis() + " ms");
+            if (e.reason() != null) {
+                e.reason().lines().forEach(l -> out.println("       " + l));
+                if (e.nextRetry() != null) {
+                    out.println("       (" + e.failures() + " failed attempt(s); next at " + TIME.format(e.nextRetry()) + ")");
+                }
+            }
+        }
+        if (!st.errors().isEmpty()) {
+            out.println("specs not in effect:");
+            for (SpecError err : st.errors()) {
+                out.println("  " + err.message() + (err.previousKept() ? " (its previous version stays in effect)" : ""));
+            }
+        }
+    }
+
+    private static String word(EndpointStatus.State s) {
+        return s.name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
+    private static String dash(String s) {
+        return s == null ? "-" : s;
+    }
+}
