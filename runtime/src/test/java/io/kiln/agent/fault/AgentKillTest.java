@@ -9,8 +9,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.kiln.agent.api.AgentClient;
 import io.kiln.agent.api.AgentStatus;
 import io.kiln.agent.api.EndpointStatus;
-import io.kiln.agent.dataplane.KernelDataplane;
-import io.kiln.agent.dataplane.ObjectSources;
 import io.kiln.bpf.BpfMap;
 import io.kiln.demo.DemoNetwork;
 import io.kiln.demo.DemoNetwork.Seat;
@@ -40,7 +38,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Restart safety: the agent runs as a child JVM on a spec directory for three endpoints that
+ * Restart safety: {@code kiln agent} runs as a child JVM on a spec directory for three endpoints that
  * probe each other with UDP every {@link #PROBE_INTERVAL}. Twenty times, a constant or a build
  * parameter of one endpoint is changed in its spec file and the agent is killed with SIGKILL
  * 0-300 ms later (before, during or after the regeneration), then started again. Traffic must never
@@ -155,6 +153,7 @@ class AgentKillTest {
             uninstall(pinRoot, state);
         }
         assertFalse(Files.exists(pinRoot), "pins left under " + pinRoot);
+        assertFalse(Files.exists(state.resolve("endpoints")), "endpoint state left");
         BpfLeakCheck.assertGone(programsSeen, mapsSeen, BpfLeakCheck.SETTLE);
     }
 
@@ -165,13 +164,14 @@ class AgentKillTest {
                 Map.of("GATEWAY_IPV4", GATEWAYS.get(gateway.get(s.id())))));
     }
 
+    /** {@code kiln agent} in a child JVM of this class path, output appended to {@code agent.log}. */
     private void startAgent(Path specs, Path state, Path pinRoot, Path tmp, int apiPort) throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
         starts++;
-        child = new ProcessBuilder(java, "-Xss1m", "-XX:TieredStopAtLevel=1", "-cp",
-                System.getProperty("java.class.path"), AgentChildMain.class.getName(), specs.toString(),
-                state.toString(), pinRoot.toString(), tmp.resolve("objects").toString(), TEMPLATES.toString(),
-                Integer.toString(apiPort))
+        child = new ProcessBuilder(java, "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
+                "io.kiln.cli.Main", "agent", "--spec-dir", specs.toString(), "--state-dir", state.toString(),
+                "--pin-root", pinRoot.toString(), "--api-port", Integer.toString(apiPort), "--templates",
+                TEMPLATES.toString(), "--cache-dir", tmp.resolve("objects").toString())
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(tmp.resolve("agent.log").toFile()))
                 .start();
     }
@@ -281,10 +281,12 @@ class AgentKillTest {
         return ids;
     }
 
-    /** What {@code kiln uninstall} does: every endpoint detached, every pin under the root removed. */
-    private static void uninstall(Path pinRoot, Path state) {
-        KernelDataplane.builder().pinRoot(pinRoot).stateDirectory(state).objects(ObjectSources.builder().build()).build()
-                .dataplane().uninstall();
+    /** {@code kiln uninstall}: every endpoint detached, every pin under the root and the agent's state removed. */
+    private static void uninstall(Path pinRoot, Path state) throws Exception {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        Command.Result r = Command.run(List.of(java, "-cp", System.getProperty("java.class.path"), "io.kiln.cli.Main",
+                "uninstall", "--pin-root", pinRoot.toString(), "--state-dir", state.toString()), Duration.ofMinutes(2));
+        assertEquals(0, r.exitCode(), "kiln uninstall: " + r.stdout() + r.stderr());
     }
 
     private static int freePort() throws IOException {
