@@ -2,11 +2,9 @@ package io.kiln.demo;
 
 import io.kiln.bpf.BpfMap;
 import io.kiln.runtime.PinLayout;
-import io.kiln.testing.DropReason;
-import io.kiln.testing.EndpointMaps;
+import io.kiln.runtime.maps.DropReason;
+import io.kiln.runtime.maps.EndpointMaps;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -36,7 +34,7 @@ public record Counters(int endpointId, Map<String, Long> packets) {
                 for (DropReason r : DropReason.values()) {
                     long sum = 0;
                     for (byte[] cpu : metrics.lookupPerCpu(EndpointMaps.metricsKey(dir, r)).orElse(List.of())) {
-                        sum += ByteBuffer.wrap(cpu).order(ByteOrder.nativeOrder()).getLong(EndpointMaps.METRICS_PACKETS);
+                        sum += EndpointMaps.decodeCounters(cpu).packets();
                     }
                     if (sum != 0) {
                         out.put(key(dir, r), sum);

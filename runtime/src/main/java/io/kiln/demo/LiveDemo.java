@@ -6,8 +6,8 @@ import io.kiln.agent.dataplane.ObjectSources;
 import io.kiln.agent.spec.TemplateCatalog;
 import io.kiln.demo.DemoNetwork.Seat;
 import io.kiln.runtime.bench.UdpFlow;
-import io.kiln.testing.DropReason;
-import io.kiln.testing.EndpointMaps;
+import io.kiln.runtime.maps.DropReason;
+import io.kiln.runtime.maps.EndpointMaps;
 
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
@@ -32,6 +32,9 @@ public final class LiveDemo {
     static final int WEB_UDP = 5353;
     static final int FLOW_UDP = 7000;
     static final int DB_TCP = 5432;
+    /** Outside the endpoints' /24, so that it is reached through the gateway (whose ARP the dataplane answers). */
+    static final String SERVICE_VIP = "198.18.100.1";
+    static final int SERVICE_PORT = 80;
     private static final String NEW_GATEWAY = "198.18.0.254";
     private static final int ALLOWED_WAIT_MILLIS = 2000;
     private static final int DENIED_WAIT_MILLIS = 400;
@@ -132,7 +135,7 @@ public final class LiveDemo {
     // ---- 3: specs in, programs out ----
 
     private void writeSpecsAndWait(TemporaryAgent agent, DemoNetwork net) {
-        say.step("Specs: 3 endpoints, 2 policies (web admits client; db admits web)");
+        say.step("Specs: 3 endpoints, 2 policies (web admits client; db admits web), 1 service");
         long t0 = System.nanoTime();
         for (Seat s : net.seats()) {
             agent.specs().write("endpoints", s.name(), endpointYaml(net, s, Map.of(), "198.18.0.1"));
@@ -140,7 +143,10 @@ public final class LiveDemo {
         agent.specs().write("policies", "web", SpecFiles.ingressPolicy("web", "web", List.of("client"),
                 List.of(WEB_TCP + "/TCP", WEB_UDP + "/UDP", FLOW_UDP + "/UDP")));
         agent.specs().write("policies", "db", dbPolicy(List.of("web")));
-        say.line("wrote endpoints/{client,web,db}.yaml and policies/{web,db}.yaml");
+        agent.specs().write("services", "web", SpecFiles.service("web", SERVICE_VIP, SERVICE_PORT,
+                List.of(net.seat("web").ipv4() + ":" + WEB_TCP)));
+        say.line("wrote endpoints/{client,web,db}.yaml, policies/{web,db}.yaml, services/web.yaml");
+        say.line("(service web: %s:%d -> web:%d)", SERVICE_VIP, SERVICE_PORT, WEB_TCP);
         AgentStatus s = agent.await(st -> st.ready() == 3 && st.node() == EndpointStatus.State.READY, READY_TIMEOUT,
                 "bring up 3 endpoints");
         say.line("3 of 3 ready in %.1f s; clang runs: %d (the variant they share)", seconds(t0),
@@ -166,8 +172,13 @@ public final class LiveDemo {
 
         say.step("Traffic: real TCP and UDP between the endpoints' namespaces");
         tcp(client, web, WEB_TCP, true);
+        String viaService = Sockets.tcpRequest(client.netns(), SERVICE_VIP, SERVICE_PORT, "hello", ALLOWED_WAIT_MILLIS);
+        say.line("%-25s %-8s %s", String.format("client -> %s:%d", SERVICE_VIP, SERVICE_PORT),
+                viaService != null ? "allowed" : "denied", viaService != null ? "answer \"" + viaService
+                        + "\" (the service's backend)" : "no connection");
+        check("web hello".equals(viaService), "client reaches web through the service address");
         int echoed = Sockets.udpExchange(client.netns(), web.ipv4(), WEB_UDP, 5, ALLOWED_WAIT_MILLIS);
-        say.line("%-23s %-8s %d of 5 datagrams echoed", String.format("%-6s -> %-4s UDP %d", "client", "web", WEB_UDP),
+        say.line("%-25s %-8s %d of 5 datagrams echoed", String.format("%-6s -> %-4s UDP %d", "client", "web", WEB_UDP),
                 echoed > 0 ? "allowed" : "denied", echoed);
         check(echoed == 5, "client -> web UDP: 5 echoes");
         tcp(web, db, DB_TCP, true);
@@ -189,7 +200,7 @@ public final class LiveDemo {
                 expectAllowed ? ALLOWED_WAIT_MILLIS : DENIED_WAIT_MILLIS);
         boolean allowed = answer != null;
         String what = String.format("%-6s -> %-4s TCP %d", from.name(), to.name(), port);
-        say.line("%-23s %-8s %s", what, allowed ? "allowed" : "denied",
+        say.line("%-25s %-8s %s", what, allowed ? "allowed" : "denied",
                 allowed ? "answer \"" + answer + "\"" : "no connection within " + DENIED_WAIT_MILLIS + " ms");
         check(allowed == expectAllowed, what + " " + (expectAllowed ? "allowed" : "denied"));
     }

@@ -87,6 +87,15 @@ public final class SpecFiles {
                 + "    toPorts: " + to + "\n";
     }
 
+    /** A TCP service {@code vip:port} in front of {@code backends} ("198.18.0.12:8080"). */
+    public static String service(String name, String vip, int port, java.util.List<String> backends) {
+        String b = backends.stream().map(x -> {
+            String[] hp = x.split(":");
+            return "  - { address: " + hp[0] + ", port: " + hp[1] + " }\n";
+        }).collect(Collectors.joining());
+        return "name: " + name + "\nvip: " + vip + "\nport: " + port + "\nprotocol: TCP\nbackends:\n" + b;
+    }
+
     private static String flow(Map<String, ?> m) {
         return m.entrySet().stream().map(e -> e.getKey() + ": " + e.getValue())
                 .collect(Collectors.joining(", ", "{ ", " }"));

@@ -37,7 +37,8 @@ class LiveDemoTest {
                 "10. Clean up")) {
             assertTrue(out.contains("\n" + step), "step '" + step + "' in:\n" + out);
         }
-        assertTrue(out.contains("client -> db   TCP 5432 denied"), out);
+        assertTrue(out.contains("client -> db   TCP 5432   denied"), out);
+        assertTrue(out.contains("answer \"web hello\" (the service's backend)"), out);
         assertTrue(out.contains("unchanged"), out);
         assertTrue(out.contains(" 0 lost, 0 duplicated"), out);
         assertTrue(out.contains("GATEWAY_IPV4 = 198.18.0.254"), out);
