@@ -89,9 +89,9 @@ public final class RegenBenchmark {
      */
     public record Result(int endpoints, int variants, long clangRuns, double kilnSeconds, double floorSeconds,
                          double compilePerEndpointSeconds, int compilePerEndpointSample, double clangSecondsPerVariant,
-                         double loadSecondsPerEndpoint, double kilnRegenerationMillisP50, double policyUpdateMillisP50,
-                         double kilnObjectMillisMean, double kilnLoadAttachMillisMean,
-                         double policyUpdateMillisP99, double policyUpdateDirectoryMillisP50, int policyUpdates,
+                         double loadSecondsPerEndpoint, double kilnRegenerationMillisP50, double kilnObjectMillisMean,
+                         double kilnLoadAttachMillisMean, double policyUpdateMillisP50, double policyUpdateMillisP99,
+                         double policyUpdateDirectoryMillisP50, int policyUpdates,
                          boolean policyUpdatesReloaded, double rssMiB, int parallelism, String attachMode) {
         public double overFloor() {
             return kilnSeconds / floorSeconds;
@@ -183,9 +183,9 @@ public final class RegenBenchmark {
                 double compileSeconds = c.seconds() * n / sample;
                 say(String.format("pre-templating: %.2f s%s", c.seconds(), sample < n ? " for " + sample : ""));
                 return new Result(n, variants.size(), clangRuns, kilnSeconds, f.seconds(), compileSeconds, sample,
-                        median(f.clangSeconds()), median(f.loadSeconds()), regenP50, percentile(policyMillis, 50),
-                        objectMillis, loadAttachMillis,
-                        percentile(policyMillis, 99), percentile(directoryMillis, 50), POLICY_UPDATES, reloaded, rss,
+                        median(f.clangSeconds()), median(f.loadSeconds()), regenP50, objectMillis, loadAttachMillis,
+                        percentile(policyMillis, 50), percentile(policyMillis, 99), percentile(directoryMillis, 50),
+                        POLICY_UPDATES, reloaded, rss,
                         o.parallelism(), attachMode(o.mode()));
             }
         } catch (IOException e) {
