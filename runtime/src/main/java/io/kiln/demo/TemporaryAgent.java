@@ -88,7 +88,12 @@ public final class TemporaryAgent implements AutoCloseable {
         Path runDir = Files.isDirectory(Path.of("/run")) ? Path.of("/run") : Path.of(System.getProperty("java.io.tmpdir"));
         try {
             Path base = Files.createDirectories(runDir.resolve("kiln-" + suffix));
-            return new TemporaryAgent(base, Path.of("/sys/fs/bpf/kiln-" + suffix), catalog, parallelism, mode, api);
+            try {
+                return new TemporaryAgent(base, Path.of("/sys/fs/bpf/kiln-" + suffix), catalog, parallelism, mode, api);
+            } catch (RuntimeException e) {
+                deleteTree(base); // e.g. no clang: nothing was made but the folders
+                throw e;
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("create the agent's folders: " + e.getMessage(), e);
         }
