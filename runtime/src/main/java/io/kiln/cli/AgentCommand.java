@@ -31,10 +31,10 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "agent", mixinStandardHelpOptions = true,
-        description = {"Run the node agent until SIGTERM or SIGINT: endpoints, policies and services from a spec",
-                "directory, the local API and/or Kubernetes become specialized programs on their interfaces.",
-                "Stopping it leaves every program running; a new agent adopts them without a reload.",
-                "`kiln uninstall` removes everything."})
+        description = {"Run the node agent until SIGTERM or SIGINT (root).",
+                "Endpoints, policies and services from a spec directory, the local API and/or Kubernetes become",
+                "specialized programs on their interfaces. Stopping it leaves every program running; a new agent",
+                "adopts them without a reload. `kiln uninstall` removes everything."})
 final class AgentCommand implements Callable<Integer> {
     @Option(names = "--spec-dir", paramLabel = "DIR",
             description = "Watch DIR/endpoints, DIR/policies and DIR/services (YAML or JSON, one spec a file).")
@@ -88,9 +88,6 @@ final class AgentCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    /** Counted down to stop; a test may do so instead of a signal. */
-    final CountDownLatch stop = new CountDownLatch(1);
-
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
@@ -130,16 +127,14 @@ final class AgentCommand implements Callable<Integer> {
                 + agent.tokenFile() + ")"));
         out.flush();
         KubernetesClient client = k8s;
-        Thread hook = new Thread(() -> shutdown(agent, progress, client, out), "kiln-agent-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
+        CountDownLatch stopped = new CountDownLatch(1);
+        // SIGTERM and SIGINT run shutdown hooks: the agent stops there, and this thread, waiting, never returns
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            shutdown(agent, progress, client, out);
+            stopped.countDown();
+        }, "kiln-agent-shutdown"));
         progress.start();
-        stop.await();
-        try {
-            Runtime.getRuntime().removeShutdownHook(hook);
-        } catch (IllegalStateException alreadyShuttingDown) {
-            return 0; // the hook runs
-        }
-        shutdown(agent, progress, client, out);
+        stopped.await();
         return 0;
     }
 

@@ -16,9 +16,9 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "status", mixinStandardHelpOptions = true,
-        description = {"Every endpoint the agent knows: ready or not and why (spec error, template file:line,",
-                "clang diagnostic, verifier log tail), program ids, variant key, last regeneration and its time;",
-                "then the specs it could not use."})
+        description = {"Show the agent's endpoints: ready or not and why, program ids, variant, last regeneration.",
+                "The reason of a not-ready endpoint is a spec error, the template's file:line with clang's",
+                "diagnostic, or the verifier log's tail; then the specs the agent could not use."})
 final class StatusCommand implements Callable<Integer> {
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss")
             .withZone(ZoneId.systemDefault());

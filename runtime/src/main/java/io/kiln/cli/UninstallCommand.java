@@ -17,9 +17,9 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "uninstall", mixinStandardHelpOptions = true,
-        description = {"Remove everything Kiln made on this machine: every endpoint's links and tc filters (its",
-                "programs stop), every pin under the pin root (node maps too) and the agent's state",
-                "(endpoint state files, identities, API specs and token). Stop the agent first."})
+        description = {"Remove everything Kiln made on this machine (root; stop the agent first).",
+                "Every endpoint's links and tc filters (its programs stop), every pin under the pin root (node",
+                "maps too) and the agent's state (endpoint state files, identities, API specs and token)."})
 final class UninstallCommand implements Callable<Integer> {
     /** What the agent keeps in its state folder; nothing else there is touched. */
     private static final List<String> STATE = List.of("endpoints", "api", "identities.json", "api-token");
