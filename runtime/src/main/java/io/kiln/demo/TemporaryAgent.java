@@ -1,0 +1,230 @@
+package io.kiln.demo;
+
+import io.kiln.agent.Agent;
+import io.kiln.agent.api.AgentClient;
+import io.kiln.agent.api.AgentStatus;
+import io.kiln.agent.api.EndpointStatus;
+import io.kiln.agent.dataplane.KernelDataplane;
+import io.kiln.agent.dataplane.ObjectSources;
+import io.kiln.agent.reconcile.ReconcilerOptions;
+import io.kiln.agent.spec.TemplateCatalog;
+import io.kiln.build.VariantBuilder;
+import io.kiln.cache.ObjectCache;
+import io.kiln.cache.ObjectStore;
+import io.kiln.compile.Clang;
+import io.kiln.compile.ClangCompiler;
+import io.kiln.runtime.AttachMode;
+import io.kiln.runtime.PinLayout;
+import io.kiln.template.Renderer;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Predicate;
+import java.util.stream.Stream;
+
+/**
+ * A node agent in this process on folders of its own: a spec directory (the embedded default
+ * source), a state folder, a pin root in bpffs and an object store, all temporary. The API, when
+ * asked for, listens on a free loopback port: it never clashes with an agent the machine runs. {@link #close()} stops it and leaves what
+ * runs; {@link #uninstall()} then removes every program, link, pin and file it made.
+ */
+public final class TemporaryAgent implements AutoCloseable {
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final Path base;
+    private final SpecFiles specs;
+    private final PinLayout pins;
+    private final KernelDataplane kernel;
+    private final ObjectSources objects;
+    private final Agent agent;
+
+    private TemporaryAgent(Path base, Path pinRoot, TemplateCatalog catalog, int parallelism, AttachMode mode,
+                           boolean api) {
+        this.base = base;
+        this.specs = new SpecFiles(base.resolve("specs"));
+        this.pins = new PinLayout(pinRoot);
+        VariantBuilder builder = new VariantBuilder(new Renderer(), new ObjectCache(
+                new ClangCompiler(Clang.locate(null), Duration.ofMinutes(2)),
+                new ObjectStore(base.resolve("objects"), 1L << 30)));
+        this.objects = ObjectSources.builder().compiler(builder).build();
+        this.kernel = KernelDataplane.builder().pinRoot(pinRoot).stateDirectory(base.resolve("state"))
+                .attachMode(mode).objects(objects).build();
+        try {
+            Files.createDirectories(specs.dir().resolve("endpoints"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        this.agent = Agent.builder().catalog(catalog).dataplane(kernel).stateDirectory(base.resolve("state"))
+                .specDirectory(specs.dir(), Duration.ofSeconds(10)).apiPort(api ? 0 : -1)
+                .metrics(kernel.metrics())
+                .reconcilerOptions(ReconcilerOptions.defaults().withParallelism(parallelism)
+                        .withBackoff(Duration.ofMillis(200), Duration.ofSeconds(5)))
+                .build();
+    }
+
+    /**
+     * Makes the folders ({@code /run/kiln-NAME-xxxxxx}, or under java.io.tmpdir without /run) and
+     * the pin root ({@code /sys/fs/bpf/kiln-NAME-xxxxxx}); the agent is built, not started.
+     */
+    public static TemporaryAgent create(String name, TemplateCatalog catalog, int parallelism) {
+        return create(name, catalog, parallelism, AttachMode.AUTO, false);
+    }
+
+    /**
+     * {@link #create(String, TemplateCatalog, int)} with an attach mode, and the local API on a free
+     * loopback port when {@code api} ({@link #client()}).
+     */
+    public static TemporaryAgent create(String name, TemplateCatalog catalog, int parallelism, AttachMode mode,
+                                        boolean api) {
+        String suffix = name + "-" + String.format("%06x", RANDOM.nextInt(1 << 24));
+        Path runDir = Files.isDirectory(Path.of("/run")) ? Path.of("/run") : Path.of(System.getProperty("java.io.tmpdir"));
+        try {
+            Path base = Files.createDirectories(runDir.resolve("kiln-" + suffix));
+            try {
+                return new TemporaryAgent(base, Path.of("/sys/fs/bpf/kiln-" + suffix), catalog, parallelism, mode, api);
+            } catch (RuntimeException e) {
+                deleteTree(base); // e.g. no clang: nothing was made but the folders
+                throw e;
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("create the agent's folders: " + e.getMessage(), e);
+        }
+    }
+
+    /** Starts the agent: adopts what runs under its pin root, reads the spec directory. */
+    public TemporaryAgent start() {
+        agent.start();
+        return this;
+    }
+
+    public Agent agent() {
+        return agent;
+    }
+
+    /** A client of the agent's API (started with {@code api}), with its token. */
+    public AgentClient client() {
+        int port = agent.apiUri().orElseThrow(() -> new IllegalStateException("the agent runs without its API"))
+                .getPort();
+        return AgentClient.local(port, agent.tokenFile());
+    }
+
+    /** The dataplane's metrics: cache, clang, phases of a regeneration, drops. */
+    public io.kiln.agent.api.MetricsProvider kernelMetrics() {
+        return kernel.metrics();
+    }
+
+    public SpecFiles specs() {
+        return specs;
+    }
+
+    public PinLayout pins() {
+        return pins;
+    }
+
+    /** The folder holding specs, state, dataplane state and objects. */
+    public Path base() {
+        return base;
+    }
+
+    /** Where objects come from, with their figures: hits, misses, clang runs. */
+    public ObjectSources objects() {
+        return objects;
+    }
+
+    public AgentStatus status() {
+        return agent.reconciler().status();
+    }
+
+    public Optional<EndpointStatus> endpoint(int id) {
+        return status().endpoints().stream().filter(e -> e.id() == id).findFirst();
+    }
+
+    /** Program name to id of what endpoint {@code id} runs (empty when nothing). */
+    public Map<String, Integer> programIds(int id) {
+        return endpoint(id).map(EndpointStatus::programIds).orElse(Map.of());
+    }
+
+    /**
+     * Waits until the reconciler has no work left and {@code condition} holds for the status;
+     * throws naming what is not ready when {@code timeout} passes first.
+     */
+    public AgentStatus await(Predicate<AgentStatus> condition, Duration timeout, String what) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            try {
+                long left = Math.max(1, deadline - System.nanoTime());
+                boolean settled = agent.reconciler().awaitSettled(Duration.ofNanos(Math.min(left,
+                        Duration.ofMillis(50).toNanos())));
+                AgentStatus s = status();
+                if (settled && s.synced() && condition.test(s)) {
+                    return s;
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException(what + ": not done within " + timeout.toSeconds() + " s; "
+                            + describe(s));
+                }
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(what + ": interrupted", e);
+            }
+        }
+    }
+
+    /** Every endpoint's state and reason, and the spec errors, on one line each. */
+    public static String describe(AgentStatus s) {
+        StringBuilder b = new StringBuilder(s.ready() + " of " + s.total() + " endpoints ready");
+        for (EndpointStatus e : s.endpoints()) {
+            if (e.state() != EndpointStatus.State.READY) {
+                b.append("\n  endpoint ").append(e.id()).append(": ").append(e.state())
+                        .append(e.reason() == null ? "" : ": " + e.reason());
+            }
+        }
+        s.errors().forEach(err -> b.append("\n  spec: ").append(err.message()));
+        if (s.nodeReason() != null) {
+            b.append("\n  node maps: ").append(s.nodeReason());
+        }
+        return b.toString();
+    }
+
+    /** Stops sources, API and reconciler; programs keep running. */
+    @Override
+    public void close() {
+        agent.close();
+    }
+
+    /** Detaches every endpoint, removes every pin under its root and deletes its folders. Call after {@link #close()}. */
+    public void uninstall() {
+        try {
+            kernel.dataplane().uninstall();
+        } finally {
+            deleteTree(base);
+        }
+    }
+
+    static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> all = Files.walk(dir)) {
+            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("delete " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Endpoint ids with pins under the root (what {@link #uninstall()} must remove). */
+    public List<Integer> pinnedEndpoints() {
+        return kernel.dataplane().endpointIds();
+    }
+}
