@@ -256,17 +256,28 @@ public final class Dataplane {
             }
             SpecializedEndpoint[] loaded = new SpecializedEndpoint[1];
             int[] ifindex = new int[1];
-            List<LiveHook> newHooks = endpoint.namespace().call(() -> {
-                loaded[0] = specializer.specialize(object, endpoint);
-                try {
-                    ifindex[0] = requireInterface(attached.interfaceName(), attached.namespace(), prefix);
-                    beforeSwap.accept(loaded[0]);
-                    return swapHooks(attached, loaded[0], ifindex[0], prefix);
-                } catch (RuntimeException e) {
-                    loaded[0].close();
-                    throw e;
-                }
-            });
+            List<LiveHook> newHooks;
+            try {
+                newHooks = endpoint.namespace().call(() -> {
+                    loaded[0] = specializer.specialize(object, endpoint);
+                    try {
+                        ifindex[0] = requireInterface(attached.interfaceName(), attached.namespace(), prefix);
+                        beforeSwap.accept(loaded[0]);
+                        Map<String, Integer> pending = new LinkedHashMap<>();
+                        for (ProgramDecl p : object.template().programs()) {
+                            pending.put(p.name(), loaded[0].program(p.name()).id());
+                        }
+                        states.writePending(attached.id(), pending);
+                        return swapHooks(attached, loaded[0], ifindex[0], prefix);
+                    } catch (RuntimeException e) {
+                        loaded[0].close();
+                        throw e;
+                    }
+                });
+            } catch (RuntimeException e) {
+                states.deletePending(attached.id()); // the hooks were put back (or never touched)
+                throw e;
+            }
             SpecializedEndpoint next = loaded[0];
             EndpointState old = attached.state();
             EndpointState state = stateOf(endpoint, object, ifindex[0], old.createdClsact(), newHooks, next.mapPins());
@@ -275,6 +286,7 @@ public final class Dataplane {
                 previous.close();
             }
             states.write(state);
+            states.deletePending(attached.id());
         }
     }
 
@@ -362,18 +374,35 @@ public final class Dataplane {
             boolean gone = !s.namespace().exists();
             return where.call(() -> {
                 int ifindex = gone ? 0 : Interfaces.ifindex(s.interfaceName());
+                Map<String, Integer> pending = states.readPending(endpointId);
                 List<LiveHook> hooks = new ArrayList<>();
+                boolean finishedSwap = false;
                 try {
                     for (Attachment a : s.attachments()) {
-                        hooks.add(LiveHook.adopt(a, ifindex));
+                        LiveHook hook = LiveHook.adopt(a, ifindex);
+                        hooks.add(hook);
+                        Integer swappedIn = pending.get(a.program());
+                        if (!gone && swappedIn != null && swappedIn != a.programId()
+                                && hook.runningProgramId() == swappedIn) {
+                            // our own swap replaced this hook, then its process died before recording it
+                            hook.acceptRunning();
+                            finishedSwap = true;
+                        }
                     }
                 } catch (RuntimeException e) {
                     hooks.forEach(LiveHook::close);
                     throw Errors.withContext("endpoint " + endpointId + ": adopt: ", e);
                 }
+                List<Attachment> attachments = hooks.stream().map(LiveHook::attachment).toList();
                 EndpointState adopted = new EndpointState(s.endpointId(), s.interfaceName(), s.namespace(), ifindex,
                         s.template(), s.variantKey(), s.objectDigest(), s.constantsDigest(), s.createdClsact(),
-                        s.attachments(), s.mapPins(), s.updated());
+                        attachments, s.mapPins(), finishedSwap ? Instant.now() : s.updated());
+                if (finishedSwap) {
+                    states.write(adopted);
+                }
+                if (!pending.isEmpty()) {
+                    states.deletePending(endpointId);
+                }
                 return new AttachedEndpoint(adopted, hooks, null, true);
             });
         }

@@ -23,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -116,7 +117,57 @@ public final class StateFile {
         }
     }
 
+    /**
+     * Where a swap records, before it touches any hook, the programs it is about to put there: a
+     * process killed between replacing a hook and writing the state file leaves the hook running a
+     * program the state file does not name, and this record lets the next process recognize it as
+     * Kiln's own (see {@code Dataplane.adopt}) instead of as a foreign replacement.
+     */
+    public Path pendingPath(int endpointId) {
+        return dir.resolve(endpointId + ".pending.json");
+    }
+
+    /** Program name to the id a swap in progress is putting on its hook. */
+    public void writePending(int endpointId, Map<String, Integer> programIds) {
+        Path target = pendingPath(endpointId);
+        Path tmp = dir.resolve("." + endpointId + ".pending." + UUID.randomUUID() + ".tmp");
+        try {
+            Files.createDirectories(dir);
+            Files.write(tmp, JSON.writeValueAsBytes(new TreeMap<>(programIds)));
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new EndpointException("endpoint " + endpointId + ": write " + target + ": " + e.getMessage(), false, e);
+        }
+    }
+
+    /** What {@link #writePending} recorded and no swap has since finished, or empty. */
+    public Map<String, Integer> readPending(int endpointId) {
+        Path file = pendingPath(endpointId);
+        if (!Files.exists(file)) {
+            return Map.of();
+        }
+        try {
+            Map<String, Integer> out = new TreeMap<>();
+            for (Map.Entry<String, JsonNode> e : JSON.readTree(file.toFile()).properties()) {
+                out.put(e.getKey(), e.getValue().asInt());
+            }
+            return out;
+        } catch (IOException | RuntimeException e) {
+            return Map.of(); // a torn record names nothing we could trust; the hooks' status tells the rest
+        }
+    }
+
+    public void deletePending(int endpointId) {
+        try {
+            Files.deleteIfExists(pendingPath(endpointId));
+        } catch (IOException e) {
+            throw new EndpointException("endpoint " + endpointId + ": remove " + pendingPath(endpointId) + ": "
+                    + e.getMessage(), false, e);
+        }
+    }
+
     public void delete(int endpointId) {
+        deletePending(endpointId);
         try {
             Files.deleteIfExists(path(endpointId));
         } catch (IOException e) {
