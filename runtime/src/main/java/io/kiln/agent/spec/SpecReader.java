@@ -103,8 +103,10 @@ public final class SpecReader {
                     .toString();
         } catch (CharacterCodingException e) {
             throw new SpecException(file.toString(), 0, 0, "", "not UTF-8 text", e);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new SpecException(file.toString(), 0, 0, "", "no such file", e);
         } catch (IOException e) {
-            throw new SpecException(file.toString(), 0, 0, "", "cannot read: " + e, e);
+            throw new SpecException(file.toString(), 0, 0, "", "cannot read it: " + e.getMessage(), e);
         }
     }
 
