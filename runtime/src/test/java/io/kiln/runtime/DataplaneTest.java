@@ -134,6 +134,58 @@ class DataplaneTest {
         }
     }
 
+    /**
+     * A process killed between replacing a hook and writing the state file: the next process
+     * finds the hook running a program the state file does not name. The swap's pending record
+     * says it was Kiln's own, so adoption accepts it; without the record it is foreign.
+     */
+    @ParameterizedTest
+    @EnumSource(value = AttachMode.class, names = {"TCX", "LEGACY_TC"})
+    void adoptAcceptsTheSwapAKilledProcessFinishedButNotAForeignOne(AttachMode mode) {
+        lab = EndpointLab.create(state);
+        Dataplane dataplane = lab.dataplane(mode);
+        AttachedEndpoint attached = dataplane.attach(TestTemplates.gateObject(), endpoint(0, 0));
+        Attachment ingress = attached.attachments().get(0);
+        int ifindex = lab.ep.ifindex(EndpointLab.EP_IF);
+        int egressBefore = attached.programIds().get("ks_egress");
+        attached.close();
+
+        try (BpfObject next = BpfObject.open(TestTemplates.gateObject().bytes(), "ks_next")) {
+            next.setConstant("DROP", new byte[] {1, 0, 0, 0});
+            next.load();
+            BpfProgram swappedIn = next.program("ks_ingress");
+            lab.epNs.run(() -> {
+                if (mode == AttachMode.TCX) {
+                    try (BpfLink link = BpfLink.openPinned(ingress.linkPin())) {
+                        link.update(swappedIn);
+                    }
+                } else {
+                    TcFilter.find(ifindex, Direction.INGRESS, ingress.tcHandle(), ingress.tcPriority()).orElseThrow()
+                            .replace(swappedIn);
+                }
+            });
+
+            AttachedEndpoint foreign = lab.closeLater(dataplane.adopt(ID));
+            assertFalse(foreign.isIntact(), "no pending record: the running program is not Kiln's");
+            foreign.close();
+
+            new io.kiln.runtime.internal.StateFile(dataplane.stateDir())
+                    .writePending(ID, Map.of("ks_ingress", swappedIn.id(), "ks_egress", 999_999));
+            AttachedEndpoint adopted = lab.closeLater(dataplane.adopt(ID));
+            assertTrue(adopted.isIntact(), "the pending record names the running program: " + adopted.status());
+            assertEquals(swappedIn.id(), adopted.programIds().get("ks_ingress"));
+            assertEquals(egressBefore, adopted.programIds().get("ks_egress"),
+                    "egress was not swapped yet, so it keeps the recorded program");
+            assertFalse(Files.exists(dataplane.stateDir().resolve(ID + ".pending.json")), "the record is consumed");
+            assertEquals(0, lab.udpDelivered(5), "the swapped-in program (DROP=1) runs");
+
+            dataplane.swap(adopted, TestTemplates.gateObject(), endpoint(0, 0));
+            assertTrue(adopted.isIntact());
+            assertEquals(5, lab.udpDelivered(5), "a later swap replaces it normally");
+            dataplane.detach(adopted);
+        }
+    }
+
     @Test
     void qdiscThatWasThereStays() throws Exception {
         lab = EndpointLab.create(state);
