@@ -2,7 +2,7 @@ package io.kiln.agent.spec;
 
 import io.kiln.agent.spec.internal.EndpointReader;
 import io.kiln.agent.spec.internal.Fields;
-import io.kiln.agent.spec.internal.Node;
+import io.kiln.yaml.LocatedNode;
 import io.kiln.agent.spec.internal.PolicyReader;
 import io.kiln.agent.spec.internal.ServiceReader;
 import io.kiln.agent.spec.internal.TreeReader;
@@ -80,10 +80,10 @@ public final class SpecReader {
      */
     public static java.util.Optional<String> guessKey(SpecKind kind, String text) {
         try {
-            Node root = TreeReader.read("guess", text);
-            if (root instanceof Node.Mapping m) {
-                Node.Entry e = m.entries().get(kind == SpecKind.ENDPOINT ? "id" : "name");
-                if (e != null && e.value() instanceof Node.Scalar s && s.value() != null) {
+            LocatedNode root = TreeReader.read("guess", text);
+            if (root instanceof LocatedNode.Mapping m) {
+                LocatedNode.Entry e = m.entries().get(kind == SpecKind.ENDPOINT ? "id" : "name");
+                if (e != null && e.value() instanceof LocatedNode.Scalar s && s.value() != null) {
                     return java.util.Optional.of(s.text());
                 }
             }
@@ -110,8 +110,8 @@ public final class SpecReader {
         }
     }
 
-    private static Node root(String source, String text, String what) {
-        Node root = TreeReader.read(source, text);
+    private static LocatedNode root(String source, String text, String what) {
+        LocatedNode root = TreeReader.read(source, text);
         if (root == null) {
             throw new SpecException(source, 0, 0, "", "empty; expected " + what);
         }

@@ -2,6 +2,7 @@ package io.kiln.template.internal;
 
 import io.kiln.template.BuildParameter;
 import io.kiln.template.ParamType;
+import io.kiln.yaml.LocatedNode;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -23,7 +24,7 @@ final class BuildParameterReader {
         this.y = y;
     }
 
-    BuildParameter read(YamlNode.Entry entry, String path) {
+    BuildParameter read(LocatedNode.Entry entry, String path) {
         String name = entry.key();
         String problem = CNames.problem(name);
         if (problem == null && FREEMARKER_RESERVED.contains(name)) {
@@ -35,8 +36,8 @@ final class BuildParameterReader {
         if (problem != null) {
             throw y.error(entry, path, problem);
         }
-        YamlNode.Mapping m = y.mapping(entry.value(), path);
-        YamlNode typeNode = y.required(m, path, "type");
+        LocatedNode.Mapping m = y.mapping(entry.value(), path);
+        LocatedNode typeNode = y.required(m, path, "type");
         String typeName = y.string(typeNode, YamlFields.child(path, "type"));
         ParamType type = Arrays.stream(ParamType.values()).filter(t -> t.yamlName().equals(typeName)).findFirst()
                 .orElseThrow(() -> y.error(typeNode, YamlFields.child(path, "type"), "unknown type '" + typeName
@@ -60,7 +61,7 @@ final class BuildParameterReader {
                             "max " + max + " is less than min " + min);
                 }
                 String expected = Expectations.integer(min, max);
-                YamlNode d = y.required(m, path, "default");
+                LocatedNode d = y.required(m, path, "default");
                 long value = y.integer(d, defaultPath, expected);
                 if (!Expectations.inRange(value, min, max)) {
                     throw y.error(d, defaultPath, "expected " + expected + ", got " + value);
@@ -70,7 +71,7 @@ final class BuildParameterReader {
             case ENUM -> {
                 y.allowOnly(m, path, List.of("type", "values", "default", "description"), " for an enum parameter");
                 List<String> values = enumValues(m, path);
-                YamlNode d = y.required(m, path, "default");
+                LocatedNode d = y.required(m, path, "default");
                 String value = y.string(d, defaultPath);
                 if (!values.contains(value)) {
                     throw y.error(d, defaultPath, "default '" + value + "' is not one of the values: "
@@ -80,7 +81,7 @@ final class BuildParameterReader {
             }
             case IDENTIFIER -> {
                 y.allowOnly(m, path, List.of("type", "default", "description"), " for an identifier parameter");
-                YamlNode d = y.required(m, path, "default");
+                LocatedNode d = y.required(m, path, "default");
                 String value = y.string(d, defaultPath);
                 String valueProblem = CNames.problem(value);
                 if (valueProblem != null) {
@@ -92,21 +93,21 @@ final class BuildParameterReader {
         }
     }
 
-    private Long optionalLong(YamlNode.Mapping m, String path, String key) {
-        YamlNode.Entry e = m.entries().get(key);
+    private Long optionalLong(LocatedNode.Mapping m, String path, String key) {
+        LocatedNode.Entry e = m.entries().get(key);
         return e == null ? null : y.integer(e.value(), YamlFields.child(path, key), "an integer");
     }
 
-    private List<String> enumValues(YamlNode.Mapping m, String path) {
+    private List<String> enumValues(LocatedNode.Mapping m, String path) {
         String valuesPath = YamlFields.child(path, "values");
-        YamlNode node = y.required(m, path, "values");
-        YamlNode.Sequence seq = y.sequence(node, valuesPath);
+        LocatedNode node = y.required(m, path, "values");
+        LocatedNode.Sequence seq = y.sequence(node, valuesPath);
         if (seq.items().isEmpty()) {
             throw y.error(seq, valuesPath, "an enum needs at least one value");
         }
         List<String> values = new ArrayList<>();
         for (int i = 0; i < seq.items().size(); i++) {
-            YamlNode item = seq.items().get(i);
+            LocatedNode item = seq.items().get(i);
             String itemPath = valuesPath + "[" + i + "]";
             String value = y.string(item, itemPath);
             String problem = CNames.syntaxProblem(value);

@@ -9,6 +9,8 @@ import io.kiln.template.MapDecl;
 import io.kiln.template.MapScope;
 import io.kiln.template.ProgramDecl;
 import io.kiln.template.TemplateDescriptor;
+import io.kiln.yaml.LocatedNode;
+import io.kiln.yaml.LocatedTreeReader;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -34,6 +36,9 @@ public final class DescriptorReader {
     public static final String DESCRIPTOR_SUFFIX = ".template.yaml";
     public static final String SOURCE_SUFFIX = ".bpf.c.ftl";
 
+    private static final LocatedTreeReader.Wording WORDING = new LocatedTreeReader.Wording(
+            "a descriptor holds one YAML document, found a second one", "descriptors", "YAML ");
+
     private static final List<String> TOP_LEVEL = List.of("name", "includes", "programs", "build", "constants", "maps");
 
     private final Path file;
@@ -55,11 +60,12 @@ public final class DescriptorReader {
     }
 
     private TemplateDescriptor read() {
-        YamlNode tree = YamlTreeReader.read(file, readText());
+        LocatedNode tree = LocatedTreeReader.read(readText(), LocatedTreeReader.Syntax.YAML, WORDING,
+                (line, column, field, reason, cause) -> new DescriptorException(file, line, column, field, reason, cause));
         if (tree == null) {
             throw new DescriptorException(file, 0, 0, "", "the descriptor is empty; it needs at least name and programs");
         }
-        YamlNode.Mapping top = y.mapping(tree, "");
+        LocatedNode.Mapping top = y.mapping(tree, "");
         y.allowOnly(top, "", TOP_LEVEL, "");
 
         String name = readName(top);
@@ -69,7 +75,7 @@ public final class DescriptorReader {
         List<ConstantDecl> constants = List.of();
         List<MapDecl> maps = List.of();
         // Sections in file order, so the first error reported is the first in the file.
-        for (YamlNode.Entry section : top.entries().values()) {
+        for (LocatedNode.Entry section : top.entries().values()) {
             switch (section.key()) {
                 case "programs" -> programs = readPrograms(section);
                 case "build" -> build = readEach(section, new BuildParameterReader(y)::read, "build parameter");
@@ -83,7 +89,7 @@ public final class DescriptorReader {
         }
         Path templateFile = root.resolve(name + SOURCE_SUFFIX);
         if (!Files.isRegularFile(templateFile)) {
-            YamlNode at = top.entries().get("name").value();
+            LocatedNode at = top.entries().get("name").value();
             throw y.error(at, "name", "template source " + templateFile.getFileName()
                     + " not found beside the descriptor (looked for " + templateFile + ")");
         }
@@ -101,8 +107,8 @@ public final class DescriptorReader {
         }
     }
 
-    private String readName(YamlNode.Mapping top) {
-        YamlNode node = y.required(top, "", "name");
+    private String readName(LocatedNode.Mapping top) {
+        LocatedNode node = y.required(top, "", "name");
         String name = y.string(node, "name");
         String problem = CNames.problem(name);
         if (problem != null) {
@@ -119,15 +125,15 @@ public final class DescriptorReader {
         return name;
     }
 
-    private List<Path> readIncludes(YamlNode.Entry entry) {
+    private List<Path> readIncludes(LocatedNode.Entry entry) {
         Set<Path> dirs = new LinkedHashSet<>();
         dirs.add(root);
-        if (entry == null || YamlFields.isNull(entry.value())) {
+        if (entry == null || LocatedNode.isNull(entry.value())) {
             return List.copyOf(dirs);
         }
-        YamlNode.Sequence seq = y.sequence(entry.value(), "includes");
+        LocatedNode.Sequence seq = y.sequence(entry.value(), "includes");
         for (int i = 0; i < seq.items().size(); i++) {
-            YamlNode item = seq.items().get(i);
+            LocatedNode item = seq.items().get(i);
             String path = "includes[" + i + "]";
             String text = y.string(item, path);
             Path dir;
@@ -144,7 +150,7 @@ public final class DescriptorReader {
         return List.copyOf(dirs);
     }
 
-    private List<ProgramDecl> readPrograms(YamlNode.Entry section) {
+    private List<ProgramDecl> readPrograms(LocatedNode.Entry section) {
         List<ProgramDecl> programs = readEach(section, this::readProgram, "program");
         if (programs.isEmpty()) {
             throw y.error(section, "programs", "a template needs at least one program");
@@ -152,10 +158,10 @@ public final class DescriptorReader {
         return programs;
     }
 
-    private <T> List<T> readEach(YamlNode.Entry section, Reader<T> reader, String what) {
-        YamlNode.Mapping m = y.optionalMapping(section, section.key());
+    private <T> List<T> readEach(LocatedNode.Entry section, Reader<T> reader, String what) {
+        LocatedNode.Mapping m = y.optionalMapping(section, section.key());
         List<T> out = new ArrayList<>();
-        for (YamlNode.Entry e : m.entries().values()) {
+        for (LocatedNode.Entry e : m.entries().values()) {
             String path = YamlFields.child(section.key(), e.key());
             claimName(e, path);
             out.add(reader.read(e, path));
@@ -163,7 +169,7 @@ public final class DescriptorReader {
         return out;
     }
 
-    private void claimName(YamlNode.Entry e, String path) {
+    private void claimName(LocatedNode.Entry e, String path) {
         String first = namesInUse.putIfAbsent(e.key(), path);
         if (first != null) {
             throw y.error(e, path, "name '" + e.key() + "' is already used by " + first + " (line "
@@ -172,45 +178,45 @@ public final class DescriptorReader {
         namesLine.put(e.key(), e.line());
     }
 
-    private ProgramDecl readProgram(YamlNode.Entry e, String path) {
+    private ProgramDecl readProgram(LocatedNode.Entry e, String path) {
         checkCName(e, path);
-        YamlNode.Mapping m = y.mapping(e.value(), path);
+        LocatedNode.Mapping m = y.mapping(e.value(), path);
         y.allowOnly(m, path, List.of("hook"), "");
         Hook hook = oneOf(m, path, "hook", Hook.values(), Hook::yamlName, "hook");
         return new ProgramDecl(e.key(), hook);
     }
 
-    private ConstantDecl readConstant(YamlNode.Entry e, String path) {
+    private ConstantDecl readConstant(LocatedNode.Entry e, String path) {
         checkCName(e, path);
-        YamlNode.Mapping m = y.mapping(e.value(), path);
+        LocatedNode.Mapping m = y.mapping(e.value(), path);
         y.allowOnly(m, path, List.of("type", "description"), "");
         ConstantType type = oneOf(m, path, "type", ConstantType.values(), ConstantType::yamlName, "type");
-        YamlNode.Entry d = m.entries().get("description");
+        LocatedNode.Entry d = m.entries().get("description");
         String description = d == null ? "" : y.text(d.value(), YamlFields.child(path, "description"));
         return new ConstantDecl(e.key(), type, description);
     }
 
-    private MapDecl readMap(YamlNode.Entry e, String path) {
+    private MapDecl readMap(LocatedNode.Entry e, String path) {
         checkCName(e, path);
-        YamlNode.Mapping m = y.mapping(e.value(), path);
+        LocatedNode.Mapping m = y.mapping(e.value(), path);
         y.allowOnly(m, path, List.of("scope", "pin"), "");
         MapScope scope = oneOf(m, path, "scope", MapScope.values(), MapScope::yamlName, "scope");
-        YamlNode.Entry pin = m.entries().get("pin");
+        LocatedNode.Entry pin = m.entries().get("pin");
         boolean pinned = pin == null || y.bool(pin.value(), YamlFields.child(path, "pin"));
         return new MapDecl(e.key(), scope, pinned);
     }
 
-    private void checkCName(YamlNode.Entry e, String path) {
+    private void checkCName(LocatedNode.Entry e, String path) {
         String problem = CNames.problem(e.key());
         if (problem != null) {
             throw y.error(e, path, problem);
         }
     }
 
-    private <E> E oneOf(YamlNode.Mapping m, String path, String key, E[] choices, Function<E, String> yamlName,
+    private <E> E oneOf(LocatedNode.Mapping m, String path, String key, E[] choices, Function<E, String> yamlName,
                         String what) {
         String keyPath = YamlFields.child(path, key);
-        YamlNode node = y.required(m, path, key);
+        LocatedNode node = y.required(m, path, key);
         String text = y.string(node, keyPath);
         return Arrays.stream(choices).filter(c -> yamlName.apply(c).equals(text)).findFirst()
                 .orElseThrow(() -> y.error(node, keyPath, "unknown " + what + " '" + text + "'; allowed: "
@@ -219,6 +225,6 @@ public final class DescriptorReader {
 
     @FunctionalInterface
     private interface Reader<T> {
-        T read(YamlNode.Entry entry, String path);
+        T read(LocatedNode.Entry entry, String path);
     }
 }

@@ -1,6 +1,8 @@
 package io.kiln.template.internal;
 
 import io.kiln.template.DescriptorException;
+import io.kiln.yaml.LocatedNode;
+import io.kiln.yaml.LocatedTreeReader;
 
 import java.math.BigInteger;
 import java.nio.file.Path;
@@ -8,7 +10,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Typed access to a {@link YamlNode} tree of one file. Every accessor takes the dotted path of
+ * Typed access to a {@link LocatedNode} tree of one file. Every accessor takes the dotted path of
  * the value so that a failure becomes a {@link DescriptorException} naming file, line and field.
  */
 public final class YamlFields {
@@ -18,43 +20,43 @@ public final class YamlFields {
         this.file = file;
     }
 
-    public DescriptorException error(YamlNode at, String path, String reason) {
+    public DescriptorException error(LocatedNode at, String path, String reason) {
         return new DescriptorException(file, at.line(), at.column(), path, reason);
     }
 
-    public DescriptorException error(YamlNode.Entry at, String path, String reason) {
+    public DescriptorException error(LocatedNode.Entry at, String path, String reason) {
         return new DescriptorException(file, at.line(), at.column(), path, reason);
     }
 
     public static String child(String path, String key) {
-        return path.isEmpty() ? key : path + "." + key;
+        return LocatedTreeReader.child(path, key);
     }
 
-    public YamlNode.Mapping mapping(YamlNode node, String path) {
-        if (node instanceof YamlNode.Mapping m) {
+    public LocatedNode.Mapping mapping(LocatedNode node, String path) {
+        if (node instanceof LocatedNode.Mapping m) {
             return m;
         }
-        throw error(node, path, "expected a mapping, got " + describe(node));
+        throw error(node, path, "expected a mapping, got " + LocatedNode.describe(node));
     }
 
     /** A mapping, or an empty one when the value is absent or YAML null ({@code build:} with nothing after it). */
-    public YamlNode.Mapping optionalMapping(YamlNode.Entry entry, String path) {
-        if (entry == null || isNull(entry.value())) {
-            return new YamlNode.Mapping(entry == null ? 0 : entry.line(), entry == null ? 0 : entry.column(), Map.of());
+    public LocatedNode.Mapping optionalMapping(LocatedNode.Entry entry, String path) {
+        if (entry == null || LocatedNode.isNull(entry.value())) {
+            return new LocatedNode.Mapping(entry == null ? 0 : entry.line(), entry == null ? 0 : entry.column(), Map.of());
         }
         return mapping(entry.value(), path);
     }
 
-    public YamlNode.Sequence sequence(YamlNode node, String path) {
-        if (node instanceof YamlNode.Sequence s) {
+    public LocatedNode.Sequence sequence(LocatedNode node, String path) {
+        if (node instanceof LocatedNode.Sequence s) {
             return s;
         }
-        throw error(node, path, "expected a list, got " + describe(node));
+        throw error(node, path, "expected a list, got " + LocatedNode.describe(node));
     }
 
     /** Rejects any key not in {@code allowed}; {@code what} names the mapping for the message. */
-    public void allowOnly(YamlNode.Mapping m, String path, List<String> allowed, String what) {
-        for (YamlNode.Entry e : m.entries().values()) {
+    public void allowOnly(LocatedNode.Mapping m, String path, List<String> allowed, String what) {
+        for (LocatedNode.Entry e : m.entries().values()) {
             if (!allowed.contains(e.key())) {
                 throw error(e, child(path, e.key()), "unknown key '" + e.key() + "'" + what
                         + "; allowed keys: " + String.join(", ", allowed));
@@ -62,8 +64,8 @@ public final class YamlFields {
         }
     }
 
-    public YamlNode required(YamlNode.Mapping m, String path, String key) {
-        YamlNode.Entry e = m.entries().get(key);
+    public LocatedNode required(LocatedNode.Mapping m, String path, String key) {
+        LocatedNode.Entry e = m.entries().get(key);
         if (e == null) {
             throw error(m, child(path, key), "missing required key '" + key + "'");
         }
@@ -71,40 +73,40 @@ public final class YamlFields {
     }
 
     /** A string; words YAML 1.1 reads as booleans (off, yes) count as the word, so {@code values: [on, off]} works. */
-    public String string(YamlNode node, String path) {
-        if (node instanceof YamlNode.Scalar s && (s.value() instanceof String || s.value() instanceof Boolean)) {
+    public String string(LocatedNode node, String path) {
+        if (node instanceof LocatedNode.Scalar s && (s.value() instanceof String || s.value() instanceof Boolean)) {
             return s.text();
         }
-        throw error(node, path, "expected a string, got " + describe(node));
+        throw error(node, path, "expected a string, got " + LocatedNode.describe(node));
     }
 
     /** Any scalar as text (descriptions may well be a number or a word YAML reads as a boolean). */
-    public String text(YamlNode node, String path) {
-        if (node instanceof YamlNode.Scalar s && s.value() != null) {
+    public String text(LocatedNode node, String path) {
+        if (node instanceof LocatedNode.Scalar s && s.value() != null) {
             return s.text();
         }
-        throw error(node, path, "expected text, got " + describe(node));
+        throw error(node, path, "expected text, got " + LocatedNode.describe(node));
     }
 
     /** Only the words {@code true} and {@code false}: YAML 1.1 also reads yes/no/on/off as booleans, a trap. */
-    public boolean bool(YamlNode node, String path) {
-        if (node instanceof YamlNode.Scalar s && s.value() instanceof Boolean b
+    public boolean bool(LocatedNode node, String path) {
+        if (node instanceof LocatedNode.Scalar s && s.value() instanceof Boolean b
                 && (s.text().equals("true") || s.text().equals("false"))) {
             return b;
         }
-        throw error(node, path, "expected true or false, got " + describe(node));
+        throw error(node, path, "expected true or false, got " + LocatedNode.describe(node));
     }
 
-    public long integer(YamlNode node, String path, String expectation) {
+    public long integer(LocatedNode node, String path, String expectation) {
         Long value = integerOrNull(node);
         if (value == null) {
-            throw error(node, path, "expected " + expectation + ", got " + describe(node));
+            throw error(node, path, "expected " + expectation + ", got " + LocatedNode.describe(node));
         }
         return value;
     }
 
-    private static Long integerOrNull(YamlNode node) {
-        if (node instanceof YamlNode.Scalar s) {
+    private static Long integerOrNull(LocatedNode node) {
+        if (node instanceof LocatedNode.Scalar s) {
             if (s.value() instanceof Integer || s.value() instanceof Long) {
                 return ((Number) s.value()).longValue();
             }
@@ -113,20 +115,5 @@ public final class YamlFields {
             }
         }
         return null;
-    }
-
-    public static boolean isNull(YamlNode node) {
-        return node instanceof YamlNode.Scalar s && s.value() == null;
-    }
-
-    /** The value as a user wrote it, for "got ..." in messages. */
-    public static String describe(YamlNode node) {
-        if (node instanceof YamlNode.Scalar s) {
-            if (s.value() == null) {
-                return "nothing (null)";
-            }
-            return s.value() instanceof Number ? s.text() : "'" + s.text() + "'";
-        }
-        return node.kind();
     }
 }

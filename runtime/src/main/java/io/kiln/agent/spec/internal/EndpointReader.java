@@ -6,6 +6,7 @@ import io.kiln.agent.spec.EndpointAddresses;
 import io.kiln.agent.spec.EndpointSpec;
 import io.kiln.agent.spec.Labels;
 import io.kiln.agent.spec.Origin;
+import io.kiln.yaml.LocatedNode;
 
 import java.net.Inet4Address;
 import java.net.Inet6Address;
@@ -28,25 +29,25 @@ public final class EndpointReader {
         this.f = f;
     }
 
-    public EndpointSpec read(Node root) {
-        Node.Mapping top = f.mapping(root, "");
+    public EndpointSpec read(LocatedNode root) {
+        LocatedNode.Mapping top = f.mapping(root, "");
         f.allowOnly(top, "", FIELDS, "an endpoint");
         int id = (int) f.integer(f.required(top, "", "id"), "id", 1, EndpointSpec.MAX_ID);
-        Node ifNode = f.required(top, "", "interface");
+        LocatedNode ifNode = f.required(top, "", "interface");
         String iface = f.string(ifNode, "interface");
         if (!INTERFACE.matcher(iface).matches() || iface.equals(".") || iface.equals("..")) {
             throw f.error(ifNode, "interface", "'" + iface + "' is not an interface name: 1 to 15 characters, no '/', ':'"
                     + " or spaces");
         }
-        Node tNode = f.required(top, "", "template");
+        LocatedNode tNode = f.required(top, "", "template");
         String template = f.string(tNode, "template");
         if (template.isBlank()) {
             throw f.error(tNode, "template", "the template name is empty");
         }
         Map<String, Object> build = f.scalarMap(top, "", "build");
         Map<String, Object> constants = f.scalarMap(top, "", "constants");
-        Node.Mapping cm = f.optionalMapping(top, "", "constants");
-        for (Node.Entry e : cm.entries().values()) {
+        LocatedNode.Mapping cm = f.optionalMapping(top, "", "constants");
+        for (LocatedNode.Entry e : cm.entries().values()) {
             String from = EndpointSpec.DERIVED_CONSTANTS.get(e.key());
             if (from != null) {
                 throw f.error(e, "constants." + e.key(), "set by the agent from the endpoint's " + from
@@ -55,18 +56,18 @@ public final class EndpointReader {
         }
         EndpointAddresses addresses = addresses(f.mapping(f.required(top, "", "addresses"), "addresses"));
         String mac = null;
-        Node macNode = Fields.optional(top, "mac");
+        LocatedNode macNode = Fields.optional(top, "mac");
         if (macNode != null) {
             mac = mac(macNode);
         }
         Labels labels = labels(f, f.optionalMapping(top, "", "labels"), "labels");
         Integer identity = null;
-        Node idNode = Fields.optional(top, "identity");
+        LocatedNode idNode = Fields.optional(top, "identity");
         if (idNode != null) {
             identity = (int) f.integer(idNode, "identity", Identities.MIN_LABEL, Identities.MAX_LABEL);
         }
         String namespace = null;
-        Node nsNode = Fields.optional(top, "namespace");
+        LocatedNode nsNode = Fields.optional(top, "namespace");
         if (nsNode != null) {
             namespace = f.string(nsNode, "namespace");
             if (!NETNS.matcher(namespace).matches() || namespace.equals(".") || namespace.equals("..")) {
@@ -78,41 +79,41 @@ public final class EndpointReader {
                 labels, identity, namespace, origin);
     }
 
-    private EndpointAddresses addresses(Node.Mapping m) {
+    private EndpointAddresses addresses(LocatedNode.Mapping m) {
         f.allowOnly(m, "addresses", List.of("ipv4", "ipv6"), "addresses");
-        Node v4 = f.required(m, "addresses", "ipv4");
+        LocatedNode v4 = f.required(m, "addresses", "ipv4");
         Inet4Address ipv4 = Addresses.ipv4(f.string(v4, "addresses.ipv4"));
         if (ipv4 == null || ipv4.isAnyLocalAddress() || ipv4.isMulticastAddress()) {
             throw f.error(v4, "addresses.ipv4", "expected an IPv4 unicast address like 198.18.0.12, got "
-                    + Fields.describe(v4));
+                    + LocatedNode.describe(v4));
         }
         Inet6Address ipv6 = null;
-        Node v6 = Fields.optional(m, "ipv6");
+        LocatedNode v6 = Fields.optional(m, "ipv6");
         if (v6 != null) {
             ipv6 = Addresses.ipv6(f.string(v6, "addresses.ipv6"));
             if (ipv6 == null || ipv6.isAnyLocalAddress() || ipv6.isMulticastAddress()) {
                 throw f.error(v6, "addresses.ipv6", "expected an IPv6 unicast address like 2001:db8::12, got "
-                        + Fields.describe(v6));
+                        + LocatedNode.describe(v6));
             }
         }
         return new EndpointAddresses(ipv4, ipv6);
     }
 
-    private String mac(Node node) {
+    private String mac(LocatedNode node) {
         byte[] b = Addresses.mac(f.string(node, "mac"));
         if (b == null) {
-            throw f.error(node, "mac", "expected a MAC address like 02:00:00:00:00:0c, got " + Fields.describe(node));
+            throw f.error(node, "mac", "expected a MAC address like 02:00:00:00:00:0c, got " + LocatedNode.describe(node));
         }
         if ((b[0] & 1) != 0) {
-            throw f.error(node, "mac", Fields.describe(node) + " is a multicast address; an endpoint needs a unicast MAC");
+            throw f.error(node, "mac", LocatedNode.describe(node) + " is a multicast address; an endpoint needs a unicast MAC");
         }
         return HexFormat.ofDelimiter(":").formatHex(b);
     }
 
     /** Labels with Kubernetes' rules for keys and values. */
-    public static Labels labels(Fields f, Node.Mapping m, String path) {
+    public static Labels labels(Fields f, LocatedNode.Mapping m, String path) {
         Map<String, String> raw = f.textMap(m, path);
-        for (Node.Entry e : m.entries().values()) {
+        for (LocatedNode.Entry e : m.entries().values()) {
             String problem = Labels.problem(e.key(), raw.get(e.key()));
             if (problem != null) {
                 throw f.error(e, Fields.child(path, e.key()), problem);

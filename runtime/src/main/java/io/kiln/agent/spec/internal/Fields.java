@@ -2,6 +2,8 @@ package io.kiln.agent.spec.internal;
 
 import io.kiln.agent.spec.Origin;
 import io.kiln.agent.spec.SpecException;
+import io.kiln.yaml.LocatedNode;
+import io.kiln.yaml.LocatedTreeReader;
 
 import java.math.BigInteger;
 import java.util.ArrayList;
@@ -10,7 +12,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Typed access to the {@link Node} tree of one spec. Every accessor takes the dotted path of the
+ * Typed access to the {@link LocatedNode} tree of one spec. Every accessor takes the dotted path of the
  * value, so that a failure is a {@link SpecException} naming source, line and field.
  */
 public final class Fields {
@@ -25,82 +27,82 @@ public final class Fields {
     }
 
     public static String child(String path, String key) {
-        return path.isEmpty() ? key : path + "." + key;
+        return LocatedTreeReader.child(path, key);
     }
 
     public static String item(String path, int index) {
-        return path + "[" + index + "]";
+        return LocatedTreeReader.item(path, index);
     }
 
-    public SpecException error(Node at, String path, String reason) {
+    public SpecException error(LocatedNode at, String path, String reason) {
         return new SpecException(source, at.line(), at.column(), path, reason);
     }
 
-    public SpecException error(Node.Entry at, String path, String reason) {
+    public SpecException error(LocatedNode.Entry at, String path, String reason) {
         return new SpecException(source, at.line(), at.column(), path, reason);
     }
 
     /** The origin of a spec read from {@code root}: every field path with its line. */
-    public Origin origin(Node root) {
+    public Origin origin(LocatedNode root) {
         Map<String, Integer> lines = new LinkedHashMap<>();
         index(root, "", lines);
         return new Origin(source, lines);
     }
 
-    private static void index(Node node, String path, Map<String, Integer> lines) {
+    private static void index(LocatedNode node, String path, Map<String, Integer> lines) {
         if (node.line() > 0 && !path.isEmpty()) {
             lines.putIfAbsent(path, node.line());
         }
-        if (node instanceof Node.Mapping m) {
-            for (Node.Entry e : m.entries().values()) {
+        if (node instanceof LocatedNode.Mapping m) {
+            for (LocatedNode.Entry e : m.entries().values()) {
                 String p = child(path, e.key());
                 if (e.line() > 0) {
                     lines.put(p, e.line());
                 }
                 index(e.value(), p, lines);
             }
-        } else if (node instanceof Node.Sequence s) {
+        } else if (node instanceof LocatedNode.Sequence s) {
             for (int i = 0; i < s.items().size(); i++) {
                 index(s.items().get(i), item(path, i), lines);
             }
         }
     }
 
-    public Node.Mapping mapping(Node node, String path) {
-        if (node instanceof Node.Mapping m) {
+    public LocatedNode.Mapping mapping(LocatedNode node, String path) {
+        if (node instanceof LocatedNode.Mapping m) {
             return m;
         }
-        throw error(node, path, "expected a mapping, got " + describe(node));
+        throw error(node, path, "expected a mapping, got " + LocatedNode.describe(node));
     }
 
     /** The mapping at {@code key}, or an empty one when absent or null. */
-    public Node.Mapping optionalMapping(Node.Mapping parent, String path, String key) {
-        Node.Entry e = parent.entries().get(key);
-        if (e == null || isNull(e.value())) {
-            return new Node.Mapping(e == null ? parent.line() : e.line(), 0, Map.of());
+    public LocatedNode.Mapping optionalMapping(LocatedNode.Mapping parent, String path, String key) {
+        LocatedNode.Entry e = parent.entries().get(key);
+        if (e == null || LocatedNode.isNull(e.value())) {
+            return new LocatedNode.Mapping(e == null ? parent.line() : e.line(), 0, Map.of());
         }
         return mapping(e.value(), child(path, key));
     }
 
-    public Node.Sequence sequence(Node node, String path) {
-        if (node instanceof Node.Sequence s) {
+    public LocatedNode.Sequence sequence(LocatedNode node, String path) {
+        if (node instanceof LocatedNode.Sequence s) {
             return s;
         }
-        throw error(node, path, "expected a list, got " + describe(node));
+        throw error(node, path, "expected a list, got " + LocatedNode.describe(node));
     }
 
     /** The list at {@code key}: empty when absent or null. */
-    public List<Node> optionalList(Node.Mapping parent, String path, String key) {
-        Node.Entry e = parent.entries().get(key);
-        if (e == null || isNull(e.value())) {
+    public List<LocatedNode> optionalList(LocatedNode.Mapping parent, String path, String key) {
+        LocatedNode.Entry e = parent.entries().get(key);
+        if (e == null || LocatedNode.isNull(e.value())) {
             return List.of();
         }
         return sequence(e.value(), child(path, key)).items();
     }
 
     /** Rejects any key not in {@code allowed}; {@code what} names the mapping ("an endpoint"). */
-    public void allowOnly(Node.Mapping m, String path, List<String> allowed, String what) {
-        for (Node.Entry e : m.entries().values()) {
+    public void allowOnly(LocatedNode.Mapping m, String path, List<String> allowed, String what) {
+        for (LocatedNode.Entry e : m.entries().values()) {
             if (!allowed.contains(e.key())) {
                 throw error(e, child(path, e.key()), "unknown field '" + e.key() + "' in " + what
                         + "; allowed: " + String.join(", ", allowed));
@@ -108,47 +110,47 @@ public final class Fields {
         }
     }
 
-    public Node required(Node.Mapping m, String path, String key) {
-        Node.Entry e = m.entries().get(key);
-        if (e == null || isNull(e.value())) {
+    public LocatedNode required(LocatedNode.Mapping m, String path, String key) {
+        LocatedNode.Entry e = m.entries().get(key);
+        if (e == null || LocatedNode.isNull(e.value())) {
             throw error(e == null ? m : e.value(), child(path, key), "missing required field '" + key + "'");
         }
         return e.value();
     }
 
     /** The value at {@code key}, or null when absent or YAML null. */
-    public static Node optional(Node.Mapping m, String key) {
-        Node.Entry e = m.entries().get(key);
-        return e == null || isNull(e.value()) ? null : e.value();
+    public static LocatedNode optional(LocatedNode.Mapping m, String key) {
+        LocatedNode.Entry e = m.entries().get(key);
+        return e == null || LocatedNode.isNull(e.value()) ? null : e.value();
     }
 
     /** A string; numbers and booleans count as the text written, so {@code version: 2} is "2". */
-    public String text(Node node, String path) {
-        if (node instanceof Node.Scalar s && s.value() != null) {
+    public String text(LocatedNode node, String path) {
+        if (node instanceof LocatedNode.Scalar s && s.value() != null) {
             return s.text();
         }
-        throw error(node, path, "expected text, got " + describe(node));
+        throw error(node, path, "expected text, got " + LocatedNode.describe(node));
     }
 
     /** A string proper: refuses numbers and booleans (an address written as a number is a mistake). */
-    public String string(Node node, String path) {
-        if (node instanceof Node.Scalar s && s.value() instanceof String str) {
+    public String string(LocatedNode node, String path) {
+        if (node instanceof LocatedNode.Scalar s && s.value() instanceof String str) {
             return str;
         }
-        throw error(node, path, "expected a string, got " + describe(node));
+        throw error(node, path, "expected a string, got " + LocatedNode.describe(node));
     }
 
     /** An integer in {@code [min, max]}; a string holding a decimal integer is accepted (Kubernetes annotations). */
-    public long integer(Node node, String path, long min, long max) {
+    public long integer(LocatedNode node, String path, long min, long max) {
         Long v = integerOrNull(node);
         if (v == null || v < min || v > max) {
-            throw error(node, path, "expected an integer from " + min + " to " + max + ", got " + describe(node));
+            throw error(node, path, "expected an integer from " + min + " to " + max + ", got " + LocatedNode.describe(node));
         }
         return v;
     }
 
-    private static Long integerOrNull(Node node) {
-        if (node instanceof Node.Scalar s) {
+    private static Long integerOrNull(LocatedNode node) {
+        if (node instanceof LocatedNode.Scalar s) {
             if (s.value() instanceof Integer || s.value() instanceof Long) {
                 return ((Number) s.value()).longValue();
             }
@@ -166,14 +168,14 @@ public final class Fields {
      * A mapping of names to scalars kept as typed as YAML read them (Boolean, Long, String), for
      * build parameters and constants: the template's declarations decide later what each must be.
      */
-    public Map<String, Object> scalarMap(Node.Mapping parent, String path, String key) {
-        Node.Mapping m = optionalMapping(parent, path, key);
+    public Map<String, Object> scalarMap(LocatedNode.Mapping parent, String path, String key) {
+        LocatedNode.Mapping m = optionalMapping(parent, path, key);
         String at = child(path, key);
         Map<String, Object> out = new LinkedHashMap<>();
-        for (Node.Entry e : m.entries().values()) {
+        for (LocatedNode.Entry e : m.entries().values()) {
             String p = child(at, e.key());
-            if (!(e.value() instanceof Node.Scalar s) || s.value() == null) {
-                throw error(e.value(), p, "expected a single value, got " + describe(e.value()));
+            if (!(e.value() instanceof LocatedNode.Scalar s) || s.value() == null) {
+                throw error(e.value(), p, "expected a single value, got " + LocatedNode.describe(e.value()));
             }
             Object v = s.value();
             if (v instanceof Double) {
@@ -188,16 +190,16 @@ public final class Fields {
     }
 
     /** A mapping of names to text values (labels). */
-    public Map<String, String> textMap(Node.Mapping m, String path) {
+    public Map<String, String> textMap(LocatedNode.Mapping m, String path) {
         Map<String, String> out = new LinkedHashMap<>();
-        for (Node.Entry e : m.entries().values()) {
+        for (LocatedNode.Entry e : m.entries().values()) {
             out.put(e.key(), text(e.value(), child(path, e.key())));
         }
         return out;
     }
 
     /** A list of strings, each checked by {@code parse}; its failures become errors at the item. */
-    public <T> List<T> each(List<Node> items, String path, ItemReader<T> reader) {
+    public <T> List<T> each(List<LocatedNode> items, String path, ItemReader<T> reader) {
         List<T> out = new ArrayList<>();
         for (int i = 0; i < items.size(); i++) {
             out.add(reader.read(items.get(i), item(path, i)));
@@ -207,21 +209,6 @@ public final class Fields {
 
     @FunctionalInterface
     public interface ItemReader<T> {
-        T read(Node node, String path);
-    }
-
-    public static boolean isNull(Node node) {
-        return node instanceof Node.Scalar s && s.value() == null;
-    }
-
-    /** The value as a user wrote it, for "got ..." in messages. */
-    public static String describe(Node node) {
-        if (node instanceof Node.Scalar s) {
-            if (s.value() == null) {
-                return "nothing (null)";
-            }
-            return s.value() instanceof Number ? s.text() : "'" + s.text() + "'";
-        }
-        return node.kind();
+        T read(LocatedNode node, String path);
     }
 }

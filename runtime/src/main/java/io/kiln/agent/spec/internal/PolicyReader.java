@@ -8,6 +8,7 @@ import io.kiln.agent.spec.PolicyRule;
 import io.kiln.agent.spec.PolicySpec;
 import io.kiln.agent.spec.PortRule;
 import io.kiln.agent.spec.Protocol;
+import io.kiln.yaml.LocatedNode;
 
 import java.util.List;
 import java.util.regex.Pattern;
@@ -31,21 +32,21 @@ public final class PolicyReader {
     }
 
     /** A policy document with its own {@code name}. */
-    public PolicySpec read(Node root) {
-        Node.Mapping top = f.mapping(root, "");
+    public PolicySpec read(LocatedNode root) {
+        LocatedNode.Mapping top = f.mapping(root, "");
         f.allowOnly(top, "", FIELDS, "a policy");
         return readAt(top, "", name(f, top), null);
     }
 
     /** The {@code spec} of a Kubernetes object: no {@code name} inside; name and namespace are given. */
-    public PolicySpec readKubernetes(Node spec, String name, String namespace) {
-        Node.Mapping top = f.mapping(spec, "spec");
+    public PolicySpec readKubernetes(LocatedNode spec, String name, String namespace) {
+        LocatedNode.Mapping top = f.mapping(spec, "spec");
         List<String> allowed = FIELDS.subList(1, FIELDS.size());
         f.allowOnly(top, "spec", allowed, "a KilnPolicy spec");
         return readAt(top, "spec", name, namespace);
     }
 
-    private PolicySpec readAt(Node.Mapping top, String at, String name, String namespace) {
+    private PolicySpec readAt(LocatedNode.Mapping top, String at, String name, String namespace) {
         String selPath = Fields.child(at, "endpointSelector");
         LabelSelector selector = selector(f.required(top, at, "endpointSelector"), selPath);
         List<PolicyRule> ingress = top.entries().containsKey("ingress") ? rules(top, at, "ingress", true) : null;
@@ -56,8 +57,8 @@ public final class PolicyReader {
                 f.origin(top));
     }
 
-    static String name(Fields f, Node.Mapping top) {
-        Node n = f.required(top, "", "name");
+    static String name(Fields f, LocatedNode.Mapping top) {
+        LocatedNode n = f.required(top, "", "name");
         String name = f.string(n, "name");
         if (!NAME.matcher(name).matches()) {
             throw f.error(n, "name", "'" + name + "' is not a valid name: lower-case letters, digits, '-' and '.',"
@@ -66,13 +67,13 @@ public final class PolicyReader {
         return name;
     }
 
-    private List<PolicyRule> rules(Node.Mapping top, String at, String key, boolean ingress) {
+    private List<PolicyRule> rules(LocatedNode.Mapping top, String at, String key, boolean ingress) {
         String path = Fields.child(at, key);
         return f.each(f.optionalList(top, at, key), path, (n, p) -> rule(n, p, ingress));
     }
 
-    private PolicyRule rule(Node node, String path, boolean ingress) {
-        Node.Mapping m = f.mapping(node, path);
+    private PolicyRule rule(LocatedNode node, String path, boolean ingress) {
+        LocatedNode.Mapping m = f.mapping(node, path);
         List<String> allowed = ingress ? INGRESS_RULE : EGRESS_RULE;
         f.allowOnly(m, path, allowed, ingress ? "an ingress rule" : "an egress rule");
         String ep = allowed.get(0);
@@ -85,15 +86,15 @@ public final class PolicyReader {
         return new PolicyRule(endpoints, cidrs, entities, ports);
     }
 
-    private LabelSelector selector(Node node, String path) {
-        Node.Mapping m = f.mapping(node, path);
+    private LabelSelector selector(LocatedNode node, String path) {
+        LocatedNode.Mapping m = f.mapping(node, path);
         f.allowOnly(m, path, List.of("matchLabels"), "a label selector");
         Labels labels = EndpointReader.labels(f, f.optionalMapping(m, path, "matchLabels"),
                 Fields.child(path, "matchLabels"));
         return LabelSelector.of(labels.map());
     }
 
-    private Cidr cidr(Node node, String path) {
+    private Cidr cidr(LocatedNode node, String path) {
         String text = f.string(node, path);
         try {
             return Cidr.parse(text);
@@ -102,24 +103,24 @@ public final class PolicyReader {
         }
     }
 
-    private Entity entity(Node node, String path) {
+    private Entity entity(LocatedNode node, String path) {
         String text = f.string(node, path);
         return Entity.parse(text).orElseThrow(() -> f.error(node, path, "unknown entity '" + text
                 + "'; known: host, world, all"));
     }
 
-    private PortRule port(Node node, String path) {
-        Node.Mapping m = f.mapping(node, path);
+    private PortRule port(LocatedNode node, String path) {
+        LocatedNode.Mapping m = f.mapping(node, path);
         f.allowOnly(m, path, List.of("port", "protocol"), "a port");
         Protocol protocol = Protocol.ANY;
-        Node pn = Fields.optional(m, "protocol");
+        LocatedNode pn = Fields.optional(m, "protocol");
         if (pn != null) {
             String text = f.string(pn, Fields.child(path, "protocol"));
             protocol = Protocol.parse(text).orElseThrow(() -> f.error(pn, Fields.child(path, "protocol"),
                     "unknown protocol '" + text + "'; known: TCP, UDP, ICMP, ANY"));
         }
         int port = 0;
-        Node portNode = Fields.optional(m, "port");
+        LocatedNode portNode = Fields.optional(m, "port");
         if (portNode != null) {
             port = (int) f.integer(portNode, Fields.child(path, "port"), 0, 65535);
             if (protocol == Protocol.ICMP && port != 0) {

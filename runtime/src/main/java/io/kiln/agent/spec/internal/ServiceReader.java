@@ -4,6 +4,7 @@ import io.kiln.agent.spec.Addresses;
 import io.kiln.agent.spec.Protocol;
 import io.kiln.agent.spec.ServiceBackend;
 import io.kiln.agent.spec.ServiceSpec;
+import io.kiln.yaml.LocatedNode;
 
 import java.net.InetAddress;
 import java.util.List;
@@ -18,25 +19,25 @@ public final class ServiceReader {
         this.f = f;
     }
 
-    public ServiceSpec read(Node root) {
-        Node.Mapping top = f.mapping(root, "");
+    public ServiceSpec read(LocatedNode root) {
+        LocatedNode.Mapping top = f.mapping(root, "");
         f.allowOnly(top, "", FIELDS, "a service");
         return readAt(top, "", PolicyReader.name(f, top));
     }
 
-    public ServiceSpec readKubernetes(Node spec, String name) {
-        Node.Mapping top = f.mapping(spec, "spec");
+    public ServiceSpec readKubernetes(LocatedNode spec, String name) {
+        LocatedNode.Mapping top = f.mapping(spec, "spec");
         f.allowOnly(top, "spec", FIELDS.subList(1, FIELDS.size()), "a KilnService spec");
         return readAt(top, "spec", name);
     }
 
-    private ServiceSpec readAt(Node.Mapping top, String at, String name) {
+    private ServiceSpec readAt(LocatedNode.Mapping top, String at, String name) {
         String vipPath = Fields.child(at, "vip");
-        Node vipNode = f.required(top, at, "vip");
+        LocatedNode vipNode = f.required(top, at, "vip");
         InetAddress vip = address(vipNode, vipPath);
         int port = (int) f.integer(f.required(top, at, "port"), Fields.child(at, "port"), 1, 65535);
         Protocol protocol = Protocol.TCP;
-        Node pn = Fields.optional(top, "protocol");
+        LocatedNode pn = Fields.optional(top, "protocol");
         if (pn != null) {
             String path = Fields.child(at, "protocol");
             String text = f.string(pn, path);
@@ -45,9 +46,9 @@ public final class ServiceReader {
         }
         String bPath = Fields.child(at, "backends");
         List<ServiceBackend> backends = f.each(f.optionalList(top, at, "backends"), bPath, (n, p) -> {
-            Node.Mapping m = f.mapping(n, p);
+            LocatedNode.Mapping m = f.mapping(n, p);
             f.allowOnly(m, p, List.of("address", "port"), "a backend");
-            Node an = f.required(m, p, "address");
+            LocatedNode an = f.required(m, p, "address");
             InetAddress a = address(an, Fields.child(p, "address"));
             if (a.getAddress().length != vip.getAddress().length) {
                 throw f.error(an, Fields.child(p, "address"), "the backend's address family differs from the vip's");
@@ -64,10 +65,10 @@ public final class ServiceReader {
         return new ServiceSpec(name, vip, port, protocol, backends, f.origin(top));
     }
 
-    private InetAddress address(Node node, String path) {
+    private InetAddress address(LocatedNode node, String path) {
         InetAddress a = Addresses.any(f.string(node, path));
         if (a == null || a.isAnyLocalAddress() || a.isMulticastAddress()) {
-            throw f.error(node, path, "expected a unicast IPv4 or IPv6 address, got " + Fields.describe(node));
+            throw f.error(node, path, "expected a unicast IPv4 or IPv6 address, got " + LocatedNode.describe(node));
         }
         return a;
     }

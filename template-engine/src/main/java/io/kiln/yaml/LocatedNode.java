@@ -1,4 +1,4 @@
-package io.kiln.agent.spec.internal;
+package io.kiln.yaml;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -7,10 +7,10 @@ import java.util.Map;
 
 /**
  * A YAML or JSON value with the place it starts in its document (line 0 when it has no place,
- * e.g. when built from a Kubernetes object). Jackson's tree model drops locations, and every spec
- * error must name its line, so spec readers work on this tree.
+ * e.g. when built from plain Java objects). Jackson's tree model drops locations, and every
+ * descriptor or spec error must name its line, so their readers work on this tree.
  */
-public sealed interface Node permits Node.Mapping, Node.Sequence, Node.Scalar {
+public sealed interface LocatedNode permits LocatedNode.Mapping, LocatedNode.Sequence, LocatedNode.Scalar {
 
     int line();
 
@@ -19,8 +19,24 @@ public sealed interface Node permits Node.Mapping, Node.Sequence, Node.Scalar {
     /** What a user would call this kind of value in an error message. */
     String kind();
 
+    /** True for YAML or JSON null ({@code key:} with nothing after it); false for no node at all. */
+    static boolean isNull(LocatedNode node) {
+        return node instanceof Scalar s && s.value() == null;
+    }
+
+    /** The value as a user wrote it, for "got ..." in messages. */
+    static String describe(LocatedNode node) {
+        if (node instanceof Scalar s) {
+            if (s.value() == null) {
+                return "nothing (null)";
+            }
+            return s.value() instanceof Number ? s.text() : "'" + s.text() + "'";
+        }
+        return node.kind();
+    }
+
     /** A mapping; entries keep document order; keys are unique (the reader rejects duplicates). */
-    record Mapping(int line, int column, Map<String, Entry> entries) implements Node {
+    record Mapping(int line, int column, Map<String, Entry> entries) implements LocatedNode {
         public Mapping {
             entries = Collections.unmodifiableMap(new LinkedHashMap<>(entries));
         }
@@ -32,10 +48,10 @@ public sealed interface Node permits Node.Mapping, Node.Sequence, Node.Scalar {
     }
 
     /** One key of a mapping: the key's own place and its value. */
-    record Entry(String key, int line, int column, Node value) {
+    record Entry(String key, int line, int column, LocatedNode value) {
     }
 
-    record Sequence(int line, int column, List<Node> items) implements Node {
+    record Sequence(int line, int column, List<LocatedNode> items) implements LocatedNode {
         public Sequence {
             items = List.copyOf(items);
         }
@@ -50,7 +66,7 @@ public sealed interface Node permits Node.Mapping, Node.Sequence, Node.Scalar {
      * A scalar: its source text and the value it was read as: String, Boolean, an integral Number
      * (Integer, Long or BigInteger), Double, or null.
      */
-    record Scalar(int line, int column, String text, Object value) implements Node {
+    record Scalar(int line, int column, String text, Object value) implements LocatedNode {
         @Override
         public String kind() {
             if (value == null) {
