@@ -85,11 +85,27 @@ public final class TcFilter {
         Structs.TcHook hook = new Structs.TcHook();
         hook.ifindex = ifindex;
         hook.attach_point = BPF_TC_CLSACT;
-        LibbpfLog.begin();
-        int ret = LibBpf.bpf_tc_hook_destroy(hook);
-        // without a clsact qdisc the kernel names its fixed handle invalid
-        if (ret == -Errno.ENOENT || ret == -Errno.ENODEV || ret == -Errno.EINVAL && (noQdisc() || said("Invalid handle"))) {
-            return;
+        int ret = 0;
+        // Right after a filter was deleted the kernel has been seen (once in many runs) to refuse the
+        // qdisc delete with a bare EINVAL while it still tears the filter down; a short bounded retry
+        // covers that without hiding a lasting refusal.
+        for (int attempt = 0; attempt < 5; attempt++) {
+            LibbpfLog.begin();
+            ret = LibBpf.bpf_tc_hook_destroy(hook);
+            // without a clsact qdisc the kernel names its fixed handle invalid
+            if (ret == 0 || ret == -Errno.ENOENT || ret == -Errno.ENODEV
+                    || ret == -Errno.EINVAL && (noQdisc() || said("Invalid handle"))) {
+                return;
+            }
+            if (ret != -Errno.EINVAL) {
+                break;
+            }
+            try {
+                Thread.sleep(20L << attempt);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
         }
         Failures.check(ret, "clsact qdisc on ifindex " + ifindex, "delete");
     }
