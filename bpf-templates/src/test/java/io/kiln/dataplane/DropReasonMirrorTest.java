@@ -2,7 +2,6 @@ package io.kiln.dataplane;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.kiln.testing.DropReason;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -11,7 +10,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
-/** io.kiln.runtime.maps.DropReason and io.kiln.testing.DropReason mirror include/kiln/drop_reasons.h exactly: same names, same numbers. */
+/** io.kiln.runtime.maps.DropReason and DropReason mirror include/kiln/drop_reasons.h exactly: same names, same numbers. */
 class DropReasonMirrorTest {
     private static final Pattern REASON = Pattern.compile("^#define REASON_([A-Z0-9_]+)\\s+(\\d+)\\s", Pattern.MULTILINE);
 

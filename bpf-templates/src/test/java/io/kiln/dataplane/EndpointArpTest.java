@@ -3,18 +3,16 @@ package io.kiln.dataplane;
 import static io.kiln.dataplane.Fixture.EP;
 import static io.kiln.dataplane.Fixture.load;
 import static io.kiln.dataplane.Fixture.packets;
-import static io.kiln.testing.EndpointMaps.DIR_EGRESS;
-import static io.kiln.testing.EndpointMaps.DIR_INGRESS;
+import static io.kiln.dataplane.EndpointMaps.DIR_EGRESS;
+import static io.kiln.dataplane.EndpointMaps.DIR_INGRESS;
 import static io.kiln.testing.TestRun.TC_ACT_OK;
 import static io.kiln.testing.TestRun.TC_ACT_REDIRECT;
 import static io.kiln.testing.TestRun.TC_ACT_SHOT;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.kiln.testing.DropReason;
-import io.kiln.testing.EndpointMaps;
-import io.kiln.testing.PacketView;
-import io.kiln.testing.Packets;
+import io.kiln.lab.PacketView;
+import io.kiln.lab.Packets;
 import io.kiln.testing.TemplateUnderTest;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -76,7 +74,7 @@ class EndpointArpTest {
             // Ethernet source right, ARP sender hardware address wrong
             byte[] lying = Packets.arp(Packets.ARP_REQUEST, "02:00:00:00:00:66", EP.ipv4(), Packets.BROADCAST,
                     "00:00:00:00:00:00", EP.gatewayIpv4());
-            System.arraycopy(io.kiln.testing.Addresses.mac(EP.mac()), 0, lying, 6, 6);
+            System.arraycopy(io.kiln.lab.Addresses.mac(EP.mac()), 0, lying, 6, 6);
             t.run("from_endpoint", lying).assertVerdict(TC_ACT_SHOT);
             assertEquals(1, packets(t, DIR_EGRESS, DropReason.SPOOFED_IP));
             assertEquals(1, packets(t, DIR_EGRESS, DropReason.SPOOFED_MAC));

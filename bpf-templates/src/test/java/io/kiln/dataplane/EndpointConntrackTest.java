@@ -1,5 +1,7 @@
 package io.kiln.dataplane;
 
+import io.kiln.dataplane.EndpointMaps.CtEntry;
+
 import static io.kiln.dataplane.Fixture.EP;
 import static io.kiln.dataplane.Fixture.REMOTE;
 import static io.kiln.dataplane.Fixture.REMOTE_IDENTITY;
@@ -8,26 +10,23 @@ import static io.kiln.dataplane.Fixture.load;
 import static io.kiln.dataplane.Fixture.packets;
 import static io.kiln.dataplane.Fixture.policy;
 import static io.kiln.dataplane.Fixture.toEndpoint;
-import static io.kiln.testing.EndpointMaps.ALLOW;
-import static io.kiln.testing.EndpointMaps.CT_KIND_EGRESS;
-import static io.kiln.testing.EndpointMaps.CT_KIND_INGRESS;
-import static io.kiln.testing.EndpointMaps.DIR_EGRESS;
-import static io.kiln.testing.EndpointMaps.DIR_INGRESS;
-import static io.kiln.testing.Packets.IPPROTO_ICMP;
-import static io.kiln.testing.Packets.IPPROTO_TCP;
-import static io.kiln.testing.Packets.IPPROTO_UDP;
-import static io.kiln.testing.Packets.TCP_ACK;
-import static io.kiln.testing.Packets.TCP_FIN;
-import static io.kiln.testing.Packets.TCP_SYN;
+import static io.kiln.dataplane.EndpointMaps.ALLOW;
+import static io.kiln.dataplane.EndpointMaps.CT_KIND_EGRESS;
+import static io.kiln.dataplane.EndpointMaps.CT_KIND_INGRESS;
+import static io.kiln.dataplane.EndpointMaps.DIR_EGRESS;
+import static io.kiln.dataplane.EndpointMaps.DIR_INGRESS;
+import static io.kiln.lab.Packets.IPPROTO_ICMP;
+import static io.kiln.lab.Packets.IPPROTO_TCP;
+import static io.kiln.lab.Packets.IPPROTO_UDP;
+import static io.kiln.lab.Packets.TCP_ACK;
+import static io.kiln.lab.Packets.TCP_FIN;
+import static io.kiln.lab.Packets.TCP_SYN;
 import static io.kiln.testing.TestRun.TC_ACT_OK;
 import static io.kiln.testing.TestRun.TC_ACT_SHOT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.kiln.testing.DropReason;
-import io.kiln.testing.EndpointMaps;
-import io.kiln.testing.EndpointMaps.CtEntry;
 import io.kiln.testing.TemplateUnderTest;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;

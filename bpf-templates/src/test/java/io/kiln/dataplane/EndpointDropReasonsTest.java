@@ -8,13 +8,12 @@ import static io.kiln.dataplane.Fixture.fromEndpoint;
 import static io.kiln.dataplane.Fixture.load;
 import static io.kiln.dataplane.Fixture.packets;
 import static io.kiln.dataplane.Fixture.toEndpoint;
-import static io.kiln.testing.EndpointMaps.DIR_EGRESS;
-import static io.kiln.testing.EndpointMaps.DIR_INGRESS;
+import static io.kiln.dataplane.EndpointMaps.DIR_EGRESS;
+import static io.kiln.dataplane.EndpointMaps.DIR_INGRESS;
 import static io.kiln.testing.TestRun.TC_ACT_SHOT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.kiln.testing.DropReason;
-import io.kiln.testing.Packets;
+import io.kiln.lab.Packets;
 import io.kiln.testing.TemplateUnderTest;
 import java.util.Arrays;
 import java.util.LinkedHashMap;

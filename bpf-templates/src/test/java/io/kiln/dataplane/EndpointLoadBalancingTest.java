@@ -1,29 +1,28 @@
 package io.kiln.dataplane;
 
+import io.kiln.dataplane.EndpointMaps.CtEntry;
+
 import static io.kiln.dataplane.Fixture.EP;
 import static io.kiln.dataplane.Fixture.fromEndpoint;
 import static io.kiln.dataplane.Fixture.load;
 import static io.kiln.dataplane.Fixture.packets;
 import static io.kiln.dataplane.Fixture.policy;
 import static io.kiln.dataplane.Fixture.toEndpoint;
-import static io.kiln.testing.EndpointMaps.ALLOW;
-import static io.kiln.testing.EndpointMaps.CT_KIND_EGRESS;
-import static io.kiln.testing.EndpointMaps.CT_KIND_SERVICE;
-import static io.kiln.testing.EndpointMaps.DIR_EGRESS;
-import static io.kiln.testing.EndpointMaps.IDENTITY_ANY;
-import static io.kiln.testing.Packets.IPPROTO_TCP;
-import static io.kiln.testing.Packets.IPPROTO_UDP;
-import static io.kiln.testing.Packets.TCP_ACK;
-import static io.kiln.testing.Packets.TCP_SYN;
+import static io.kiln.dataplane.EndpointMaps.ALLOW;
+import static io.kiln.dataplane.EndpointMaps.CT_KIND_EGRESS;
+import static io.kiln.dataplane.EndpointMaps.CT_KIND_SERVICE;
+import static io.kiln.dataplane.EndpointMaps.DIR_EGRESS;
+import static io.kiln.dataplane.EndpointMaps.IDENTITY_ANY;
+import static io.kiln.lab.Packets.IPPROTO_TCP;
+import static io.kiln.lab.Packets.IPPROTO_UDP;
+import static io.kiln.lab.Packets.TCP_ACK;
+import static io.kiln.lab.Packets.TCP_SYN;
 import static io.kiln.testing.TestRun.TC_ACT_OK;
 import static io.kiln.testing.TestRun.TC_ACT_SHOT;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.kiln.testing.DropReason;
-import io.kiln.testing.EndpointMaps;
-import io.kiln.testing.EndpointMaps.CtEntry;
-import io.kiln.testing.PacketView;
+import io.kiln.lab.PacketView;
 import io.kiln.testing.TemplateUnderTest;
 import java.util.HashSet;
 import java.util.List;

@@ -1,12 +1,11 @@
 package io.kiln.dataplane;
 
-import static io.kiln.testing.EndpointMaps.METRICS_BYTES;
-import static io.kiln.testing.EndpointMaps.METRICS_PACKETS;
+import io.kiln.dataplane.EndpointMaps.Endpoint;
 
-import io.kiln.testing.DropReason;
-import io.kiln.testing.EndpointMaps;
-import io.kiln.testing.EndpointMaps.Endpoint;
-import io.kiln.testing.Packets;
+import static io.kiln.dataplane.EndpointMaps.METRICS_BYTES;
+import static io.kiln.dataplane.EndpointMaps.METRICS_PACKETS;
+
+import io.kiln.lab.Packets;
 import io.kiln.testing.TemplateUnderTest;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;

@@ -1,22 +1,20 @@
 package io.kiln.dataplane;
 
-import static io.kiln.testing.EndpointMaps.ALLOW;
-import static io.kiln.testing.EndpointMaps.DIR_EGRESS;
-import static io.kiln.testing.EndpointMaps.DIR_INGRESS;
-import static io.kiln.testing.EndpointMaps.IDENTITY_ANY;
-import static io.kiln.testing.EndpointMaps.METRICS_BYTES;
-import static io.kiln.testing.EndpointMaps.METRICS_PACKETS;
-import static io.kiln.testing.Packets.IPPROTO_TCP;
-import static io.kiln.testing.Packets.IPPROTO_UDP;
+import static io.kiln.dataplane.EndpointMaps.ALLOW;
+import static io.kiln.dataplane.EndpointMaps.DIR_EGRESS;
+import static io.kiln.dataplane.EndpointMaps.DIR_INGRESS;
+import static io.kiln.dataplane.EndpointMaps.IDENTITY_ANY;
+import static io.kiln.dataplane.EndpointMaps.METRICS_BYTES;
+import static io.kiln.dataplane.EndpointMaps.METRICS_PACKETS;
+import static io.kiln.lab.Packets.IPPROTO_TCP;
+import static io.kiln.lab.Packets.IPPROTO_UDP;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kiln.dataplane.TrafficNode.Ep;
 import io.kiln.testing.BpfLeakCheck;
-import io.kiln.testing.Command;
-import io.kiln.testing.DropReason;
-import io.kiln.testing.EndpointMaps;
+import io.kiln.lab.Command;
 import io.kiln.testing.KernelRequirements;
 import java.nio.file.Files;
 import java.util.Set;

@@ -2,10 +2,8 @@ package io.kiln.dataplane;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.kiln.testing.DropReason;
-import io.kiln.testing.EndpointMaps;
-import io.kiln.testing.PacketView;
-import io.kiln.testing.Packets;
+import io.kiln.lab.PacketView;
+import io.kiln.lab.Packets;
 import io.kiln.testing.TemplateUnderTest;
 import io.kiln.testing.TestRun;
 import java.nio.file.Path;

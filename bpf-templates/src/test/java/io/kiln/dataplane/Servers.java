@@ -1,6 +1,6 @@
 package io.kiln.dataplane;
 
-import io.kiln.testing.NetworkNamespace;
+import io.kiln.lab.NetworkNamespace;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;

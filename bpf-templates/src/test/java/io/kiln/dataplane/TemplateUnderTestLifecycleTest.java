@@ -6,8 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kiln.cache.CacheOutcome;
 import io.kiln.testing.BpfLeakCheck;
-import io.kiln.testing.Command;
-import io.kiln.testing.EndpointMaps;
+import io.kiln.lab.Command;
 import io.kiln.testing.TemplateUnderTest;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,16 +1,16 @@
 package io.kiln.dataplane;
 
+import io.kiln.dataplane.EndpointMaps.Endpoint;
+
 import io.kiln.bpf.BpfFs;
 import io.kiln.bpf.BpfLink;
 import io.kiln.bpf.Direction;
 import io.kiln.template.MapDecl;
 import io.kiln.template.MapScope;
-import io.kiln.testing.EndpointMaps;
-import io.kiln.testing.EndpointMaps.Endpoint;
-import io.kiln.testing.NetworkNamespace;
+import io.kiln.lab.NetworkNamespace;
 import io.kiln.testing.TemplateUnderTest;
 import io.kiln.testing.TestMap;
-import io.kiln.testing.VethPair;
+import io.kiln.lab.VethPair;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

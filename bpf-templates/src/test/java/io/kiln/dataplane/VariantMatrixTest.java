@@ -12,7 +12,6 @@ import io.kiln.template.ConstantDecl;
 import io.kiln.template.Parameters;
 import io.kiln.template.TemplateDescriptor;
 import io.kiln.template.Templates;
-import io.kiln.testing.EndpointMaps;
 import io.kiln.testing.KernelRequirements;
 import io.kiln.testing.SharedVariants;
 import io.kiln.testing.TemplateUnderTest;

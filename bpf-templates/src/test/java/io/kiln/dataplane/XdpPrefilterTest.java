@@ -4,9 +4,7 @@ import static io.kiln.testing.TestRun.XDP_DROP;
 import static io.kiln.testing.TestRun.XDP_PASS;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.kiln.testing.DropReason;
-import io.kiln.testing.EndpointMaps;
-import io.kiln.testing.Packets;
+import io.kiln.lab.Packets;
 import io.kiln.testing.TemplateUnderTest;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;

@@ -1,0 +1,360 @@
+package io.kiln.agent.dataplane;
+
+import io.kiln.KilnException;
+import io.kiln.agent.api.LatencyHistogram;
+import io.kiln.agent.api.MetricsProvider;
+import io.kiln.agent.dataplane.internal.Fingerprints;
+import io.kiln.agent.dataplane.internal.Namespaces;
+import io.kiln.agent.dataplane.internal.NodeMaps;
+import io.kiln.agent.dataplane.internal.PolicyMaps;
+import io.kiln.agent.plan.ChangeKind;
+import io.kiln.agent.plan.EndpointPlan;
+import io.kiln.agent.plan.PlanFingerprint;
+import io.kiln.agent.policy.EndpointPolicy;
+import io.kiln.agent.policy.NodeMapOp;
+import io.kiln.agent.policy.NodeState;
+import io.kiln.agent.policy.PolicyOp;
+import io.kiln.agent.reconcile.ActualEndpoint;
+import io.kiln.agent.reconcile.AdoptedState;
+import io.kiln.agent.reconcile.EndpointDataplane;
+import io.kiln.agent.reconcile.RegenerateResult;
+import io.kiln.bpf.BpfMap;
+import io.kiln.runtime.AttachMode;
+import io.kiln.runtime.AttachedEndpoint;
+import io.kiln.runtime.Dataplane;
+import io.kiln.runtime.Endpoint;
+import io.kiln.runtime.HookStatus;
+import io.kiln.host.NetInterface;
+import io.kiln.host.Netns;
+import io.kiln.runtime.PinLayout;
+import io.kiln.runtime.SpecializedEndpoint;
+import io.kiln.runtime.TemplateObject;
+import io.kiln.runtime.maps.EndpointMaps;
+import io.kiln.template.Constants;
+import io.kiln.template.TemplateDescriptor;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+
+/**
+ * The agent's kernel side over {@code io.kiln.runtime}: an endpoint's plan becomes an object
+ * ({@link ObjectSources}: bundle, store, clang), its constants (the plan's, plus
+ * {@code ENDPOINT_IFINDEX} and {@code NODE_MAC} read from the interface in its namespace), a policy
+ * map holding exactly the plan's entries before any hook is touched, and programs attached or
+ * swapped atomically ({@link Dataplane}). What each endpoint was built from is kept beside its
+ * state file, so a restarted agent adopts everything without a reload. State changes are map writes
+ * on the pins. Any failure leaves the endpoint's running programs as they were.
+ *
+ * <p>Pins: {@code PIN_ROOT/node/MAP}, {@code PIN_ROOT/endpoints/ID/MAP}; state files:
+ * {@code STATE_DIR/endpoints/ID.json} (the runtime's) and {@code ID.fingerprint.json} (the agent's).
+ */
+public final class KernelDataplane implements EndpointDataplane, AutoCloseable {
+    private static final String IFINDEX = "ENDPOINT_IFINDEX";
+    private static final String NODE_MAC = "NODE_MAC";
+
+    private final Dataplane dataplane;
+    private final ObjectSources objects;
+    private final Fingerprints fingerprints;
+    private final NodeMaps nodeMaps;
+    private final Namespaces namespaces;
+    private final Map<Integer, AttachedEndpoint> attached = new ConcurrentHashMap<>();
+    private volatile int adopted;
+    private final LatencyHistogram phases = new LatencyHistogram("kiln_regeneration_phase_seconds",
+            "Time of each phase of a regeneration: object (bundle, store or clang), load_attach (verifier, maps, hooks).",
+            "phase", LatencyHistogram.DEFAULT_BUCKETS);
+
+    private KernelDataplane(Builder b) {
+        this.dataplane = Dataplane.builder().pinRoot(b.pinRoot).stateDir(b.stateDir.resolve("endpoints"))
+                .attachMode(b.mode).build();
+        this.objects = Objects.requireNonNull(b.objects, "objects");
+        this.fingerprints = new Fingerprints(dataplane.stateDir());
+        this.namespaces = new Namespaces(b.nodeNamespace);
+        this.nodeMaps = new NodeMaps(dataplane.pins(), namespaces);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** How many endpoints {@link #adoptExisting} found running (0 before it ran). */
+    public int adopted() {
+        return adopted;
+    }
+
+    public Dataplane dataplane() {
+        return dataplane;
+    }
+
+    public ObjectSources objects() {
+        return objects;
+    }
+
+    /** Cache hits and misses, clang runs, phase times and every endpoint's drop counters, for {@code /metrics}. */
+    public MetricsProvider metrics() {
+        return new DataplaneMetrics(objects, dataplane, phases);
+    }
+
+    // ---- regenerate ----
+
+    @Override
+    public RegenerateResult regenerate(EndpointPlan plan, ChangeKind kind) {
+        String prefix = plan.label() + ": ";
+        long t0 = System.nanoTime();
+        TemplateObject object;
+        try {
+            object = objects.get(plan.template(), plan.build());
+        } catch (RuntimeException e) {
+            throw DataplaneException.of(prefix, e);
+        }
+        long t1 = System.nanoTime();
+        phases.observe("object", (t1 - t0) / 1e9);
+        try {
+            Endpoint endpoint = endpoint(plan);
+            Consumer<SpecializedEndpoint> fillPolicy = loaded -> writePolicy(loaded, plan, prefix);
+            boolean nothingRecorded = !attached.containsKey(plan.id()) && !Files.exists(dataplane.stateFile(plan.id()));
+            AttachedEndpoint a = switch (nothingRecorded && kind != ChangeKind.RECREATE ? ChangeKind.CREATE : kind) {
+                case CREATE -> {
+                    clearLeftovers(plan.id());
+                    yield dataplane.attach(object, endpoint, fillPolicy);
+                }
+                case RECREATE -> {
+                    detach(plan.id());
+                    yield dataplane.attach(object, endpoint, fillPolicy);
+                }
+                case CONSTANTS, VARIANT -> {
+                    AttachedEndpoint current = current(plan.id());
+                    if (current.status().stream().anyMatch(HookStatus::isEmpty)) {
+                        dataplane.resync(current); // the interface lost a hook (recreated): the swap attaches it again
+                    }
+                    dataplane.swap(current, object, endpoint, fillPolicy);
+                    yield current;
+                }
+                default -> throw new IllegalArgumentException(prefix + "regenerate cannot apply a " + kind + " change");
+            };
+            attached.put(plan.id(), a);
+            fingerprints.write(plan.id(), plan.fingerprint());
+            nodeMaps.catchUp();
+            phases.observe("load_attach", (System.nanoTime() - t1) / 1e9);
+            return new RegenerateResult(a.programIds(), a.variantKey().orElse(null));
+        } catch (RuntimeException e) {
+            throw DataplaneException.of(prefix, e);
+        }
+    }
+
+    /** The runtime's endpoint: the plan's constants plus those read from the interface, encoded. */
+    private Endpoint endpoint(EndpointPlan plan) {
+        Netns ns = namespaces.of(plan.namespace());
+        TemplateDescriptor t = plan.template();
+        Map<String, Object> values = new TreeMap<>(plan.constants());
+        if (t.constant(IFINDEX).isPresent() || t.constant(NODE_MAC).isPresent()) {
+            NetInterface nif = ns.findInterface(plan.interfaceName()).orElseThrow(() -> new DataplaneException(
+                    plan.label() + ": no interface " + plan.interfaceName() + " in network namespace "
+                            + namespaces.describe(plan.namespace()), false, null));
+            t.constant(IFINDEX).ifPresent(c -> values.put(IFINDEX, (long) nif.ifindex()));
+            t.constant(NODE_MAC).ifPresent(c -> values.put(NODE_MAC, nif.mac()));
+        }
+        return new Endpoint(plan.id(), plan.interfaceName(), Constants.encodeAll(t, values), ns);
+    }
+
+    private static void writePolicy(SpecializedEndpoint loaded, EndpointPlan plan, String prefix) {
+        if (!declares(plan.template(), EndpointMaps.POLICY)) {
+            return;
+        }
+        try {
+            PolicyMaps.sync(loaded.map(EndpointMaps.POLICY), plan.policy());
+        } catch (RuntimeException e) {
+            throw DataplaneException.of(prefix + "map " + EndpointMaps.POLICY + ": ", e);
+        }
+    }
+
+    private static boolean declares(TemplateDescriptor t, String map) {
+        return t.maps().stream().anyMatch(m -> m.name().equals(map));
+    }
+
+    private AttachedEndpoint current(int id) {
+        return attached.computeIfAbsent(id, dataplane::adopt);
+    }
+
+    /** A state file or links the reconciler does not know of (a failed adoption, an attach cut short) go first. */
+    private void clearLeftovers(int id) {
+        AttachedEndpoint known = attached.remove(id);
+        if (known == null && !Files.exists(dataplane.stateFile(id)) && !Files.exists(dataplane.pins().linksDir(id))) {
+            return;
+        }
+        try {
+            if (known != null) {
+                dataplane.detach(known);
+            } else {
+                dataplane.detach(id);
+            }
+        } catch (RuntimeException unreadable) {
+            // a state file this runtime cannot read: remove it and the pins by hand (unpinned links go away)
+            deleteTree(dataplane.pins().endpointDir(id));
+            deleteTree(dataplane.stateFile(id));
+        }
+    }
+
+    private void detach(int id) {
+        AttachedEndpoint a = attached.remove(id);
+        if (a != null) {
+            dataplane.detach(a);
+        } else {
+            dataplane.detach(id);
+        }
+        fingerprints.delete(id);
+    }
+
+    // ---- state ----
+
+    @Override
+    public void applyPolicyOps(int endpointId, List<PolicyOp> ops) {
+        Path pin = dataplane.pins().endpointMap(endpointId, EndpointMaps.POLICY);
+        if (!Files.exists(pin)) {
+            throw new DataplaneException("endpoint " + endpointId + ": map policy: not pinned at " + pin
+                    + " (are its programs attached?)", false, null);
+        }
+        try (BpfMap map = BpfMap.openPinned(pin)) {
+            PolicyMaps.apply(map, ops);
+        } catch (RuntimeException e) {
+            throw DataplaneException.of("endpoint " + endpointId + ": map policy: ", e);
+        }
+    }
+
+    @Override
+    public void applyNodeOps(List<NodeMapOp> ops) {
+        nodeMaps.apply(ops);
+    }
+
+    @Override
+    public void remove(int endpointId) {
+        try {
+            detach(endpointId);
+        } catch (RuntimeException e) {
+            throw DataplaneException.of("endpoint " + endpointId + ": remove: ", e);
+        }
+    }
+
+    /** Lets go of this process's handles on programs, links and maps; every endpoint keeps running. */
+    @Override
+    public void close() {
+        attached.values().forEach(AttachedEndpoint::close);
+        attached.clear();
+    }
+
+    // ---- adopt ----
+
+    @Override
+    public AdoptedState adoptExisting() {
+        List<ActualEndpoint> out = new ArrayList<>();
+        Map<Integer, NodeMaps.Attached> where = new TreeMap<>();
+        for (int id : dataplane.endpointIds()) {
+            AttachedEndpoint a;
+            try {
+                a = dataplane.adopt(id);
+            } catch (RuntimeException e) {
+                continue; // unreadable: unknown to the reconciler, cleared if it wants the endpoint again
+            }
+            attached.put(id, a);
+            PlanFingerprint f = fingerprints.read(id);
+            if (!intact(a)) {
+                f = null; // a hook lost its program: reload once, which attaches it again
+            }
+            out.add(new ActualEndpoint(id, f, readPolicy(a), a.programIds(), a.variantKey().orElse(null)));
+            where.put(id, new NodeMaps.Attached(a.interfaceName(), namespaces.nameOf(a.namespace()), a.ifindex()));
+        }
+        adopted = out.size();
+        NodeState node;
+        try {
+            node = nodeMaps.read(where);
+        } catch (RuntimeException e) {
+            node = null; // unreadable: every wanted entry is written again
+        }
+        return new AdoptedState(out, node);
+    }
+
+    private static boolean intact(AttachedEndpoint a) {
+        try {
+            return a.status().stream().allMatch(HookStatus::isIntact);
+        } catch (RuntimeException namespaceGone) {
+            return false;
+        }
+    }
+
+    private static EndpointPolicy readPolicy(AttachedEndpoint a) {
+        if (!a.mapPins().containsKey(EndpointMaps.POLICY)) {
+            return null;
+        }
+        try (BpfMap m = a.openMap(EndpointMaps.POLICY)) {
+            return PolicyMaps.read(m);
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    private static void deleteTree(Path p) {
+        if (!Files.exists(p)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(p)) {
+            for (Path f : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(f);
+            }
+        } catch (IOException e) {
+            throw new KilnException("remove " + p + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Where pins and state go, how tc programs attach, where objects come from. */
+    public static final class Builder {
+        private Path pinRoot = PinLayout.DEFAULT_ROOT;
+        private Path stateDir = Path.of("/run/kiln");
+        private AttachMode mode = AttachMode.AUTO;
+        private ObjectSources objects;
+        private Netns nodeNamespace = Netns.host();
+
+        private Builder() {
+        }
+
+        /** Where the interfaces of specs that name no {@code namespace} are (default: the agent's own namespace). */
+        public Builder nodeNamespace(Netns ns) {
+            this.nodeNamespace = Objects.requireNonNull(ns, "ns");
+            return this;
+        }
+
+        /** bpffs folder of every pin (default /sys/fs/bpf/kiln). */
+        public Builder pinRoot(Path root) {
+            this.pinRoot = Objects.requireNonNull(root, "root");
+            return this;
+        }
+
+        /** The agent's state folder (default /run/kiln); endpoint state files go to its {@code endpoints/}. */
+        public Builder stateDirectory(Path dir) {
+            this.stateDir = dir.toAbsolutePath().normalize();
+            return this;
+        }
+
+        public Builder attachMode(AttachMode m) {
+            this.mode = Objects.requireNonNull(m, "mode");
+            return this;
+        }
+
+        public Builder objects(ObjectSources o) {
+            this.objects = Objects.requireNonNull(o, "objects");
+            return this;
+        }
+
+        public KernelDataplane build() {
+            return new KernelDataplane(this);
+        }
+    }
+}

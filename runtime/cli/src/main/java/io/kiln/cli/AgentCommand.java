@@ -1,0 +1,227 @@
+package io.kiln.cli;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.kiln.agent.Agent;
+import io.kiln.agent.api.ApiServer;
+import io.kiln.agent.api.MetricsProvider;
+import io.kiln.agent.dataplane.BundleObjectSource;
+import io.kiln.agent.dataplane.KernelDataplane;
+import io.kiln.agent.dataplane.ObjectSources;
+import io.kiln.agent.reconcile.ReconcilerOptions;
+import io.kiln.agent.source.DirectorySource;
+import io.kiln.agent.spec.Cidr;
+import io.kiln.agent.spec.TemplateCatalog;
+import io.kiln.build.VariantBuilder;
+import io.kiln.cache.ObjectStore;
+import io.kiln.compile.ClangNotFoundException;
+import io.kiln.runtime.AttachMode;
+import io.kiln.host.Netns;
+import io.kiln.runtime.PinLayout;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(name = "agent", mixinStandardHelpOptions = true,
+        description = {"Run the node agent until SIGTERM or SIGINT (root).",
+                "Endpoints, policies and services from a spec directory, the local API and/or Kubernetes become",
+                "specialized programs on their interfaces. Stopping it leaves every program running; a new agent",
+                "adopts them without a reload. `kiln uninstall` removes everything."})
+final class AgentCommand implements Callable<Integer> {
+    @Option(names = "--spec-dir", paramLabel = "DIR",
+            description = "Watch DIR/endpoints, DIR/policies and DIR/services (YAML or JSON, one spec a file).")
+    Path specDir;
+
+    @Option(names = "--state-dir", paramLabel = "DIR", description = "State folder: endpoint state, identities, API specs"
+            + " and token (default: /run/kiln).")
+    Path stateDir = Agent.DEFAULT_STATE_DIR;
+
+    @Option(names = "--pin-root", paramLabel = "DIR", description = "bpffs folder of every pin (default: /sys/fs/bpf/kiln).")
+    Path pinRoot = PinLayout.DEFAULT_ROOT;
+
+    @Option(names = "--api-port", paramLabel = "N", defaultValue = "" + ApiServer.DEFAULT_PORT,
+            description = "Port of the local API on 127.0.0.1 (default: ${DEFAULT-VALUE}; 0 picks a free one).")
+    int apiPort;
+
+    @Option(names = "--bundle", paramLabel = "JAR|DIR",
+            description = "A bundle built by the Kiln Maven plugin (a jar, or a folder such as target/classes) to take"
+                    + " objects from before the object store and clang (repeatable). Bundles on the class path are"
+                    + " always used.")
+    List<Path> bundlePaths = new ArrayList<>();
+
+    @Option(names = "--no-api", description = "Run without the local API (then kiln status cannot reach the agent).")
+    boolean noApi;
+
+    @Option(names = "--kubernetes", description = "Take Pods on this node and KilnPolicy/KilnService objects from the"
+            + " API server (in-cluster config or ~/.kube/config).")
+    boolean kubernetes;
+
+    @Option(names = "--node-name", paramLabel = "NAME", description = "This node's name, as Pods' spec.nodeName says"
+            + " (needed with --kubernetes).")
+    String nodeName;
+
+    @Option(names = "--templates", paramLabel = "DIR", description = "A folder of templates (repeatable; default: the"
+            + " checkout's bpf-templates/src/main/bpf).")
+    List<Path> templates = new ArrayList<>();
+
+    @Option(names = "--host-address", paramLabel = "CIDR", description = "One of the node's own addresses, identity"
+            + " host in policies (repeatable).")
+    List<String> hostAddresses = new ArrayList<>();
+
+    @Option(names = "--node-netns", paramLabel = "NAME", description = "Network namespace of the interfaces of specs that"
+            + " name none (default: the agent's own).")
+    String nodeNetns;
+
+    @Option(names = "--attach", paramLabel = "MODE", description = "tc attach mode: AUTO, TCX or LEGACY_TC"
+            + " (default: ${DEFAULT-VALUE}).", defaultValue = "AUTO")
+    AttachMode attachMode;
+
+    @Option(names = "--parallelism", paramLabel = "N", description = "Endpoints regenerated at once (default: the"
+            + " number of cores).")
+    Integer parallelism;
+
+    @Mixin
+    CacheOptions cache;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        checkOptions();
+        TemplateCatalog catalog = catalog();
+        ObjectSources objects = objects(out);
+        KernelDataplane dataplane = KernelDataplane.builder().pinRoot(pinRoot).stateDirectory(stateDir)
+                .attachMode(attachMode).objects(objects)
+                .nodeNamespace(nodeNetns == null ? Netns.host() : Netns.named(nodeNetns)).build();
+        ReconcilerOptions options = ReconcilerOptions.defaults();
+        Agent.Builder b = Agent.builder().catalog(catalog).dataplane(dataplane).stateDirectory(stateDir)
+                .apiPort(noApi ? -1 : apiPort).hostCidrs(hostCidrs())
+                .reconcilerOptions(parallelism == null ? options : options.withParallelism(parallelism))
+                .metrics(MetricsProvider.of(List.of(dataplane.metrics())));
+        if (specDir != null) {
+            b.specDirectory(specDir, DirectorySource.DEFAULT_RESCAN);
+        }
+        KubernetesClient k8s = null;
+        if (kubernetes) {
+            k8s = new KubernetesClientBuilder().build();
+            b.kubernetes(k8s, nodeName);
+        }
+        Agent agent;
+        try {
+            agent = b.build().start();
+        } catch (RuntimeException e) {
+            if (k8s != null) {
+                k8s.close();
+            }
+            throw e;
+        }
+        AgentProgress progress = new AgentProgress(agent, out);
+        out.printf("kiln agent: templates %s; objects from %s%n", String.join(", ", catalog.names()),
+                String.join(", then ", objects.describe()));
+        out.printf("kiln agent: adopted %d endpoint(s) from %s%n", dataplane.adopted(), pinRoot);
+        agent.apiUri().ifPresent(u -> out.println("kiln agent: API at " + u + " (token in "
+                + agent.tokenFile() + ")"));
+        out.flush();
+        KubernetesClient client = k8s;
+        CountDownLatch stopped = new CountDownLatch(1);
+        // SIGTERM and SIGINT run shutdown hooks: the agent stops there, and this thread, waiting, never returns
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            shutdown(agent, progress, client, out);
+            stopped.countDown();
+        }, "kiln-agent-shutdown"));
+        progress.start();
+        stopped.await();
+        return 0;
+    }
+
+    private static void shutdown(Agent agent, AgentProgress progress, KubernetesClient k8s, PrintWriter out) {
+        progress.close();
+        agent.close();
+        if (k8s != null) {
+            k8s.close();
+        }
+        out.println("kiln agent: stopped; every program keeps running (kiln uninstall removes them)");
+        out.flush();
+    }
+
+    private void checkOptions() {
+        if (kubernetes && (nodeName == null || nodeName.isBlank())) {
+            throw new UsageException("--node-name", "--kubernetes needs --node-name (the Pods'"
+                    + " spec.nodeName on this node; in a DaemonSet: --node-name=$(NODE_NAME))");
+        }
+        if (!kubernetes && nodeName != null) {
+            throw new UsageException("--node-name", "--node-name is for --kubernetes");
+        }
+        if (specDir != null && !Files.isDirectory(specDir)) {
+            throw new UsageException("--spec-dir", "spec directory " + specDir + " does not exist");
+        }
+        if (apiPort < 0 || apiPort > 65535) {
+            throw new UsageException("--api-port", "port " + apiPort + ": expected 0..65535");
+        }
+        if (noApi && specDir == null && !kubernetes) {
+            throw new UsageException("--no-api", "without the API the agent needs --spec-dir or"
+                    + " --kubernetes");
+        }
+        if (parallelism != null && parallelism < 1) {
+            throw new UsageException("--parallelism", "expected at least 1, got " + parallelism);
+        }
+    }
+
+    private TemplateCatalog catalog() {
+        List<Path> roots = new ArrayList<>(templates);
+        if (roots.isEmpty()) {
+            roots.add(KilnHome.dir().resolve("bpf-templates/src/main/bpf"));
+        }
+        for (Path r : roots) {
+            if (!Files.isDirectory(r)) {
+                throw new UsageException("--templates", "template folder " + r + " does not exist;"
+                        + " pass --templates DIR (or run kiln from its checkout)");
+            }
+        }
+        return TemplateCatalog.scan(roots);
+    }
+
+    /** Bundles first (class path and --bundle), then the object store, then clang if this node has it. */
+    private ObjectSources objects(PrintWriter out) {
+        ObjectStore store = new ObjectStore(cache.storeDir(), CacheOptions.DEFAULT_MAX_BYTES);
+        VariantBuilder compiler = null;
+        try {
+            compiler = cache.builder();
+        } catch (ClangNotFoundException e) {
+            if (cache.clang != null) {
+                throw e;
+            }
+            out.println("kiln agent: no clang on this node (" + e.getMessage() + "); only variants in bundles or the"
+                    + " object store can run");
+        }
+        BundleObjectSource bundles = BundleObjectSource.of(AgentCommand.class.getClassLoader(), bundlePaths);
+        if (!bundles.bundles().isEmpty()) {
+            out.println("kiln agent: " + bundles.bundles().size() + " bundle(s): " + bundles.bundles());
+        }
+        return ObjectSources.builder().bundles(bundles).store(store).compiler(compiler).build();
+    }
+
+    private List<Cidr> hostCidrs() {
+        List<Cidr> out = new ArrayList<>();
+        for (String a : hostAddresses) {
+            try {
+                out.add(Cidr.parse(a.contains("/") ? a : a + (a.contains(":") ? "/128" : "/32")));
+            } catch (RuntimeException e) {
+                throw new UsageException("--host-address", "'" + a + "': " + e.getMessage());
+            }
+        }
+        return out;
+    }
+
+}
