@@ -1,12 +1,13 @@
 package io.kiln.maven;
 
 import io.kiln.KilnException;
+import io.kiln.Sha256;
 import io.kiln.bindings.BindingsGenerator;
 import io.kiln.compile.Clang;
 import io.kiln.maven.internal.BuildState;
 import io.kiln.maven.internal.BundleWriter;
 import io.kiln.maven.internal.CompilerStamp;
-import io.kiln.maven.internal.Digests;
+import io.kiln.maven.internal.FileDigests;
 import io.kiln.maven.internal.OutputFiles;
 import io.kiln.maven.internal.PlannedVariant;
 import io.kiln.maven.internal.ReadyVariant;
@@ -93,7 +94,7 @@ public class CompileMojo extends AbstractKilnMojo {
         reporter.clear(allInputs);
         String pluginStamp = pluginStamp();
         BuildState previous = BuildState.read(stateFile(), pluginStamp);
-        Digests digests = new Digests();
+        FileDigests digests = new FileDigests();
         Staleness staleness = new Staleness(previous, pluginStamp, clangSetting(), digests, output, names());
         VariantSource.Outcome outcome;
         try {
@@ -117,7 +118,7 @@ public class CompileMojo extends AbstractKilnMojo {
     }
 
     private BuildState newState(BuildState previous, String pluginStamp, VariantSource.Outcome outcome,
-                                Map<String, List<Path>> inputs, Digests digests) {
+                                Map<String, List<Path>> inputs, FileDigests digests) {
         CompilerStamp compiler = previous.compiler();
         if (outcome.compiled() + outcome.cached() > 0 || compiler == null) {
             Clang used = builder().cache().compiler().clang();
@@ -135,7 +136,7 @@ public class CompileMojo extends AbstractKilnMojo {
                 headers.put(h.toString(), digests.of(h));
             }
             String object = io.kiln.bundle.BundledVariant.objectPath(v.template().name(), r.key());
-            variants.put(v.displayName(), new BuildState.VariantState(r.key().hex(), object, Digests.of(r.object()),
+            variants.put(v.displayName(), new BuildState.VariantState(r.key().hex(), object, Sha256.of(r.object()),
                     in, headers));
         }
         return BuildState.of(pluginStamp, compiler, variants);

@@ -4,7 +4,7 @@ import io.kiln.KilnException;
 import io.kiln.bindings.BindingsGenerator;
 import io.kiln.bindings.GeneratedSource;
 import io.kiln.maven.internal.BuildState;
-import io.kiln.maven.internal.Digests;
+import io.kiln.maven.internal.FileDigests;
 import io.kiln.maven.internal.OutputFiles;
 import io.kiln.maven.internal.PlannedVariant;
 import io.kiln.maven.internal.ReadyVariant;
@@ -101,7 +101,7 @@ public class GenerateMojo extends AbstractKilnMojo {
         String pluginStamp = pluginStamp();
         BuildState previous = BuildState.read(stateFile(), pluginStamp);
         Path output = outputDirectory.toPath().toAbsolutePath().normalize();
-        Staleness staleness = new Staleness(previous, pluginStamp, clangSetting(), new Digests(), output, names());
+        Staleness staleness = new Staleness(previous, pluginStamp, clangSetting(), new FileDigests(), output, names());
         Reporter reporter = reporter();
         VariantSource.Outcome outcome;
         try {

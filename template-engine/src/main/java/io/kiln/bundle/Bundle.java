@@ -1,6 +1,6 @@
 package io.kiln.bundle;
 
-import io.kiln.cache.internal.Sha256;
+import io.kiln.Sha256;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.MalformedURLException;

@@ -1,7 +1,7 @@
 package io.kiln.bundle;
 
 import io.kiln.cache.VariantKey;
-import io.kiln.cache.internal.Sha256;
+import io.kiln.Sha256;
 import io.kiln.object.MapInfo;
 import io.kiln.object.ObjectInfo;
 import io.kiln.object.ProgramInfo;

@@ -4,7 +4,7 @@ import io.kiln.KilnException;
 import io.kiln.cache.internal.AtomicFiles;
 import io.kiln.cache.internal.Evictor;
 import io.kiln.cache.internal.ManifestCodec;
-import io.kiln.cache.internal.Sha256;
+import io.kiln.Sha256;
 import io.kiln.cache.internal.StoreLock;
 
 import java.io.IOException;

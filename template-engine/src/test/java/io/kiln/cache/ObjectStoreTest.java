@@ -1,6 +1,6 @@
 package io.kiln.cache;
 
-import io.kiln.cache.internal.Sha256;
+import io.kiln.Sha256;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -28,7 +28,7 @@ public final class BundleWriter {
     private BundleWriter() {
     }
 
-    public static Written write(Path outputDir, List<ReadyVariant> variants, Digests digests) throws IOException {
+    public static Written write(Path outputDir, List<ReadyVariant> variants, FileDigests digests) throws IOException {
         Map<TemplateDescriptor, List<BundledVariant>> byTemplate = new LinkedHashMap<>();
         Set<Path> keep = new HashSet<>();
         int objectsWritten = 0;

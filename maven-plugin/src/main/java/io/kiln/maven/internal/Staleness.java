@@ -15,13 +15,13 @@ public final class Staleness {
     private final BuildState previous;
     private final String plugin;
     private final String clangSetting;
-    private final Digests digests;
+    private final FileDigests digests;
     private final Path outputDir;
     private final PathNames names;
     private String compilerChange;
     private boolean compilerChecked;
 
-    public Staleness(BuildState previous, String plugin, String clangSetting, Digests digests, Path outputDir,
+    public Staleness(BuildState previous, String plugin, String clangSetting, FileDigests digests, Path outputDir,
                      PathNames names) {
         this.previous = previous;
         this.plugin = plugin;
@@ -101,7 +101,7 @@ public final class Staleness {
     }
 
     private String describe(Path file) {
-        return names.display(file) + (Digests.ABSENT.equals(digests.of(file)) ? " removed" : " changed");
+        return names.display(file) + (FileDigests.ABSENT.equals(digests.of(file)) ? " removed" : " changed");
     }
 
     private String compilerChange() {

@@ -1,5 +1,6 @@
 package io.kiln.maven.internal;
 
+import io.kiln.FileTrees;
 import io.kiln.KilnException;
 import io.kiln.bpf.BpfMap;
 import io.kiln.bpf.BpfObject;
@@ -9,13 +10,11 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 /**
  * Loads one object into the kernel with one set of constant values and reads the verifier's
@@ -85,10 +84,8 @@ public final class VerifierRun {
         if (pins == null) {
             return;
         }
-        try (Stream<Path> walk = Files.walk(pins)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
+        try {
+            FileTrees.delete(pins);
         } catch (IOException e) {
             // a pin left behind is named in the next run's folder listing; nothing else depends on it
         }

@@ -44,7 +44,7 @@ class StalenessTest {
 
     /** The state a build of the variant leaves, written and read back as the plugin does. */
     private BuildState recorded(String plugin, CompilerStamp compiler) throws IOException {
-        Digests d = new Digests();
+        FileDigests d = new FileDigests();
         Map<String, String> in = new java.util.TreeMap<>();
         inputs.forEach(p -> in.put(p.toString(), d.of(p)));
         BuildState s = BuildState.of(plugin, compiler, Map.of(variant.displayName(), new BuildState.VariantState(
@@ -58,7 +58,7 @@ class StalenessTest {
     }
 
     private Optional<String> reason(BuildState state, String plugin, String clangSetting) {
-        return new Staleness(state, plugin, clangSetting, new Digests(), output,
+        return new Staleness(state, plugin, clangSetting, new FileDigests(), output,
                 new PathNames(dir.resolve("bpf"), dir)).reason(variant, TemplateInputs.of(t));
     }
 

@@ -1,5 +1,6 @@
 package io.kiln.bench;
 
+import io.kiln.FileTrees;
 import io.kiln.host.Host;
 import io.kiln.runtime.Dataplane;
 import io.kiln.runtime.AttachMode;
@@ -12,12 +13,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
 import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 /**
  * Where a benchmark runs: two network namespaces of its own joined by a veth, the host side
@@ -132,10 +131,8 @@ public final class BenchLab implements AutoCloseable {
         if (!Files.exists(dir)) {
             return;
         }
-        try (Stream<Path> all = Files.walk(dir)) {
-            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
+        try {
+            FileTrees.delete(dir);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

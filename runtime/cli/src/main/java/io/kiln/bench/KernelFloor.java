@@ -1,5 +1,6 @@
 package io.kiln.bench;
 
+import io.kiln.FileTrees;
 import io.kiln.compile.ClangCompiler;
 import io.kiln.template.RenderedSource;
 import io.kiln.lab.Command;
@@ -10,13 +11,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.stream.Stream;
 
 /**
  * The same work as bringing the endpoints up, done by clang and the kernel alone, on a pool of
@@ -141,10 +140,8 @@ final class KernelFloor {
         if (!Files.exists(dir)) {
             return;
         }
-        try (Stream<Path> all = Files.walk(dir)) {
-            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
+        try {
+            FileTrees.delete(dir);
         } catch (IOException e) {
             throw new UncheckedIOException("delete " + dir + ": " + e.getMessage(), e);
         }

@@ -1,5 +1,6 @@
 package io.kiln.cli;
 
+import io.kiln.FileTrees;
 import io.kiln.build.BuiltVariant;
 import io.kiln.build.VariantBuilder;
 import io.kiln.cache.CacheOutcome;
@@ -12,11 +13,9 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -120,10 +119,6 @@ final class BenchCompileCommand implements Callable<Integer> {
         if (!Files.exists(dir)) {
             return;
         }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
+        FileTrees.delete(dir);
     }
 }

@@ -1,5 +1,6 @@
 package io.kiln.cli;
 
+import io.kiln.FileTrees;
 import io.kiln.KilnException;
 import io.kiln.runtime.Dataplane;
 import io.kiln.runtime.PinLayout;
@@ -7,10 +8,8 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -52,10 +51,8 @@ final class UninstallCommand implements Callable<Integer> {
         if (!Files.exists(p)) {
             return;
         }
-        try (Stream<Path> walk = Files.walk(p)) {
-            for (Path f : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(f);
-            }
+        try {
+            FileTrees.delete(p);
         } catch (IOException e) {
             throw new KilnException("uninstall: remove " + p + ": " + e.getMessage(), e);
         }

@@ -1,5 +1,6 @@
 package io.kiln.demo;
 
+import io.kiln.FileTrees;
 import io.kiln.agent.Agent;
 import io.kiln.agent.api.AgentClient;
 import io.kiln.agent.api.AgentStatus;
@@ -23,12 +24,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Predicate;
-import java.util.stream.Stream;
 
 /**
  * A node agent in this process on folders of its own: a spec directory (the embedded default
@@ -214,10 +213,8 @@ public final class TemporaryAgent implements AutoCloseable {
         if (!Files.exists(dir)) {
             return;
         }
-        try (Stream<Path> all = Files.walk(dir)) {
-            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
+        try {
+            FileTrees.delete(dir);
         } catch (IOException e) {
             throw new UncheckedIOException("delete " + dir + ": " + e.getMessage(), e);
         }

@@ -1,7 +1,9 @@
 package io.kiln.runtime;
 
+import io.kiln.Sha256;
 import io.kiln.host.Netns;
 
+import java.nio.charset.StandardCharsets;
 import java.util.Collections;
 import java.util.Map;
 import java.util.Objects;
@@ -56,7 +58,17 @@ public record Endpoint(int id, String interfaceName, Map<String, byte[]> constan
 
     /** SHA-256 over the sorted names and bytes: tells two sets of constants apart in the state file. */
     public String constantsDigest() {
-        return io.kiln.runtime.internal.Digests.constants(constants);
+        // 4-byte length prefixes, not Sha256.field's 8: state files written by earlier versions hold this digest
+        Sha256 sha = new Sha256();
+        for (Map.Entry<String, byte[]> e : new TreeMap<>(constants).entrySet()) {
+            byte[] name = e.getKey().getBytes(StandardCharsets.UTF_8);
+            sha.raw(intBytes(name.length)).raw(name).raw(intBytes(e.getValue().length)).raw(e.getValue());
+        }
+        return sha.hex();
+    }
+
+    private static byte[] intBytes(int v) {
+        return new byte[]{(byte) (v >>> 24), (byte) (v >>> 16), (byte) (v >>> 8), (byte) v};
     }
 
     @Override

@@ -1,7 +1,7 @@
 package io.kiln.runtime;
 
+import io.kiln.Sha256;
 import io.kiln.cache.CompiledObject;
-import io.kiln.runtime.internal.Digests;
 import io.kiln.template.TemplateDescriptor;
 
 import java.util.Arrays;
@@ -26,7 +26,7 @@ public final class TemplateObject {
         }
         this.variantKey = variantKey;
         this.bytes = bytes.clone();
-        this.digest = Digests.of(this.bytes);
+        this.digest = Sha256.of(this.bytes);
     }
 
     /** An object from the {@link io.kiln.cache.ObjectCache}, with its variant key. */

@@ -1,5 +1,6 @@
 package io.kiln.testing;
 
+import io.kiln.FileTrees;
 import io.kiln.build.VariantBuilder;
 import io.kiln.cache.ObjectCache;
 import io.kiln.cache.ObjectStore;
@@ -12,8 +13,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
-import java.util.stream.Stream;
 
 /**
  * One {@link VariantBuilder} per test JVM, so every variant a test suite asks for is compiled once
@@ -60,10 +59,8 @@ public final class SharedVariants {
     }
 
     private static void deleteTree(Path dir) {
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
+        try {
+            FileTrees.delete(dir);
         } catch (IOException e) {
             // a temp folder left behind is harmless; the JVM is exiting
         }

@@ -1,5 +1,6 @@
 package io.kiln.cache.internal;
 
+import io.kiln.Sha256;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 

@@ -1,5 +1,6 @@
 package io.kiln.cache.internal;
 
+import io.kiln.Sha256;
 import io.kiln.cache.DependencyManifest;
 import io.kiln.cache.VariantKey;
 import io.kiln.compile.Clang;

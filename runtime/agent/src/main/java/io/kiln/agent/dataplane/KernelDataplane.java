@@ -1,5 +1,6 @@
 package io.kiln.agent.dataplane;
 
+import io.kiln.FileTrees;
 import io.kiln.KilnException;
 import io.kiln.agent.api.LatencyHistogram;
 import io.kiln.agent.api.MetricsProvider;
@@ -37,14 +38,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
-import java.util.stream.Stream;
 
 /**
  * The agent's kernel side over {@code io.kiln.runtime}: an endpoint's plan becomes an object
@@ -305,10 +304,8 @@ public final class KernelDataplane implements EndpointDataplane, AutoCloseable {
         if (!Files.exists(p)) {
             return;
         }
-        try (Stream<Path> walk = Files.walk(p)) {
-            for (Path f : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(f);
-            }
+        try {
+            FileTrees.delete(p);
         } catch (IOException e) {
             throw new KilnException("remove " + p + ": " + e.getMessage(), e);
         }

@@ -1,13 +1,11 @@
 package io.kiln.runtime.internal;
 
+import io.kiln.FileTrees;
 import io.kiln.runtime.EndpointException;
 
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.Comparator;
-import java.util.List;
 import java.util.stream.Stream;
 
 /** Removes a folder of pins: unlinking a pin drops bpffs's reference, the object lives on while others hold it. */
@@ -16,23 +14,10 @@ public final class PinTree {
     }
 
     public static void delete(Path dir, String context) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        List<Path> all;
-        try (Stream<Path> walk = Files.walk(dir)) {
-            all = walk.sorted(Comparator.reverseOrder()).toList();
-        } catch (NoSuchFileException e) {
-            return;
+        try {
+            FileTrees.delete(dir);
         } catch (IOException e) {
-            throw new EndpointException(context + ": list pins under " + dir + ": " + e.getMessage(), false, e);
-        }
-        for (Path p : all) {
-            try {
-                Files.deleteIfExists(p);
-            } catch (IOException e) {
-                throw new EndpointException(context + ": remove pin " + p + ": " + e.getMessage(), false, e);
-            }
+            throw new EndpointException(context + ": remove pins under " + dir + ": " + e.getMessage(), false, e);
         }
     }
 

@@ -3,6 +3,7 @@ package io.kiln.agent.dataplane.internal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.kiln.Sha256;
 import io.kiln.agent.internal.AtomicFile;
 import io.kiln.cache.CompiledObject;
 import io.kiln.cache.ObjectStore;
@@ -11,14 +12,10 @@ import io.kiln.cache.VariantKey;
 import io.kiln.template.RenderedSource;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -59,7 +56,7 @@ public final class StoredVariants {
         ObjectNode headers = n.putObject("headers");
         try {
             for (Path h : object.headers()) {
-                headers.put(h.toString(), sha256(h));
+                headers.put(h.toString(), Sha256.of(h));
             }
             AtomicFile.write(file(src), JSON.writeValueAsBytes(n));
             recorded.add(object.key());
@@ -83,7 +80,7 @@ public final class StoredVariants {
         }
         for (var e : n.path("headers").properties()) {
             try {
-                if (!sha256(Path.of(e.getKey())).equals(e.getValue().asText())) {
+                if (!Sha256.of(Path.of(e.getKey())).equals(e.getValue().asText())) {
                     return Optional.empty();
                 }
             } catch (IOException gone) {
@@ -98,30 +95,7 @@ public final class StoredVariants {
     }
 
     private Path file(RenderedSource src) {
-        String name = digest((src.template().name() + "\0" + src.text()).getBytes(StandardCharsets.UTF_8));
+        String name = Sha256.of((src.template().name() + "\0" + src.text()).getBytes(StandardCharsets.UTF_8));
         return dir.resolve(name.substring(0, 2)).resolve(name + ".json");
-    }
-
-    private static String sha256(Path file) throws IOException {
-        MessageDigest md = sha();
-        try (InputStream in = Files.newInputStream(file)) {
-            byte[] buf = new byte[8192];
-            for (int n; (n = in.read(buf)) > 0; ) {
-                md.update(buf, 0, n);
-            }
-        }
-        return HexFormat.of().formatHex(md.digest());
-    }
-
-    private static String digest(byte[] bytes) {
-        return HexFormat.of().formatHex(sha().digest(bytes));
-    }
-
-    private static MessageDigest sha() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

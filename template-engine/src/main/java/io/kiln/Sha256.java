@@ -1,12 +1,17 @@
-package io.kiln.cache.internal;
+package io.kiln;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * SHA-256 over a sequence of fields. Each field is length-prefixed so that no two different field
+ * The one SHA-256 helper, as lower-case hex. Plain digests of bytes or a file ({@link #of}), or a
+ * digest over a sequence of {@link #field fields}, each length-prefixed so that no two different field
  * lists (e.g. {@code "ab","c"} and {@code "a","bc"}) can hash alike.
  */
 public final class Sha256 {
@@ -33,6 +38,12 @@ public final class Sha256 {
         return this;
     }
 
+    /** Adds bytes as they are, no length prefix: for callers whose recorded digests have their own framing. */
+    public Sha256 raw(byte[] bytes) {
+        digest.update(bytes);
+        return this;
+    }
+
     public String hex() {
         return HexFormat.of().formatHex(digest.digest());
     }
@@ -41,6 +52,18 @@ public final class Sha256 {
     public static String of(byte[] bytes) {
         Sha256 sha = new Sha256();
         sha.digest.update(bytes);
+        return sha.hex();
+    }
+
+    /** Plain SHA-256 of a file's content, read in chunks. */
+    public static String of(Path file) throws IOException {
+        Sha256 sha = new Sha256();
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] buffer = new byte[64 * 1024];
+            for (int n; (n = in.read(buffer)) > 0; ) {
+                sha.digest.update(buffer, 0, n);
+            }
+        }
         return sha.hex();
     }
 }
