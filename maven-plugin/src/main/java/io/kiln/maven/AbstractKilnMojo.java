@@ -66,7 +66,7 @@ abstract class AbstractKilnMojo extends AbstractMojo {
     protected File clang;
 
     /** Time limit for one clang run, in seconds. */
-    @Parameter(property = "kiln.clangTimeout", defaultValue = "120")
+    @Parameter(property = "kiln.clangTimeout", defaultValue = "" + VariantBuilder.DEFAULT_CLANG_TIMEOUT_SECONDS)
     protected int clangTimeout;
 
     /** clang processes run at once, for all modules of the build together; 0 means one per processor. */

@@ -7,19 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kiln.build.BuiltVariant;
 import io.kiln.build.VariantBuilder;
-import io.kiln.cache.ObjectCache;
-import io.kiln.cache.ObjectStore;
-import io.kiln.compile.Clang;
-import io.kiln.compile.ClangCompiler;
 import io.kiln.template.Constants;
 import io.kiln.template.Parameters;
-import io.kiln.template.Renderer;
 import io.kiln.template.TemplateDescriptor;
 import io.kiln.template.Templates;
 import java.lang.reflect.Method;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,9 +27,7 @@ class BindingsGeneratorTest {
     Path dir;
 
     private BuiltVariant build(Path template, Map<String, ?> parameters) {
-        VariantBuilder builder = new VariantBuilder(new Renderer(), new ObjectCache(
-                new ClangCompiler(Clang.locate(null), Duration.ofSeconds(60)),
-                new ObjectStore(dir.resolve("store"), 64L << 20)));
+        VariantBuilder builder = VariantBuilder.defaults(dir.resolve("store")).storeBytes(64L << 20).build();
         TemplateDescriptor t = Templates.load(template);
         return builder.build(t, Parameters.resolve(t, parameters));
     }

@@ -5,17 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kiln.cache.CacheOutcome;
-import io.kiln.cache.ObjectCache;
-import io.kiln.cache.ObjectStore;
-import io.kiln.compile.Clang;
-import io.kiln.compile.ClangCompiler;
 import io.kiln.template.Parameters;
-import io.kiln.template.Renderer;
 import io.kiln.template.TemplateDescriptor;
 import io.kiln.template.Templates;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,9 +20,7 @@ class VariantBuilderTest {
     Path dir;
 
     private VariantBuilder builder() {
-        return new VariantBuilder(new Renderer(), new ObjectCache(
-                new ClangCompiler(Clang.locate(null), Duration.ofSeconds(60)),
-                new ObjectStore(dir.resolve("store"), 64L << 20)));
+        return VariantBuilder.defaults(dir.resolve("store")).storeBytes(64L << 20).build();
     }
 
     private TemplateDescriptor template(String constantsYaml, String cDeclarations) throws Exception {
@@ -47,6 +39,15 @@ class VariantBuilderTest {
                 char LICENSE[] SEC("license") = "GPL";
                 """.formatted(cDeclarations));
         return Templates.load(t);
+    }
+
+    @Test
+    void defaultsShareOneClangTimeoutAndStoreSize() {
+        VariantBuilder b = VariantBuilder.defaults(dir.resolve("store")).build();
+        assertEquals(VariantBuilder.DEFAULT_CLANG_TIMEOUT, b.cache().compiler().timeout());
+        assertEquals(VariantBuilder.DEFAULT_STORE_BYTES, b.cache().store().maxBytes());
+        assertEquals(java.time.Duration.ofSeconds(7),
+                VariantBuilder.defaults(dir).clangTimeout(java.time.Duration.ofSeconds(7)).compiler().timeout());
     }
 
     @Test

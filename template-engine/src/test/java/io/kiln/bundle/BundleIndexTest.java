@@ -7,16 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kiln.build.BuiltVariant;
 import io.kiln.build.VariantBuilder;
-import io.kiln.cache.ObjectCache;
-import io.kiln.cache.ObjectStore;
-import io.kiln.compile.Clang;
-import io.kiln.compile.ClangCompiler;
 import io.kiln.template.BuildParameters;
 import io.kiln.template.Hook;
 import io.kiln.template.MapScope;
 import io.kiln.template.ParameterException;
 import io.kiln.template.Parameters;
-import io.kiln.template.Renderer;
 import io.kiln.template.TemplateDescriptor;
 import io.kiln.template.Templates;
 import java.io.IOException;
@@ -26,7 +21,6 @@ import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.jar.JarEntry;
@@ -51,9 +45,7 @@ class BundleIndexTest {
         String root = System.getProperty("kiln.home");
         Path repo = (root != null && !root.isBlank() ? Path.of(root) : Path.of("..")).toAbsolutePath().normalize();
         hello = Templates.load(repo.resolve("examples/templates/hello"));
-        VariantBuilder builder = new VariantBuilder(new Renderer(), new ObjectCache(
-                new ClangCompiler(Clang.locate(null), Duration.ofSeconds(60)),
-                new ObjectStore(shared.resolve("store"), 64L << 20)));
+        VariantBuilder builder = VariantBuilder.defaults(shared.resolve("store")).storeBytes(64L << 20).build();
         defaults = builder.build(hello, Parameters.resolve(hello, Map.of()));
         noDrop = builder.build(hello, Parameters.resolve(hello, Map.of("dropEnabled", false)));
     }

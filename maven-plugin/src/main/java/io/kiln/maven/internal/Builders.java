@@ -1,11 +1,6 @@
 package io.kiln.maven.internal;
 
 import io.kiln.build.VariantBuilder;
-import io.kiln.cache.ObjectCache;
-import io.kiln.cache.ObjectStore;
-import io.kiln.compile.Clang;
-import io.kiln.compile.ClangCompiler;
-import io.kiln.template.Renderer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -36,15 +31,13 @@ public final class Builders {
     }
 
     private static VariantBuilder create(Settings s) {
-        ClangCompiler compiler = new ClangCompiler(Clang.locate(s.clang()), s.timeout());
         AtomicInteger count = new AtomicInteger();
         ExecutorService pool = Executors.newFixedThreadPool(s.threads(), r -> {
             Thread t = new Thread(r, "kiln-compile-" + count.incrementAndGet());
             t.setDaemon(true);
             return t;
         });
-        ObjectCache cache = ObjectCache.builder(compiler, new ObjectStore(s.storeDir(), s.storeMaxBytes()))
-                .executor(pool).build();
-        return new VariantBuilder(new Renderer(), cache);
+        return VariantBuilder.defaults(s.storeDir()).storeBytes(s.storeMaxBytes()).clang(s.clang())
+                .clangTimeout(s.timeout()).executor(pool).build();
     }
 }

@@ -1,5 +1,6 @@
 package io.kiln.bench;
 
+import io.kiln.build.VariantBuilder;
 import io.kiln.KilnException;
 import io.kiln.agent.api.AgentClient;
 import io.kiln.agent.api.AgentMetrics;
@@ -132,7 +133,7 @@ public final class RegenBenchmark {
             cleanup.add("delete the benchmark's namespace", lab::close);
             Map<String, NetInterface> interfaces = interfaces(lab);
 
-            ClangCompiler clang = new ClangCompiler(Clang.locate(o.clang()), Duration.ofMinutes(2));
+            ClangCompiler clang = new ClangCompiler(Clang.locate(o.clang()), VariantBuilder.DEFAULT_CLANG_TIMEOUT);
             List<RenderedSource> sources = variants.stream().map(v -> new Renderer().render(template, v)).toList();
             say("compiling the " + sources.size() + " variants once for the floor's objects (not timed; warms clang)");
             List<byte[]> objects = sources.stream().map(s -> clang.compile(s).object()).toList();

@@ -1,19 +1,14 @@
 package io.kiln.cli;
 
 import io.kiln.build.VariantBuilder;
-import io.kiln.cache.ObjectCache;
 import io.kiln.cache.ObjectStore;
-import io.kiln.compile.Clang;
 import io.kiln.compile.ClangCompiler;
-import io.kiln.template.Renderer;
 import java.nio.file.Path;
 import java.time.Duration;
 import picocli.CommandLine.Option;
 
 /** Where objects are cached and which clang compiles them. */
 final class CacheOptions {
-    static final long DEFAULT_MAX_BYTES = 1L << 30;
-
     @Option(names = "--cache-dir", paramLabel = "DIR",
             description = "Object store folder. Default: $KILN_CACHE_DIR, else ~/.cache/kiln/objects.")
     Path cacheDir;
@@ -22,7 +17,7 @@ final class CacheOptions {
             description = "clang to use. Default: $KILN_CLANG, else clang on PATH.")
     Path clang;
 
-    @Option(names = "--clang-timeout", paramLabel = "SECONDS", defaultValue = "120",
+    @Option(names = "--clang-timeout", paramLabel = "SECONDS", defaultValue = "" + VariantBuilder.DEFAULT_CLANG_TIMEOUT_SECONDS,
             description = "Time limit for one clang run (default: ${DEFAULT-VALUE}).")
     long clangTimeoutSeconds;
 
@@ -31,7 +26,7 @@ final class CacheOptions {
     }
 
     ClangCompiler compiler() {
-        return new ClangCompiler(Clang.locate(clang), Duration.ofSeconds(clangTimeoutSeconds));
+        return defaults(storeDir()).compiler();
     }
 
     VariantBuilder builder() {
@@ -39,6 +34,10 @@ final class CacheOptions {
     }
 
     VariantBuilder builder(Path store) {
-        return new VariantBuilder(new Renderer(), new ObjectCache(compiler(), new ObjectStore(store, DEFAULT_MAX_BYTES)));
+        return defaults(store).build();
+    }
+
+    private VariantBuilder.Defaults defaults(Path store) {
+        return VariantBuilder.defaults(store).clang(clang).clangTimeout(Duration.ofSeconds(clangTimeoutSeconds));
     }
 }

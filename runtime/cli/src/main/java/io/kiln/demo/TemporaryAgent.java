@@ -10,13 +10,8 @@ import io.kiln.agent.dataplane.ObjectSources;
 import io.kiln.agent.reconcile.ReconcilerOptions;
 import io.kiln.agent.spec.TemplateCatalog;
 import io.kiln.build.VariantBuilder;
-import io.kiln.cache.ObjectCache;
-import io.kiln.cache.ObjectStore;
-import io.kiln.compile.Clang;
-import io.kiln.compile.ClangCompiler;
 import io.kiln.runtime.AttachMode;
 import io.kiln.runtime.PinLayout;
-import io.kiln.template.Renderer;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -50,9 +45,7 @@ public final class TemporaryAgent implements AutoCloseable {
         this.base = base;
         this.specs = new SpecFiles(base.resolve("specs"));
         this.pins = new PinLayout(pinRoot);
-        VariantBuilder builder = new VariantBuilder(new Renderer(), new ObjectCache(
-                new ClangCompiler(Clang.locate(null), Duration.ofMinutes(2)),
-                new ObjectStore(base.resolve("objects"), 1L << 30)));
+        VariantBuilder builder = VariantBuilder.defaults(base.resolve("objects")).build();
         this.objects = ObjectSources.builder().compiler(builder).build();
         this.kernel = KernelDataplane.builder().pinRoot(pinRoot).stateDirectory(base.resolve("state"))
                 .attachMode(mode).objects(objects).build();

@@ -2,17 +2,11 @@ package io.kiln.testing;
 
 import io.kiln.FileTrees;
 import io.kiln.build.VariantBuilder;
-import io.kiln.cache.ObjectCache;
-import io.kiln.cache.ObjectStore;
-import io.kiln.compile.Clang;
-import io.kiln.compile.ClangCompiler;
-import io.kiln.template.Renderer;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 
 /**
  * One {@link VariantBuilder} per test JVM, so every variant a test suite asks for is compiled once
@@ -22,8 +16,6 @@ import java.time.Duration;
  */
 public final class SharedVariants {
     public static final String STORE_PROPERTY = "kiln.test.objectStore";
-    private static final long STORE_BYTES = 1L << 30;
-    private static final Duration CLANG_TIMEOUT = Duration.ofMinutes(2);
     private static volatile VariantBuilder shared;
 
     private SharedVariants() {
@@ -35,8 +27,7 @@ public final class SharedVariants {
             synchronized (SharedVariants.class) {
                 b = shared;
                 if (b == null) {
-                    b = new VariantBuilder(new Renderer(), new ObjectCache(
-                            new ClangCompiler(Clang.locate(null), CLANG_TIMEOUT), new ObjectStore(storeDir(), STORE_BYTES)));
+                    b = VariantBuilder.defaults(storeDir()).build();
                     shared = b;
                 }
             }

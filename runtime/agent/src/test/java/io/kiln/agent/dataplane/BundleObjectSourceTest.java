@@ -10,22 +10,16 @@ import io.kiln.bundle.Bundle;
 import io.kiln.bundle.BundleIndex;
 import io.kiln.bundle.BundledTemplate;
 import io.kiln.bundle.BundledVariant;
-import io.kiln.cache.ObjectCache;
-import io.kiln.cache.ObjectStore;
-import io.kiln.compile.Clang;
-import io.kiln.compile.ClangCompiler;
 import io.kiln.runtime.TemplateObject;
 import io.kiln.template.BuildParameters;
 import io.kiln.template.ConstantDecl;
 import io.kiln.template.ConstantType;
 import io.kiln.template.Parameters;
-import io.kiln.template.Renderer;
 import io.kiln.template.TemplateDescriptor;
 import io.kiln.template.Templates;
 import io.kiln.testing.KernelRequirements;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -41,9 +35,7 @@ class BundleObjectSourceTest {
         KernelRequirements.assumeTools("clang");
         TemplateDescriptor hello = Templates.load(HELLO);
         BuildParameters defaults = Parameters.resolve(hello, Map.of());
-        VariantBuilder builder = new VariantBuilder(new Renderer(), new ObjectCache(
-                new ClangCompiler(Clang.locate(null), Duration.ofSeconds(120)),
-                new ObjectStore(tmp.resolve("store"), 64L << 20)));
+        VariantBuilder builder = VariantBuilder.defaults(tmp.resolve("store")).storeBytes(64L << 20).build();
         BuiltVariant built = builder.build(hello, defaults);
         byte[] object = built.result().object().bytes();
 
