@@ -78,11 +78,11 @@ public final class BenchLab implements AutoCloseable {
     }
 
     public Netns hostNs() {
-        return Netns.named(host.name());
+        return host.netns();
     }
 
     public Netns endpointNs() {
-        return Netns.named(endpoint.name());
+        return endpoint.netns();
     }
 
     public int hostIfindex() {

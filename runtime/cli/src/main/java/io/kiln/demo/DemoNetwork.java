@@ -55,7 +55,7 @@ public final class DemoNetwork implements AutoCloseable {
 
         /** The endpoint's own namespace, as the runtime names it. */
         public Netns netns() {
-            return Netns.named(namespace.name());
+            return namespace.netns();
         }
 
         Seat in(NetworkNamespace ns) {

@@ -1,7 +1,6 @@
 package io.kiln.lab;
 
-import com.sun.jna.Native;
-import io.kiln.bpf.internal.LibC;
+import io.kiln.host.Netns;
 
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -82,32 +81,32 @@ public final class NetworkNamespace implements AutoCloseable {
         return Integer.parseInt(out.substring(0, colon));
     }
 
+    /** This namespace for the host API (attach, interfaces, tc), which enters it through {@link Netns}. */
+    public Netns netns() {
+        return Netns.named(name);
+    }
+
     /**
-     * Runs {@code task} on a fresh thread that has entered this namespace ({@code setns}), so
-     * ifindexes, tc (netlink) and link creation refer to this namespace's interfaces. The
-     * namespace is a property of the thread only; the thread ends with the task.
+     * Runs {@code task} inside this namespace through {@link Netns#call}, so ifindexes, tc (netlink)
+     * and link creation refer to this namespace's interfaces. Checked exceptions of the task reach
+     * the caller unchanged, where Netns would wrap them.
      */
     public <T> T call(Callable<T> task) throws Exception {
-        AtomicReference<T> result = new AtomicReference<>();
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        Thread t = new Thread(() -> {
+        AtomicReference<Exception> checked = new AtomicReference<>();
+        T result = netns().call(() -> {
             try {
-                enter();
-                result.set(task.call());
-            } catch (Throwable e) {
-                failure.set(e);
+                return task.call();
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                checked.set(e);
+                return null;
             }
-        }, "kiln-netns-" + name);
-        t.start();
-        t.join();
-        Throwable f = failure.get();
-        if (f instanceof Exception e) {
-            throw e;
+        });
+        if (checked.get() != null) {
+            throw checked.get();
         }
-        if (f instanceof Error e) {
-            throw e;
-        }
-        return result.get();
+        return result;
     }
 
     /** {@link #call} for a task without a result. */
@@ -122,21 +121,6 @@ public final class NetworkNamespace implements AutoCloseable {
     @FunctionalInterface
     public interface ThrowingRunnable {
         void run() throws Exception;
-    }
-
-    private void enter() {
-        String path = "/run/netns/" + name;
-        int fd = LibC.open(path, LibC.O_RDONLY | LibC.O_CLOEXEC);
-        if (fd < 0) {
-            throw new IllegalStateException("open " + path + ": errno " + Native.getLastError());
-        }
-        try {
-            if (LibC.setns(fd, LibC.CLONE_NEWNET) != 0) {
-                throw new IllegalStateException("setns " + path + ": errno " + Native.getLastError());
-            }
-        } finally {
-            LibC.close(fd);
-        }
     }
 
     /** True while {@code ip netns list} shows this namespace. */

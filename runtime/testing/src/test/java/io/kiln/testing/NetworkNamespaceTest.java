@@ -48,6 +48,12 @@ class NetworkNamespaceTest {
                 assertEquals("hello", new String(got.getData(), 0, got.getLength(), StandardCharsets.US_ASCII));
                 assertEquals("198.18.0.1", got.getAddress().getHostAddress());
             }
+            assertEquals(io.kiln.host.Netns.named(a.name()), a.netns());
+            assertTrue(a.netns().findInterface("kt-a0").isPresent(), "the host API enters the same namespace");
+            java.io.IOException thrown = new java.io.IOException("from the task");
+            assertTrue(thrown == assertThrows(java.io.IOException.class, () -> a.run(() -> {
+                throw thrown;
+            })), "a checked exception of the task reaches the caller unchanged");
             assertFalse(Files.readString(THREAD_NET_DEV).contains("kt-a0"),
                     "the test's own thread stayed in the host namespace");
         } finally {
