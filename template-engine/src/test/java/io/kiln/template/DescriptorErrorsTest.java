@@ -28,10 +28,10 @@ class DescriptorErrorsTest {
     static Stream<Arguments> badDescriptors() {
         return Stream.of(
                 arguments("unknown top-level key", "name: t\n§program:\n  p: { hook: xdp }\n", "program",
-                        "unknown key 'program'; allowed keys: name, includes, programs, build, constants, maps"),
+                        "unknown field 'program' in a template descriptor; allowed: name, includes, programs, build, constants, maps"),
                 arguments("name of the wrong type", "name: §[t]\n" + PROGRAMS, "name", "expected a string, got a list"),
-                arguments("missing programs", "§name: t\n", "programs", "missing required key 'programs'"),
-                arguments("missing name", "§" + PROGRAMS, "name", "missing required key 'name'"),
+                arguments("missing programs", "§name: t\n", "programs", "missing required field 'programs'"),
+                arguments("missing name", "§" + PROGRAMS, "name", "missing required field 'name'"),
                 arguments("int default out of range", "name: t\n" + PROGRAMS + "build:\n"
                                 + "  ctSize: { type: int, min: 1024, max: 1048576, default: §12 }\n",
                         "build.ctSize.default", "expected an integer between 1024 and 1048576, got 12"),
@@ -64,13 +64,13 @@ class DescriptorErrorsTest {
                         "build.ipv6.default", "expected true or false, got 'yes'"),
                 arguments("bool default missing", "name: t\n" + PROGRAMS + "build:\n"
                                 + "  ipv6: §{ type: bool }\n",
-                        "build.ipv6.default", "missing required key 'default'"),
+                        "build.ipv6.default", "missing required field 'default'"),
                 arguments("identifier default not an identifier", "name: t\n" + PROGRAMS + "build:\n"
                                 + "  prefix: { type: identifier, default: §\"x; system()\" }\n",
                         "build.prefix.default", "'x; system()' is not a C identifier"),
                 arguments("key not allowed for the type", "name: t\n" + PROGRAMS + "build:\n"
                                 + "  ipv6: { type: bool, §min: 1, default: false }\n",
-                        "build.ipv6.min", "unknown key 'min' for a bool parameter; allowed keys: type, default, description"),
+                        "build.ipv6.min", "unknown field 'min' in a bool parameter; allowed: type, default, description"),
                 arguments("bad build type", "name: t\n" + PROGRAMS + "build:\n"
                                 + "  x: { type: §float, default: 1 }\n",
                         "build.x.type", "unknown type 'float'; allowed types: bool, int, enum, identifier"),
@@ -102,14 +102,14 @@ class DescriptorErrorsTest {
                 arguments("bad hook", "name: t\nprograms:\n  p: { hook: §tc }\n", "programs.p.hook",
                         "unknown hook 'tc'; allowed: tc-ingress, tc-egress, xdp"),
                 arguments("missing hook", "name: t\nprograms:\n  p: §{ }\n", "programs.p.hook",
-                        "missing required key 'hook'"),
+                        "missing required field 'hook'"),
                 arguments("no programs", "name: t\n§programs: {}\n", "programs", "a template needs at least one program"),
                 arguments("bad scope", "name: t\n" + PROGRAMS + "maps:\n  m: { scope: §global }\n", "maps.m.scope",
                         "unknown scope 'global'; allowed: endpoint, node"),
                 arguments("pin not a boolean", "name: t\n" + PROGRAMS + "maps:\n  m: { scope: node, pin: §yes }\n",
                         "maps.m.pin", "expected true or false, got 'yes'"),
                 arguments("unknown map key", "name: t\n" + PROGRAMS + "maps:\n  m: { scope: node, §size: 4 }\n",
-                        "maps.m.size", "unknown key 'size'; allowed keys: scope, pin"),
+                        "maps.m.size", "unknown field 'size' in a map; allowed: scope, pin"),
                 arguments("bad constant type", "name: t\n" + PROGRAMS + "constants:\n  C: { type: §u128 }\n",
                         "constants.C.type", "unknown type 'u128'; allowed: u8, u16, u32, u64, bool, ipv4, ipv6, mac"),
                 arguments("constant as a plain value", "name: t\n" + PROGRAMS + "constants:\n  C: §u32\n",

@@ -165,7 +165,7 @@ public final class IndexCodec {
         } catch (IOException e) {
             throw new BundleException("bundle " + source + ": cannot read " + BundleIndex.PATH + ": " + e, e);
         }
-        Fields f = new Fields(source);
+        IndexFields f = new IndexFields(source);
         if (root == null || !root.isObject()) {
             throw f.error("", "expected a JSON object");
         }
@@ -183,7 +183,7 @@ public final class IndexCodec {
         }
     }
 
-    private static BundledTemplate readTemplate(Fields f, JsonNode n, String at) {
+    private static BundledTemplate readTemplate(IndexFields f, JsonNode n, String at) {
         String name = f.text(n, at, "name");
         List<ProgramDecl> programs = new ArrayList<>();
         f.each(n, at, "programs", (p, pAt) -> programs.add(new ProgramDecl(f.text(p, pAt, "name"),
@@ -201,18 +201,18 @@ public final class IndexCodec {
         return new BundledTemplate(name, programs, build, constants, maps, variants);
     }
 
-    private static BundledVariant readVariant(Fields f, JsonNode n, String at) {
+    private static BundledVariant readVariant(IndexFields f, JsonNode n, String at) {
         JsonNode build = f.object(n, at, "build");
         Map<String, Object> values = new TreeMap<>();
         for (Map.Entry<String, JsonNode> e : build.properties()) {
-            values.put(e.getKey(), Values.value(f, e.getValue(), Fields.join(at, "build." + e.getKey())));
+            values.put(e.getKey(), Values.value(f, e.getValue(), IndexFields.join(at, "build." + e.getKey())));
         }
         String keyText = f.text(n, at, "key");
         VariantKey key;
         try {
             key = VariantKey.of(keyText);
         } catch (IllegalArgumentException e) {
-            throw f.error(Fields.join(at, "key"), e.getMessage());
+            throw f.error(IndexFields.join(at, "key"), e.getMessage());
         }
         List<BundledProgram> programs = new ArrayList<>();
         f.each(n, at, "programs", (p, pAt) -> programs.add(new BundledProgram(f.text(p, pAt, "name"),

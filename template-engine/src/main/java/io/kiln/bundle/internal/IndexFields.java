@@ -9,10 +9,10 @@ import java.util.Arrays;
 import java.util.function.BiConsumer;
 
 /** Typed access to the fields of an index, with errors naming the bundle and the field's path. */
-final class Fields {
+final class IndexFields {
     private final String source;
 
-    Fields(String source) {
+    IndexFields(String source) {
         this.source = source;
     }
 

@@ -26,7 +26,7 @@ final class Values {
         }
     }
 
-    static Object value(Fields f, JsonNode n, String at) {
+    static Object value(IndexFields f, JsonNode n, String at) {
         if (n.isBoolean()) {
             return n.booleanValue();
         }
@@ -62,19 +62,19 @@ final class Values {
         g.writeEndObject();
     }
 
-    static BuildParameter readParameter(Fields f, JsonNode n, String at) {
+    static BuildParameter readParameter(IndexFields f, JsonNode n, String at) {
         String name = f.text(n, at, "name");
         String typeText = f.text(n, at, "type");
         ParamType type = Arrays.stream(ParamType.values()).filter(t -> t.yamlName().equals(typeText)).findFirst()
-                .orElseThrow(() -> f.error(Fields.join(at, "type"), "unknown build parameter type '" + typeText + "'"));
-        Object defaultValue = value(f, f.field(n, at, "default"), Fields.join(at, "default"));
+                .orElseThrow(() -> f.error(IndexFields.join(at, "type"), "unknown build parameter type '" + typeText + "'"));
+        Object defaultValue = value(f, f.field(n, at, "default"), IndexFields.join(at, "default"));
         Long min = n.has("min") ? f.longValue(n, at, "min") : null;
         Long max = n.has("max") ? f.longValue(n, at, "max") : null;
         List<String> values = new ArrayList<>();
         if (n.has("values")) {
             JsonNode array = n.get("values");
             if (!array.isArray()) {
-                throw f.error(Fields.join(at, "values"), "expected an array of strings");
+                throw f.error(IndexFields.join(at, "values"), "expected an array of strings");
             }
             array.forEach(v -> values.add(v.asText()));
         }

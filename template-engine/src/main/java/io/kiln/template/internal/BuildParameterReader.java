@@ -1,7 +1,9 @@
 package io.kiln.template.internal;
 
+import io.kiln.template.DescriptorException;
 import io.kiln.template.BuildParameter;
 import io.kiln.template.ParamType;
+import io.kiln.yaml.LocatedFields;
 import io.kiln.yaml.LocatedNode;
 
 import java.util.ArrayList;
@@ -18,9 +20,9 @@ final class BuildParameterReader {
     /** The model variable that describes the template itself. */
     static final String MODEL_NAME = "kiln";
 
-    private final YamlFields y;
+    private final LocatedFields<DescriptorException> y;
 
-    BuildParameterReader(YamlFields y) {
+    BuildParameterReader(LocatedFields<DescriptorException> y) {
         this.y = y;
     }
 
@@ -37,31 +39,31 @@ final class BuildParameterReader {
             throw y.error(entry, path, problem);
         }
         LocatedNode.Mapping m = y.mapping(entry.value(), path);
-        LocatedNode typeNode = y.required(m, path, "type");
-        String typeName = y.string(typeNode, YamlFields.child(path, "type"));
+        LocatedNode typeNode = y.present(m, path, "type");
+        String typeName = y.word(typeNode, LocatedFields.child(path, "type"));
         ParamType type = Arrays.stream(ParamType.values()).filter(t -> t.yamlName().equals(typeName)).findFirst()
-                .orElseThrow(() -> y.error(typeNode, YamlFields.child(path, "type"), "unknown type '" + typeName
+                .orElseThrow(() -> y.error(typeNode, LocatedFields.child(path, "type"), "unknown type '" + typeName
                         + "'; allowed types: " + Arrays.stream(ParamType.values()).map(ParamType::yamlName)
                         .collect(Collectors.joining(", "))));
         String description = m.entries().containsKey("description")
-                ? y.text(m.entries().get("description").value(), YamlFields.child(path, "description")) : "";
-        String defaultPath = YamlFields.child(path, "default");
+                ? y.text(m.entries().get("description").value(), LocatedFields.child(path, "description")) : "";
+        String defaultPath = LocatedFields.child(path, "default");
         switch (type) {
             case BOOL -> {
-                y.allowOnly(m, path, List.of("type", "default", "description"), " for a bool parameter");
-                boolean value = y.bool(y.required(m, path, "default"), defaultPath);
+                y.allowOnly(m, path, List.of("type", "default", "description"), "a bool parameter");
+                boolean value = y.bool(y.present(m, path, "default"), defaultPath);
                 return new BuildParameter(name, type, value, null, null, List.of(), description);
             }
             case INT -> {
-                y.allowOnly(m, path, List.of("type", "default", "min", "max", "description"), " for an int parameter");
+                y.allowOnly(m, path, List.of("type", "default", "min", "max", "description"), "an int parameter");
                 Long min = optionalLong(m, path, "min");
                 Long max = optionalLong(m, path, "max");
                 if (min != null && max != null && min > max) {
-                    throw y.error(m.entries().get("max").value(), YamlFields.child(path, "max"),
+                    throw y.error(m.entries().get("max").value(), LocatedFields.child(path, "max"),
                             "max " + max + " is less than min " + min);
                 }
                 String expected = Expectations.integer(min, max);
-                LocatedNode d = y.required(m, path, "default");
+                LocatedNode d = y.present(m, path, "default");
                 long value = y.integer(d, defaultPath, expected);
                 if (!Expectations.inRange(value, min, max)) {
                     throw y.error(d, defaultPath, "expected " + expected + ", got " + value);
@@ -69,10 +71,10 @@ final class BuildParameterReader {
                 return new BuildParameter(name, type, value, min, max, List.of(), description);
             }
             case ENUM -> {
-                y.allowOnly(m, path, List.of("type", "values", "default", "description"), " for an enum parameter");
+                y.allowOnly(m, path, List.of("type", "values", "default", "description"), "an enum parameter");
                 List<String> values = enumValues(m, path);
-                LocatedNode d = y.required(m, path, "default");
-                String value = y.string(d, defaultPath);
+                LocatedNode d = y.present(m, path, "default");
+                String value = y.word(d, defaultPath);
                 if (!values.contains(value)) {
                     throw y.error(d, defaultPath, "default '" + value + "' is not one of the values: "
                             + String.join(", ", values));
@@ -80,9 +82,9 @@ final class BuildParameterReader {
                 return new BuildParameter(name, type, value, null, null, values, description);
             }
             case IDENTIFIER -> {
-                y.allowOnly(m, path, List.of("type", "default", "description"), " for an identifier parameter");
-                LocatedNode d = y.required(m, path, "default");
-                String value = y.string(d, defaultPath);
+                y.allowOnly(m, path, List.of("type", "default", "description"), "an identifier parameter");
+                LocatedNode d = y.present(m, path, "default");
+                String value = y.word(d, defaultPath);
                 String valueProblem = CNames.problem(value);
                 if (valueProblem != null) {
                     throw y.error(d, defaultPath, valueProblem);
@@ -95,12 +97,12 @@ final class BuildParameterReader {
 
     private Long optionalLong(LocatedNode.Mapping m, String path, String key) {
         LocatedNode.Entry e = m.entries().get(key);
-        return e == null ? null : y.integer(e.value(), YamlFields.child(path, key), "an integer");
+        return e == null ? null : y.integer(e.value(), LocatedFields.child(path, key), "an integer");
     }
 
     private List<String> enumValues(LocatedNode.Mapping m, String path) {
-        String valuesPath = YamlFields.child(path, "values");
-        LocatedNode node = y.required(m, path, "values");
+        String valuesPath = LocatedFields.child(path, "values");
+        LocatedNode node = y.present(m, path, "values");
         LocatedNode.Sequence seq = y.sequence(node, valuesPath);
         if (seq.items().isEmpty()) {
             throw y.error(seq, valuesPath, "an enum needs at least one value");
@@ -109,7 +111,7 @@ final class BuildParameterReader {
         for (int i = 0; i < seq.items().size(); i++) {
             LocatedNode item = seq.items().get(i);
             String itemPath = valuesPath + "[" + i + "]";
-            String value = y.string(item, itemPath);
+            String value = y.word(item, itemPath);
             String problem = CNames.syntaxProblem(value);
             if (problem != null) {
                 throw y.error(item, itemPath, problem + "; enum values are pasted into C");

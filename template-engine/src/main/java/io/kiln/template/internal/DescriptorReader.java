@@ -9,6 +9,7 @@ import io.kiln.template.MapDecl;
 import io.kiln.template.MapScope;
 import io.kiln.template.ProgramDecl;
 import io.kiln.template.TemplateDescriptor;
+import io.kiln.yaml.LocatedFields;
 import io.kiln.yaml.LocatedNode;
 import io.kiln.yaml.LocatedTreeReader;
 
@@ -43,7 +44,7 @@ public final class DescriptorReader {
 
     private final Path file;
     private final Path root;
-    private final YamlFields y;
+    private final LocatedFields<DescriptorException> y;
     /** Programs, maps, constants and build parameters share one namespace: all but the last are C globals. */
     private final Map<String, String> namesInUse = new HashMap<>();
     private final Map<String, Integer> namesLine = new HashMap<>();
@@ -51,7 +52,7 @@ public final class DescriptorReader {
     private DescriptorReader(Path file) {
         this.file = file;
         this.root = file.getParent();
-        this.y = new YamlFields(file);
+        this.y = new LocatedFields<>((line, column, field, reason) -> new DescriptorException(file, line, column, field, reason));
     }
 
     /** {@code descriptorFile} must be absolute and normalized. */
@@ -66,7 +67,7 @@ public final class DescriptorReader {
             throw new DescriptorException(file, 0, 0, "", "the descriptor is empty; it needs at least name and programs");
         }
         LocatedNode.Mapping top = y.mapping(tree, "");
-        y.allowOnly(top, "", TOP_LEVEL, "");
+        y.allowOnly(top, "", TOP_LEVEL, "a template descriptor");
 
         String name = readName(top);
         List<Path> includeDirs = readIncludes(top.entries().get("includes"));
@@ -85,7 +86,7 @@ public final class DescriptorReader {
             }
         }
         if (programs.isEmpty()) {
-            y.required(top, "", "programs");
+            y.present(top, "", "programs");
         }
         Path templateFile = root.resolve(name + SOURCE_SUFFIX);
         if (!Files.isRegularFile(templateFile)) {
@@ -108,8 +109,8 @@ public final class DescriptorReader {
     }
 
     private String readName(LocatedNode.Mapping top) {
-        LocatedNode node = y.required(top, "", "name");
-        String name = y.string(node, "name");
+        LocatedNode node = y.present(top, "", "name");
+        String name = y.word(node, "name");
         String problem = CNames.problem(name);
         if (problem != null) {
             throw y.error(node, "name", problem);
@@ -135,7 +136,7 @@ public final class DescriptorReader {
         for (int i = 0; i < seq.items().size(); i++) {
             LocatedNode item = seq.items().get(i);
             String path = "includes[" + i + "]";
-            String text = y.string(item, path);
+            String text = y.word(item, path);
             Path dir;
             try {
                 dir = root.resolve(text).normalize();
@@ -162,7 +163,7 @@ public final class DescriptorReader {
         LocatedNode.Mapping m = y.optionalMapping(section, section.key());
         List<T> out = new ArrayList<>();
         for (LocatedNode.Entry e : m.entries().values()) {
-            String path = YamlFields.child(section.key(), e.key());
+            String path = LocatedFields.child(section.key(), e.key());
             claimName(e, path);
             out.add(reader.read(e, path));
         }
@@ -181,7 +182,7 @@ public final class DescriptorReader {
     private ProgramDecl readProgram(LocatedNode.Entry e, String path) {
         checkCName(e, path);
         LocatedNode.Mapping m = y.mapping(e.value(), path);
-        y.allowOnly(m, path, List.of("hook"), "");
+        y.allowOnly(m, path, List.of("hook"), "a program");
         Hook hook = oneOf(m, path, "hook", Hook.values(), Hook::yamlName, "hook");
         return new ProgramDecl(e.key(), hook);
     }
@@ -189,20 +190,20 @@ public final class DescriptorReader {
     private ConstantDecl readConstant(LocatedNode.Entry e, String path) {
         checkCName(e, path);
         LocatedNode.Mapping m = y.mapping(e.value(), path);
-        y.allowOnly(m, path, List.of("type", "description"), "");
+        y.allowOnly(m, path, List.of("type", "description"), "a constant");
         ConstantType type = oneOf(m, path, "type", ConstantType.values(), ConstantType::yamlName, "type");
         LocatedNode.Entry d = m.entries().get("description");
-        String description = d == null ? "" : y.text(d.value(), YamlFields.child(path, "description"));
+        String description = d == null ? "" : y.text(d.value(), LocatedFields.child(path, "description"));
         return new ConstantDecl(e.key(), type, description);
     }
 
     private MapDecl readMap(LocatedNode.Entry e, String path) {
         checkCName(e, path);
         LocatedNode.Mapping m = y.mapping(e.value(), path);
-        y.allowOnly(m, path, List.of("scope", "pin"), "");
+        y.allowOnly(m, path, List.of("scope", "pin"), "a map");
         MapScope scope = oneOf(m, path, "scope", MapScope.values(), MapScope::yamlName, "scope");
         LocatedNode.Entry pin = m.entries().get("pin");
-        boolean pinned = pin == null || y.bool(pin.value(), YamlFields.child(path, "pin"));
+        boolean pinned = pin == null || y.bool(pin.value(), LocatedFields.child(path, "pin"));
         return new MapDecl(e.key(), scope, pinned);
     }
 
@@ -215,9 +216,9 @@ public final class DescriptorReader {
 
     private <E> E oneOf(LocatedNode.Mapping m, String path, String key, E[] choices, Function<E, String> yamlName,
                         String what) {
-        String keyPath = YamlFields.child(path, key);
-        LocatedNode node = y.required(m, path, key);
-        String text = y.string(node, keyPath);
+        String keyPath = LocatedFields.child(path, key);
+        LocatedNode node = y.present(m, path, key);
+        String text = y.word(node, keyPath);
         return Arrays.stream(choices).filter(c -> yamlName.apply(c).equals(text)).findFirst()
                 .orElseThrow(() -> y.error(node, keyPath, "unknown " + what + " '" + text + "'; allowed: "
                         + Arrays.stream(choices).map(yamlName).collect(Collectors.joining(", "))));

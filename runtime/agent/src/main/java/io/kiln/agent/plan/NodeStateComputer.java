@@ -7,7 +7,7 @@ import io.kiln.agent.policy.LocalEndpoint;
 import io.kiln.agent.policy.NodeState;
 import io.kiln.agent.policy.ServiceKey;
 import io.kiln.agent.policy.ServiceValue;
-import io.kiln.agent.spec.Addresses;
+import io.kiln.agent.spec.AddressLiterals;
 import io.kiln.agent.spec.Cidr;
 import io.kiln.agent.spec.EndpointSpec;
 import io.kiln.agent.spec.ServiceBackend;
@@ -28,7 +28,7 @@ import java.util.TreeMap;
  */
 public final class NodeStateComputer {
     private static final Comparator<ServiceBackend> BACKEND_ORDER = Comparator
-            .comparing(ServiceBackend::address, Addresses.ORDER).thenComparingInt(ServiceBackend::port);
+            .comparing(ServiceBackend::address, AddressLiterals.ORDER).thenComparingInt(ServiceBackend::port);
 
     private NodeStateComputer() {
     }
@@ -44,7 +44,7 @@ public final class NodeStateComputer {
                                  Map<Cidr, Integer> ruleCidrIdentities, List<Cidr> hostCidrs,
                                  Collection<ServiceSpec> services, Map<String, Integer> serviceIds) {
         SortedMap<Cidr, Integer> ipcache = new TreeMap<>();
-        SortedMap<InetAddress, LocalEndpoint> local = new TreeMap<>(Addresses.ORDER);
+        SortedMap<InetAddress, LocalEndpoint> local = new TreeMap<>(AddressLiterals.ORDER);
         SortedMap<Cidr, Integer> cidrs = new TreeMap<>();
         ruleCidrIdentities.forEach((c, id) -> {
             ipcache.put(c, id);

@@ -1,7 +1,7 @@
 package io.kiln.agent.plan;
 
 import io.kiln.agent.policy.EndpointPolicy;
-import io.kiln.agent.spec.Addresses;
+import io.kiln.agent.spec.AddressLiterals;
 import io.kiln.agent.spec.EndpointSpec;
 import io.kiln.agent.spec.EndpointValidator;
 import io.kiln.template.Constants;
@@ -24,9 +24,9 @@ final class PlanBuilder {
         Map<String, Object> derived = new TreeMap<>();
         derived.put("ENDPOINT_ID", (long) s.id());
         derived.put("IDENTITY", (long) identity);
-        derived.put("ENDPOINT_IPV4", Addresses.format(s.addresses().ipv4()));
+        derived.put("ENDPOINT_IPV4", AddressLiterals.format(s.addresses().ipv4()));
         if (s.addresses().ipv6() != null) {
-            derived.put("ENDPOINT_IPV6", Addresses.format(s.addresses().ipv6()));
+            derived.put("ENDPOINT_IPV6", AddressLiterals.format(s.addresses().ipv6()));
         }
         if (s.mac() != null) {
             derived.put("ENDPOINT_MAC", s.mac());

@@ -7,7 +7,7 @@ import io.kiln.agent.policy.EndpointPolicy;
 import io.kiln.agent.policy.IdentifiedEndpoint;
 import io.kiln.agent.policy.NodeState;
 import io.kiln.agent.policy.PolicyComputer;
-import io.kiln.agent.spec.Addresses;
+import io.kiln.agent.spec.AddressLiterals;
 import io.kiln.agent.spec.Cidr;
 import io.kiln.agent.spec.DesiredState;
 import io.kiln.agent.spec.EndpointSpec;
@@ -129,11 +129,11 @@ public final class Planner {
         List<ServiceSpec> services = new ArrayList<>();
         Map<String, String> serviceKeys = new HashMap<>();
         for (ServiceSpec s : desired.services().values()) {
-            String key = Addresses.format(s.vip()) + "/" + s.port() + "/" + s.protocol();
+            String key = AddressLiterals.format(s.vip()) + "/" + s.port() + "/" + s.protocol();
             String other = serviceKeys.putIfAbsent(key, s.name());
             if (other != null) {
                 errors.add(SpecError.of(SpecKind.SERVICE, s.name(), s.origin().error("vip", "service " + other
-                        + " already has " + Addresses.format(s.vip()) + " port " + s.port() + " " + s.protocol())));
+                        + " already has " + AddressLiterals.format(s.vip()) + " port " + s.port() + " " + s.protocol())));
                 continue;
             }
             services.add(s);
@@ -198,7 +198,7 @@ public final class Planner {
             Integer o = addresses.get(a);
             if (o != null && o != s.id()) {
                 String field = a.getAddress().length == 4 ? "addresses.ipv4" : "addresses.ipv6";
-                throw s.origin().error(field, "endpoint " + o + " already has address " + Addresses.format(a));
+                throw s.origin().error(field, "endpoint " + o + " already has address " + AddressLiterals.format(a));
             }
         }
         interfaces.put(attachment, s.id());

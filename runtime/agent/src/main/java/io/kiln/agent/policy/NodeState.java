@@ -1,6 +1,6 @@
 package io.kiln.agent.policy;
 
-import io.kiln.agent.spec.Addresses;
+import io.kiln.agent.spec.AddressLiterals;
 import io.kiln.agent.spec.Cidr;
 
 import java.net.InetAddress;
@@ -21,13 +21,13 @@ public record NodeState(SortedMap<Cidr, Integer> ipcache, SortedMap<ServiceKey, 
                         SortedMap<BackendKey, BackendValue> backends,
                         SortedMap<InetAddress, LocalEndpoint> localEndpoints) {
     public static final NodeState EMPTY = new NodeState(new TreeMap<>(), new TreeMap<>(), new TreeMap<>(),
-            new TreeMap<>(Addresses.ORDER));
+            new TreeMap<>(AddressLiterals.ORDER));
 
     public NodeState {
         ipcache = Collections.unmodifiableSortedMap(new TreeMap<>(ipcache));
         services = Collections.unmodifiableSortedMap(new TreeMap<>(services));
         backends = Collections.unmodifiableSortedMap(new TreeMap<>(backends));
-        SortedMap<InetAddress, LocalEndpoint> l = new TreeMap<>(Addresses.ORDER);
+        SortedMap<InetAddress, LocalEndpoint> l = new TreeMap<>(AddressLiterals.ORDER);
         l.putAll(localEndpoints);
         localEndpoints = Collections.unmodifiableSortedMap(l);
     }

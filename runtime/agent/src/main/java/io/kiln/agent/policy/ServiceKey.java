@@ -1,6 +1,6 @@
 package io.kiln.agent.policy;
 
-import io.kiln.agent.spec.Addresses;
+import io.kiln.agent.spec.AddressLiterals;
 import io.kiln.agent.spec.Cidr;
 
 import java.net.InetAddress;
@@ -8,7 +8,7 @@ import java.util.Comparator;
 
 /** Key of the node's services map: a service's address, port (host order) and IP protocol number. */
 public record ServiceKey(InetAddress vip, int port, int protocol) implements Comparable<ServiceKey> {
-    private static final Comparator<ServiceKey> ORDER = Comparator.comparing(ServiceKey::vip, Addresses.ORDER)
+    private static final Comparator<ServiceKey> ORDER = Comparator.comparing(ServiceKey::vip, AddressLiterals.ORDER)
             .thenComparingInt(ServiceKey::port).thenComparingInt(ServiceKey::protocol);
 
     @Override
@@ -18,6 +18,6 @@ public record ServiceKey(InetAddress vip, int port, int protocol) implements Com
 
     @Override
     public String toString() {
-        return Addresses.format(vip) + ":" + port + "/" + protocol;
+        return AddressLiterals.format(vip) + ":" + port + "/" + protocol;
     }
 }

@@ -15,7 +15,7 @@ import java.net.UnknownHostException;
  * ({@link Constants}), never by {@link InetAddress#getByName}, which would ask DNS about anything
  * that is not a literal.
  */
-public final class Addresses {
+public final class AddressLiterals {
     private static final ConstantDecl V4 = new ConstantDecl("address", ConstantType.IPV4, "");
     private static final ConstantDecl V6 = new ConstantDecl("address", ConstantType.IPV6, "");
     private static final ConstantDecl MAC = new ConstantDecl("mac", ConstantType.MAC, "");
@@ -25,7 +25,7 @@ public final class Addresses {
             .comparingInt((InetAddress a) -> a.getAddress().length)
             .thenComparing(a -> new java.math.BigInteger(1, a.getAddress()));
 
-    private Addresses() {
+    private AddressLiterals() {
     }
 
     /** The address, or null when {@code text} is not a dotted quad. */

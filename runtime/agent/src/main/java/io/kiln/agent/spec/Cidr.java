@@ -23,8 +23,8 @@ public record Cidr(InetAddress address, int prefixLength) implements Comparable<
             throw new IllegalArgumentException("prefix length " + prefixLength + " is not in 0.." + bits);
         }
         if (!masked(address, prefixLength).equals(address)) {
-            throw new IllegalArgumentException(Addresses.format(address) + "/" + prefixLength + " has bits set past the"
-                    + " prefix; did you mean " + Addresses.format(masked(address, prefixLength)) + "/" + prefixLength + "?");
+            throw new IllegalArgumentException(AddressLiterals.format(address) + "/" + prefixLength + " has bits set past the"
+                    + " prefix; did you mean " + AddressLiterals.format(masked(address, prefixLength)) + "/" + prefixLength + "?");
         }
     }
 
@@ -41,7 +41,7 @@ public record Cidr(InetAddress address, int prefixLength) implements Comparable<
     public static Cidr parse(String text) {
         int slash = text.indexOf('/');
         String addr = slash < 0 ? text : text.substring(0, slash);
-        InetAddress a = Addresses.any(addr);
+        InetAddress a = AddressLiterals.any(addr);
         if (a == null) {
             throw new IllegalArgumentException("'" + text + "' is not a CIDR like 198.18.0.0/15 or 2001:db8::/32");
         }
@@ -99,6 +99,6 @@ public record Cidr(InetAddress address, int prefixLength) implements Comparable<
 
     @Override
     public String toString() {
-        return Addresses.format(address) + "/" + prefixLength;
+        return AddressLiterals.format(address) + "/" + prefixLength;
     }
 }

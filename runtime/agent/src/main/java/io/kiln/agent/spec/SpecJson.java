@@ -47,9 +47,9 @@ public final class SpecJson {
         if (!e.constants().isEmpty()) {
             scalars(o.putObject("constants"), e.constants());
         }
-        ObjectNode a = o.putObject("addresses").put("ipv4", Addresses.format(e.addresses().ipv4()));
+        ObjectNode a = o.putObject("addresses").put("ipv4", AddressLiterals.format(e.addresses().ipv4()));
         if (e.addresses().ipv6() != null) {
-            a.put("ipv6", Addresses.format(e.addresses().ipv6()));
+            a.put("ipv6", AddressLiterals.format(e.addresses().ipv6()));
         }
         if (e.mac() != null) {
             o.put("mac", e.mac());
@@ -119,10 +119,10 @@ public final class SpecJson {
 
     private static ObjectNode service(ServiceSpec s) {
         ObjectNode o = JSON.createObjectNode();
-        o.put("name", s.name()).put("vip", Addresses.format(s.vip())).put("port", s.port())
+        o.put("name", s.name()).put("vip", AddressLiterals.format(s.vip())).put("port", s.port())
                 .put("protocol", s.protocol().name());
         ArrayNode b = o.putArray("backends");
-        s.backends().forEach(x -> b.addObject().put("address", Addresses.format(x.address())).put("port", x.port()));
+        s.backends().forEach(x -> b.addObject().put("address", AddressLiterals.format(x.address())).put("port", x.port()));
         return o;
     }
 

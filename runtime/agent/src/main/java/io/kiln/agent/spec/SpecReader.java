@@ -1,7 +1,6 @@
 package io.kiln.agent.spec;
 
 import io.kiln.agent.spec.internal.EndpointReader;
-import io.kiln.agent.spec.internal.Fields;
 import io.kiln.yaml.LocatedNode;
 import io.kiln.agent.spec.internal.PolicyReader;
 import io.kiln.agent.spec.internal.ServiceReader;
@@ -36,15 +35,15 @@ public final class SpecReader {
     }
 
     public static EndpointSpec endpoint(String source, String text) {
-        return new EndpointReader(new Fields(source)).read(root(source, text, "an endpoint"));
+        return new EndpointReader(source).read(root(source, text, "an endpoint"));
     }
 
     public static PolicySpec policy(String source, String text) {
-        return new PolicyReader(new Fields(source)).read(root(source, text, "a policy"));
+        return new PolicyReader(source).read(root(source, text, "a policy"));
     }
 
     public static ServiceSpec service(String source, String text) {
-        return new ServiceReader(new Fields(source)).read(root(source, text, "a service"));
+        return new ServiceReader(source).read(root(source, text, "a service"));
     }
 
     /** The spec of {@code kind} in {@code file}; the source in errors is the file's path. */
@@ -57,7 +56,7 @@ public final class SpecReader {
      * gives them); {@code source} names the object in errors, e.g. {@code KilnPolicy default/web}.
      */
     public static PolicySpec kubernetesPolicy(String source, Map<String, Object> spec, String name, String namespace) {
-        return new PolicyReader(new Fields(source)).readKubernetes(TreeReader.fromObject(source, spec, "spec"), name,
+        return new PolicyReader(source).readKubernetes(TreeReader.fromObject(source, spec, "spec"), name,
                 namespace);
     }
 
@@ -66,12 +65,12 @@ public final class SpecReader {
      * objects, such as Pods, builds them); {@code source} names the object in errors.
      */
     public static EndpointSpec endpoint(String source, Map<String, Object> tree) {
-        return new EndpointReader(new Fields(source)).read(TreeReader.fromObject(source, tree, ""));
+        return new EndpointReader(source).read(TreeReader.fromObject(source, tree, ""));
     }
 
     /** A service from the {@code spec} of a Kubernetes object. */
     public static ServiceSpec kubernetesService(String source, Map<String, Object> spec, String name) {
-        return new ServiceReader(new Fields(source)).readKubernetes(TreeReader.fromObject(source, spec, "spec"), name);
+        return new ServiceReader(source).readKubernetes(TreeReader.fromObject(source, spec, "spec"), name);
     }
 
     /**

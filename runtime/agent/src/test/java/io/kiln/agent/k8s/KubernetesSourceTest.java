@@ -12,7 +12,7 @@ import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
 import io.kiln.agent.policy.PolicyComputer;
 import io.kiln.agent.source.SourceSnapshot;
-import io.kiln.agent.spec.Addresses;
+import io.kiln.agent.spec.AddressLiterals;
 import io.kiln.agent.spec.EndpointSpec;
 import io.kiln.agent.spec.SpecError;
 import org.junit.jupiter.api.AfterEach;
@@ -76,8 +76,8 @@ class KubernetesSourceTest {
         assertEquals("lxc-web", e.interfaceName());
         assertEquals("endpoint", e.template());
         assertEquals(Map.of("ipv6", true), e.build());
-        assertEquals("198.18.0.12", Addresses.format(e.addresses().ipv4()));
-        assertEquals("2001:db8::12", Addresses.format(e.addresses().ipv6()));
+        assertEquals("198.18.0.12", AddressLiterals.format(e.addresses().ipv4()));
+        assertEquals("2001:db8::12", AddressLiterals.format(e.addresses().ipv6()));
         assertEquals(Map.of("app", "web", PolicyComputer.NAMESPACE_LABEL, "shop"), e.labels().map());
         assertEquals("pod shop/web", e.origin().name());
 

@@ -5,7 +5,7 @@ import io.kiln.agent.identity.IdentityAllocator;
 import io.kiln.agent.policy.PolicyAction;
 import io.kiln.agent.policy.PolicyKey;
 import io.kiln.agent.policy.TrafficDirection;
-import io.kiln.agent.spec.Addresses;
+import io.kiln.agent.spec.AddressLiterals;
 import io.kiln.agent.spec.Cidr;
 import io.kiln.agent.spec.DesiredState;
 import io.kiln.agent.spec.EndpointSpec;
@@ -68,7 +68,7 @@ class PlannerTest {
         int cidrIdentity = ipcache.get(Cidr.parse("198.19.0.0/16"));
         assertEquals(PolicyAction.ALLOW, p1.policy().get(new PolicyKey(cidrIdentity, 0, 0, TrafficDirection.INGRESS)));
         assertEquals(2, plan.node().services().values().iterator().next().backendCount());
-        assertEquals("198.18.0.1", Addresses.format(plan.node().backends().values().iterator().next().address()),
+        assertEquals("198.18.0.1", AddressLiterals.format(plan.node().backends().values().iterator().next().address()),
                 "backends fill slots in address order");
         assertEquals(2, plan.node().localEndpoints().size());
     }

@@ -1,6 +1,6 @@
 package io.kiln.agent.policy;
 
-import io.kiln.agent.spec.Addresses;
+import io.kiln.agent.spec.AddressLiterals;
 import io.kiln.agent.spec.Cidr;
 import org.junit.jupiter.api.Test;
 
@@ -97,22 +97,22 @@ class StateDiffTest {
         SortedMap<BackendKey, BackendValue> backends = new TreeMap<>();
         List<InetAddress> addrs = new ArrayList<>();
         for (int i = 0; i < 6; i++) {
-            addrs.add(Addresses.ipv4("198.18.0." + i));
+            addrs.add(AddressLiterals.ipv4("198.18.0." + i));
         }
         for (int i = r.nextInt(6); i > 0; i--) {
             ipcache.put(Cidr.host(addrs.get(r.nextInt(6))), 256 + r.nextInt(3));
             backends.put(new BackendKey(1, r.nextInt(3)), new BackendValue(addrs.get(r.nextInt(6)), 80));
         }
-        return new NodeState(ipcache, new TreeMap<>(), backends, new TreeMap<>(Addresses.ORDER));
+        return new NodeState(ipcache, new TreeMap<>(), backends, new TreeMap<>(AddressLiterals.ORDER));
     }
 
     private static NodeState node(Map<Cidr, Integer> ipcache, Map<ServiceKey, ServiceValue> services,
                                   Map<BackendKey, BackendValue> backends) {
         return new NodeState(new TreeMap<>(ipcache), new TreeMap<>(services), new TreeMap<>(backends),
-                new TreeMap<>(Addresses.ORDER));
+                new TreeMap<>(AddressLiterals.ORDER));
     }
 
     private static BackendValue backend(String address, int port) {
-        return new BackendValue(Addresses.ipv4(address), port);
+        return new BackendValue(AddressLiterals.ipv4(address), port);
     }
 }

@@ -35,8 +35,8 @@ class SpecReaderTest {
         assertEquals("endpoint", s.template());
         assertEquals(Map.of("ipv6", true, "policyMode", false), s.build());
         assertEquals(Map.of("GATEWAY_IPV4", "198.18.0.1"), s.constants());
-        assertEquals("198.18.0.12", Addresses.format(s.addresses().ipv4()));
-        assertEquals("2001:db8::c", Addresses.format(s.addresses().ipv6()));
+        assertEquals("198.18.0.12", AddressLiterals.format(s.addresses().ipv4()));
+        assertEquals("2001:db8::c", AddressLiterals.format(s.addresses().ipv6()));
         assertEquals("02:00:00:00:00:0c", s.mac());
         assertEquals(Labels.of("app", "web", "tier", "front", "version", "2"), s.labels());
         assertEquals(3001, s.identity());

@@ -8,7 +8,7 @@ import io.kiln.agent.policy.NodeMapOp;
 import io.kiln.agent.policy.NodeState;
 import io.kiln.agent.policy.ServiceKey;
 import io.kiln.agent.policy.ServiceValue;
-import io.kiln.agent.spec.Addresses;
+import io.kiln.agent.spec.AddressLiterals;
 import io.kiln.agent.spec.Cidr;
 import io.kiln.bpf.BpfMap;
 import io.kiln.host.NetInterface;
@@ -98,7 +98,7 @@ public final class NodeMaps {
         SortedMap<Cidr, Integer> ipcache = new TreeMap<>();
         SortedMap<ServiceKey, ServiceValue> services = new TreeMap<>();
         SortedMap<BackendKey, BackendValue> backends = new TreeMap<>();
-        SortedMap<InetAddress, LocalEndpoint> local = new TreeMap<>(Addresses.ORDER);
+        SortedMap<InetAddress, LocalEndpoint> local = new TreeMap<>(AddressLiterals.ORDER);
         try (Handles h = new Handles()) {
             for (String name : List.of(EndpointMaps.IPCACHE, EndpointMaps.IPCACHE6)) {
                 h.ifPinned(name).ifPresent(m -> each(m, (k, v) -> {
@@ -151,10 +151,10 @@ public final class NodeMaps {
             LocalEndpoint e = o.value();
             NetInterface nif = namespaces.of(e.namespace()).findInterface(e.interfaceName())
                     .orElseThrow(() -> new UnresolvedInterface(endpointsOf(o.address()) + ": "
-                            + Addresses.format(o.address()) + " (endpoint " + e.endpointId() + "): no interface "
+                            + AddressLiterals.format(o.address()) + " (endpoint " + e.endpointId() + "): no interface "
                             + e.interfaceName() + " in network namespace " + namespaces.describe(e.namespace())));
             h.map(endpointsOf(o.address())).update(EndpointMaps.endpointKey(o.address()),
-                    EndpointMaps.endpointInfo(nif.ifindex(), e.mac() == null ? null : Addresses.mac(e.mac()),
+                    EndpointMaps.endpointInfo(nif.ifindex(), e.mac() == null ? null : AddressLiterals.mac(e.mac()),
                             e.endpointId()));
         } else if (op instanceof NodeMapOp.LocalEndpointDelete o) {
             h.map(endpointsOf(o.address())).delete(EndpointMaps.endpointKey(o.address()));

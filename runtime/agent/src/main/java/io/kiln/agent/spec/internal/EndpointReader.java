@@ -1,11 +1,13 @@
 package io.kiln.agent.spec.internal;
 
+import io.kiln.agent.spec.SpecException;
 import io.kiln.agent.identity.Identities;
-import io.kiln.agent.spec.Addresses;
+import io.kiln.agent.spec.AddressLiterals;
 import io.kiln.agent.spec.EndpointAddresses;
 import io.kiln.agent.spec.EndpointSpec;
 import io.kiln.agent.spec.Labels;
 import io.kiln.agent.spec.Origin;
+import io.kiln.yaml.LocatedFields;
 import io.kiln.yaml.LocatedNode;
 
 import java.net.Inet4Address;
@@ -23,10 +25,12 @@ public final class EndpointReader {
     private static final Pattern INTERFACE = Pattern.compile("[^/\\s:]{1,15}");
     private static final Pattern NETNS = Pattern.compile("[A-Za-z0-9_.-]{1,255}");
 
-    private final Fields f;
+    private final String source;
+    private final LocatedFields<SpecException> f;
 
-    public EndpointReader(Fields f) {
-        this.f = f;
+    public EndpointReader(String source) {
+        this.source = source;
+        this.f = new LocatedFields<>((line, column, field, reason) -> new SpecException(source, line, column, field, reason));
     }
 
     public EndpointSpec read(LocatedNode root) {
@@ -56,25 +60,25 @@ public final class EndpointReader {
         }
         EndpointAddresses addresses = addresses(f.mapping(f.required(top, "", "addresses"), "addresses"));
         String mac = null;
-        LocatedNode macNode = Fields.optional(top, "mac");
+        LocatedNode macNode = LocatedFields.optional(top, "mac");
         if (macNode != null) {
             mac = mac(macNode);
         }
         Labels labels = labels(f, f.optionalMapping(top, "", "labels"), "labels");
         Integer identity = null;
-        LocatedNode idNode = Fields.optional(top, "identity");
+        LocatedNode idNode = LocatedFields.optional(top, "identity");
         if (idNode != null) {
             identity = (int) f.integer(idNode, "identity", Identities.MIN_LABEL, Identities.MAX_LABEL);
         }
         String namespace = null;
-        LocatedNode nsNode = Fields.optional(top, "namespace");
+        LocatedNode nsNode = LocatedFields.optional(top, "namespace");
         if (nsNode != null) {
             namespace = f.string(nsNode, "namespace");
             if (!NETNS.matcher(namespace).matches() || namespace.equals(".") || namespace.equals("..")) {
                 throw f.error(nsNode, "namespace", "'" + namespace + "' is not a network namespace name");
             }
         }
-        Origin origin = f.origin(root);
+        Origin origin = new Origin(source, LocatedFields.lines(root));
         return new EndpointSpec(id, iface, template, new TreeMap<>(build), new TreeMap<>(constants), addresses, mac,
                 labels, identity, namespace, origin);
     }
@@ -82,15 +86,15 @@ public final class EndpointReader {
     private EndpointAddresses addresses(LocatedNode.Mapping m) {
         f.allowOnly(m, "addresses", List.of("ipv4", "ipv6"), "addresses");
         LocatedNode v4 = f.required(m, "addresses", "ipv4");
-        Inet4Address ipv4 = Addresses.ipv4(f.string(v4, "addresses.ipv4"));
+        Inet4Address ipv4 = AddressLiterals.ipv4(f.string(v4, "addresses.ipv4"));
         if (ipv4 == null || ipv4.isAnyLocalAddress() || ipv4.isMulticastAddress()) {
             throw f.error(v4, "addresses.ipv4", "expected an IPv4 unicast address like 198.18.0.12, got "
                     + LocatedNode.describe(v4));
         }
         Inet6Address ipv6 = null;
-        LocatedNode v6 = Fields.optional(m, "ipv6");
+        LocatedNode v6 = LocatedFields.optional(m, "ipv6");
         if (v6 != null) {
-            ipv6 = Addresses.ipv6(f.string(v6, "addresses.ipv6"));
+            ipv6 = AddressLiterals.ipv6(f.string(v6, "addresses.ipv6"));
             if (ipv6 == null || ipv6.isAnyLocalAddress() || ipv6.isMulticastAddress()) {
                 throw f.error(v6, "addresses.ipv6", "expected an IPv6 unicast address like 2001:db8::12, got "
                         + LocatedNode.describe(v6));
@@ -100,7 +104,7 @@ public final class EndpointReader {
     }
 
     private String mac(LocatedNode node) {
-        byte[] b = Addresses.mac(f.string(node, "mac"));
+        byte[] b = AddressLiterals.mac(f.string(node, "mac"));
         if (b == null) {
             throw f.error(node, "mac", "expected a MAC address like 02:00:00:00:00:0c, got " + LocatedNode.describe(node));
         }
@@ -111,12 +115,12 @@ public final class EndpointReader {
     }
 
     /** Labels with Kubernetes' rules for keys and values. */
-    public static Labels labels(Fields f, LocatedNode.Mapping m, String path) {
+    public static Labels labels(LocatedFields<SpecException> f, LocatedNode.Mapping m, String path) {
         Map<String, String> raw = f.textMap(m, path);
         for (LocatedNode.Entry e : m.entries().values()) {
             String problem = Labels.problem(e.key(), raw.get(e.key()));
             if (problem != null) {
-                throw f.error(e, Fields.child(path, e.key()), problem);
+                throw f.error(e, LocatedFields.child(path, e.key()), problem);
             }
         }
         return Labels.of(raw);

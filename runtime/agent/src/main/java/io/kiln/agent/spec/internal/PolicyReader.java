@@ -1,5 +1,7 @@
 package io.kiln.agent.spec.internal;
 
+import io.kiln.agent.spec.Origin;
+import io.kiln.agent.spec.SpecException;
 import io.kiln.agent.spec.Cidr;
 import io.kiln.agent.spec.Entity;
 import io.kiln.agent.spec.LabelSelector;
@@ -8,6 +10,7 @@ import io.kiln.agent.spec.PolicyRule;
 import io.kiln.agent.spec.PolicySpec;
 import io.kiln.agent.spec.PortRule;
 import io.kiln.agent.spec.Protocol;
+import io.kiln.yaml.LocatedFields;
 import io.kiln.yaml.LocatedNode;
 
 import java.util.List;
@@ -25,10 +28,12 @@ public final class PolicyReader {
     /** A Kubernetes object name (DNS subdomain), so that a file policy could become a KilnPolicy as it is. */
     public static final Pattern NAME = Pattern.compile("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?");
 
-    private final Fields f;
+    private final String source;
+    private final LocatedFields<SpecException> f;
 
-    public PolicyReader(Fields f) {
-        this.f = f;
+    public PolicyReader(String source) {
+        this.source = source;
+        this.f = new LocatedFields<>((line, column, field, reason) -> new SpecException(source, line, column, field, reason));
     }
 
     /** A policy document with its own {@code name}. */
@@ -47,17 +52,17 @@ public final class PolicyReader {
     }
 
     private PolicySpec readAt(LocatedNode.Mapping top, String at, String name, String namespace) {
-        String selPath = Fields.child(at, "endpointSelector");
+        String selPath = LocatedFields.child(at, "endpointSelector");
         LabelSelector selector = selector(f.required(top, at, "endpointSelector"), selPath);
         List<PolicyRule> ingress = top.entries().containsKey("ingress") ? rules(top, at, "ingress", true) : null;
         List<PolicyRule> egress = top.entries().containsKey("egress") ? rules(top, at, "egress", false) : null;
         List<PolicyRule> ingressDeny = rules(top, at, "ingressDeny", true);
         List<PolicyRule> egressDeny = rules(top, at, "egressDeny", false);
         return new PolicySpec(name, namespace, selector, ingress, egress, ingressDeny, egressDeny,
-                f.origin(top));
+                new Origin(source, LocatedFields.lines(top)));
     }
 
-    static String name(Fields f, LocatedNode.Mapping top) {
+    static String name(LocatedFields<SpecException> f, LocatedNode.Mapping top) {
         LocatedNode n = f.required(top, "", "name");
         String name = f.string(n, "name");
         if (!NAME.matcher(name).matches()) {
@@ -68,7 +73,7 @@ public final class PolicyReader {
     }
 
     private List<PolicyRule> rules(LocatedNode.Mapping top, String at, String key, boolean ingress) {
-        String path = Fields.child(at, key);
+        String path = LocatedFields.child(at, key);
         return f.each(f.optionalList(top, at, key), path, (n, p) -> rule(n, p, ingress));
     }
 
@@ -79,10 +84,10 @@ public final class PolicyReader {
         String ep = allowed.get(0);
         String cidr = allowed.get(1);
         String ent = allowed.get(2);
-        List<LabelSelector> endpoints = f.each(f.optionalList(m, path, ep), Fields.child(path, ep), this::selector);
-        List<Cidr> cidrs = f.each(f.optionalList(m, path, cidr), Fields.child(path, cidr), this::cidr);
-        List<Entity> entities = f.each(f.optionalList(m, path, ent), Fields.child(path, ent), this::entity);
-        List<PortRule> ports = f.each(f.optionalList(m, path, "toPorts"), Fields.child(path, "toPorts"), this::port);
+        List<LabelSelector> endpoints = f.each(f.optionalList(m, path, ep), LocatedFields.child(path, ep), this::selector);
+        List<Cidr> cidrs = f.each(f.optionalList(m, path, cidr), LocatedFields.child(path, cidr), this::cidr);
+        List<Entity> entities = f.each(f.optionalList(m, path, ent), LocatedFields.child(path, ent), this::entity);
+        List<PortRule> ports = f.each(f.optionalList(m, path, "toPorts"), LocatedFields.child(path, "toPorts"), this::port);
         return new PolicyRule(endpoints, cidrs, entities, ports);
     }
 
@@ -90,7 +95,7 @@ public final class PolicyReader {
         LocatedNode.Mapping m = f.mapping(node, path);
         f.allowOnly(m, path, List.of("matchLabels"), "a label selector");
         Labels labels = EndpointReader.labels(f, f.optionalMapping(m, path, "matchLabels"),
-                Fields.child(path, "matchLabels"));
+                LocatedFields.child(path, "matchLabels"));
         return LabelSelector.of(labels.map());
     }
 
@@ -113,18 +118,18 @@ public final class PolicyReader {
         LocatedNode.Mapping m = f.mapping(node, path);
         f.allowOnly(m, path, List.of("port", "protocol"), "a port");
         Protocol protocol = Protocol.ANY;
-        LocatedNode pn = Fields.optional(m, "protocol");
+        LocatedNode pn = LocatedFields.optional(m, "protocol");
         if (pn != null) {
-            String text = f.string(pn, Fields.child(path, "protocol"));
-            protocol = Protocol.parse(text).orElseThrow(() -> f.error(pn, Fields.child(path, "protocol"),
+            String text = f.string(pn, LocatedFields.child(path, "protocol"));
+            protocol = Protocol.parse(text).orElseThrow(() -> f.error(pn, LocatedFields.child(path, "protocol"),
                     "unknown protocol '" + text + "'; known: TCP, UDP, ICMP, ANY"));
         }
         int port = 0;
-        LocatedNode portNode = Fields.optional(m, "port");
+        LocatedNode portNode = LocatedFields.optional(m, "port");
         if (portNode != null) {
-            port = (int) f.integer(portNode, Fields.child(path, "port"), 0, 65535);
+            port = (int) f.integer(portNode, LocatedFields.child(path, "port"), 0, 65535);
             if (protocol == Protocol.ICMP && port != 0) {
-                throw f.error(portNode, Fields.child(path, "port"), "ICMP has no ports; leave port out");
+                throw f.error(portNode, LocatedFields.child(path, "port"), "ICMP has no ports; leave port out");
             }
         }
         return new PortRule(port, protocol);

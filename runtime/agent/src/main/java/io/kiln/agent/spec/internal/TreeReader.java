@@ -1,6 +1,7 @@
 package io.kiln.agent.spec.internal;
 
 import io.kiln.agent.spec.SpecException;
+import io.kiln.yaml.LocatedFields;
 import io.kiln.yaml.LocatedNode;
 import io.kiln.yaml.LocatedTreeReader;
 
@@ -37,14 +38,14 @@ public final class TreeReader {
             Map<String, LocatedNode.Entry> entries = new LinkedHashMap<>();
             for (Map.Entry<?, ?> e : m.entrySet()) {
                 String key = String.valueOf(e.getKey());
-                entries.put(key, new LocatedNode.Entry(key, 0, 0, fromObject(source, e.getValue(), Fields.child(path, key))));
+                entries.put(key, new LocatedNode.Entry(key, 0, 0, fromObject(source, e.getValue(), LocatedFields.child(path, key))));
             }
             return new LocatedNode.Mapping(0, 0, entries);
         }
         if (value instanceof List<?> l) {
             List<LocatedNode> items = new ArrayList<>();
             for (Object o : l) {
-                items.add(fromObject(source, o, Fields.item(path, items.size())));
+                items.add(fromObject(source, o, LocatedFields.item(path, items.size())));
             }
             return new LocatedNode.Sequence(0, 0, items);
         }
