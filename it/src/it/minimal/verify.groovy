@@ -14,4 +14,9 @@ try {
 } finally {
     jar.close()
 }
+def classpath = new File(basedir, 'test-classpath.txt').text
+assert classpath.contains('kiln-testing') : 'the testing API is on the test class path'
+['fabric8', 'picocli', 'kiln-agent', 'kiln-cli'].each { banned ->
+    assert !classpath.contains(banned) : "a project with only the testing API gets ${banned}: ${classpath}"
+}
 return true
