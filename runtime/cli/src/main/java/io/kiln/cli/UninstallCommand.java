@@ -1,7 +1,7 @@
 package io.kiln.cli;
 
 import io.kiln.KilnException;
-import io.kiln.runtime.Dataplane;
+import io.kiln.runtime.EndpointLoader;
 import io.kiln.runtime.PinLayout;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -36,7 +36,7 @@ final class UninstallCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        Dataplane d = Dataplane.builder().pinRoot(pinRoot).stateDir(stateDir.resolve("endpoints")).build();
+        EndpointLoader d = EndpointLoader.builder().pinRoot(pinRoot).stateDir(stateDir.resolve("endpoints")).build();
         int endpoints = d.endpointIds().size();
         d.uninstall();
         for (String name : STATE) {

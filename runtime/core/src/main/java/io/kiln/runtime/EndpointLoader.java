@@ -41,7 +41,7 @@ import java.util.function.Consumer;
  * last is never overwritten: swap fails with {@link ProgramMismatchException} and changes
  * nothing; {@link #resync} accepts what runs now, after which a swap replaces it deliberately.
  */
-public final class Dataplane {
+public final class EndpointLoader {
     /** The tc filter handle of a template's first program; further programs take the next handles. */
     public static final int DEFAULT_TC_HANDLE = 0x4b1;
     public static final int DEFAULT_TC_PRIORITY = 1;
@@ -54,7 +54,7 @@ public final class Dataplane {
     private final int tcPriority;
     private final Map<Integer, Object> locks = new ConcurrentHashMap<>();
 
-    private Dataplane(Builder b) {
+    private EndpointLoader(Builder b) {
         this.pins = new PinLayout(b.pinRoot);
         this.states = new StateFile(b.stateDir);
         this.specializer = new Specializer(pins);
@@ -68,7 +68,7 @@ public final class Dataplane {
     }
 
     /** Pins under /sys/fs/bpf/kiln, state files in /run/kiln/endpoints, tcx where the kernel has it. */
-    public static Dataplane defaults() {
+    public static EndpointLoader defaults() {
         return builder().build();
     }
 
@@ -300,7 +300,7 @@ public final class Dataplane {
                 throw new ProgramMismatchException(prefix + h.attachment().describe() + ": the hook "
                         + (running == 0 ? "is empty" : "runs program " + running) + ", not the program "
                         + h.attachment().programId() + " Kiln attached; something else changed it. Nothing was "
-                        + "swapped; Dataplane.resync accepts what runs now, then a swap replaces it",
+                        + "swapped; EndpointLoader.resync accepts what runs now, then a swap replaces it",
                         h.attachment().programId(), running);
             }
         }
@@ -578,7 +578,7 @@ public final class Dataplane {
         return locks.computeIfAbsent(endpointId, id -> new Object());
     }
 
-    /** Options of a {@link Dataplane}; each has a default. */
+    /** Options of a {@link EndpointLoader}; each has a default. */
     public static final class Builder {
         private Path pinRoot = PinLayout.DEFAULT_ROOT;
         private Path stateDir = StateFile.DEFAULT_DIR;
@@ -618,8 +618,8 @@ public final class Dataplane {
             return this;
         }
 
-        public Dataplane build() {
-            return new Dataplane(this);
+        public EndpointLoader build() {
+            return new EndpointLoader(this);
         }
     }
 }
