@@ -128,7 +128,7 @@ public final class AttachedEndpoint implements AutoCloseable {
                 + String.join(", ", state.mapPins().keySet()) + "); only the process that loaded it can reach it", true);
     }
 
-    // ---- for EndpointLoader ----
+    // ---- for EndpointLoader (HookLifecycle, EndpointRecovery) ----
 
     synchronized EndpointState state() {
         return state;

@@ -31,7 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Attach, swap, resync and detach on a veth in namespaces the test creates. */
-class DataplaneTest {
+class EndpointLoaderTest {
     private static final int ID = 21;
 
     @TempDir
