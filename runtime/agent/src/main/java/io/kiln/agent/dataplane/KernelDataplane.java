@@ -16,7 +16,7 @@ import io.kiln.agent.policy.NodeState;
 import io.kiln.agent.policy.PolicyOp;
 import io.kiln.agent.reconcile.ActualEndpoint;
 import io.kiln.agent.reconcile.AdoptedState;
-import io.kiln.agent.reconcile.EndpointDataplane;
+import io.kiln.agent.reconcile.Dataplane;
 import io.kiln.agent.reconcile.RegenerateResult;
 import io.kiln.bpf.BpfMap;
 import io.kiln.runtime.AttachMode;
@@ -58,7 +58,7 @@ import java.util.stream.Stream;
  * <p>Pins: {@code PIN_ROOT/node/MAP}, {@code PIN_ROOT/endpoints/ID/MAP}; state files:
  * {@code STATE_DIR/endpoints/ID.json} (the runtime's) and {@code ID.fingerprint.json} (the agent's).
  */
-public final class KernelDataplane implements EndpointDataplane, AutoCloseable {
+public final class KernelDataplane implements Dataplane, AutoCloseable {
     private static final String IFINDEX = "ENDPOINT_IFINDEX";
     private static final String NODE_MAC = "NODE_MAC";
 
@@ -86,7 +86,7 @@ public final class KernelDataplane implements EndpointDataplane, AutoCloseable {
         return new Builder();
     }
 
-    /** How many endpoints {@link #adoptExisting} found running (0 before it ran). */
+    /** How many endpoints {@link #adopt} found running (0 before it ran). */
     public int adopted() {
         return adopted;
     }
@@ -104,10 +104,24 @@ public final class KernelDataplane implements EndpointDataplane, AutoCloseable {
         return new DataplaneMetrics(objects, loader, phases);
     }
 
-    // ---- regenerate ----
+    // ---- attach, reattach, swap ----
 
     @Override
-    public RegenerateResult regenerate(EndpointPlan plan, ChangeKind kind) {
+    public RegenerateResult attach(EndpointPlan plan) {
+        return regenerate(plan, ChangeKind.CREATE);
+    }
+
+    @Override
+    public RegenerateResult reattach(EndpointPlan plan) {
+        return regenerate(plan, ChangeKind.RECREATE);
+    }
+
+    @Override
+    public RegenerateResult swap(EndpointPlan plan, ChangeKind kind) {
+        return regenerate(plan, kind);
+    }
+
+    private RegenerateResult regenerate(EndpointPlan plan, ChangeKind kind) {
         String prefix = plan.label() + ": ";
         long t0 = System.nanoTime();
         TemplateObject object;
@@ -128,7 +142,7 @@ public final class KernelDataplane implements EndpointDataplane, AutoCloseable {
                     yield loader.attach(object, endpoint, fillPolicy);
                 }
                 case RECREATE -> {
-                    detach(plan.id());
+                    detachEndpoint(plan.id());
                     yield loader.attach(object, endpoint, fillPolicy);
                 }
                 case CONSTANTS, VARIANT -> {
@@ -204,7 +218,7 @@ public final class KernelDataplane implements EndpointDataplane, AutoCloseable {
         }
     }
 
-    private void detach(int id) {
+    private void detachEndpoint(int id) {
         AttachedEndpoint a = attached.remove(id);
         if (a != null) {
             loader.detach(a);
@@ -236,9 +250,9 @@ public final class KernelDataplane implements EndpointDataplane, AutoCloseable {
     }
 
     @Override
-    public void remove(int endpointId) {
+    public void detach(int endpointId) {
         try {
-            detach(endpointId);
+            detachEndpoint(endpointId);
         } catch (RuntimeException e) {
             throw DataplaneException.of("endpoint " + endpointId + ": remove: ", e);
         }
@@ -254,7 +268,7 @@ public final class KernelDataplane implements EndpointDataplane, AutoCloseable {
     // ---- adopt ----
 
     @Override
-    public AdoptedState adoptExisting() {
+    public AdoptedState adopt() {
         List<ActualEndpoint> out = new ArrayList<>();
         Map<Integer, NodeMaps.Attached> where = new TreeMap<>();
         for (int id : loader.endpointIds()) {

@@ -47,7 +47,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * plan did not change is not reloaded and its map entries are not rewritten.
  */
 public final class Reconciler implements StatusProvider, MetricsProvider, AutoCloseable {
-    private final EndpointDataplane dataplane;
+    private final Dataplane dataplane;
     private final ReconcilerOptions options;
     private final ExecutorService workers;
     private final ScheduledExecutorService timer;
@@ -63,7 +63,7 @@ public final class Reconciler implements StatusProvider, MetricsProvider, AutoCl
     private boolean started;
     private boolean closed;
 
-    public Reconciler(EndpointDataplane dataplane, ReconcilerOptions options) {
+    public Reconciler(Dataplane dataplane, ReconcilerOptions options) {
         this.dataplane = Objects.requireNonNull(dataplane, "dataplane");
         this.options = Objects.requireNonNull(options, "options");
         this.workers = Executors.newFixedThreadPool(options.parallelism(), threads("kiln-reconcile"));
@@ -84,7 +84,7 @@ public final class Reconciler implements StatusProvider, MetricsProvider, AutoCl
      * is changed: an agent restarting leaves every program alone until its sources have spoken.
      */
     public void start() {
-        AdoptedState adopted = dataplane.adoptExisting();
+        AdoptedState adopted = dataplane.adopt();
         synchronized (lock) {
             for (ActualEndpoint a : adopted.endpoints()) {
                 Slot s = slot(a.id());
@@ -197,9 +197,11 @@ public final class Reconciler implements StatusProvider, MetricsProvider, AutoCl
                     dataplane.applyPolicyOps(s.id, ops);
                     policyOps.addAndGet(ops.size());
                 }
-                case REMOVE -> dataplane.remove(s.id);
-                default -> result = Objects.requireNonNull(dataplane.regenerate(wanted, kind),
-                        "EndpointDataplane.regenerate returned null");
+                case REMOVE -> dataplane.detach(s.id);
+                case CREATE -> result = Objects.requireNonNull(dataplane.attach(wanted), "Dataplane.attach returned null");
+                case RECREATE -> result = Objects.requireNonNull(dataplane.reattach(wanted),
+                        "Dataplane.reattach returned null");
+                default -> result = Objects.requireNonNull(dataplane.swap(wanted, kind), "Dataplane.swap returned null");
             }
         } catch (RuntimeException e) {
             failure = e;
