@@ -14,7 +14,7 @@ import io.kiln.cache.ObjectStore;
 import io.kiln.compile.Clang;
 import io.kiln.compile.ClangCompiler;
 import io.kiln.runtime.AttachedEndpoint;
-import io.kiln.runtime.Dataplane;
+import io.kiln.runtime.EndpointLoader;
 import io.kiln.template.Renderer;
 import io.kiln.testing.BpfLeakCheck;
 import io.kiln.testing.KernelRequirements;
@@ -214,7 +214,7 @@ public final class AgentLab implements AutoCloseable {
     }
 
     public boolean hooksIntact(int id) {
-        Dataplane d = Dataplane.builder().pinRoot(pinRoot).stateDir(stateDir.resolve("endpoints")).build();
+        EndpointLoader d = EndpointLoader.builder().pinRoot(pinRoot).stateDir(stateDir.resolve("endpoints")).build();
         try (AttachedEndpoint a = d.adopt(id)) {
             return a.isIntact();
         }
@@ -240,7 +240,7 @@ public final class AgentLab implements AutoCloseable {
         run(servers::close, failures);
         Set<Integer> maps = new TreeSet<>();
         run(() -> maps.addAll(pinnedMapIds()), failures);
-        run(() -> Dataplane.builder().pinRoot(pinRoot).stateDir(stateDir.resolve("endpoints")).build().uninstall(),
+        run(() -> EndpointLoader.builder().pinRoot(pinRoot).stateDir(stateDir.resolve("endpoints")).build().uninstall(),
                 failures);
         for (NetworkNamespace ns : endpoints.values()) {
             run(ns::close, failures);

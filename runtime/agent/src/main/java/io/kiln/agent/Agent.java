@@ -9,7 +9,7 @@ import io.kiln.agent.identity.IdentityAllocator;
 import io.kiln.agent.k8s.KubernetesSource;
 import io.kiln.agent.plan.Plan;
 import io.kiln.agent.plan.Planner;
-import io.kiln.agent.reconcile.EndpointDataplane;
+import io.kiln.agent.reconcile.Dataplane;
 import io.kiln.agent.reconcile.Reconciler;
 import io.kiln.agent.reconcile.ReconcilerOptions;
 import io.kiln.agent.source.DirectorySource;
@@ -40,7 +40,7 @@ import java.util.Set;
 /**
  * The node agent, wired: sources (spec directory, local API, Kubernetes) → {@link SpecAggregator}
  * → {@link Planner} (identities, policy maps, node maps) → {@link Reconciler} → the
- * {@link EndpointDataplane} given. {@code kiln agent} builds one of these; tests build one with
+ * {@link Dataplane} given. {@code kiln agent} builds one of these; tests build one with
  * temporary folders.
  *
  * <p>State lives under the state folder ({@code /run/kiln} by default): {@code identities.json},
@@ -196,7 +196,7 @@ public final class Agent implements AutoCloseable {
     /** What an agent is made of; every setting has a default but the catalog and the dataplane. */
     public static final class Builder {
         private TemplateCatalog catalog;
-        private EndpointDataplane dataplane;
+        private Dataplane dataplane;
         private Path stateDir = DEFAULT_STATE_DIR;
         private Path specDir;
         private Duration rescan = DirectorySource.DEFAULT_RESCAN;
@@ -214,7 +214,7 @@ public final class Agent implements AutoCloseable {
             return this;
         }
 
-        public Builder dataplane(EndpointDataplane d) {
+        public Builder dataplane(Dataplane d) {
             this.dataplane = Objects.requireNonNull(d, "dataplane");
             return this;
         }

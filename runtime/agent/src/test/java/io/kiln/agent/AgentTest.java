@@ -60,7 +60,7 @@ class AgentTest {
                     """);
             waitFor(() -> !dataplane.callsOf("policy", 1).isEmpty());
             assertTrue(a.reconciler().awaitSettled(WAIT));
-            assertEquals(1, dataplane.callsOf("regenerate", 1).size(), "the policy was applied as map writes");
+            assertEquals(1, dataplane.regenerations(1).size(), "the policy was applied as map writes");
             assertEquals(a.plan().endpoints().get(1).policy(), dataplane.policies.get(1));
 
             AgentClient client = AgentClient.local(a.apiUri().orElseThrow().getPort(), a.tokenFile());
@@ -85,13 +85,13 @@ class AgentTest {
             assertTrue(metrics.contains("kiln_regeneration_seconds_bucket{kind=\"CREATE\",le=\"+Inf\"} 3"), metrics);
         }
 
-        long before = dataplane.calls.stream().filter(c -> c.what().equals("regenerate")).count();
+        long before = dataplane.calls.stream().filter(RecordingDataplane.Call::reloads).count();
         dataplane.adoptWhatRuns();
         try (Agent restarted = agent(state, specs)) {
             waitFor(() -> ready(restarted) == 3);
             assertTrue(restarted.reconciler().awaitSettled(WAIT));
             assertEquals(webIdentity, restarted.plan().endpoints().get(1).identity(), "identities survive the restart");
-            assertEquals(before, dataplane.calls.stream().filter(c -> c.what().equals("regenerate")).count(),
+            assertEquals(before, dataplane.calls.stream().filter(RecordingDataplane.Call::reloads).count(),
                     "nothing was reloaded after the restart");
             assertEquals(3, dataplane.running.size(), "the API's endpoint came back from the state folder");
             assertEquals(0, dataplane.calls.stream().filter(c -> c.kind() == ChangeKind.REMOVE).count());

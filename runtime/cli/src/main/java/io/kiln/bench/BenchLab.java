@@ -2,7 +2,7 @@ package io.kiln.bench;
 
 import io.kiln.FileTrees;
 import io.kiln.host.Host;
-import io.kiln.runtime.Dataplane;
+import io.kiln.runtime.EndpointLoader;
 import io.kiln.runtime.AttachMode;
 import io.kiln.host.Netns;
 import io.kiln.lab.Command;
@@ -69,8 +69,8 @@ public final class BenchLab implements AutoCloseable {
         }
     }
 
-    public Dataplane dataplane(AttachMode mode) {
-        return Dataplane.builder().pinRoot(pinRoot).stateDir(stateDir).attachMode(mode).build();
+    public EndpointLoader loader(AttachMode mode) {
+        return EndpointLoader.builder().pinRoot(pinRoot).stateDir(stateDir).attachMode(mode).build();
     }
 
     public Path pinRoot() {
@@ -114,7 +114,7 @@ public final class BenchLab implements AutoCloseable {
     public void close() {
         RuntimeException failure = null;
         try {
-            dataplane(AttachMode.AUTO).uninstall();
+            loader(AttachMode.AUTO).uninstall();
         } catch (RuntimeException e) {
             failure = e;
         }

@@ -2,7 +2,7 @@ package io.kiln.bench;
 
 import io.kiln.runtime.AttachMode;
 import io.kiln.runtime.AttachedEndpoint;
-import io.kiln.runtime.Dataplane;
+import io.kiln.runtime.EndpointLoader;
 import io.kiln.runtime.Endpoint;
 import io.kiln.runtime.SpecializedEndpoint;
 import io.kiln.runtime.TemplateObject;
@@ -62,15 +62,15 @@ public final class LoadBenchmark {
      */
     public static Result run(BenchLab lab, TemplateObject object, Map<String, byte[]> constants, int runs, int warmup,
                              AttachMode mode, String bpftool) {
-        Dataplane dataplane = lab.dataplane(mode);
+        EndpointLoader loader = lab.loader(mode);
         Endpoint endpoint = new Endpoint(ENDPOINT_ID, BenchLab.HOST_IF, constants, lab.hostNs());
         Path objectFile = writeObject(object);
         try {
             List<DoubleSupplier> kinds = List.of(
-                    () -> kilnCold(dataplane, object, endpoint),
+                    () -> kilnCold(loader, object, endpoint),
                     () -> bpftool(lab, objectFile, object, bpftool),
-                    () -> specializeOnly(dataplane, object, endpoint),
-                    () -> kilnNodeMapsPinned(dataplane, object, endpoint));
+                    () -> specializeOnly(loader, object, endpoint),
+                    () -> kilnNodeMapsPinned(loader, object, endpoint));
             double[][] samples = new double[kinds.size()][runs];
             for (int i = 0; i < warmup + runs; i++) {
                 // rotate which goes first, so that none always runs right after another's cleanup
@@ -93,35 +93,35 @@ public final class LoadBenchmark {
     }
 
     /** Specialize and load only, as bpftool loads: every map created, nothing attached. */
-    private static double specializeOnly(Dataplane dataplane, TemplateObject object, Endpoint endpoint) {
-        dataplane.removeNodeMaps();
+    private static double specializeOnly(EndpointLoader loader, TemplateObject object, Endpoint endpoint) {
+        loader.removeNodeMaps();
         long start = System.nanoTime();
-        SpecializedEndpoint loaded = endpoint.namespace().call(() -> dataplane.specializer().specialize(object, endpoint));
+        SpecializedEndpoint loaded = endpoint.namespace().call(() -> loader.specializer().specialize(object, endpoint));
         double millis = (System.nanoTime() - start) / 1e6;
         loaded.close();
-        dataplane.detach(endpoint.id()); // its pins
-        dataplane.removeNodeMaps();
+        loader.detach(endpoint.id()); // its pins
+        loader.removeNodeMaps();
         return millis;
     }
 
     /** Attach with no node map pinned yet: every map is created, as with bpftool. */
-    private static double kilnCold(Dataplane dataplane, TemplateObject object, Endpoint endpoint) {
-        dataplane.removeNodeMaps();
+    private static double kilnCold(EndpointLoader loader, TemplateObject object, Endpoint endpoint) {
+        loader.removeNodeMaps();
         long start = System.nanoTime();
-        AttachedEndpoint attached = dataplane.attach(object, endpoint);
+        AttachedEndpoint attached = loader.attach(object, endpoint);
         double millis = (System.nanoTime() - start) / 1e6;
-        dataplane.detach(attached);
+        loader.detach(attached);
         return millis;
     }
 
     /** Attach while the node maps are pinned (a first endpoint made them): only the endpoint's own maps are created. */
-    private static double kilnNodeMapsPinned(Dataplane dataplane, TemplateObject object, Endpoint endpoint) {
-        dataplane.detach(dataplane.attach(object, endpoint)); // pins the node maps
+    private static double kilnNodeMapsPinned(EndpointLoader loader, TemplateObject object, Endpoint endpoint) {
+        loader.detach(loader.attach(object, endpoint)); // pins the node maps
         long start = System.nanoTime();
-        AttachedEndpoint attached = dataplane.attach(object, endpoint);
+        AttachedEndpoint attached = loader.attach(object, endpoint);
         double millis = (System.nanoTime() - start) / 1e6;
-        dataplane.detach(attached);
-        dataplane.removeNodeMaps();
+        loader.detach(attached);
+        loader.removeNodeMaps();
         return millis;
     }
 

@@ -4,7 +4,7 @@ import io.kiln.lab.UdpFlow;
 
 import io.kiln.runtime.AttachMode;
 import io.kiln.runtime.AttachedEndpoint;
-import io.kiln.runtime.Dataplane;
+import io.kiln.runtime.EndpointLoader;
 import io.kiln.runtime.Endpoint;
 import io.kiln.runtime.TemplateObject;
 
@@ -43,7 +43,7 @@ public final class SwapBenchmark {
      */
     public static Result run(BenchLab lab, TemplateObject object, Map<String, byte[]> constants, String swapConstant,
                              byte[] a, byte[] b, int swaps, int rate, AttachMode mode) {
-        Dataplane dataplane = lab.dataplane(mode);
+        EndpointLoader loader = lab.loader(mode);
         Endpoint first = endpoint(lab, constants, swapConstant, a);
         Endpoint second = endpoint(lab, constants, swapConstant, b);
         long deadline = System.nanoTime() + LIMIT.toNanos();
@@ -51,7 +51,7 @@ public final class SwapBenchmark {
         int done = 0;
         UdpFlow.Result traffic;
         long programDrops;
-        try (AttachedEndpoint attached = dataplane.attach(object, first)) {
+        try (AttachedEndpoint attached = loader.attach(object, first)) {
             Conventions.allowAll(attached);
             try (UdpFlow flow = UdpFlow.start(lab.endpointNs(), lab.hostNs(),
                     new InetSocketAddress(BenchLab.HOST_ADDR, PORT), rate, Integer.MAX_VALUE - 1L, LIMIT)) {
@@ -63,14 +63,14 @@ public final class SwapBenchmark {
                 }
                 while (done < swaps && System.nanoTime() < deadline && flow.isSending()) {
                     long start = System.nanoTime();
-                    dataplane.swap(attached, object, done % 2 == 0 ? second : first);
+                    loader.swap(attached, object, done % 2 == 0 ? second : first);
                     millis[done++] = (System.nanoTime() - start) / 1e6;
                 }
                 sleep(200); // traffic after the last swap too
                 traffic = flow.stop();
             }
             programDrops = Conventions.programDrops(attached);
-            dataplane.detach(attached);
+            loader.detach(attached);
         }
         double[] measured = Arrays.copyOf(millis, done);
         return new Result(done, traffic, programDrops, percentile(measured, 50), percentile(measured, 99), measured,

@@ -2,7 +2,7 @@ package io.kiln.cli;
 
 import io.kiln.FileTrees;
 import io.kiln.KilnException;
-import io.kiln.runtime.Dataplane;
+import io.kiln.runtime.EndpointLoader;
 import io.kiln.runtime.PinLayout;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -35,7 +35,7 @@ final class UninstallCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        Dataplane d = Dataplane.builder().pinRoot(pinRoot).stateDir(stateDir.resolve("endpoints")).build();
+        EndpointLoader d = EndpointLoader.builder().pinRoot(pinRoot).stateDir(stateDir.resolve("endpoints")).build();
         int endpoints = d.endpointIds().size();
         d.uninstall();
         for (String name : STATE) {

@@ -196,7 +196,7 @@ public final class TemporaryAgent implements AutoCloseable {
     /** Detaches every endpoint, removes every pin under its root and deletes its folders. Call after {@link #close()}. */
     public void uninstall() {
         try {
-            kernel.dataplane().uninstall();
+            kernel.loader().uninstall();
         } finally {
             deleteTree(base);
         }
@@ -215,6 +215,6 @@ public final class TemporaryAgent implements AutoCloseable {
 
     /** Endpoint ids with pins under the root (what {@link #uninstall()} must remove). */
     public List<Integer> pinnedEndpoints() {
-        return kernel.dataplane().endpointIds();
+        return kernel.loader().endpointIds();
     }
 }

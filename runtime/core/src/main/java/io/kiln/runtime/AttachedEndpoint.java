@@ -15,7 +15,7 @@ import java.util.Optional;
 
 /**
  * An endpoint whose programs run on its interface, attached by this process or adopted from the
- * pins and state file another one left. Change it through {@link Dataplane} ({@code swap},
+ * pins and state file another one left. Change it through {@link EndpointLoader} ({@code swap},
  * {@code resync}, {@code detach}). {@link #close()} lets go of this process's handles only: the
  * programs stay attached (their links are pinned, tc filters need no holder).
  */
@@ -67,7 +67,7 @@ public final class AttachedEndpoint implements AutoCloseable {
         return state.constantsDigest();
     }
 
-    /** True if this handle was made by {@link Dataplane#adopt}. */
+    /** True if this handle was made by {@link EndpointLoader#adopt}. */
     public boolean isAdopted() {
         return adopted;
     }
@@ -128,7 +128,7 @@ public final class AttachedEndpoint implements AutoCloseable {
                 + String.join(", ", state.mapPins().keySet()) + "); only the process that loaded it can reach it", true);
     }
 
-    // ---- for Dataplane ----
+    // ---- for EndpointLoader (HookLifecycle, EndpointRecovery) ----
 
     synchronized EndpointState state() {
         return state;

@@ -48,8 +48,8 @@ class AdoptTest {
         Map<String, Integer> childIds = runChild(mode, tmp);
         assertEquals(List.of("ks_ingress", "ks_egress"), List.copyOf(childIds.keySet()));
 
-        Dataplane dataplane = lab.dataplane(mode);
-        try (AttachedEndpoint adopted = dataplane.adopt(ID)) {
+        EndpointLoader loader = lab.loader(mode);
+        try (AttachedEndpoint adopted = loader.adopt(ID)) {
             assertTrue(adopted.isAdopted());
             assertEquals(childIds, adopted.programIds(), "the programs the child attached");
             for (HookStatus s : adopted.status()) {
@@ -60,15 +60,15 @@ class AdoptTest {
                     adopted.constantsDigest());
             assertEquals(10, lab.udpDelivered(10), "traffic still flows through the adopted programs");
 
-            dataplane.swap(adopted, TestTemplates.gateObject(), lab.endpoint(ID, TestTemplates.gateConstants(1, 0, ID)));
+            loader.swap(adopted, TestTemplates.gateObject(), lab.endpoint(ID, TestTemplates.gateConstants(1, 0, ID)));
             assertTrue(adopted.isIntact());
             assertEquals(0, lab.udpDelivered(5), "the adopted endpoint swapped to DROP=1");
 
-            dataplane.detach(adopted);
+            loader.detach(adopted);
         }
-        dataplane.removeNodeMaps();
+        loader.removeNodeMaps();
         assertEquals(List.of(), lab.pins());
-        assertFalse(Files.exists(dataplane.stateFile(ID)));
+        assertFalse(Files.exists(loader.stateFile(ID)));
         assertFalse(lab.tcFilters("ingress").contains("bpf"), lab.tcFilters("ingress"));
         assertFalse(lab.tcFilters("egress").contains("bpf"), lab.tcFilters("egress"));
         assertFalse(lab.qdiscs().contains("clsact"), lab.qdiscs());

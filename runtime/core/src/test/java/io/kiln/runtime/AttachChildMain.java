@@ -16,12 +16,12 @@ public final class AttachChildMain {
     }
 
     public static void main(String[] args) {
-        Dataplane dataplane = Dataplane.builder().pinRoot(Path.of(args[0])).stateDir(Path.of(args[1]))
+        EndpointLoader loader = EndpointLoader.builder().pinRoot(Path.of(args[0])).stateDir(Path.of(args[1]))
                 .attachMode(AttachMode.valueOf(args[4])).build();
         int id = Integer.parseInt(args[3]);
         Endpoint endpoint = new Endpoint(id, EndpointLab.EP_IF, TestTemplates.gateConstants(0, 0, id),
                 Netns.named(args[2]));
-        try (AttachedEndpoint attached = dataplane.attach(TestTemplates.gateObject(), endpoint)) {
+        try (AttachedEndpoint attached = loader.attach(TestTemplates.gateObject(), endpoint)) {
             StringBuilder sb = new StringBuilder("ids");
             for (Map.Entry<String, Integer> e : attached.programIds().entrySet()) {
                 sb.append(' ').append(e.getKey()).append('=').append(e.getValue());

@@ -28,10 +28,10 @@ class ConstantSwapTest {
     @EnumSource(value = AttachMode.class, names = {"TCX", "LEGACY_TC"})
     void constantOnlySwapDropsWithoutCompiling(AttachMode mode, @TempDir Path state) {
         lab = EndpointLab.create(state);
-        Dataplane dataplane = lab.dataplane(mode);
+        EndpointLoader loader = lab.loader(mode);
         TemplateObject passing = TestTemplates.gateObject();
         Endpoint endpoint = lab.endpoint(7, TestTemplates.gateConstants(0, 0, 7));
-        AttachedEndpoint attached = lab.closeLater(dataplane.attach(passing, endpoint));
+        AttachedEndpoint attached = lab.closeLater(loader.attach(passing, endpoint));
         assertEquals(10, lab.udpDelivered(10), "DROP=0 passes UDP through the veth");
 
         CacheStats before = TestTemplates.cache().stats();
@@ -41,16 +41,16 @@ class ConstantSwapTest {
         assertTrue(Arrays.equals(passing.bytes(), again.bytes()), "the very same object bytes");
 
         int before1 = attached.programIds().get("ks_ingress");
-        dataplane.swap(attached, again, endpoint.withConstants(TestTemplates.gateConstants(1, 0, 7)));
+        loader.swap(attached, again, endpoint.withConstants(TestTemplates.gateConstants(1, 0, 7)));
         int after1 = attached.programIds().get("ks_ingress");
         assertNotEquals(before1, after1, "a new program runs");
         assertTrue(attached.isIntact(), attached.status().toString());
         assertEquals(0, lab.udpDelivered(10), "DROP=1 drops them, same object");
 
-        dataplane.swap(attached, again, endpoint.withConstants(TestTemplates.gateConstants(0, 1, 7)));
+        loader.swap(attached, again, endpoint.withConstants(TestTemplates.gateConstants(0, 1, 7)));
         assertEquals(10, lab.udpDelivered(10), "and back");
         assertEquals(before.clangRuns(), TestTemplates.cache().stats().clangRuns(), "still no clang run");
-        dataplane.detach(attached);
+        loader.detach(attached);
         assertEquals(java.util.List.of("node/ks_node_stats"), lab.pins(), "only the node map stays");
     }
 }

@@ -78,8 +78,8 @@ final class EndpointLab implements AutoCloseable {
         return new EndpointLab(stateDir);
     }
 
-    Dataplane dataplane(AttachMode mode) {
-        return Dataplane.builder().pinRoot(pinRoot).stateDir(stateDir).attachMode(mode).build();
+    EndpointLoader loader(AttachMode mode) {
+        return EndpointLoader.builder().pinRoot(pinRoot).stateDir(stateDir).attachMode(mode).build();
     }
 
     Endpoint endpoint(int id, Map<String, byte[]> constants) {
@@ -140,7 +140,7 @@ final class EndpointLab implements AutoCloseable {
             }
         }
         try {
-            dataplane(AttachMode.AUTO).uninstall();
+            loader(AttachMode.AUTO).uninstall();
         } catch (RuntimeException e) {
             failure = first(failure, e);
         }

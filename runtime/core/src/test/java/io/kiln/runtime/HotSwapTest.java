@@ -43,9 +43,9 @@ class HotSwapTest {
     @EnumSource(value = AttachMode.class, names = {"TCX", "LEGACY_TC"})
     void swapsUnderTrafficLoseNothing(AttachMode mode) {
         lab = EndpointLab.create(state);
-        Dataplane dataplane = lab.dataplane(mode);
+        EndpointLoader loader = lab.loader(mode);
         TemplateObject object = TestTemplates.gateObject();
-        AttachedEndpoint attached = lab.closeLater(dataplane.attach(object,
+        AttachedEndpoint attached = lab.closeLater(loader.attach(object,
                 lab.endpoint(ID, TestTemplates.gateConstants(0, 0, ID))));
         Set<Integer> programIds = new HashSet<>(attached.programIds().values());
 
@@ -58,7 +58,7 @@ class HotSwapTest {
             assertTrue(flow.awaitReceived(1_000, Duration.ofSeconds(10)), "traffic flows before the first swap");
             while (swaps < SWAPS && System.nanoTime() < deadline) {
                 long start = System.nanoTime();
-                dataplane.swap(attached, object, lab.endpoint(ID, TestTemplates.gateConstants(0, (swaps + 1) % 2, ID)));
+                loader.swap(attached, object, lab.endpoint(ID, TestTemplates.gateConstants(0, (swaps + 1) % 2, ID)));
                 swapNanos[swaps++] = System.nanoTime() - start;
                 programIds.addAll(attached.programIds().values());
             }

@@ -42,92 +42,92 @@ class SwapSafetyTest {
         }
     }
 
-    private AttachedEndpoint attachGate(Dataplane dataplane) {
-        return lab.closeLater(dataplane.attach(TestTemplates.gateObject(),
+    private AttachedEndpoint attachGate(EndpointLoader loader) {
+        return lab.closeLater(loader.attach(TestTemplates.gateObject(),
                 lab.endpoint(ID, TestTemplates.gateConstants(0, 0, ID))));
     }
 
     @Test
     void unknownConstantIsRefusedBeforeLoad() {
         lab = EndpointLab.create(state);
-        Dataplane dataplane = lab.dataplane(AttachMode.AUTO);
-        AttachedEndpoint attached = attachGate(dataplane);
+        EndpointLoader loader = lab.loader(AttachMode.AUTO);
+        AttachedEndpoint attached = attachGate(loader);
         Map<String, Integer> running = attached.programIds();
-        String stateBefore = readState(dataplane);
+        String stateBefore = readState(loader);
 
         Map<String, byte[]> constants = new HashMap<>(TestTemplates.gateConstants(1, 0, ID));
         constants.put("DORP", TestTemplates.u32(1));
-        EndpointException e = assertThrows(EndpointException.class, () -> dataplane.swap(attached,
+        EndpointException e = assertThrows(EndpointException.class, () -> loader.swap(attached,
                 TestTemplates.gateObject(), lab.endpoint(ID, constants)));
         assertEquals("endpoint 9: template ks_gate: constant DORP: unknown constant (declared: DROP, SLOT, ENDPOINT_ID, "
                 + "UNSAFE)", e.getMessage());
         assertTrue(e.isUserError());
-        assertUntouched(dataplane, attached, running, stateBefore);
+        assertUntouched(loader, attached, running, stateBefore);
     }
 
     @Test
     void constantOfTheWrongTypeIsRefusedBeforeLoad() {
         lab = EndpointLab.create(state);
-        Dataplane dataplane = lab.dataplane(AttachMode.LEGACY_TC);
-        AttachedEndpoint attached = attachGate(dataplane);
+        EndpointLoader loader = lab.loader(AttachMode.LEGACY_TC);
+        AttachedEndpoint attached = attachGate(loader);
         Map<String, Integer> running = attached.programIds();
-        String stateBefore = readState(dataplane);
+        String stateBefore = readState(loader);
 
         Map<String, byte[]> constants = new HashMap<>(TestTemplates.gateConstants(0, 0, ID));
         constants.put("DROP", TestTemplates.u16(1));
-        EndpointException e = assertThrows(EndpointException.class, () -> dataplane.swap(attached,
+        EndpointException e = assertThrows(EndpointException.class, () -> loader.swap(attached,
                 TestTemplates.gateObject(), lab.endpoint(ID, constants)));
         assertEquals("endpoint 9: template ks_gate: constant DROP: wrong type: declared u32 (4 bytes), the value has "
                 + "2 bytes", e.getMessage());
-        assertUntouched(dataplane, attached, running, stateBefore);
+        assertUntouched(loader, attached, running, stateBefore);
     }
 
     @Test
     void descriptorThatDisagreesWithTheObjectIsRefused() {
         lab = EndpointLab.create(state);
-        Dataplane dataplane = lab.dataplane(AttachMode.AUTO);
-        AttachedEndpoint attached = attachGate(dataplane);
+        EndpointLoader loader = lab.loader(AttachMode.AUTO);
+        AttachedEndpoint attached = attachGate(loader);
         Map<String, Integer> running = attached.programIds();
-        String stateBefore = readState(dataplane);
+        String stateBefore = readState(loader);
 
         // the C variable is __u16; a descriptor calling it u32 would write past it into the next constant
         TemplateDescriptor wrong = TestTemplates.descriptor(TestTemplates.GATE, TestTemplates.gate().programs(),
                 List.of(new ConstantDecl("DROP", ConstantType.U32, ""), new ConstantDecl("ENDPOINT_ID", ConstantType.U32, "")));
         TemplateObject object = TemplateObject.of(wrong, null, TestTemplates.gateObject().bytes());
-        EndpointException e = assertThrows(EndpointException.class, () -> dataplane.swap(attached, object,
+        EndpointException e = assertThrows(EndpointException.class, () -> loader.swap(attached, object,
                 lab.endpoint(ID, Map.of("ENDPOINT_ID", TestTemplates.u32(ID)))));
         assertEquals("endpoint 9: template ks_gate: constant ENDPOINT_ID: the object's variable is __u16 (2 bytes) but "
                 + "the template declares u32 (4 bytes); fix the descriptor or the C declaration", e.getMessage());
-        assertUntouched(dataplane, attached, running, stateBefore);
+        assertUntouched(loader, attached, running, stateBefore);
     }
 
     @Test
     void verifierRejectionKeepsTheOldProgramAttached() {
         lab = EndpointLab.create(state);
-        Dataplane dataplane = lab.dataplane(AttachMode.TCX);
-        AttachedEndpoint attached = attachGate(dataplane);
+        EndpointLoader loader = lab.loader(AttachMode.TCX);
+        AttachedEndpoint attached = attachGate(loader);
         Map<String, Integer> running = attached.programIds();
-        String stateBefore = readState(dataplane);
+        String stateBefore = readState(loader);
 
         // same object; UNSAFE=1 makes a branch live that the verifier never saw while it was dead
         Map<String, byte[]> unsafe = new HashMap<>(TestTemplates.gateConstants(1, 0, ID));
         unsafe.put("UNSAFE", TestTemplates.u32(1));
-        VerifierException e = assertThrows(VerifierException.class, () -> dataplane.swap(attached,
+        VerifierException e = assertThrows(VerifierException.class, () -> loader.swap(attached,
                 TestTemplates.gateObject(), lab.endpoint(ID, unsafe)));
         assertEquals("ks_ingress", e.program());
         assertTrue(e.getMessage().startsWith("endpoint 9: object ks_gate: program ks_ingress: rejected by the verifier: "),
                 e.getMessage());
         assertTrue(e.log().stream().anyMatch(l -> l.startsWith("invalid access to packet")), e.log().toString());
         assertTrue(e.getMessage().contains("invalid access to packet"), "the message shows the log's tail");
-        assertUntouched(dataplane, attached, running, stateBefore);
+        assertUntouched(loader, attached, running, stateBefore);
         assertEquals(20, lab.udpDelivered(20), "DROP=1 never took effect: the old program still passes traffic");
     }
 
     @Test
     void pinnedMapKeepsItsEntriesAcrossSwaps() throws Exception {
         lab = EndpointLab.create(state);
-        Dataplane dataplane = lab.dataplane(AttachMode.AUTO);
-        AttachedEndpoint attached = attachGate(dataplane);
+        EndpointLoader loader = lab.loader(AttachMode.AUTO);
+        AttachedEndpoint attached = attachGate(loader);
         Path pin = lab.pinRoot.resolve("endpoints/9/ks_counters");
         assertEquals(pin, attached.mapPins().get("ks_counters"));
         int mapId;
@@ -137,7 +137,7 @@ class SwapSafetyTest {
         }
         assertEquals(5, lab.udpDelivered(5));
 
-        dataplane.swap(attached, TestTemplates.gateObject(), lab.endpoint(ID, TestTemplates.gateConstants(0, 1, ID)));
+        loader.swap(attached, TestTemplates.gateObject(), lab.endpoint(ID, TestTemplates.gateConstants(0, 1, ID)));
         assertEquals(5, lab.udpDelivered(5));
         try (BpfMap counters = attached.openMap("ks_counters")) {
             assertEquals(mapId, counters.id(), "the same kernel map");
@@ -152,76 +152,76 @@ class SwapSafetyTest {
     @Test
     void incompatibleRedefinitionOfAPinnedMapIsRefused() {
         lab = EndpointLab.create(state);
-        Dataplane dataplane = lab.dataplane(AttachMode.LEGACY_TC);
-        AttachedEndpoint attached = attachGate(dataplane);
+        EndpointLoader loader = lab.loader(AttachMode.LEGACY_TC);
+        AttachedEndpoint attached = attachGate(loader);
         Map<String, Integer> running = attached.programIds();
-        String stateBefore = readState(dataplane);
+        String stateBefore = readState(loader);
         Path pin = lab.pinRoot.resolve("endpoints/9/ks_counters");
 
         TemplateObject v2 = TestTemplates.object(TestTemplates.gate(), "ks_gate_v2.bpf.c");
-        BpfException e = assertThrows(BpfException.class, () -> dataplane.swap(attached, v2,
+        BpfException e = assertThrows(BpfException.class, () -> loader.swap(attached, v2,
                 lab.endpoint(ID, TestTemplates.gateConstants(0, 1, ID))));
         assertEquals("endpoint 9: object ks_gate: map ks_counters: reuse pinned map " + pin + ": incompatible definition:"
                 + " pinned map is array key 4 value 8 max_entries 4 flags 0x0, object defines array key 4 value 8 "
                 + "max_entries 8 flags 0x0 (remove the pin to recreate the map, losing its entries)", e.getMessage());
         assertTrue(e.isUserError());
-        assertUntouched(dataplane, attached, running, stateBefore);
+        assertUntouched(loader, attached, running, stateBefore);
     }
 
     @Test
     void nodeMapIsSharedAndOutlivesEndpoints() throws Exception {
         lab = EndpointLab.create(state);
-        Dataplane dataplane = lab.dataplane(AttachMode.AUTO);
-        AttachedEndpoint first = attachGate(dataplane);
+        EndpointLoader loader = lab.loader(AttachMode.AUTO);
+        AttachedEndpoint first = attachGate(loader);
         lab.ep.ip("link", "add", "ks-ep2", "type", "veth", "peer", "name", "ks-ep3");
         lab.ep.ip("link", "set", "ks-ep2", "up");
-        AttachedEndpoint second = lab.closeLater(dataplane.attach(TestTemplates.gateObject(),
+        AttachedEndpoint second = lab.closeLater(loader.attach(TestTemplates.gateObject(),
                 new Endpoint(10, "ks-ep2", TestTemplates.gateConstants(0, 0, 10), lab.epNs)));
         int nodeMap = first.specialized().orElseThrow().map("ks_node_stats").id();
         assertEquals(nodeMap, second.specialized().orElseThrow().map("ks_node_stats").id(), "one node map");
         assertTrue(first.specialized().orElseThrow().map("ks_counters").id()
                 != second.specialized().orElseThrow().map("ks_counters").id(), "one ks_counters per endpoint");
 
-        EndpointException busy = assertThrows(EndpointException.class, dataplane::removeNodeMaps);
+        EndpointException busy = assertThrows(EndpointException.class, loader::removeNodeMaps);
         assertEquals("remove node maps: 2 endpoint(s) still use them ([9, 10]); detach them first", busy.getMessage());
-        dataplane.detach(first);
-        dataplane.detach(second);
+        loader.detach(first);
+        loader.detach(second);
         assertEquals(List.of("node/ks_node_stats"), lab.pins());
-        dataplane.removeNodeMaps();
+        loader.removeNodeMaps();
         assertEquals(List.of(), lab.pins());
     }
 
     @Test
     void declaredProgramMissingFromTheObjectIsNamed() {
         lab = EndpointLab.create(state);
-        Dataplane dataplane = lab.dataplane(AttachMode.AUTO);
+        EndpointLoader loader = lab.loader(AttachMode.AUTO);
         TemplateDescriptor t = TestTemplates.descriptor(TestTemplates.GATE,
                 List.of(new ProgramDecl("ks_ingress", Hook.TC_INGRESS), new ProgramDecl("ks_nope", Hook.TC_EGRESS)));
-        BpfException e = assertThrows(BpfException.class, () -> dataplane.attach(
+        BpfException e = assertThrows(BpfException.class, () -> loader.attach(
                 TemplateObject.of(t, null, TestTemplates.gateObject().bytes()),
                 lab.endpoint(ID, TestTemplates.gateConstants(0, 0, ID))));
         assertEquals("endpoint 9: object ks_gate: no program ks_nope (has: ks_ingress, ks_egress)", e.getMessage());
-        assertFalse(Files.exists(dataplane.stateFile(ID)));
+        assertFalse(Files.exists(loader.stateFile(ID)));
         assertEquals(List.of(), lab.pins().stream().filter(p -> p.startsWith("endpoints")).toList());
     }
 
-    private void assertUntouched(Dataplane dataplane, AttachedEndpoint attached, Map<String, Integer> running,
+    private void assertUntouched(EndpointLoader loader, AttachedEndpoint attached, Map<String, Integer> running,
                                  String stateBefore) {
         assertEquals(running, attached.programIds(), "Kiln still records the old programs");
         for (HookStatus s : attached.status()) {
             assertTrue(s.isIntact(), s.toString());
             assertEquals(running.get(s.attachment().program()), s.runningProgramId(), "the old program is on the hook");
         }
-        assertEquals(stateBefore, readState(dataplane), "the state file is unchanged");
-        try (AttachedEndpoint adopted = dataplane.adopt(ID)) {
+        assertEquals(stateBefore, readState(loader), "the state file is unchanged");
+        try (AttachedEndpoint adopted = loader.adopt(ID)) {
             assertEquals(running, adopted.programIds());
             assertTrue(adopted.isIntact());
         }
     }
 
-    private static String readState(Dataplane dataplane) {
+    private static String readState(EndpointLoader loader) {
         try {
-            return Files.readString(dataplane.stateFile(ID));
+            return Files.readString(loader.stateFile(ID));
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

@@ -5,7 +5,7 @@ import io.kiln.agent.api.LatencyHistogram;
 import io.kiln.agent.api.MetricFamily;
 import io.kiln.agent.api.MetricsProvider;
 import io.kiln.bpf.BpfMap;
-import io.kiln.runtime.Dataplane;
+import io.kiln.runtime.EndpointLoader;
 import io.kiln.runtime.maps.DropReason;
 import io.kiln.runtime.maps.EndpointMaps;
 
@@ -22,12 +22,12 @@ import java.util.Optional;
  */
 final class DataplaneMetrics implements MetricsProvider {
     private final ObjectSources objects;
-    private final Dataplane dataplane;
+    private final EndpointLoader loader;
     private final LatencyHistogram phases;
 
-    DataplaneMetrics(ObjectSources objects, Dataplane dataplane, LatencyHistogram phases) {
+    DataplaneMetrics(ObjectSources objects, EndpointLoader loader, LatencyHistogram phases) {
         this.objects = objects;
-        this.dataplane = dataplane;
+        this.loader = loader;
         this.phases = phases;
     }
 
@@ -42,8 +42,8 @@ final class DataplaneMetrics implements MetricsProvider {
     /** Every non-zero drop counter of every endpoint with a state file. */
     List<AgentMetrics.Drop> drops() {
         List<AgentMetrics.Drop> out = new ArrayList<>();
-        for (int id : dataplane.endpointIds()) {
-            Path pin = dataplane.pins().endpointMap(id, EndpointMaps.METRICS);
+        for (int id : loader.endpointIds()) {
+            Path pin = loader.pins().endpointMap(id, EndpointMaps.METRICS);
             if (!Files.exists(pin)) {
                 continue;
             }

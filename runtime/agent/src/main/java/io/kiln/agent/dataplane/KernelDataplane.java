@@ -17,12 +17,12 @@ import io.kiln.agent.policy.NodeState;
 import io.kiln.agent.policy.PolicyOp;
 import io.kiln.agent.reconcile.ActualEndpoint;
 import io.kiln.agent.reconcile.AdoptedState;
-import io.kiln.agent.reconcile.EndpointDataplane;
+import io.kiln.agent.reconcile.Dataplane;
 import io.kiln.agent.reconcile.RegenerateResult;
 import io.kiln.bpf.BpfMap;
 import io.kiln.runtime.AttachMode;
 import io.kiln.runtime.AttachedEndpoint;
-import io.kiln.runtime.Dataplane;
+import io.kiln.runtime.EndpointLoader;
 import io.kiln.runtime.Endpoint;
 import io.kiln.runtime.HookStatus;
 import io.kiln.host.NetInterface;
@@ -50,18 +50,18 @@ import java.util.function.Consumer;
  * ({@link ObjectSources}: bundle, store, clang), its constants (the plan's, plus
  * {@code ENDPOINT_IFINDEX} and {@code NODE_MAC} read from the interface in its namespace), a policy
  * map holding exactly the plan's entries before any hook is touched, and programs attached or
- * swapped atomically ({@link Dataplane}). What each endpoint was built from is kept beside its
+ * swapped atomically ({@link EndpointLoader}). What each endpoint was built from is kept beside its
  * state file, so a restarted agent adopts everything without a reload. State changes are map writes
  * on the pins. Any failure leaves the endpoint's running programs as they were.
  *
  * <p>Pins: {@code PIN_ROOT/node/MAP}, {@code PIN_ROOT/endpoints/ID/MAP}; state files:
  * {@code STATE_DIR/endpoints/ID.json} (the runtime's) and {@code ID.fingerprint.json} (the agent's).
  */
-public final class KernelDataplane implements EndpointDataplane, AutoCloseable {
+public final class KernelDataplane implements Dataplane, AutoCloseable {
     private static final String IFINDEX = "ENDPOINT_IFINDEX";
     private static final String NODE_MAC = "NODE_MAC";
 
-    private final Dataplane dataplane;
+    private final EndpointLoader loader;
     private final ObjectSources objects;
     private final Fingerprints fingerprints;
     private final NodeMaps nodeMaps;
@@ -73,25 +73,25 @@ public final class KernelDataplane implements EndpointDataplane, AutoCloseable {
             "phase", LatencyHistogram.DEFAULT_BUCKETS);
 
     private KernelDataplane(Builder b) {
-        this.dataplane = Dataplane.builder().pinRoot(b.pinRoot).stateDir(b.stateDir.resolve("endpoints"))
+        this.loader = EndpointLoader.builder().pinRoot(b.pinRoot).stateDir(b.stateDir.resolve("endpoints"))
                 .attachMode(b.mode).build();
         this.objects = Objects.requireNonNull(b.objects, "objects");
-        this.fingerprints = new Fingerprints(dataplane.stateDir());
+        this.fingerprints = new Fingerprints(loader.stateDir());
         this.namespaces = new Namespaces(b.nodeNamespace);
-        this.nodeMaps = new NodeMaps(dataplane.pins(), namespaces);
+        this.nodeMaps = new NodeMaps(loader.pins(), namespaces);
     }
 
     public static Builder builder() {
         return new Builder();
     }
 
-    /** How many endpoints {@link #adoptExisting} found running (0 before it ran). */
+    /** How many endpoints {@link #adopt} found running (0 before it ran). */
     public int adopted() {
         return adopted;
     }
 
-    public Dataplane dataplane() {
-        return dataplane;
+    public EndpointLoader loader() {
+        return loader;
     }
 
     public ObjectSources objects() {
@@ -100,13 +100,27 @@ public final class KernelDataplane implements EndpointDataplane, AutoCloseable {
 
     /** Cache hits and misses, clang runs, phase times and every endpoint's drop counters, for {@code /metrics}. */
     public MetricsProvider metrics() {
-        return new DataplaneMetrics(objects, dataplane, phases);
+        return new DataplaneMetrics(objects, loader, phases);
     }
 
-    // ---- regenerate ----
+    // ---- attach, reattach, swap ----
 
     @Override
-    public RegenerateResult regenerate(EndpointPlan plan, ChangeKind kind) {
+    public RegenerateResult attach(EndpointPlan plan) {
+        return regenerate(plan, ChangeKind.CREATE);
+    }
+
+    @Override
+    public RegenerateResult reattach(EndpointPlan plan) {
+        return regenerate(plan, ChangeKind.RECREATE);
+    }
+
+    @Override
+    public RegenerateResult swap(EndpointPlan plan, ChangeKind kind) {
+        return regenerate(plan, kind);
+    }
+
+    private RegenerateResult regenerate(EndpointPlan plan, ChangeKind kind) {
         String prefix = plan.label() + ": ";
         long t0 = System.nanoTime();
         TemplateObject object;
@@ -120,22 +134,22 @@ public final class KernelDataplane implements EndpointDataplane, AutoCloseable {
         try {
             Endpoint endpoint = endpoint(plan);
             Consumer<SpecializedEndpoint> fillPolicy = loaded -> writePolicy(loaded, plan, prefix);
-            boolean nothingRecorded = !attached.containsKey(plan.id()) && !Files.exists(dataplane.stateFile(plan.id()));
+            boolean nothingRecorded = !attached.containsKey(plan.id()) && !Files.exists(loader.stateFile(plan.id()));
             AttachedEndpoint a = switch (nothingRecorded && kind != ChangeKind.RECREATE ? ChangeKind.CREATE : kind) {
                 case CREATE -> {
                     clearLeftovers(plan.id());
-                    yield dataplane.attach(object, endpoint, fillPolicy);
+                    yield loader.attach(object, endpoint, fillPolicy);
                 }
                 case RECREATE -> {
-                    detach(plan.id());
-                    yield dataplane.attach(object, endpoint, fillPolicy);
+                    detachEndpoint(plan.id());
+                    yield loader.attach(object, endpoint, fillPolicy);
                 }
                 case CONSTANTS, VARIANT -> {
                     AttachedEndpoint current = current(plan.id());
                     if (current.status().stream().anyMatch(HookStatus::isEmpty)) {
-                        dataplane.resync(current); // the interface lost a hook (recreated): the swap attaches it again
+                        loader.resync(current); // the interface lost a hook (recreated): the swap attaches it again
                     }
-                    dataplane.swap(current, object, endpoint, fillPolicy);
+                    loader.swap(current, object, endpoint, fillPolicy);
                     yield current;
                 }
                 default -> throw new IllegalArgumentException(prefix + "regenerate cannot apply a " + kind + " change");
@@ -181,34 +195,34 @@ public final class KernelDataplane implements EndpointDataplane, AutoCloseable {
     }
 
     private AttachedEndpoint current(int id) {
-        return attached.computeIfAbsent(id, dataplane::adopt);
+        return attached.computeIfAbsent(id, loader::adopt);
     }
 
     /** A state file or links the reconciler does not know of (a failed adoption, an attach cut short) go first. */
     private void clearLeftovers(int id) {
         AttachedEndpoint known = attached.remove(id);
-        if (known == null && !Files.exists(dataplane.stateFile(id)) && !Files.exists(dataplane.pins().linksDir(id))) {
+        if (known == null && !Files.exists(loader.stateFile(id)) && !Files.exists(loader.pins().linksDir(id))) {
             return;
         }
         try {
             if (known != null) {
-                dataplane.detach(known);
+                loader.detach(known);
             } else {
-                dataplane.detach(id);
+                loader.detach(id);
             }
         } catch (RuntimeException unreadable) {
             // a state file this runtime cannot read: remove it and the pins by hand (unpinned links go away)
-            deleteTree(dataplane.pins().endpointDir(id));
-            deleteTree(dataplane.stateFile(id));
+            deleteTree(loader.pins().endpointDir(id));
+            deleteTree(loader.stateFile(id));
         }
     }
 
-    private void detach(int id) {
+    private void detachEndpoint(int id) {
         AttachedEndpoint a = attached.remove(id);
         if (a != null) {
-            dataplane.detach(a);
+            loader.detach(a);
         } else {
-            dataplane.detach(id);
+            loader.detach(id);
         }
         fingerprints.delete(id);
     }
@@ -217,7 +231,7 @@ public final class KernelDataplane implements EndpointDataplane, AutoCloseable {
 
     @Override
     public void applyPolicyOps(int endpointId, List<PolicyOp> ops) {
-        Path pin = dataplane.pins().endpointMap(endpointId, EndpointMaps.POLICY);
+        Path pin = loader.pins().endpointMap(endpointId, EndpointMaps.POLICY);
         if (!Files.exists(pin)) {
             throw new DataplaneException("endpoint " + endpointId + ": map policy: not pinned at " + pin
                     + " (are its programs attached?)", false, null);
@@ -235,9 +249,9 @@ public final class KernelDataplane implements EndpointDataplane, AutoCloseable {
     }
 
     @Override
-    public void remove(int endpointId) {
+    public void detach(int endpointId) {
         try {
-            detach(endpointId);
+            detachEndpoint(endpointId);
         } catch (RuntimeException e) {
             throw DataplaneException.of("endpoint " + endpointId + ": remove: ", e);
         }
@@ -253,13 +267,13 @@ public final class KernelDataplane implements EndpointDataplane, AutoCloseable {
     // ---- adopt ----
 
     @Override
-    public AdoptedState adoptExisting() {
+    public AdoptedState adopt() {
         List<ActualEndpoint> out = new ArrayList<>();
         Map<Integer, NodeMaps.Attached> where = new TreeMap<>();
-        for (int id : dataplane.endpointIds()) {
+        for (int id : loader.endpointIds()) {
             AttachedEndpoint a;
             try {
-                a = dataplane.adopt(id);
+                a = loader.adopt(id);
             } catch (RuntimeException e) {
                 continue; // unreadable: unknown to the reconciler, cleared if it wants the endpoint again
             }

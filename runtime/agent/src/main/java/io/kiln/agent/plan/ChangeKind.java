@@ -47,7 +47,7 @@ public enum ChangeKind {
         return wanted.policy().equals(runningPolicy) ? NONE : STATE_ONLY;
     }
 
-    /** True when the change loads programs (and so goes through {@code EndpointDataplane.regenerate}). */
+    /** True when the change loads programs (and so goes through {@code Dataplane.attach}, {@code reattach} or {@code swap}). */
     public boolean reloads() {
         return this == CONSTANTS || this == VARIANT || this == RECREATE || this == CREATE;
     }

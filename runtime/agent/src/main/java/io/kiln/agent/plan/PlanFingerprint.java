@@ -4,7 +4,7 @@ import java.util.Objects;
 
 /**
  * What decides how an endpoint's programs must change, as four strings the dataplane stores
- * beside its pins and gives back on adoption ({@code EndpointDataplane.adoptExisting}): compare
+ * beside its pins and gives back on adoption ({@code Dataplane.adopt}): compare
  * two and {@link ChangeKind#between} says whether to re-create, take a new variant, reload with
  * new constants, or only write maps.
  *

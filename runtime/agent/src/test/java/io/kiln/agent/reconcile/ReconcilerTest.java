@@ -78,7 +78,7 @@ class ReconcilerTest {
         Plan second = plan(eps, List.of(LOCK_WEB));
         r.update(second);
         assertTrue(r.awaitSettled(WAIT));
-        assertEquals(1, dataplane.callsOf("regenerate", 1).size(), "a policy change reloads nothing");
+        assertEquals(1, dataplane.regenerations(1).size(), "a policy change reloads nothing");
         assertEquals(1, dataplane.callsOf("policy", 1).size());
         assertEquals(0, dataplane.callsOf("policy", 2).size(), "endpoint 2 is not selected: no write");
         assertEquals(second.endpoints().get(1).policy(), dataplane.policies.get(1));
@@ -86,7 +86,7 @@ class ReconcilerTest {
 
         r.update(plan(List.of(eps.get(1)), List.of(LOCK_WEB)));
         assertTrue(r.awaitSettled(WAIT));
-        assertEquals(1, dataplane.callsOf("remove", 1).size());
+        assertEquals(1, dataplane.callsOf("detach", 1).size());
         assertEquals(List.of(2), r.status().endpoints().stream().map(EndpointStatus::id).toList());
         String metrics = PrometheusText.write(r.metrics());
         assertTrue(metrics.contains("kiln_regeneration_seconds_count{kind=\"CREATE\"} 2"), metrics);
@@ -100,13 +100,13 @@ class ReconcilerTest {
         CountDownLatch gate = new CountDownLatch(1);
         dataplane.gates.put(1, gate);
         r.update(plan(List.of(withGateway(1, 1)), List.of()));
-        waitFor(() -> dataplane.callsOf("regenerate", 1).size() == 1);
+        waitFor(() -> dataplane.regenerations(1).size() == 1);
         for (int i = 2; i <= 6; i++) {
             r.update(plan(List.of(withGateway(1, i)), List.of()));
         }
         gate.countDown();
         assertTrue(r.awaitSettled(WAIT));
-        List<RecordingDataplane.Call> regens = dataplane.callsOf("regenerate", 1);
+        List<RecordingDataplane.Call> regens = dataplane.regenerations(1);
         assertEquals(2, regens.size(), "the first, then only the last of the five changes made meanwhile");
         assertEquals(ChangeKind.CREATE, regens.get(0).kind());
         assertEquals(ChangeKind.CONSTANTS, regens.get(1).kind());
@@ -121,16 +121,16 @@ class ReconcilerTest {
         Plan p = plan(List.of(Fixtures.endpoint(1, "app", "a"), Fixtures.endpoint(2, "app", "b"),
                 Fixtures.endpoint(3, "app", "c")), List.of());
         r.update(p);
-        waitFor(() -> dataplane.callsOf("regenerate", 2).size() == 4);
+        waitFor(() -> dataplane.regenerations(2).size() == 4);
         assertTrue(r.awaitSettled(WAIT));
-        List<RecordingDataplane.Call> attempts = dataplane.callsOf("regenerate", 2);
+        List<RecordingDataplane.Call> attempts = dataplane.regenerations(2);
         for (int i = 1; i < attempts.size(); i++) {
             long gapMillis = (attempts.get(i).nanos() - attempts.get(i - 1).nanos()) / 1_000_000;
             long backoff = 40L << (i - 1);
             assertTrue(gapMillis >= backoff - 5, "retry " + i + " came after " + gapMillis + " ms, backoff " + backoff);
         }
-        assertEquals(1, dataplane.callsOf("regenerate", 1).size());
-        assertEquals(1, dataplane.callsOf("regenerate", 3).size());
+        assertEquals(1, dataplane.regenerations(1).size());
+        assertEquals(1, dataplane.regenerations(3).size());
         assertEquals(3, r.status().ready());
     }
 
@@ -144,7 +144,7 @@ class ReconcilerTest {
         dataplane.alwaysFail.add(1);
         r.update(plan(List.of(withGateway(1, 2), Fixtures.endpoint(2, "app", "b"), Fixtures.endpoint(3, "app", "c")),
                 List.of()));
-        waitFor(() -> dataplane.callsOf("regenerate", 1).size() >= 3);
+        waitFor(() -> dataplane.regenerations(1).size() >= 3);
         assertTrue(r.awaitSettled(WAIT));
         assertEquals(before, dataplane.running.get(1), "the old program still runs");
         EndpointStatus one = r.status().endpoints().get(0);
@@ -153,7 +153,7 @@ class ReconcilerTest {
         assertTrue(one.failures() >= 2);
         assertNotNull(one.nextRetry());
         assertEquals(EndpointStatus.State.READY, r.status().endpoints().get(2).state(), "endpoint 3 came up meanwhile");
-        assertEquals(0, dataplane.callsOf("remove", 1).size());
+        assertEquals(0, dataplane.callsOf("detach", 1).size());
 
         dataplane.alwaysFail.remove(1);
         r.update(plan(List.of(withGateway(1, 3), Fixtures.endpoint(2, "app", "b"), Fixtures.endpoint(3, "app", "c")),
@@ -196,11 +196,11 @@ class ReconcilerTest {
         r.update(p);
         r.start();
         assertTrue(r.awaitSettled(WAIT));
-        assertEquals(0, dataplane.callsOf("regenerate", 1).size(), "same plan: nothing reloaded");
+        assertEquals(0, dataplane.regenerations(1).size(), "same plan: nothing reloaded");
         assertEquals(0, dataplane.callsOf("policy", 1).size(), "same policy: nothing written");
         assertEquals(1, dataplane.callsOf("policy", 2).size(), "unknown policy: written out once");
-        assertEquals(0, dataplane.callsOf("regenerate", 2).size());
-        assertEquals(1, dataplane.callsOf("remove", 9).size(), "an adopted endpoint no spec wants goes");
+        assertEquals(0, dataplane.regenerations(2).size());
+        assertEquals(1, dataplane.callsOf("detach", 9).size(), "an adopted endpoint no spec wants goes");
         assertEquals(0, dataplane.calls.stream().filter(c -> c.what().equals("node")).count(), "node maps were right");
         assertEquals(Map.of("from_endpoint", 7), r.status().endpoints().get(0).programIds());
     }
@@ -217,14 +217,14 @@ class ReconcilerTest {
                         "x.yaml:1: malformed YAML", false));
         r.update(planner.plan(DesiredState.EMPTY, errors));
         assertTrue(r.awaitSettled(WAIT));
-        assertEquals(0, dataplane.calls.stream().filter(c -> c.what().equals("remove")).count());
+        assertEquals(0, dataplane.calls.stream().filter(c -> c.what().equals("detach")).count());
         EndpointStatus held = r.status().endpoints().get(0);
         assertEquals(EndpointStatus.State.NOT_READY, held.state());
         assertTrue(held.reason().startsWith("spec: e8.yaml:3: template: unknown template"), held.reason());
 
         r.update(planner.plan(DesiredState.EMPTY, errors.subList(0, 1)));
         assertTrue(r.awaitSettled(WAIT));
-        assertEquals(List.of(9), dataplane.calls.stream().filter(c -> c.what().equals("remove")).map(c -> c.endpoint())
+        assertEquals(List.of(9), dataplane.calls.stream().filter(c -> c.what().equals("detach")).map(c -> c.endpoint())
                 .toList(), "once the plan is complete, only the held endpoint stays");
     }
 
@@ -246,7 +246,7 @@ class ReconcilerTest {
     }
 
     private RecordingDataplane.Call lastRegeneration(int id) {
-        List<RecordingDataplane.Call> c = dataplane.callsOf("regenerate", id);
+        List<RecordingDataplane.Call> c = dataplane.regenerations(id);
         return c.get(c.size() - 1);
     }
 

@@ -24,8 +24,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * calls would leave: it tests the reconciler's scheduling, not the kernel (that is the lead's
  * wiring over io.kiln.runtime, tested against the kernel).
  */
-public final class RecordingDataplane implements EndpointDataplane {
+public final class RecordingDataplane implements Dataplane {
     public record Call(String what, int endpoint, ChangeKind kind, long nanos, EndpointPlan plan) {
+        /** An attach, reattach or swap: a regeneration. */
+        public boolean reloads() {
+            return kind != null && kind.reloads();
+        }
     }
 
     public final List<Call> calls = java.util.Collections.synchronizedList(new ArrayList<>());
@@ -44,11 +48,25 @@ public final class RecordingDataplane implements EndpointDataplane {
     private final AtomicInteger programIds = new AtomicInteger(100);
 
     @Override
-    public RegenerateResult regenerate(EndpointPlan plan, ChangeKind kind) {
+    public RegenerateResult attach(EndpointPlan plan) {
+        return regenerate("attach", plan, ChangeKind.CREATE);
+    }
+
+    @Override
+    public RegenerateResult reattach(EndpointPlan plan) {
+        return regenerate("reattach", plan, ChangeKind.RECREATE);
+    }
+
+    @Override
+    public RegenerateResult swap(EndpointPlan plan, ChangeKind kind) {
+        return regenerate("swap", plan, kind);
+    }
+
+    private RegenerateResult regenerate(String what, EndpointPlan plan, ChangeKind kind) {
         int now = concurrent.incrementAndGet();
         maxConcurrent.accumulateAndGet(now, Math::max);
         try {
-            calls.add(new Call("regenerate", plan.id(), kind, System.nanoTime(), plan));
+            calls.add(new Call(what, plan.id(), kind, System.nanoTime(), plan));
             CountDownLatch gate = gates.get(plan.id());
             if (gate != null) {
                 try {
@@ -90,14 +108,14 @@ public final class RecordingDataplane implements EndpointDataplane {
     }
 
     @Override
-    public void remove(int endpointId) {
-        calls.add(new Call("remove", endpointId, ChangeKind.REMOVE, System.nanoTime(), null));
+    public void detach(int endpointId) {
+        calls.add(new Call("detach", endpointId, ChangeKind.REMOVE, System.nanoTime(), null));
         running.remove(endpointId);
         policies.remove(endpointId);
     }
 
     @Override
-    public AdoptedState adoptExisting() {
+    public AdoptedState adopt() {
         calls.add(new Call("adopt", -1, null, System.nanoTime(), null));
         return adopted;
     }
@@ -107,6 +125,13 @@ public final class RecordingDataplane implements EndpointDataplane {
         List<ActualEndpoint> eps = new ArrayList<>();
         running.forEach((id, fp) -> eps.add(new ActualEndpoint(id, fp, policies.get(id), Map.of(), null)));
         adopted = new AdoptedState(eps, node);
+    }
+
+    /** The attaches, reattaches and swaps of one endpoint, in order. */
+    public List<Call> regenerations(int endpoint) {
+        synchronized (calls) {
+            return calls.stream().filter(c -> c.reloads() && c.endpoint() == endpoint).toList();
+        }
     }
 
     public List<Call> callsOf(String what, int endpoint) {

@@ -121,7 +121,7 @@ public final class StateFile {
      * Where a swap records, before it touches any hook, the programs it is about to put there: a
      * process killed between replacing a hook and writing the state file leaves the hook running a
      * program the state file does not name, and this record lets the next process recognize it as
-     * Kiln's own (see {@code Dataplane.adopt}) instead of as a foreign replacement.
+     * Kiln's own (see {@code EndpointLoader.adopt}) instead of as a foreign replacement.
      */
     public Path pendingPath(int endpointId) {
         return dir.resolve(endpointId + ".pending.json");

@@ -26,100 +26,37 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
 /**
- * Puts endpoints' programs on their interfaces and keeps them there: <b>attach</b> (specialize,
- * attach every program at its hook, pin, record), <b>swap</b> (specialize the new object, then
- * replace each program atomically: tcx/XDP link update or tc replace at the same handle and
- * priority, so a hook is never empty), <b>adopt</b> (a new process takes over from pins and the
- * state file without touching the hooks), <b>detach</b> (remove everything it made).
- *
- * <p>A failure while specializing (constant refused, verifier rejection, incompatible pinned map)
- * leaves the running programs as they were. A hook that runs another program than Kiln attached
- * last is never overwritten: swap fails with {@link ProgramMismatchException} and changes
- * nothing; {@link #resync} accepts what runs now, after which a swap replaces it deliberately.
+ * The hook lifecycle behind {@link EndpointLoader}: attach, swap and detach of one endpoint's
+ * programs. What the kernel and the state file say is assumed true here; taking over from another
+ * process is {@link EndpointRecovery}'s job.
  */
-public final class Dataplane {
-    /** The tc filter handle of a template's first program; further programs take the next handles. */
-    public static final int DEFAULT_TC_HANDLE = 0x4b1;
-    public static final int DEFAULT_TC_PRIORITY = 1;
-
+final class HookLifecycle {
     private final PinLayout pins;
     private final StateFile states;
     private final Specializer specializer;
     private final AttachMode mode;
     private final int tcHandle;
     private final int tcPriority;
-    private final Map<Integer, Object> locks = new ConcurrentHashMap<>();
+    private final EndpointLocks locks;
 
-    private Dataplane(Builder b) {
-        this.pins = new PinLayout(b.pinRoot);
-        this.states = new StateFile(b.stateDir);
-        this.specializer = new Specializer(pins);
-        this.mode = b.mode;
-        this.tcHandle = b.tcHandle;
-        this.tcPriority = b.tcPriority;
+    HookLifecycle(PinLayout pins, StateFile states, Specializer specializer, AttachMode mode, int tcHandle,
+                  int tcPriority, EndpointLocks locks) {
+        this.pins = pins;
+        this.states = states;
+        this.specializer = specializer;
+        this.mode = mode;
+        this.tcHandle = tcHandle;
+        this.tcPriority = tcPriority;
+        this.locks = locks;
     }
 
-    public static Builder builder() {
-        return new Builder();
-    }
-
-    /** Pins under /sys/fs/bpf/kiln, state files in /run/kiln/endpoints, tcx where the kernel has it. */
-    public static Dataplane defaults() {
-        return builder().build();
-    }
-
-    public PinLayout pins() {
-        return pins;
-    }
-
-    public Path stateDir() {
-        return states.dir();
-    }
-
-    /** Where the state file of an endpoint is. */
-    public Path stateFile(int endpointId) {
-        return states.path(endpointId);
-    }
-
-    public Specializer specializer() {
-        return specializer;
-    }
-
-    public AttachMode attachMode() {
-        return mode;
-    }
-
-    /** The ids of the endpoints with a state file. */
-    public List<Integer> endpointIds() {
-        return states.endpointIds();
-    }
-
-    // ---- attach ----
-
-    /**
-     * Specializes {@code object} for {@code endpoint} and attaches each of the template's programs
-     * at its hook on the endpoint's interface. On any failure nothing stays attached.
-     *
-     * @throws EndpointException when the endpoint is already attached (adopt it, or detach it first),
-     *                           its interface does not exist, or a constant is refused
-     */
-    public AttachedEndpoint attach(TemplateObject object, Endpoint endpoint) {
-        return attach(object, endpoint, loaded -> { });
-    }
-
-    /**
-     * {@link #attach(TemplateObject, Endpoint)} with a step between load and attach: {@code beforeAttach}
-     * gets the loaded programs and their maps (created or reused from the pins) before any hook is
-     * touched, e.g. to fill the policy map so that the programs never run with an empty one. It runs
-     * inside the endpoint's namespace; if it throws, nothing is attached.
-     */
-    public AttachedEndpoint attach(TemplateObject object, Endpoint endpoint, Consumer<SpecializedEndpoint> beforeAttach) {
+    /** See {@link EndpointLoader#attach(TemplateObject, Endpoint, Consumer)}. */
+    AttachedEndpoint attach(TemplateObject object, Endpoint endpoint, Consumer<SpecializedEndpoint> beforeAttach) {
         Objects.requireNonNull(beforeAttach, "beforeAttach");
-        synchronized (lock(endpoint.id())) {
+        synchronized (locks.of(endpoint.id())) {
             String prefix = endpoint.label() + ": ";
             specializer.ensureBpffs();
             if (states.exists(endpoint.id())) {
@@ -223,33 +160,11 @@ public final class Dataplane {
         }
     }
 
-    // ---- swap ----
-
-    /**
-     * Specializes {@code object} for {@code endpoint} (the same endpoint id, interface and
-     * namespace, with new constants or a new object) and swaps each program atomically. A program
-     * the new template adds is attached, one it drops is detached. If loading fails, or any hook
-     * runs something Kiln did not put there, nothing changes; if a replace fails halfway, the hooks
-     * already swapped are swapped back.
-     *
-     * @throws io.kiln.bpf.VerifierException   the new program was rejected; the old one keeps running
-     * @throws ProgramMismatchException        a hook runs another program than Kiln attached; see {@link #resync}
-     * @throws EndpointException               a constant was refused, or {@code endpoint} is another endpoint
-     */
-    public void swap(AttachedEndpoint attached, TemplateObject object, Endpoint endpoint) {
-        swap(attached, object, endpoint, loaded -> { });
-    }
-
-    /**
-     * {@link #swap(AttachedEndpoint, TemplateObject, Endpoint)} with a step between load and swap:
-     * {@code beforeSwap} gets the new programs and their maps (per-endpoint maps are the pinned ones
-     * the running programs use too) before any hook is touched. It runs inside the endpoint's
-     * namespace; if it throws, nothing is swapped.
-     */
-    public void swap(AttachedEndpoint attached, TemplateObject object, Endpoint endpoint,
+    /** See {@link EndpointLoader#swap(AttachedEndpoint, TemplateObject, Endpoint, Consumer)}. */
+    void swap(AttachedEndpoint attached, TemplateObject object, Endpoint endpoint,
                      Consumer<SpecializedEndpoint> beforeSwap) {
         Objects.requireNonNull(beforeSwap, "beforeSwap");
-        synchronized (lock(attached.id())) {
+        synchronized (locks.of(attached.id())) {
             String prefix = endpoint.label() + ": ";
             if (endpoint.id() != attached.id() || !endpoint.interfaceName().equals(attached.interfaceName())
                     || !endpoint.namespace().equals(attached.namespace())) {
@@ -300,7 +215,7 @@ public final class Dataplane {
                 throw new ProgramMismatchException(prefix + h.attachment().describe() + ": the hook "
                         + (running == 0 ? "is empty" : "runs program " + running) + ", not the program "
                         + h.attachment().programId() + " Kiln attached; something else changed it. Nothing was "
-                        + "swapped; Dataplane.resync accepts what runs now, then a swap replaces it",
+                        + "swapped; EndpointLoader.resync accepts what runs now, then a swap replaces it",
                         h.attachment().programId(), running);
             }
         }
@@ -360,87 +275,9 @@ public final class Dataplane {
         return tcKind();
     }
 
-    // ---- adopt, resync ----
-
-    /**
-     * Takes over an endpoint attached by another (perhaps exited) process, from its state file and
-     * pins, without touching its hooks. {@link AttachedEndpoint#status()} then tells whether every
-     * hook still runs what was recorded.
-     */
-    public AttachedEndpoint adopt(int endpointId) {
-        synchronized (lock(endpointId)) {
-            EndpointState s = states.read(endpointId).orElseThrow(() -> new EndpointException("endpoint " + endpointId
-                    + ": not attached (no state file " + states.path(endpointId) + ")", true));
-            // a deleted namespace took the interface and its hooks along; the pins can still be read anywhere
-            Netns where = s.namespace().exists() ? s.namespace() : Netns.host();
-            boolean gone = !s.namespace().exists();
-            return where.call(() -> {
-                int ifindex = gone ? 0 : Interfaces.ifindex(s.interfaceName());
-                Map<String, Integer> pending = states.readPending(endpointId);
-                List<LiveHook> hooks = new ArrayList<>();
-                boolean finishedSwap = false;
-                try {
-                    for (Attachment a : s.attachments()) {
-                        LiveHook hook = LiveHook.adopt(a, ifindex);
-                        hooks.add(hook);
-                        Integer swappedIn = pending.get(a.program());
-                        if (!gone && swappedIn != null && swappedIn != a.programId()
-                                && hook.runningProgramId() == swappedIn) {
-                            // our own swap replaced this hook, then its process died before recording it
-                            hook.acceptRunning();
-                            finishedSwap = true;
-                        }
-                    }
-                } catch (RuntimeException e) {
-                    hooks.forEach(LiveHook::close);
-                    throw Errors.withContext("endpoint " + endpointId + ": adopt: ", e);
-                }
-                List<Attachment> attachments = hooks.stream().map(LiveHook::attachment).toList();
-                EndpointState adopted = new EndpointState(s.endpointId(), s.interfaceName(), s.namespace(), ifindex,
-                        s.template(), s.variantKey(), s.objectDigest(), s.constantsDigest(), s.createdClsact(),
-                        attachments, s.mapPins(), finishedSwap ? Instant.now() : s.updated());
-                if (finishedSwap) {
-                    states.write(adopted);
-                }
-                if (!pending.isEmpty()) {
-                    states.deletePending(endpointId);
-                }
-                return new AttachedEndpoint(adopted, hooks, null, true);
-            });
-        }
-    }
-
-    /**
-     * Accepts what runs on each hook now as what Kiln expects there (a hook found empty is attached
-     * afresh by the next swap), records it, and returns the hooks as they were found. The way out
-     * of a {@link ProgramMismatchException} once whoever changed the hook is dealt with.
-     */
-    public List<HookStatus> resync(AttachedEndpoint attached) {
-        synchronized (lock(attached.id())) {
-            List<HookStatus> found = attached.status();
-            List<LiveHook> hooks = attached.hooks();
-            attached.namespace().run(() -> hooks.forEach(LiveHook::acceptRunning));
-            EndpointState s = attached.state();
-            List<Attachment> now = hooks.stream().map(LiveHook::attachment).toList();
-            EndpointState updated = new EndpointState(s.endpointId(), s.interfaceName(), s.namespace(), s.ifindex(),
-                    s.template(), s.variantKey(), s.objectDigest(), s.constantsDigest(), s.createdClsact(), now,
-                    s.mapPins(), Instant.now());
-            attached.update(updated, hooks, null);
-            states.write(updated);
-            return found;
-        }
-    }
-
-    // ---- detach, uninstall ----
-
-    /**
-     * Removes everything Kiln made for the endpoint: its links, its tc filters (and the clsact qdisc
-     * if Kiln created it and no other filter uses it), its pins (per-endpoint maps lose their
-     * entries) and its state file. Node maps stay. Goes on past a failure and reports the first,
-     * with the others suppressed.
-     */
-    public void detach(AttachedEndpoint attached) {
-        synchronized (lock(attached.id())) {
+    /** See {@link EndpointLoader#detach(AttachedEndpoint)}. */
+    void detach(AttachedEndpoint attached) {
+        synchronized (locks.of(attached.id())) {
             String label = "endpoint " + attached.id();
             List<RuntimeException> failures = new ArrayList<>();
             EndpointState s = attached.state();
@@ -476,51 +313,7 @@ public final class Dataplane {
         }
     }
 
-    /** Detaches an endpoint by id: adopts it from its state file, or without one removes its pins. */
-    public void detach(int endpointId) {
-        if (states.exists(endpointId)) {
-            detach(adopt(endpointId));
-            return;
-        }
-        synchronized (lock(endpointId)) {
-            List<RuntimeException> failures = new ArrayList<>();
-            removePinsAndState(endpointId, "endpoint " + endpointId, failures);
-            throwFirst("endpoint " + endpointId + ": detach: ", failures);
-        }
-    }
-
-    /**
-     * Removes the node maps' pins, refusing while any endpoint is attached (they share them). The
-     * maps go when the last program using them goes.
-     */
-    public void removeNodeMaps() {
-        List<Integer> ids = states.endpointIds();
-        if (!ids.isEmpty()) {
-            throw new EndpointException("remove node maps: " + ids.size() + " endpoint(s) still use them (" + ids
-                    + "); detach them first", true);
-        }
-        PinTree.delete(pins.nodeDir(), "remove node maps");
-    }
-
-    /** Detaches every endpoint with a state file, then removes every Kiln pin under the root (node maps too). */
-    public void uninstall() {
-        List<RuntimeException> failures = new ArrayList<>();
-        for (int id : states.endpointIds()) {
-            try {
-                detach(id);
-            } catch (RuntimeException e) {
-                failures.add(e);
-            }
-        }
-        try {
-            PinTree.delete(pins.root(), "uninstall");
-        } catch (RuntimeException e) {
-            failures.add(e);
-        }
-        throwFirst("uninstall: ", failures);
-    }
-
-    private void removePinsAndState(int endpointId, String label, List<RuntimeException> failures) {
+    void removePinsAndState(int endpointId, String label, List<RuntimeException> failures) {
         try {
             PinTree.delete(pins.endpointDir(endpointId), label);
         } catch (RuntimeException e) {
@@ -543,7 +336,7 @@ public final class Dataplane {
         }
     }
 
-    private static void throwFirst(String prefix, List<RuntimeException> failures) {
+    static void throwFirst(String prefix, List<RuntimeException> failures) {
         if (failures.isEmpty()) {
             return;
         }
@@ -555,8 +348,6 @@ public final class Dataplane {
         }
         throw e;
     }
-
-    // ---- helpers ----
 
     private static int requireInterface(String name, Netns ns, String prefix) {
         int ifindex = Interfaces.ifindex(name);
@@ -572,54 +363,5 @@ public final class Dataplane {
                 object.template().name(), object.variantKey().orElse(null), object.digest(),
                 endpoint.constantsDigest(), createdClsact, hooks.stream().map(LiveHook::attachment).toList(), mapPins,
                 Instant.now());
-    }
-
-    private Object lock(int endpointId) {
-        return locks.computeIfAbsent(endpointId, id -> new Object());
-    }
-
-    /** Options of a {@link Dataplane}; each has a default. */
-    public static final class Builder {
-        private Path pinRoot = PinLayout.DEFAULT_ROOT;
-        private Path stateDir = StateFile.DEFAULT_DIR;
-        private AttachMode mode = AttachMode.AUTO;
-        private int tcHandle = DEFAULT_TC_HANDLE;
-        private int tcPriority = DEFAULT_TC_PRIORITY;
-
-        private Builder() {
-        }
-
-        /** bpffs folder for every pin (default /sys/fs/bpf/kiln). */
-        public Builder pinRoot(Path root) {
-            this.pinRoot = Objects.requireNonNull(root, "root");
-            return this;
-        }
-
-        /** Folder of the endpoints' state files (default /run/kiln/endpoints); a regular file system. */
-        public Builder stateDir(Path dir) {
-            this.stateDir = Objects.requireNonNull(dir, "dir");
-            return this;
-        }
-
-        /** tcx, legacy tc, or whichever the kernel has (default). */
-        public Builder attachMode(AttachMode mode) {
-            this.mode = Objects.requireNonNull(mode, "mode");
-            return this;
-        }
-
-        /** Handle of the first program's tc filter (legacy tc; default {@value DEFAULT_TC_HANDLE}) and the priority of all. */
-        public Builder tcFilter(int handle, int priority) {
-            if (handle <= 0 || priority <= 0 || priority > 0xffff) {
-                throw new IllegalArgumentException("tc filter handle " + handle + ", priority " + priority
-                        + ": need handle > 0 and priority 1..65535");
-            }
-            this.tcHandle = handle;
-            this.tcPriority = priority;
-            return this;
-        }
-
-        public Dataplane build() {
-            return new Dataplane(this);
-        }
     }
 }

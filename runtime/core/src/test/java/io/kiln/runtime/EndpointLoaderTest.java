@@ -31,7 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Attach, swap, resync and detach on a veth in namespaces the test creates. */
-class DataplaneTest {
+class EndpointLoaderTest {
     private static final int ID = 21;
 
     @TempDir
@@ -53,8 +53,8 @@ class DataplaneTest {
     @EnumSource(value = AttachMode.class, names = {"TCX", "LEGACY_TC"})
     void attachPinsRecordsAndDetachRemovesEverything(AttachMode mode) throws Exception {
         lab = EndpointLab.create(state);
-        Dataplane dataplane = lab.dataplane(mode);
-        AttachedEndpoint attached = lab.closeLater(dataplane.attach(TestTemplates.gateObject(), endpoint(0, 0)));
+        EndpointLoader loader = lab.loader(mode);
+        AttachedEndpoint attached = lab.closeLater(loader.attach(TestTemplates.gateObject(), endpoint(0, 0)));
 
         List<Attachment> a = attached.attachments();
         assertEquals(List.of("ks_ingress", "ks_egress"), a.stream().map(Attachment::program).toList());
@@ -65,21 +65,21 @@ class DataplaneTest {
             assertFalse(lab.qdiscs().contains("clsact"), "tcx needs no qdisc: " + lab.qdiscs());
         } else {
             assertEquals(List.of("endpoints/21/ks_counters", "node/ks_node_stats"), lab.pins());
-            assertEquals(Dataplane.DEFAULT_TC_HANDLE, a.get(0).tcHandle());
-            assertEquals(Dataplane.DEFAULT_TC_HANDLE + 1, a.get(1).tcHandle());
+            assertEquals(EndpointLoader.DEFAULT_TC_HANDLE, a.get(0).tcHandle());
+            assertEquals(EndpointLoader.DEFAULT_TC_HANDLE + 1, a.get(1).tcHandle());
             assertTrue(lab.tcFilters("ingress").contains("id " + a.get(0).programId()), lab.tcFilters("ingress"));
             assertTrue(lab.tcFilters("egress").contains("id " + a.get(1).programId()), lab.tcFilters("egress"));
             assertTrue(lab.qdiscs().contains("clsact"), lab.qdiscs());
         }
-        String json = Files.readString(dataplane.stateFile(ID));
+        String json = Files.readString(loader.stateFile(ID));
         assertTrue(json.contains("\"variantKey\" : \"" + attached.variantKey().orElseThrow() + "\""), json);
         assertTrue(json.contains("\"constantsDigest\" : \"" + endpoint(0, 0).constantsDigest() + "\""), json);
         assertTrue(json.contains("\"namespace\" : \"/run/netns/" + lab.ep.name() + "\""), json);
         assertEquals(10, lab.udpDelivered(10));
 
-        dataplane.detach(attached);
+        loader.detach(attached);
         assertEquals(List.of("node/ks_node_stats"), lab.pins());
-        assertFalse(Files.exists(dataplane.stateFile(ID)));
+        assertFalse(Files.exists(loader.stateFile(ID)));
         assertFalse(lab.tcFilters("ingress").contains("bpf"), lab.tcFilters("ingress"));
         assertFalse(lab.tcFilters("egress").contains("bpf"), lab.tcFilters("egress"));
         assertFalse(lab.qdiscs().contains("clsact"), "Kiln created the clsact qdisc, so it removed it: " + lab.qdiscs());
@@ -90,8 +90,8 @@ class DataplaneTest {
     @EnumSource(value = AttachMode.class, names = {"TCX", "LEGACY_TC"})
     void foreignReplacementIsNeverClobberedAndResyncRecovers(AttachMode mode) {
         lab = EndpointLab.create(state);
-        Dataplane dataplane = lab.dataplane(mode);
-        AttachedEndpoint attached = lab.closeLater(dataplane.attach(TestTemplates.gateObject(), endpoint(0, 0)));
+        EndpointLoader loader = lab.loader(mode);
+        AttachedEndpoint attached = lab.closeLater(loader.attach(TestTemplates.gateObject(), endpoint(0, 0)));
         int ours = attached.programIds().get("ks_ingress");
         Attachment ingress = attached.attachments().get(0);
         int ifindex = lab.ep.ifindex(EndpointLab.EP_IF);
@@ -111,24 +111,24 @@ class DataplaneTest {
             });
             assertFalse(attached.isIntact());
 
-            ProgramMismatchException e = assertThrows(ProgramMismatchException.class, () -> dataplane.swap(attached,
+            ProgramMismatchException e = assertThrows(ProgramMismatchException.class, () -> loader.swap(attached,
                     TestTemplates.gateObject(), endpoint(1, 0)));
             assertEquals(ours, e.expectedProgramId());
             assertEquals(theirs.id(), e.actualProgramId());
             assertEquals("endpoint 21: " + ingress.describe() + ": the hook runs program " + theirs.id()
                     + ", not the program " + ours + " Kiln attached; something else changed it. Nothing was swapped; "
-                    + "Dataplane.resync accepts what runs now, then a swap replaces it", e.getMessage());
+                    + "EndpointLoader.resync accepts what runs now, then a swap replaces it", e.getMessage());
             assertEquals(theirs.id(), attached.status().get(0).runningProgramId(), "their program was not clobbered");
             assertEquals(ours, attached.programIds().get("ks_ingress"));
 
-            List<HookStatus> found = dataplane.resync(attached);
+            List<HookStatus> found = loader.resync(attached);
             assertEquals(theirs.id(), found.get(0).runningProgramId());
             assertFalse(found.get(0).isIntact());
             assertTrue(found.get(1).isIntact());
             assertTrue(attached.isIntact(), "after resync Kiln expects what runs");
             assertEquals(theirs.id(), attached.programIds().get("ks_ingress"));
 
-            dataplane.swap(attached, TestTemplates.gateObject(), endpoint(1, 0));
+            loader.swap(attached, TestTemplates.gateObject(), endpoint(1, 0));
             int now = attached.programIds().get("ks_ingress");
             assertNotEquals(theirs.id(), now);
             assertEquals(now, attached.status().get(0).runningProgramId());
@@ -145,8 +145,8 @@ class DataplaneTest {
     @EnumSource(value = AttachMode.class, names = {"TCX", "LEGACY_TC"})
     void adoptAcceptsTheSwapAKilledProcessFinishedButNotAForeignOne(AttachMode mode) {
         lab = EndpointLab.create(state);
-        Dataplane dataplane = lab.dataplane(mode);
-        AttachedEndpoint attached = dataplane.attach(TestTemplates.gateObject(), endpoint(0, 0));
+        EndpointLoader loader = lab.loader(mode);
+        AttachedEndpoint attached = loader.attach(TestTemplates.gateObject(), endpoint(0, 0));
         Attachment ingress = attached.attachments().get(0);
         int ifindex = lab.ep.ifindex(EndpointLab.EP_IF);
         int egressBefore = attached.programIds().get("ks_egress");
@@ -167,24 +167,24 @@ class DataplaneTest {
                 }
             });
 
-            AttachedEndpoint foreign = lab.closeLater(dataplane.adopt(ID));
+            AttachedEndpoint foreign = lab.closeLater(loader.adopt(ID));
             assertFalse(foreign.isIntact(), "no pending record: the running program is not Kiln's");
             foreign.close();
 
-            new io.kiln.runtime.internal.StateFile(dataplane.stateDir())
+            new io.kiln.runtime.internal.StateFile(loader.stateDir())
                     .writePending(ID, Map.of("ks_ingress", swappedIn.id(), "ks_egress", 999_999));
-            AttachedEndpoint adopted = lab.closeLater(dataplane.adopt(ID));
+            AttachedEndpoint adopted = lab.closeLater(loader.adopt(ID));
             assertTrue(adopted.isIntact(), "the pending record names the running program: " + adopted.status());
             assertEquals(swappedIn.id(), adopted.programIds().get("ks_ingress"));
             assertEquals(egressBefore, adopted.programIds().get("ks_egress"),
                     "egress was not swapped yet, so it keeps the recorded program");
-            assertFalse(Files.exists(dataplane.stateDir().resolve(ID + ".pending.json")), "the record is consumed");
+            assertFalse(Files.exists(loader.stateDir().resolve(ID + ".pending.json")), "the record is consumed");
             assertEquals(0, lab.udpDelivered(5), "the swapped-in program (DROP=1) runs");
 
-            dataplane.swap(adopted, TestTemplates.gateObject(), endpoint(0, 0));
+            loader.swap(adopted, TestTemplates.gateObject(), endpoint(0, 0));
             assertTrue(adopted.isIntact());
             assertEquals(5, lab.udpDelivered(5), "a later swap replaces it normally");
-            dataplane.detach(adopted);
+            loader.detach(adopted);
         }
     }
 
@@ -192,9 +192,9 @@ class DataplaneTest {
     void qdiscThatWasThereStays() throws Exception {
         lab = EndpointLab.create(state);
         lab.ep.exec(List.of("tc", "qdisc", "add", "dev", EndpointLab.EP_IF, "clsact")).orThrow();
-        Dataplane dataplane = lab.dataplane(AttachMode.LEGACY_TC);
-        AttachedEndpoint attached = dataplane.attach(TestTemplates.gateObject(), endpoint(0, 0));
-        dataplane.detach(attached);
+        EndpointLoader loader = lab.loader(AttachMode.LEGACY_TC);
+        AttachedEndpoint attached = loader.attach(TestTemplates.gateObject(), endpoint(0, 0));
+        loader.detach(attached);
         assertTrue(lab.qdiscs().contains("clsact"), "not Kiln's to remove: " + lab.qdiscs());
         assertFalse(lab.tcFilters("ingress").contains("bpf"));
     }
@@ -202,17 +202,17 @@ class DataplaneTest {
     @Test
     void qdiscWithSomeoneElsesFilterStays() throws Exception {
         lab = EndpointLab.create(state);
-        Dataplane dataplane = lab.dataplane(AttachMode.LEGACY_TC);
-        AttachedEndpoint attached = dataplane.attach(TestTemplates.gateObject(), endpoint(0, 0));
+        EndpointLoader loader = lab.loader(AttachMode.LEGACY_TC);
+        AttachedEndpoint attached = loader.attach(TestTemplates.gateObject(), endpoint(0, 0));
         int ifindex = lab.ep.ifindex(EndpointLab.EP_IF);
         try (BpfObject foreign = BpfObject.open(TestTemplates.gateObject().bytes(), "ks_foreign")) {
             foreign.load();
             TcFilter theirs = lab.epNs.call(() -> foreign.program("ks_ingress").attachTc(ifindex, Direction.INGRESS, 1, 7));
             List<TcFilter.Listed> listed = lab.epNs.call(() -> TcFilter.list(ifindex, Direction.INGRESS));
-            assertEquals(List.of(new TcFilter.Listed(Direction.INGRESS, Dataplane.DEFAULT_TC_HANDLE, 1, "bpf"),
+            assertEquals(List.of(new TcFilter.Listed(Direction.INGRESS, EndpointLoader.DEFAULT_TC_HANDLE, 1, "bpf"),
                     new TcFilter.Listed(Direction.INGRESS, 1, 7, "bpf")), listed, "by priority");
 
-            dataplane.detach(attached);
+            loader.detach(attached);
             assertTrue(lab.qdiscs().contains("clsact"), "another filter still uses it: " + lab.qdiscs());
             assertEquals(List.of(new TcFilter.Listed(Direction.INGRESS, 1, 7, "bpf")),
                     lab.epNs.call(() -> TcFilter.list(ifindex, Direction.INGRESS)));
@@ -223,11 +223,11 @@ class DataplaneTest {
     @Test
     void secondAttachIsRefused() {
         lab = EndpointLab.create(state);
-        Dataplane dataplane = lab.dataplane(AttachMode.AUTO);
-        AttachedEndpoint attached = lab.closeLater(dataplane.attach(TestTemplates.gateObject(), endpoint(0, 0)));
+        EndpointLoader loader = lab.loader(AttachMode.AUTO);
+        AttachedEndpoint attached = lab.closeLater(loader.attach(TestTemplates.gateObject(), endpoint(0, 0)));
         EndpointException e = assertThrows(EndpointException.class,
-                () -> dataplane.attach(TestTemplates.gateObject(), endpoint(0, 0)));
-        assertEquals("endpoint 21: already attached (state file " + dataplane.stateFile(ID)
+                () -> loader.attach(TestTemplates.gateObject(), endpoint(0, 0)));
+        assertEquals("endpoint 21: already attached (state file " + loader.stateFile(ID)
                 + "); adopt it to swap its programs, or detach it first", e.getMessage());
         assertTrue(attached.isIntact());
     }
@@ -235,31 +235,31 @@ class DataplaneTest {
     @Test
     void missingInterfaceIsNamedAndNothingStays() {
         lab = EndpointLab.create(state);
-        Dataplane dataplane = lab.dataplane(AttachMode.AUTO);
-        EndpointException e = assertThrows(EndpointException.class, () -> dataplane.attach(TestTemplates.gateObject(),
+        EndpointLoader loader = lab.loader(AttachMode.AUTO);
+        EndpointException e = assertThrows(EndpointException.class, () -> loader.attach(TestTemplates.gateObject(),
                 new Endpoint(ID, "ks-nope", TestTemplates.gateConstants(0, 0, ID), lab.epNs)));
         assertEquals("endpoint 21: no interface ks-nope in network namespace /run/netns/" + lab.ep.name(), e.getMessage());
         assertEquals(List.of(), lab.pins(), "checked before anything was loaded or pinned");
-        assertFalse(Files.exists(dataplane.stateFile(ID)));
+        assertFalse(Files.exists(loader.stateFile(ID)));
     }
 
     @Test
     void swapAttachesAddedProgramsAndDetachesDroppedOnes() {
         lab = EndpointLab.create(state);
-        Dataplane dataplane = lab.dataplane(AttachMode.TCX);
+        EndpointLoader loader = lab.loader(AttachMode.TCX);
         TemplateDescriptor ingressOnly = TestTemplates.descriptor(TestTemplates.GATE,
                 List.of(new ProgramDecl("ks_ingress", Hook.TC_INGRESS)));
         byte[] bytes = TestTemplates.gateObject().bytes();
-        AttachedEndpoint attached = lab.closeLater(dataplane.attach(TemplateObject.of(ingressOnly, null, bytes),
+        AttachedEndpoint attached = lab.closeLater(loader.attach(TemplateObject.of(ingressOnly, null, bytes),
                 endpoint(0, 0)));
         assertEquals(List.of("ks_ingress"), List.copyOf(attached.programIds().keySet()));
 
-        dataplane.swap(attached, TestTemplates.gateObject(), endpoint(0, 1));
+        loader.swap(attached, TestTemplates.gateObject(), endpoint(0, 1));
         assertEquals(List.of("ks_ingress", "ks_egress"), List.copyOf(attached.programIds().keySet()));
         assertTrue(attached.isIntact());
         assertTrue(lab.pins().contains("endpoints/21/links/ks_egress"));
 
-        dataplane.swap(attached, TemplateObject.of(ingressOnly, null, bytes), endpoint(0, 0));
+        loader.swap(attached, TemplateObject.of(ingressOnly, null, bytes), endpoint(0, 0));
         assertEquals(List.of("ks_ingress"), List.copyOf(attached.programIds().keySet()));
         assertFalse(lab.pins().contains("endpoints/21/links/ks_egress"));
         assertEquals(10, lab.udpDelivered(10));
@@ -268,22 +268,22 @@ class DataplaneTest {
     @Test
     void xdpProgramAttachesAndSwapsThroughItsLink() {
         lab = EndpointLab.create(state);
-        Dataplane dataplane = lab.dataplane(AttachMode.AUTO);
+        EndpointLoader loader = lab.loader(AttachMode.AUTO);
         TemplateDescriptor xdp = new TemplateDescriptor("ks_xdp", TestTemplates.resources(),
                 TestTemplates.resources().resolve("ks_xdp.template.yaml"), TestTemplates.resources().resolve("ks_xdp.bpf.c.ftl"),
                 List.of(TestTemplates.resources()), List.of(new ProgramDecl("ks_xdp", Hook.XDP)), List.of(),
                 List.of(new ConstantDecl("DROP", ConstantType.U32, "")), List.of());
         TemplateObject object = TestTemplates.object(xdp, "ks_xdp.bpf.c");
-        AttachedEndpoint attached = lab.closeLater(dataplane.attach(object,
+        AttachedEndpoint attached = lab.closeLater(loader.attach(object,
                 lab.endpoint(ID, Map.of("DROP", TestTemplates.u32(0)))));
         assertEquals(Attachment.Kind.XDP_LINK, attached.attachments().get(0).kind());
         String link = lab.ep.ip("link", "show", "dev", EndpointLab.EP_IF).stdout();
         assertTrue(link.contains("prog/xdp id " + attached.programIds().get("ks_xdp")), link);
         assertEquals(10, lab.udpDelivered(10));
 
-        dataplane.swap(attached, object, lab.endpoint(ID, Map.of("DROP", TestTemplates.u32(1))));
+        loader.swap(attached, object, lab.endpoint(ID, Map.of("DROP", TestTemplates.u32(1))));
         assertEquals(0, lab.udpDelivered(5));
-        dataplane.detach(attached);
+        loader.detach(attached);
         assertFalse(lab.ep.ip("link", "show", "dev", EndpointLab.EP_IF).stdout().contains("prog/xdp"));
         assertEquals(List.of(), lab.pins());
     }
@@ -291,14 +291,14 @@ class DataplaneTest {
     @Test
     void detachByIdWithoutStateRemovesLeftOverPins() throws Exception {
         lab = EndpointLab.create(state);
-        Dataplane dataplane = lab.dataplane(AttachMode.TCX);
-        AttachedEndpoint attached = dataplane.attach(TestTemplates.gateObject(), endpoint(0, 0));
+        EndpointLoader loader = lab.loader(AttachMode.TCX);
+        AttachedEndpoint attached = loader.attach(TestTemplates.gateObject(), endpoint(0, 0));
         attached.close();
-        Files.delete(dataplane.stateFile(ID)); // a crash between the pins and the state file
+        Files.delete(loader.stateFile(ID)); // a crash between the pins and the state file
         EndpointException e = assertThrows(EndpointException.class,
-                () -> dataplane.attach(TestTemplates.gateObject(), endpoint(0, 0)));
+                () -> loader.attach(TestTemplates.gateObject(), endpoint(0, 0)));
         assertTrue(e.getMessage().contains("an earlier attach did not finish; detach(21) removes them"), e.getMessage());
-        dataplane.detach(ID);
+        loader.detach(ID);
         assertEquals(List.of("node/ks_node_stats"), lab.pins());
         assertEquals(10, lab.udpDelivered(10));
         assertEquals(0, lab.epNs.call(() -> io.kiln.host.Interfaces.ifindex("ks-nope")));
@@ -308,16 +308,16 @@ class DataplaneTest {
     @EnumSource(value = AttachMode.class, names = {"TCX", "LEGACY_TC"})
     void endpointWhoseNamespaceIsGoneDetachesCleanly(AttachMode mode) {
         lab = EndpointLab.create(state);
-        Dataplane dataplane = lab.dataplane(mode);
-        dataplane.attach(TestTemplates.gateObject(), endpoint(0, 0)).close();
+        EndpointLoader loader = lab.loader(mode);
+        loader.attach(TestTemplates.gateObject(), endpoint(0, 0)).close();
         lab.ep.close(); // the pod went away: its interface, and the hooks on it, with it
 
-        try (AttachedEndpoint adopted = dataplane.adopt(ID)) {
+        try (AttachedEndpoint adopted = loader.adopt(ID)) {
             assertEquals(0, adopted.ifindex());
             assertEquals(List.of("ks_ingress", "ks_egress"), List.copyOf(adopted.programIds().keySet()));
-            dataplane.detach(adopted);
+            loader.detach(adopted);
         }
         assertEquals(List.of("node/ks_node_stats"), lab.pins());
-        assertFalse(Files.exists(dataplane.stateFile(ID)));
+        assertFalse(Files.exists(loader.stateFile(ID)));
     }
 }

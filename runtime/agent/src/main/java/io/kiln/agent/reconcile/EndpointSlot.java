@@ -1,0 +1,87 @@
+package io.kiln.agent.reconcile;
+
+import io.kiln.agent.plan.ChangeKind;
+import io.kiln.agent.plan.EndpointPlan;
+import io.kiln.agent.plan.Plan;
+import io.kiln.agent.plan.PlanFingerprint;
+import io.kiln.agent.policy.EndpointPolicy;
+
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.ScheduledFuture;
+
+/** One endpoint: what runs, what failed, and its place in the queue. Guarded by the reconciler's lock. */
+final class EndpointSlot {
+    final int id;
+    boolean runs;
+    boolean adopted;
+    boolean everWanted;
+    PlanFingerprint fingerprint;
+    EndpointPolicy policy;
+    Map<String, Integer> programIds = Map.of();
+    String variantKey;
+    boolean queued;
+    boolean inFlight;
+    boolean dirty;
+    int failures;
+    EndpointPlan failedFor;
+    ScheduledFuture<?> retry;
+    Instant nextRetry;
+    String reason;
+    ChangeKind lastChange;
+    Instant lastRegeneration;
+    Long lastMillis;
+
+    EndpointSlot(int id) {
+        this.id = id;
+    }
+
+    /** What it takes to go from what runs to {@code wanted} (null: no spec wants the endpoint) under {@code plan}. */
+    ChangeKind decide(EndpointPlan wanted, Plan plan) {
+        if (wanted == null) {
+            if (!runs || plan.held().contains(id) || (adopted && !everWanted && !plan.complete())) {
+                return ChangeKind.NONE;
+            }
+            return ChangeKind.REMOVE;
+        }
+        if (runs && fingerprint == null) {
+            return ChangeKind.CONSTANTS; // adopted without knowing what from: reload once, in place
+        }
+        return ChangeKind.between(runs ? fingerprint : null, policy, wanted);
+    }
+
+    void succeeded(ChangeKind kind, EndpointPlan wanted, RegenerateResult result, double seconds, Instant now) {
+        failures = 0;
+        failedFor = null;
+        reason = null;
+        nextRetry = null;
+        switch (kind) {
+            case REMOVE -> {
+                runs = false;
+                fingerprint = null;
+                policy = null;
+                programIds = Map.of();
+                variantKey = null;
+            }
+            case STATE_ONLY -> policy = wanted.policy();
+            case NONE -> { }
+            default -> {
+                runs = true;
+                fingerprint = wanted.fingerprint();
+                policy = wanted.policy();
+                programIds = result.programIds();
+                variantKey = result.variantKey();
+                lastRegeneration = now;
+                lastMillis = Math.round(seconds * 1000);
+            }
+        }
+    }
+
+    /** Records the failure; the caller schedules the retry at {@link #nextRetry}. */
+    void failed(EndpointPlan wanted, RuntimeException e, Instant retryAt) {
+        failures++;
+        failedFor = wanted;
+        reason = e.getMessage() == null ? e.toString() : e.getMessage();
+        nextRetry = retryAt;
+    }
+}

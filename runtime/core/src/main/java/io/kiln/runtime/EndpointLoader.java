@@ -1,0 +1,230 @@
+package io.kiln.runtime;
+
+import io.kiln.bpf.ProgramMismatchException;
+import io.kiln.runtime.internal.StateFile;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Consumer;
+
+/**
+ * Puts endpoints' programs on their interfaces and keeps them there: <b>attach</b> (specialize,
+ * attach every program at its hook, pin, record), <b>swap</b> (specialize the new object, then
+ * replace each program atomically: tcx/XDP link update or tc replace at the same handle and
+ * priority, so a hook is never empty), <b>adopt</b> (a new process takes over from pins and the
+ * state file without touching the hooks), <b>detach</b> (remove everything it made).
+ *
+ * <p>A failure while specializing (constant refused, verifier rejection, incompatible pinned map)
+ * leaves the running programs as they were. A hook that runs another program than Kiln attached
+ * last is never overwritten: swap fails with {@link ProgramMismatchException} and changes
+ * nothing; {@link #resync} accepts what runs now, after which a swap replaces it deliberately.
+ *
+ * <p>Named for its job, after Cilium's "loader": it takes an endpoint's object from specialize to
+ * a live hook and back off. This class is the public face; the hook lifecycle (attach, swap,
+ * detach) is in {@code HookLifecycle}, recovery and cleanup (adopt, resync, uninstall) in
+ * {@code EndpointRecovery}.
+ */
+public final class EndpointLoader {
+    /** The tc filter handle of a template's first program; further programs take the next handles. */
+    public static final int DEFAULT_TC_HANDLE = 0x4b1;
+    public static final int DEFAULT_TC_PRIORITY = 1;
+
+    private final PinLayout pins;
+    private final StateFile states;
+    private final Specializer specializer;
+    private final AttachMode mode;
+    private final HookLifecycle hooks;
+    private final EndpointRecovery recovery;
+
+    private EndpointLoader(Builder b) {
+        this.pins = new PinLayout(b.pinRoot);
+        this.states = new StateFile(b.stateDir);
+        this.specializer = new Specializer(pins);
+        this.mode = b.mode;
+        EndpointLocks locks = new EndpointLocks();
+        this.hooks = new HookLifecycle(pins, states, specializer, mode, b.tcHandle, b.tcPriority, locks);
+        this.recovery = new EndpointRecovery(pins, states, hooks, locks);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Pins under /sys/fs/bpf/kiln, state files in /run/kiln/endpoints, tcx where the kernel has it. */
+    public static EndpointLoader defaults() {
+        return builder().build();
+    }
+
+    public PinLayout pins() {
+        return pins;
+    }
+
+    public Path stateDir() {
+        return states.dir();
+    }
+
+    /** Where the state file of an endpoint is. */
+    public Path stateFile(int endpointId) {
+        return states.path(endpointId);
+    }
+
+    public Specializer specializer() {
+        return specializer;
+    }
+
+    public AttachMode attachMode() {
+        return mode;
+    }
+
+    /** The ids of the endpoints with a state file. */
+    public List<Integer> endpointIds() {
+        return states.endpointIds();
+    }
+
+    // ---- attach ----
+
+    /**
+     * Specializes {@code object} for {@code endpoint} and attaches each of the template's programs
+     * at its hook on the endpoint's interface. On any failure nothing stays attached.
+     *
+     * @throws EndpointException when the endpoint is already attached (adopt it, or detach it first),
+     *                           its interface does not exist, or a constant is refused
+     */
+    public AttachedEndpoint attach(TemplateObject object, Endpoint endpoint) {
+        return attach(object, endpoint, loaded -> { });
+    }
+
+    /**
+     * {@link #attach(TemplateObject, Endpoint)} with a step between load and attach: {@code beforeAttach}
+     * gets the loaded programs and their maps (created or reused from the pins) before any hook is
+     * touched, e.g. to fill the policy map so that the programs never run with an empty one. It runs
+     * inside the endpoint's namespace; if it throws, nothing is attached.
+     */
+    public AttachedEndpoint attach(TemplateObject object, Endpoint endpoint, Consumer<SpecializedEndpoint> beforeAttach) {
+        return hooks.attach(object, endpoint, beforeAttach);
+    }
+
+    // ---- swap ----
+
+    /**
+     * Specializes {@code object} for {@code endpoint} (the same endpoint id, interface and
+     * namespace, with new constants or a new object) and swaps each program atomically. A program
+     * the new template adds is attached, one it drops is detached. If loading fails, or any hook
+     * runs something Kiln did not put there, nothing changes; if a replace fails halfway, the hooks
+     * already swapped are swapped back.
+     *
+     * @throws io.kiln.bpf.VerifierException   the new program was rejected; the old one keeps running
+     * @throws ProgramMismatchException        a hook runs another program than Kiln attached; see {@link #resync}
+     * @throws EndpointException               a constant was refused, or {@code endpoint} is another endpoint
+     */
+    public void swap(AttachedEndpoint attached, TemplateObject object, Endpoint endpoint) {
+        swap(attached, object, endpoint, loaded -> { });
+    }
+
+    /**
+     * {@link #swap(AttachedEndpoint, TemplateObject, Endpoint)} with a step between load and swap:
+     * {@code beforeSwap} gets the new programs and their maps (per-endpoint maps are the pinned ones
+     * the running programs use too) before any hook is touched. It runs inside the endpoint's
+     * namespace; if it throws, nothing is swapped.
+     */
+    public void swap(AttachedEndpoint attached, TemplateObject object, Endpoint endpoint,
+                     Consumer<SpecializedEndpoint> beforeSwap) {
+        hooks.swap(attached, object, endpoint, beforeSwap);
+    }
+
+    // ---- adopt, resync ----
+
+    /**
+     * Takes over an endpoint attached by another (perhaps exited) process, from its state file and
+     * pins, without touching its hooks. {@link AttachedEndpoint#status()} then tells whether every
+     * hook still runs what was recorded.
+     */
+    public AttachedEndpoint adopt(int endpointId) {
+        return recovery.adopt(endpointId);
+    }
+
+    /**
+     * Accepts what runs on each hook now as what Kiln expects there (a hook found empty is attached
+     * afresh by the next swap), records it, and returns the hooks as they were found. The way out
+     * of a {@link ProgramMismatchException} once whoever changed the hook is dealt with.
+     */
+    public List<HookStatus> resync(AttachedEndpoint attached) {
+        return recovery.resync(attached);
+    }
+
+    // ---- detach, uninstall ----
+
+    /**
+     * Removes everything Kiln made for the endpoint: its links, its tc filters (and the clsact qdisc
+     * if Kiln created it and no other filter uses it), its pins (per-endpoint maps lose their
+     * entries) and its state file. Node maps stay. Goes on past a failure and reports the first,
+     * with the others suppressed.
+     */
+    public void detach(AttachedEndpoint attached) {
+        hooks.detach(attached);
+    }
+
+    /** Detaches an endpoint by id: adopts it from its state file, or without one removes its pins. */
+    public void detach(int endpointId) {
+        recovery.detach(endpointId);
+    }
+
+    /**
+     * Removes the node maps' pins, refusing while any endpoint is attached (they share them). The
+     * maps go when the last program using them goes.
+     */
+    public void removeNodeMaps() {
+        recovery.removeNodeMaps();
+    }
+
+    /** Detaches every endpoint with a state file, then removes every Kiln pin under the root (node maps too). */
+    public void uninstall() {
+        recovery.uninstall();
+    }
+
+    /** Options of a {@link EndpointLoader}; each has a default. */
+    public static final class Builder {
+        private Path pinRoot = PinLayout.DEFAULT_ROOT;
+        private Path stateDir = StateFile.DEFAULT_DIR;
+        private AttachMode mode = AttachMode.AUTO;
+        private int tcHandle = DEFAULT_TC_HANDLE;
+        private int tcPriority = DEFAULT_TC_PRIORITY;
+
+        private Builder() {
+        }
+
+        /** bpffs folder for every pin (default /sys/fs/bpf/kiln). */
+        public Builder pinRoot(Path root) {
+            this.pinRoot = Objects.requireNonNull(root, "root");
+            return this;
+        }
+
+        /** Folder of the endpoints' state files (default /run/kiln/endpoints); a regular file system. */
+        public Builder stateDir(Path dir) {
+            this.stateDir = Objects.requireNonNull(dir, "dir");
+            return this;
+        }
+
+        /** tcx, legacy tc, or whichever the kernel has (default). */
+        public Builder attachMode(AttachMode mode) {
+            this.mode = Objects.requireNonNull(mode, "mode");
+            return this;
+        }
+
+        /** Handle of the first program's tc filter (legacy tc; default {@value DEFAULT_TC_HANDLE}) and the priority of all. */
+        public Builder tcFilter(int handle, int priority) {
+            if (handle <= 0 || priority <= 0 || priority > 0xffff) {
+                throw new IllegalArgumentException("tc filter handle " + handle + ", priority " + priority
+                        + ": need handle > 0 and priority 1..65535");
+            }
+            this.tcHandle = handle;
+            this.tcPriority = priority;
+            return this;
+        }
+
+        public EndpointLoader build() {
+            return new EndpointLoader(this);
+        }
+    }
+}
