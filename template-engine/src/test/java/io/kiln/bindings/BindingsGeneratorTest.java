@@ -162,6 +162,7 @@ class BindingsGeneratorTest {
         byte[] bytes = (byte[]) key.getMethod("toBytes").invoke(k);
         Object back = key.getMethod("fromBytes", byte[].class).invoke(null, (Object) bytes);
         assertEquals(k, back);
+        assertEquals(bytes[key.getField("OFFSET_SPORT").getInt(null) + 1] & 0xff, 80);
         assertEquals(80, key.getMethod("sport").invoke(back));
         assertEquals(443, key.getMethod("dport").invoke(back));
         return bytes;

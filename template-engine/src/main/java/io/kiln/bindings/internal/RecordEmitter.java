@@ -69,6 +69,14 @@ final class RecordEmitter {
         c.line("public record " + name + "(" + String.join(", ", params) + ") {");
         c.doc("Bytes of a " + name + " in the map.");
         c.line("public static final int SIZE = " + s.size() + ";");
+        // offsets for code that reads a field out of raw bytes (summing per-CPU counters, say)
+        JavaNames.Unique offsetNames = new JavaNames.Unique();
+        for (Component k : components) {
+            if (!k.field().isBitfield()) {
+                c.line("public static final int " + offsetNames.take("OFFSET_" + JavaNames.upper(k.field().cName()))
+                        + " = " + k.field().offset() + ";");
+            }
+        }
         c.blank();
         c.line("public " + name + " {");
         for (Component k : components) {
