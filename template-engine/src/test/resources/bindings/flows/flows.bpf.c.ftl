@@ -16,8 +16,13 @@ volatile const __u8 SELF_MAC[6] = {2, 0, 0, 0, 0, 0x0c};
 struct flow_key {
 	__be32 saddr;
 	__be32 daddr;
+<#if swapPorts>
+	__be16 dport;
+	__be16 sport;
+<#else>
 	__be16 sport;
 	__be16 dport;
+</#if>
 	__u8 proto;
 	__u8 pad[3];
 };

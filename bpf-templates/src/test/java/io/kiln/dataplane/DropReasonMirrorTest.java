@@ -2,6 +2,8 @@ package io.kiln.dataplane;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.kiln.templates.DropReason;
+import io.kiln.templates.EndpointDefines;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -10,13 +12,17 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
-/** io.kiln.runtime.maps.DropReason and DropReason mirror include/kiln/drop_reasons.h exactly: same names, same numbers. */
+/**
+ * The numbers Java keeps by hand because the headers only {@code #define} them (BTF carries no
+ * macros) equal the headers': DropReason (drop_reasons.h) and EndpointDefines.
+ */
 class DropReasonMirrorTest {
     private static final Pattern REASON = Pattern.compile("^#define REASON_([A-Z0-9_]+)\\s+(\\d+)\\s", Pattern.MULTILINE);
+    private static final Path INCLUDE = Path.of("src/main/bpf/include/kiln");
 
     @Test
     void javaListEqualsTheHeader() throws Exception {
-        String header = Files.readString(Path.of("src/main/bpf/include/kiln/drop_reasons.h"));
+        String header = Files.readString(INCLUDE.resolve("drop_reasons.h"));
         Map<String, Integer> inC = new TreeMap<>();
         Matcher m = REASON.matcher(header);
         while (m.find()) {
@@ -27,13 +33,32 @@ class DropReasonMirrorTest {
             inJava.put(r.name(), r.code());
         }
         assertEquals(inC, inJava);
-        Map<String, Integer> inProduction = new TreeMap<>();
-        for (io.kiln.runtime.maps.DropReason r : io.kiln.runtime.maps.DropReason.values()) {
-            inProduction.put(r.name(), r.code());
+        assertEquals(DropReason.MAX, define("drop_reasons.h", "KILN_REASON_MAX"));
+        assertEquals(DropReason.FIRST_DROP, define("drop_reasons.h", "KILN_REASON_FIRST_DROP"));
+    }
+
+    @Test
+    void endpointDefinesEqualTheHeaders() throws Exception {
+        assertEquals(EndpointDefines.DIR_INGRESS, define("direction.h", "DIR_INGRESS"));
+        assertEquals(EndpointDefines.DIR_EGRESS, define("direction.h", "DIR_EGRESS"));
+        assertEquals(EndpointDefines.POLICY_ALLOW, define("policy.h", "POLICY_ALLOW"));
+        assertEquals(EndpointDefines.POLICY_DENY, define("policy.h", "POLICY_DENY"));
+        assertEquals(EndpointDefines.CT_KIND_INGRESS, define("conntrack.h", "CT_KIND_INGRESS"));
+        assertEquals(EndpointDefines.CT_KIND_EGRESS, define("conntrack.h", "CT_KIND_EGRESS"));
+        assertEquals(EndpointDefines.CT_KIND_SERVICE, define("conntrack.h", "CT_KIND_SERVICE"));
+        assertEquals(EndpointDefines.IDENTITY_ANY, define("identity.h", "IDENTITY_ANY"));
+        assertEquals(EndpointDefines.IDENTITY_HOST, define("identity.h", "IDENTITY_HOST"));
+        assertEquals(EndpointDefines.IDENTITY_WORLD, define("identity.h", "IDENTITY_WORLD"));
+        assertEquals(EndpointDefines.IDENTITY_MARK_MAGIC, define("identity.h", "IDENTITY_MARK_MAGIC"));
+    }
+
+    /** The value of {@code #define NAME <decimal or 0x hex>} in a header. */
+    private static int define(String header, String name) throws Exception {
+        Matcher m = Pattern.compile("^#define\\s+" + name + "\\s+(0x[0-9a-fA-F]+|\\d+)\\b", Pattern.MULTILINE)
+                .matcher(Files.readString(INCLUDE.resolve(header)));
+        if (!m.find()) {
+            throw new AssertionError(header + " has no #define " + name);
         }
-        assertEquals(inC, inProduction, "io.kiln.runtime.maps.DropReason, the list the agent's drop counters use");
-        assertEquals(DropReason.MAX, Integer.parseInt(header.replaceAll("(?s).*#define KILN_REASON_MAX\\s+(\\d+).*", "$1")));
-        assertEquals(DropReason.FIRST_DROP,
-                Integer.parseInt(header.replaceAll("(?s).*#define KILN_REASON_FIRST_DROP\\s+(\\d+).*", "$1")));
+        return Integer.decode(m.group(1));
     }
 }

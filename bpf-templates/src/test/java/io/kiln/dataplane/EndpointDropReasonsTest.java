@@ -13,6 +13,7 @@ import static io.kiln.dataplane.EndpointMaps.DIR_INGRESS;
 import static io.kiln.testing.TestRun.TC_ACT_SHOT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.kiln.templates.DropReason;
 import io.kiln.lab.Packets;
 import io.kiln.testing.TemplateUnderTest;
 import java.util.Arrays;

@@ -1,53 +1,52 @@
 package io.kiln.dataplane;
 
 import io.kiln.lab.Addresses;
+import io.kiln.templates.DropReason;
+import io.kiln.templates.EndpointBpf;
+import io.kiln.templates.EndpointDefines;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.Arrays;
 
 /**
- * Keys and values of the maps of bpf-templates' {@code endpoint} template, with addresses written as
- * text, for tests. The layouts themselves live in production code,
- * {@link io.kiln.runtime.maps.EndpointMaps} (the agent writes its maps through it); this class
- * parses the text and delegates.
+ * Map keys and values of the {@code endpoint} template for tests, with addresses written as text.
+ * No layouts here: every byte is laid out by {@link EndpointBpf}, the bindings the plugin generates
+ * from the template's BTF (what the agent uses too); the numbers come from {@link EndpointDefines}.
  */
 public final class EndpointMaps {
-    /** Traffic the endpoint receives (to_endpoint). */
-    public static final int DIR_INGRESS = io.kiln.runtime.maps.EndpointMaps.DIR_INGRESS;
-    /** Traffic the endpoint sends (from_endpoint). */
-    public static final int DIR_EGRESS = io.kiln.runtime.maps.EndpointMaps.DIR_EGRESS;
-    public static final int ALLOW = io.kiln.runtime.maps.EndpointMaps.ALLOW;
-    public static final int DENY = io.kiln.runtime.maps.EndpointMaps.DENY;
-    public static final int CT_KIND_INGRESS = io.kiln.runtime.maps.EndpointMaps.CT_KIND_INGRESS;
-    public static final int CT_KIND_EGRESS = io.kiln.runtime.maps.EndpointMaps.CT_KIND_EGRESS;
-    public static final int CT_KIND_SERVICE = io.kiln.runtime.maps.EndpointMaps.CT_KIND_SERVICE;
+    public static final int DIR_INGRESS = EndpointDefines.DIR_INGRESS;
+    public static final int DIR_EGRESS = EndpointDefines.DIR_EGRESS;
+    public static final int ALLOW = EndpointDefines.POLICY_ALLOW;
+    public static final int DENY = EndpointDefines.POLICY_DENY;
+    public static final int CT_KIND_INGRESS = EndpointDefines.CT_KIND_INGRESS;
+    public static final int CT_KIND_EGRESS = EndpointDefines.CT_KIND_EGRESS;
+    public static final int CT_KIND_SERVICE = EndpointDefines.CT_KIND_SERVICE;
     /** Offsets of the counters in a metrics value. */
-    public static final int METRICS_PACKETS = io.kiln.runtime.maps.EndpointMaps.METRICS_PACKETS;
-    public static final int METRICS_BYTES = io.kiln.runtime.maps.EndpointMaps.METRICS_BYTES;
-    /** Reserved identities. */
-    public static final long IDENTITY_ANY = io.kiln.runtime.maps.EndpointMaps.IDENTITY_ANY;
-    public static final long IDENTITY_HOST = io.kiln.runtime.maps.EndpointMaps.IDENTITY_HOST;
-    public static final long IDENTITY_WORLD = io.kiln.runtime.maps.EndpointMaps.IDENTITY_WORLD;
-    /** Top byte of skb->mark when it carries a local sender's identity (identity.h). */
-    public static final int IDENTITY_MARK_MAGIC = io.kiln.runtime.maps.EndpointMaps.IDENTITY_MARK_MAGIC;
+    public static final int METRICS_PACKETS = EndpointBpf.MetricsMap.Value.OFFSET_PACKETS;
+    public static final int METRICS_BYTES = EndpointBpf.MetricsMap.Value.OFFSET_BYTES;
+    public static final long IDENTITY_ANY = EndpointDefines.IDENTITY_ANY;
+    public static final long IDENTITY_HOST = EndpointDefines.IDENTITY_HOST;
+    public static final long IDENTITY_WORLD = EndpointDefines.IDENTITY_WORLD;
+    public static final int IDENTITY_MARK_MAGIC = EndpointDefines.IDENTITY_MARK_MAGIC;
 
     private EndpointMaps() {
     }
 
     /** {@code policy_key}: remote identity (0 any), destination port (0 any), IP protocol (0 any), direction. */
     public static byte[] policyKey(long identity, int dport, int proto, int dir) {
-        return io.kiln.runtime.maps.EndpointMaps.policyKey(identity, dport, proto, dir);
+        return EndpointBpf.PolicyMap.Key.builder().identity(identity).dport(dport).proto(proto).dir(dir).build()
+                .toBytes();
     }
 
     /** {@code policy_entry}: {@link #ALLOW} or {@link #DENY}. */
     public static byte[] policyValue(int action) {
-        return io.kiln.runtime.maps.EndpointMaps.policyValue(action);
+        return new EndpointBpf.PolicyMap.Value(action).toBytes();
     }
 
     /** The metrics slot of a direction and reason. */
     public static byte[] metricsKey(int dir, DropReason reason) {
-        return io.kiln.runtime.maps.EndpointMaps.metricsKey(dir, reason.production());
+        return EndpointDefines.metricsKey(dir, reason).toBytes();
     }
 
     /** {@code lpm4_key} or {@code lpm6_key} for {@code "198.18.0.0/15"}, {@code "2001:2::/48"}, or a bare address (/32, /128). */
@@ -58,32 +57,38 @@ public final class EndpointMaps {
         if (len < 0 || len > addr.getAddress().length * 8) {
             throw new IllegalArgumentException("prefix length of " + cidr);
         }
-        return io.kiln.runtime.maps.EndpointMaps.lpmKey(addr, len);
+        if (addr.getAddress().length == 4) {
+            return EndpointBpf.IpcacheMap.Key.builder().prefixlen(len).addr(EndpointDefines.ipv4(addr)).build().toBytes();
+        }
+        return EndpointBpf.Ipcache6Map.Key.builder().prefixlen(len).addr(addr.getAddress()).build().toBytes();
     }
 
     /** {@code ipcache_value}. */
     public static byte[] identityValue(long identity) {
-        return io.kiln.runtime.maps.EndpointMaps.identityValue(identity);
+        return new EndpointBpf.IpcacheMap.Value(identity).toBytes();
     }
 
     /** {@code lb4_key}. */
     public static byte[] serviceKey(String vip, int port, int proto) {
-        return io.kiln.runtime.maps.EndpointMaps.serviceKey(address(vip), port, proto);
+        return EndpointBpf.ServicesMap.Key.builder().vip(EndpointDefines.ipv4(address(vip))).port(port).proto(proto)
+                .build().toBytes();
     }
 
     /** {@code lb_service}: backends in slots 0..count-1, a non-zero service id. */
     public static byte[] serviceValue(int backendCount, int serviceId) {
-        return io.kiln.runtime.maps.EndpointMaps.serviceValue(backendCount, serviceId);
+        return EndpointBpf.ServicesMap.Value.builder().backendCount(backendCount).serviceId(serviceId).build()
+                .toBytes();
     }
 
     /** {@code lb_backend_key}. */
     public static byte[] backendKey(int serviceId, int slot) {
-        return io.kiln.runtime.maps.EndpointMaps.backendKey(serviceId, slot);
+        return EndpointBpf.BackendsMap.Key.builder().serviceId(serviceId).slot(slot).build().toBytes();
     }
 
     /** {@code lb4_backend}. */
     public static byte[] backendValue(String addr, int port) {
-        return io.kiln.runtime.maps.EndpointMaps.backendValue(address(addr), port);
+        return EndpointBpf.BackendsMap.Value.builder().addr(EndpointDefines.ipv4(address(addr))).port(port).build()
+                .toBytes();
     }
 
     /** Key of {@code endpoints} (4 bytes) or {@code endpoints6} (16). */
@@ -93,25 +98,29 @@ public final class EndpointMaps {
 
     /** {@code endpoint_info}: the host-side veth, the endpoint's own MAC, its id. */
     public static byte[] endpointInfo(int ifindex, String mac, int endpointId) {
-        return io.kiln.runtime.maps.EndpointMaps.endpointInfo(ifindex, Addresses.mac(mac), endpointId);
+        return EndpointBpf.EndpointsMap.Value.builder().ifindex(ifindex).mac(Addresses.mac(mac)).endpointId(endpointId)
+                .build().toBytes();
     }
 
     /** {@code ct_key4}. */
     public static byte[] ctKey4(String saddr, String daddr, int sport, int dport, int proto, int kind) {
-        return io.kiln.runtime.maps.EndpointMaps.ctKey4(address(saddr), address(daddr), sport, dport, proto, kind);
+        return EndpointBpf.ConntrackMap.Key.builder().saddr(EndpointDefines.ipv4(address(saddr)))
+                .daddr(EndpointDefines.ipv4(address(daddr))).sport(sport).dport(dport).proto(proto).kind(kind).build()
+                .toBytes();
     }
 
     /** {@code ct_entry}, decoded. */
     public record CtEntry(long expires, String natAddr, int natPort, int serviceId, int endpointId, int tcpFlags) {
         public static CtEntry decode(byte[] value) {
-            io.kiln.runtime.maps.EndpointMaps.CtEntry e = io.kiln.runtime.maps.EndpointMaps.CtEntry.decode(value);
-            return new CtEntry(e.expires(), Addresses.ipText(e.natAddr().getAddress()), e.natPort(), e.serviceId(),
-                    e.endpointId(), e.tcpFlags());
+            EndpointBpf.ConntrackMap.Value e = EndpointBpf.ConntrackMap.Value.fromBytes(value);
+            return new CtEntry(e.expires(), EndpointDefines.ipv4(e.natAddr()).getHostAddress(), e.natPort(),
+                    e.serviceId(), e.endpointId(), e.tcpFlags());
         }
 
         public byte[] encode() {
-            return new io.kiln.runtime.maps.EndpointMaps.CtEntry(expires, address(natAddr), natPort, serviceId,
-                    endpointId, tcpFlags).encode();
+            return EndpointBpf.ConntrackMap.Value.builder().expires(expires)
+                    .natAddr(EndpointDefines.ipv4(address(natAddr))).natPort(natPort).serviceId(serviceId)
+                    .endpointId(endpointId).tcpFlags(tcpFlags).build().toBytes();
         }
 
         public CtEntry withExpires(long deadline) {
@@ -121,14 +130,15 @@ public final class EndpointMaps {
 
     /** {@code endpoint_config}, the one entry the generic build ({@code configSource=map}) reads. */
     public static byte[] endpointConfig(Endpoint e) {
-        return io.kiln.runtime.maps.EndpointMaps.endpointConfig(e.identity(), address(e.ipv4()), address(e.gatewayIpv4()),
-                e.ifindex(), e.ipv6() == null ? null : address(e.ipv6()), Addresses.mac(e.mac()),
-                Addresses.mac(e.nodeMac()), e.id());
+        return EndpointBpf.EndpointConfigMap.Value.builder().identity(e.identity())
+                .ipv4(EndpointDefines.ipv4(address(e.ipv4()))).gatewayIpv4(EndpointDefines.ipv4(address(e.gatewayIpv4())))
+                .ifindex(e.ifindex()).ipv6(e.ipv6() == null ? new byte[16] : address(e.ipv6()).getAddress())
+                .mac(mac(e.mac())).nodeMac(mac(e.nodeMac())).endpointId(e.id()).build().toBytes();
     }
 
     /** Key 0 of {@code endpoint_config}. */
     public static byte[] configKey() {
-        return io.kiln.runtime.maps.EndpointMaps.configKey();
+        return new EndpointBpf.EndpointConfigMap.Key(0).toBytes();
     }
 
     /**
@@ -157,8 +167,7 @@ public final class EndpointMaps {
      * murmur3_32 with seed 0 over four little-endian words, modulo the backend count.
      */
     public static int backendSlot(String saddr, String vip, int sport, int vport, int proto, int backendCount) {
-        return io.kiln.runtime.maps.EndpointMaps.backendSlot(address(saddr), address(vip), sport, vport, proto,
-                backendCount);
+        return EndpointDefines.backendSlot(address(saddr), address(vip), sport, vport, proto, backendCount);
     }
 
     /** Every byte 0xff: the "ones" value set of a constant of {@code size} bytes. */
@@ -168,7 +177,14 @@ public final class EndpointMaps {
         return b;
     }
 
+    private static byte[] mac(String text) {
+        return text == null ? new byte[6] : Addresses.mac(text);
+    }
+
     private static InetAddress address(String text) {
+        if (text == null) {
+            return null;
+        }
         try {
             return InetAddress.getByAddress(Addresses.ip(text)); // parsed above: never a lookup
         } catch (UnknownHostException e) {

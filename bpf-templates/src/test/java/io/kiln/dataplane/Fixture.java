@@ -1,5 +1,6 @@
 package io.kiln.dataplane;
 
+import io.kiln.templates.DropReason;
 import io.kiln.dataplane.EndpointMaps.Endpoint;
 
 import static io.kiln.dataplane.EndpointMaps.METRICS_BYTES;

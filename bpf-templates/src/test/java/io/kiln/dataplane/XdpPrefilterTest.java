@@ -4,6 +4,7 @@ import static io.kiln.testing.TestRun.XDP_DROP;
 import static io.kiln.testing.TestRun.XDP_PASS;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.kiln.templates.DropReason;
 import io.kiln.lab.Packets;
 import io.kiln.testing.TemplateUnderTest;
 import org.junit.jupiter.params.ParameterizedTest;

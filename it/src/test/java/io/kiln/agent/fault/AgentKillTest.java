@@ -16,7 +16,8 @@ import io.kiln.demo.RodataReader;
 import io.kiln.demo.Sockets;
 import io.kiln.demo.SpecFiles;
 import io.kiln.runtime.PinLayout;
-import io.kiln.runtime.maps.EndpointMaps;
+import io.kiln.templates.EndpointBpf.PolicyMap;
+import io.kiln.templates.EndpointDefines;
 import io.kiln.testing.BpfLeakCheck;
 import io.kiln.lab.Command;
 import io.kiln.testing.KernelRequirements;
@@ -253,15 +254,16 @@ class AgentKillTest {
     private static void checkPolicyMaps(AgentStatus s, DemoNetwork net, PinLayout pins) {
         Set<String> expected = new TreeSet<>();
         for (EndpointStatus peer : s.endpoints()) {
-            expected.add(new EndpointMaps.PolicyKey(peer.identity(), PROBE_PORT, 17, EndpointMaps.DIR_INGRESS) + "=1");
+            expected.add(PolicyMap.Key.builder().identity(peer.identity()).dport(PROBE_PORT).proto(17)
+                    .dir(EndpointDefines.DIR_INGRESS).build() + "=1");
         }
-        expected.add(new EndpointMaps.PolicyKey(0, 0, 0, EndpointMaps.DIR_EGRESS) + "=1");
+        expected.add(PolicyMap.Key.builder().dir(EndpointDefines.DIR_EGRESS).build() + "=1");
         for (EndpointStatus e : s.endpoints()) {
             Set<String> actual = new TreeSet<>();
-            try (BpfMap policy = BpfMap.openPinned(pins.endpointMap(e.id(), EndpointMaps.POLICY))) {
+            try (BpfMap policy = BpfMap.openPinned(pins.endpointMap(e.id(), PolicyMap.NAME))) {
                 for (byte[] k : policy.keys()) {
-                    actual.add(EndpointMaps.decodePolicyKey(k) + "="
-                            + EndpointMaps.decodePolicyValue(policy.lookup(k).orElseThrow()));
+                    actual.add(PolicyMap.Key.fromBytes(k) + "="
+                            + PolicyMap.Value.fromBytes(policy.lookup(k).orElseThrow()).action());
                 }
             }
             assertEquals(expected, actual, "policy map of endpoint " + e.id());

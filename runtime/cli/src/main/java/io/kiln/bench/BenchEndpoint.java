@@ -1,7 +1,9 @@
 package io.kiln.bench;
 
 import io.kiln.lab.Addresses;
-import io.kiln.runtime.maps.EndpointMaps;
+import io.kiln.templates.EndpointBpf.EndpointConfigMap;
+import io.kiln.templates.EndpointBpf.IpcacheMap;
+import io.kiln.templates.EndpointDefines;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -31,13 +33,15 @@ public record BenchEndpoint(int id, long identity, String ipv4, String ipv6, Str
 
     /** The {@code endpoint_config} value the generic build reads. */
     public byte[] configValue() {
-        return EndpointMaps.endpointConfig(identity, address(ipv4), address(gatewayIpv4), ifindex,
-                ipv6 == null ? null : address(ipv6), Addresses.mac(mac), Addresses.mac(nodeMac), id);
+        return EndpointConfigMap.Value.builder().identity(identity).ipv4(EndpointDefines.ipv4(address(ipv4)))
+                .gatewayIpv4(EndpointDefines.ipv4(address(gatewayIpv4))).ifindex(ifindex)
+                .ipv6(ipv6 == null ? new byte[16] : address(ipv6).getAddress()).mac(Addresses.mac(mac))
+                .nodeMac(Addresses.mac(nodeMac)).endpointId(id).build().toBytes();
     }
 
     /** The {@code ipcache} key of one IPv4 host address (/32). */
     public static byte[] hostKey(String ipv4) {
-        return EndpointMaps.lpmKey(address(ipv4), 32);
+        return IpcacheMap.Key.builder().prefixlen(32).addr(EndpointDefines.ipv4(address(ipv4))).build().toBytes();
     }
 
     static InetAddress address(String text) {

@@ -5,11 +5,11 @@ import io.kiln.runtime.AttachedEndpoint;
 import io.kiln.template.ConstantDecl;
 import io.kiln.template.ConstantType;
 import io.kiln.template.TemplateDescriptor;
-import io.kiln.runtime.maps.DropReason;
-import io.kiln.runtime.maps.EndpointMaps;
+import io.kiln.templates.DropReason;
+import io.kiln.templates.EndpointBpf.MetricsMap;
+import io.kiln.templates.EndpointBpf.PolicyMap;
+import io.kiln.templates.EndpointDefines;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.List;
 
 import java.util.LinkedHashMap;
@@ -73,12 +73,12 @@ public final class Conventions {
             return;
         }
         try (BpfMap policy = endpoint.openMap("policy")) {
-            if (policy.definition().keySize() != 8 || policy.definition().valueSize() != 4) {
+            if (policy.definition().keySize() != PolicyMap.KEY_SIZE || policy.definition().valueSize() != PolicyMap.VALUE_SIZE) {
                 return;
             }
-            for (int dir : new int[]{EndpointMaps.DIR_INGRESS, EndpointMaps.DIR_EGRESS}) {
-                policy.update(EndpointMaps.policyKey(EndpointMaps.IDENTITY_ANY, 0, 0, dir),
-                        EndpointMaps.policyValue(EndpointMaps.ALLOW));
+            for (int dir : new int[]{EndpointDefines.DIR_INGRESS, EndpointDefines.DIR_EGRESS}) {
+                policy.update(PolicyMap.Key.builder().identity(EndpointDefines.IDENTITY_ANY).dir(dir).build().toBytes(),
+                        new PolicyMap.Value(EndpointDefines.POLICY_ALLOW).toBytes());
             }
         }
     }
@@ -93,16 +93,15 @@ public final class Conventions {
             return -1;
         }
         try (BpfMap metrics = endpoint.openMap("metrics")) {
-            if (!metrics.isPerCpu() || metrics.definition().valueSize() != 16) {
+            if (!metrics.isPerCpu() || metrics.definition().valueSize() != MetricsMap.VALUE_SIZE) {
                 return -1;
             }
             long drops = 0;
             for (int dir = 0; dir < 2; dir++) {
                 for (int reason = DropReason.FIRST_DROP; reason < DropReason.MAX; reason++) {
-                    int slot = dir * DropReason.MAX + reason;
-                    byte[] key = ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(slot).array();
+                    byte[] key = new MetricsMap.Key((long) dir * DropReason.MAX + reason).toBytes();
                     for (byte[] cpu : metrics.lookupPerCpu(key).orElse(List.of())) {
-                        drops += ByteBuffer.wrap(cpu).order(ByteOrder.nativeOrder()).getLong(0);
+                        drops += MetricsMap.Value.fromBytes(cpu).packets();
                     }
                 }
             }

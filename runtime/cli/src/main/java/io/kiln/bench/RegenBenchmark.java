@@ -18,7 +18,8 @@ import io.kiln.demo.SpecFiles;
 import io.kiln.demo.TemporaryAgent;
 import io.kiln.runtime.AttachMode;
 import io.kiln.host.Netns;
-import io.kiln.runtime.maps.EndpointMaps;
+import io.kiln.templates.EndpointBpf.PolicyMap;
+import io.kiln.templates.EndpointDefines;
 import io.kiln.host.NetInterface;
 import io.kiln.template.BuildParameters;
 import io.kiln.template.Constants;
@@ -233,7 +234,7 @@ public final class RegenBenchmark {
         long reloadsBefore = reloads(agent);
         int peer = agent.endpoint(Math.min(2, o.endpoints())).orElseThrow().identity();
         AgentClient client = agent.client();
-        try (BpfMap policy = BpfMap.openPinned(agent.pins().endpointMap(1, EndpointMaps.POLICY))) {
+        try (BpfMap policy = BpfMap.openPinned(agent.pins().endpointMap(1, PolicyMap.NAME))) {
             // one change of each kind first, not timed: the first HTTP request and code paths warm up
             timeUntilPresent(policy, peer, 20_000, () -> client.apply(SpecKind.POLICY, targetPolicy("target-api",
                     20_000)), agent);
@@ -255,7 +256,8 @@ public final class RegenBenchmark {
 
     /** Milliseconds from {@code change} to the entry {peer, port, TCP, ingress} in the map. */
     private static double timeUntilPresent(BpfMap policy, int peer, int port, Runnable change, TemporaryAgent agent) {
-        byte[] key = EndpointMaps.policyKey(peer, port, 6, EndpointMaps.DIR_INGRESS);
+        byte[] key = PolicyMap.Key.builder().identity(peer).dport(port).proto(6).dir(EndpointDefines.DIR_INGRESS).build()
+                .toBytes();
         long t0 = System.nanoTime();
         change.run();
         long deadline = t0 + Duration.ofSeconds(30).toNanos();

@@ -4,7 +4,7 @@ import io.kiln.host.Host;
 import io.kiln.bpf.BpfProgram;
 import io.kiln.template.TemplateDescriptor;
 import io.kiln.template.Templates;
-import io.kiln.runtime.maps.EndpointMaps;
+import io.kiln.templates.EndpointDefines;
 import io.kiln.lab.Packets;
 
 import java.io.PrintWriter;
@@ -71,7 +71,7 @@ final class BenchDatapathCommand implements Callable<Integer> {
             BpfProgram s = specialized.program("from_endpoint");
             BpfProgram g = generic.program("from_endpoint");
             for (DatapathFixture f : new DatapathFixture[] {specialized, generic}) {
-                f.allow(DatapathFixture.REMOTE_IDENTITY, 443, Packets.IPPROTO_TCP, EndpointMaps.DIR_EGRESS);
+                f.allow(DatapathFixture.REMOTE_IDENTITY, 443, Packets.IPPROTO_TCP, EndpointDefines.DIR_EGRESS);
                 DatapathFixture.expect(f.program("from_endpoint"), syn, 0, "open the TCP flow");
                 DatapathFixture.expect(f.program("from_endpoint"), ack, 0, "established TCP flow");
             }
@@ -116,9 +116,9 @@ final class BenchDatapathCommand implements Callable<Integer> {
 
     /** n entries, one of which allows the benchmark flow; the rest are for other identities. */
     private static void fillPolicy(DatapathFixture f, int n) {
-        f.allow(DatapathFixture.REMOTE_IDENTITY, 443, Packets.IPPROTO_TCP, EndpointMaps.DIR_EGRESS);
+        f.allow(DatapathFixture.REMOTE_IDENTITY, 443, Packets.IPPROTO_TCP, EndpointDefines.DIR_EGRESS);
         for (int i = 1; i < n; i++) {
-            f.allow(100_000 + i, 443, Packets.IPPROTO_TCP, EndpointMaps.DIR_EGRESS);
+            f.allow(100_000 + i, 443, Packets.IPPROTO_TCP, EndpointDefines.DIR_EGRESS);
         }
     }
 

@@ -10,7 +10,11 @@ import io.kiln.template.Constants;
 import io.kiln.template.Parameters;
 import io.kiln.template.TemplateDescriptor;
 import io.kiln.template.Templates;
-import io.kiln.runtime.maps.EndpointMaps;
+import io.kiln.templates.DropReason;
+import io.kiln.templates.EndpointBpf.IpcacheMap;
+import io.kiln.templates.EndpointBpf.MetricsMap;
+import io.kiln.templates.EndpointBpf.PolicyMap;
+import io.kiln.templates.EndpointDefines;
 import io.kiln.lab.NetworkNamespace;
 import io.kiln.lab.Packets;
 import io.kiln.lab.VethPair;
@@ -116,14 +120,12 @@ final class BenchIptablesCommand implements Callable<Integer> {
             BenchEndpoint values = new BenchEndpoint(11, 3001, EP_IP, "2001:2::b", EP_MAC, HOST_MAC, ifindex, NODE_IP);
             Constants.encodeAll(t, values.constants()).forEach(object::setConstant);
             object.load();
-            object.map("ipcache").update(BenchEndpoint.hostKey(NODE_IP), EndpointMaps.identityValue(NODE_IDENTITY));
-            byte[] allow = EndpointMaps.policyValue(EndpointMaps.ALLOW);
+            object.map("ipcache").update(BenchEndpoint.hostKey(NODE_IP), new IpcacheMap.Value(NODE_IDENTITY).toBytes());
+            byte[] allow = new PolicyMap.Value(EndpointDefines.POLICY_ALLOW).toBytes();
             for (int i = 1; i < rules; i++) {
-                object.map("policy").update(EndpointMaps.policyKey(100_000 + i, PORT, Packets.IPPROTO_UDP,
-                        EndpointMaps.DIR_INGRESS), allow);
+                object.map("policy").update(policyKey(100_000 + i), allow);
             }
-            object.map("policy").update(EndpointMaps.policyKey(NODE_IDENTITY, PORT, Packets.IPPROTO_UDP,
-                    EndpointMaps.DIR_INGRESS), allow);
+            object.map("policy").update(policyKey(NODE_IDENTITY), allow);
 
             DatagramSocket receiver = ep.call(() -> {
                 DatagramSocket s = new DatagramSocket(PORT);
@@ -260,12 +262,18 @@ final class BenchIptablesCommand implements Callable<Integer> {
 
     /** Packets to_endpoint passed (summed over CPUs). */
     private static long forwarded(BpfObject object) {
-        byte[] key = EndpointMaps.metricsKey(EndpointMaps.DIR_INGRESS, io.kiln.runtime.maps.DropReason.FORWARDED);
+        byte[] key = EndpointDefines.metricsKey(EndpointDefines.DIR_INGRESS, DropReason.FORWARDED).toBytes();
         long sum = 0;
         for (byte[] v : object.map("metrics").lookupPerCpu(key).orElse(List.of())) {
-            sum += ByteBuffer.wrap(v).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong(EndpointMaps.METRICS_PACKETS);
+            sum += MetricsMap.Value.fromBytes(v).packets();
         }
         return sum;
+    }
+
+    /** The ingress UDP policy key of the benchmark's port for {@code identity}. */
+    private static byte[] policyKey(long identity) {
+        return PolicyMap.Key.builder().identity(identity).dport(PORT).proto(Packets.IPPROTO_UDP)
+                .dir(EndpointDefines.DIR_INGRESS).build().toBytes();
     }
 
     /** Sends as fast as one thread can for {@code secs}; returns the nanoseconds it sent for. */

@@ -9,7 +9,10 @@ import io.kiln.build.VariantBuilder;
 import io.kiln.template.Constants;
 import io.kiln.template.Parameters;
 import io.kiln.template.TemplateDescriptor;
-import io.kiln.runtime.maps.EndpointMaps;
+import io.kiln.templates.EndpointBpf.EndpointConfigMap;
+import io.kiln.templates.EndpointBpf.IpcacheMap;
+import io.kiln.templates.EndpointBpf.PolicyMap;
+import io.kiln.templates.EndpointDefines;
 import io.kiln.lab.Packets;
 
 import java.util.Map;
@@ -36,8 +39,8 @@ final class DatapathFixture implements AutoCloseable {
         try {
             Constants.encodeAll(t, EP.constants()).forEach(o::setConstant);
             o.load();
-            o.map("endpoint_config").update(EndpointMaps.configKey(), EP.configValue());
-            o.map("ipcache").update(BenchEndpoint.hostKey(REMOTE), EndpointMaps.identityValue(REMOTE_IDENTITY));
+            o.map("endpoint_config").update(new EndpointConfigMap.Key(0).toBytes(), EP.configValue());
+            o.map("ipcache").update(BenchEndpoint.hostKey(REMOTE), new IpcacheMap.Value(REMOTE_IDENTITY).toBytes());
             return new DatapathFixture(v, o);
         } catch (RuntimeException e) {
             o.close();
@@ -46,7 +49,8 @@ final class DatapathFixture implements AutoCloseable {
     }
 
     void allow(long identity, int port, int proto, int dir) {
-        object.map("policy").update(EndpointMaps.policyKey(identity, port, proto, dir), EndpointMaps.policyValue(EndpointMaps.ALLOW));
+        object.map("policy").update(PolicyMap.Key.builder().identity(identity).dport(port).proto(proto).dir(dir).build()
+                .toBytes(), new PolicyMap.Value(EndpointDefines.POLICY_ALLOW).toBytes());
     }
 
     BpfProgram program(String name) {

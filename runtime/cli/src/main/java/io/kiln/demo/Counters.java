@@ -2,8 +2,9 @@ package io.kiln.demo;
 
 import io.kiln.bpf.BpfMap;
 import io.kiln.runtime.PinLayout;
-import io.kiln.runtime.maps.DropReason;
-import io.kiln.runtime.maps.EndpointMaps;
+import io.kiln.templates.DropReason;
+import io.kiln.templates.EndpointBpf.MetricsMap;
+import io.kiln.templates.EndpointDefines;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,11 +31,11 @@ public record Counters(int endpointId, Map<String, Long> packets) {
             return new Counters(id, out);
         }
         try (BpfMap metrics = BpfMap.openPinned(pin)) {
-            for (int dir : new int[] {EndpointMaps.DIR_INGRESS, EndpointMaps.DIR_EGRESS}) {
+            for (int dir : new int[] {EndpointDefines.DIR_INGRESS, EndpointDefines.DIR_EGRESS}) {
                 for (DropReason r : DropReason.values()) {
                     long sum = 0;
-                    for (byte[] cpu : metrics.lookupPerCpu(EndpointMaps.metricsKey(dir, r)).orElse(List.of())) {
-                        sum += EndpointMaps.decodeCounters(cpu).packets();
+                    for (byte[] cpu : metrics.lookupPerCpu(EndpointDefines.metricsKey(dir, r).toBytes()).orElse(List.of())) {
+                        sum += MetricsMap.Value.fromBytes(cpu).packets();
                     }
                     if (sum != 0) {
                         out.put(key(dir, r), sum);
@@ -47,7 +48,7 @@ public record Counters(int endpointId, Map<String, Long> packets) {
 
     /** {@code ingress POLICY_DENIED}: ingress is what the endpoint receives, egress what it sends. */
     public static String key(int dir, DropReason r) {
-        return (dir == EndpointMaps.DIR_INGRESS ? "ingress " : "egress ") + r.name();
+        return (dir == EndpointDefines.DIR_INGRESS ? "ingress " : "egress ") + r.name();
     }
 
     public long get(int dir, DropReason r) {

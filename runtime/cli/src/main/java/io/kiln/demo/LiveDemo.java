@@ -6,8 +6,8 @@ import io.kiln.agent.dataplane.ObjectSources;
 import io.kiln.agent.spec.TemplateCatalog;
 import io.kiln.demo.DemoNetwork.Seat;
 import io.kiln.lab.UdpFlow;
-import io.kiln.runtime.maps.DropReason;
-import io.kiln.runtime.maps.EndpointMaps;
+import io.kiln.templates.DropReason;
+import io.kiln.templates.EndpointDefines;
 
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
@@ -192,7 +192,7 @@ public final class LiveDemo {
             say.line("%-6s %s", s.name(), format(c));
         }
         Counters dbNow = Counters.read(agent.pins(), db.id()).since(before.get(db.id()));
-        check(dbNow.get(EndpointMaps.DIR_INGRESS, DropReason.POLICY_DENIED) > 0, "db counted client's denied SYNs");
+        check(dbNow.get(EndpointDefines.DIR_INGRESS, DropReason.POLICY_DENIED) > 0, "db counted client's denied SYNs");
     }
 
     private void tcp(Seat from, Seat to, int port, boolean expectAllowed) {
@@ -286,7 +286,7 @@ public final class LiveDemo {
         check(w.variantKey() != null && w.variantKey().equals(d.variantKey()), "web and db share the new variant");
         Counters before = Counters.read(agent.pins(), web.id());
         tcp(db, web, WEB_TCP, true);
-        long audited = Counters.read(agent.pins(), web.id()).since(before).get(EndpointMaps.DIR_INGRESS,
+        long audited = Counters.read(agent.pins(), web.id()).since(before).get(EndpointDefines.DIR_INGRESS,
                 DropReason.POLICY_AUDIT);
         say.line("db -> web is still not in web's policy: web let it pass and counted %d POLICY_AUDIT", audited);
         check(audited > 0, "web counts audited packets");

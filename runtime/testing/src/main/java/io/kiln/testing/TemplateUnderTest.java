@@ -35,6 +35,7 @@ import java.util.function.Consumer;
  *         .constant("ENDPOINT_IPV4", "198.18.0.12")
  *         .constant("ENDPOINT_MAC", "02:00:00:00:00:0c")
  *         .load()) {
+ *     // EndpointMaps: a test helper over bpf-templates' generated io.kiln.templates.EndpointBpf
  *     ep.map("policy").put(EndpointMaps.policyKey(0, 80, Packets.IPPROTO_TCP, EndpointMaps.DIR_EGRESS),
  *             EndpointMaps.policyValue(EndpointMaps.ALLOW));
  *     byte[] syn = Packets.ethernet("02:00:00:00:00:0c", "02:00:00:00:00:01")

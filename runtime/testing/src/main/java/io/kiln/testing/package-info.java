@@ -7,8 +7,6 @@
  *       verdict and output ({@link io.kiln.testing.TestRun}).</li>
  *   <li>{@link io.kiln.lab.Packets} builds Ethernet, ARP, IPv4, IPv6, TCP, UDP and ICMP frames with right
  *       checksums; {@link io.kiln.lab.PacketView} reads them back and checks checksums.</li>
- *   <li>{@link io.kiln.testing.EndpointMaps} and {@link io.kiln.testing.DropReason}: the layouts and reasons of the
- *       dataplane templates in bpf-templates.</li>
  *   <li>Network namespaces and veth pairs a test creates and always deletes, the 198.18.0.0/15 address rule, a
  *       leak check through bpftool, and {@link io.kiln.testing.KernelRequirements}, which skips where the kernel
  *       or root is missing, or fails under {@code KILN_REQUIRE_KERNEL=1}.</li>

@@ -69,12 +69,21 @@ final class RecordEmitter {
         c.line("public record " + name + "(" + String.join(", ", params) + ") {");
         c.doc("Bytes of a " + name + " in the map.");
         c.line("public static final int SIZE = " + s.size() + ";");
+        // offsets for code that reads a field out of raw bytes (summing per-CPU counters, say)
+        JavaNames.Unique offsetNames = new JavaNames.Unique();
+        for (Component k : components) {
+            if (!k.field().isBitfield()) {
+                c.line("public static final int " + offsetNames.take("OFFSET_" + JavaNames.upper(k.field().cName()))
+                        + " = " + k.field().offset() + ";");
+            }
+        }
         c.blank();
         c.line("public " + name + " {");
         for (Component k : components) {
             checks(k);
         }
         c.line("}");
+        paddingFree(name, components);
         c.blank();
         c.doc("This " + name + " as the map holds it, {@link #SIZE} bytes.");
         c.line("public byte[] toBytes() {");
@@ -105,6 +114,91 @@ final class RecordEmitter {
         if (components.stream().anyMatch(k -> isArray(k.field()))) {
             arrayMembers(name, components);
         }
+        if (components.stream().noneMatch(k -> k.name().equals("builder"))) {
+            builder(name, components);
+        }
+        c.line("}");
+    }
+
+    /**
+     * A builder that sets fields by name: positional constructors follow the C order, so two fields
+     * of one type swapped in the C would swap silently for a positional caller, never for a builder's.
+     */
+    private void builder(String name, List<Component> components) {
+        c.blank();
+        c.doc("A builder starting from all-zero bytes; fields not set stay zero.");
+        c.line("public static Builder builder() {");
+        c.line("return new Builder();");
+        c.line("}");
+        c.blank();
+        c.doc("Sets the fields of a " + name + " by name.");
+        c.line("public static final class Builder {");
+        for (Component k : components) {
+            c.line("private " + javaType(k.field()) + " " + k.name() + ";");
+        }
+        c.blank();
+        c.line("private Builder() {");
+        c.line(name + " z_ = decodeFrom(new byte[SIZE], 0);");
+        for (Component k : components) {
+            c.line("this." + k.name() + " = z_." + k.name() + ";");
+        }
+        c.line("}");
+        for (Component k : components) {
+            if (isPadding(k.field())) {
+                continue;
+            }
+            c.blank();
+            c.line("public Builder " + k.name() + "(" + javaType(k.field()) + " " + k.name() + ") {");
+            c.line("this." + k.name() + " = " + k.name() + ";");
+            c.line("return this;");
+            c.line("}");
+        }
+        c.blank();
+        c.doc("The " + name + "; its constructor checks the values.");
+        c.line("public " + name + " build() {");
+        List<String> args = new ArrayList<>();
+        for (Component k : components) {
+            args.add(k.name());
+        }
+        c.line("return new " + name + "(" + String.join(", ", args) + ");");
+        c.line("}");
+        c.line("}");
+    }
+
+    /**
+     * C names padding {@code pad}, {@code _pad}, {@code __pad1} and so on by convention. Callers should
+     * not have to spell it (the kernel wants it zero), so a record with padding gets a second
+     * constructor without it.
+     */
+    static boolean isPadding(Shape.Field f) {
+        return !f.isBitfield() && f.cName().matches("_*pad[0-9]*")
+                && (f.shape() instanceof Shape.Scalar || f.shape() instanceof Shape.Array a
+                        && a.element() instanceof Shape.Scalar e && isByte(e));
+    }
+
+    private void paddingFree(String name, List<Component> components) {
+        List<Component> kept = components.stream().filter(k -> !isPadding(k.field())).toList();
+        if (kept.size() == components.size() || kept.isEmpty()) {
+            return;
+        }
+        List<String> params = new ArrayList<>();
+        for (Component k : kept) {
+            params.add(javaType(k.field()) + " " + k.name());
+        }
+        List<String> args = new ArrayList<>();
+        for (Component k : components) {
+            if (!isPadding(k.field())) {
+                args.add(k.name());
+            } else if (k.field().shape() instanceof Shape.Scalar s) {
+                args.add(s.bool() ? "false" : "(" + scalarType(s) + ") 0");
+            } else {
+                args.add("new byte[" + k.field().shape().size() + "]");
+            }
+        }
+        c.blank();
+        c.doc("A " + name + " with its padding zeroed.");
+        c.line("public " + name + "(" + String.join(", ", params) + ") {");
+        c.line("this(" + String.join(", ", args) + ");");
         c.line("}");
     }
 

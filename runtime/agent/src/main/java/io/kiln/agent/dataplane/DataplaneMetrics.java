@@ -6,8 +6,9 @@ import io.kiln.agent.api.MetricFamily;
 import io.kiln.agent.api.MetricsProvider;
 import io.kiln.bpf.BpfMap;
 import io.kiln.runtime.EndpointLoader;
-import io.kiln.runtime.maps.DropReason;
-import io.kiln.runtime.maps.EndpointMaps;
+import io.kiln.templates.DropReason;
+import io.kiln.templates.EndpointBpf.MetricsMap;
+import io.kiln.templates.EndpointDefines;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,19 +44,19 @@ final class DataplaneMetrics implements MetricsProvider {
     List<AgentMetrics.Drop> drops() {
         List<AgentMetrics.Drop> out = new ArrayList<>();
         for (int id : loader.endpointIds()) {
-            Path pin = loader.pins().endpointMap(id, EndpointMaps.METRICS);
+            Path pin = loader.pins().endpointMap(id, MetricsMap.NAME);
             if (!Files.exists(pin)) {
                 continue;
             }
             try (BpfMap m = BpfMap.openPinned(pin)) {
-                for (int dir : new int[] {EndpointMaps.DIR_INGRESS, EndpointMaps.DIR_EGRESS}) {
+                for (int dir : new int[] {EndpointDefines.DIR_INGRESS, EndpointDefines.DIR_EGRESS}) {
                     for (DropReason r : DropReason.values()) {
                         if (!r.isDrop()) {
                             continue;
                         }
-                        EndpointMaps.Counters c = sum(m.lookupPerCpu(EndpointMaps.metricsKey(dir, r)));
+                        MetricsMap.Value c = sum(m.lookupPerCpu(EndpointDefines.metricsKey(dir, r).toBytes()));
                         if (c.packets() > 0) {
-                            out.add(new AgentMetrics.Drop(id, dir == EndpointMaps.DIR_INGRESS ? "ingress" : "egress",
+                            out.add(new AgentMetrics.Drop(id, dir == EndpointDefines.DIR_INGRESS ? "ingress" : "egress",
                                     r.name(), c.packets(), c.bytes()));
                         }
                     }
@@ -67,11 +68,14 @@ final class DataplaneMetrics implements MetricsProvider {
         return out;
     }
 
-    private static EndpointMaps.Counters sum(Optional<List<byte[]>> perCpu) {
-        EndpointMaps.Counters total = new EndpointMaps.Counters(0, 0);
+    private static MetricsMap.Value sum(Optional<List<byte[]>> perCpu) {
+        long packets = 0;
+        long bytes = 0;
         for (byte[] v : perCpu.orElse(List.of())) {
-            total = total.plus(EndpointMaps.decodeCounters(v));
+            MetricsMap.Value one = MetricsMap.Value.fromBytes(v);
+            packets += one.packets();
+            bytes += one.bytes();
         }
-        return total;
+        return new MetricsMap.Value(packets, bytes);
     }
 }

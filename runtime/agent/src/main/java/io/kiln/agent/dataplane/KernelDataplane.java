@@ -30,7 +30,7 @@ import io.kiln.host.Netns;
 import io.kiln.runtime.PinLayout;
 import io.kiln.runtime.SpecializedEndpoint;
 import io.kiln.runtime.TemplateObject;
-import io.kiln.runtime.maps.EndpointMaps;
+import io.kiln.templates.EndpointBpf.PolicyMap;
 import io.kiln.template.Constants;
 import io.kiln.template.TemplateDescriptor;
 
@@ -180,13 +180,13 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
     }
 
     private static void writePolicy(SpecializedEndpoint loaded, EndpointPlan plan, String prefix) {
-        if (!declares(plan.template(), EndpointMaps.POLICY)) {
+        if (!declares(plan.template(), PolicyMap.NAME)) {
             return;
         }
         try {
-            PolicyMaps.sync(loaded.map(EndpointMaps.POLICY), plan.policy());
+            PolicyMaps.sync(loaded.map(PolicyMap.NAME), plan.policy());
         } catch (RuntimeException e) {
-            throw DataplaneException.of(prefix + "map " + EndpointMaps.POLICY + ": ", e);
+            throw DataplaneException.of(prefix + "map " + PolicyMap.NAME + ": ", e);
         }
     }
 
@@ -231,7 +231,7 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
 
     @Override
     public void applyPolicyOps(int endpointId, List<PolicyOp> ops) {
-        Path pin = loader.pins().endpointMap(endpointId, EndpointMaps.POLICY);
+        Path pin = loader.pins().endpointMap(endpointId, PolicyMap.NAME);
         if (!Files.exists(pin)) {
             throw new DataplaneException("endpoint " + endpointId + ": map policy: not pinned at " + pin
                     + " (are its programs attached?)", false, null);
@@ -304,10 +304,10 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
     }
 
     private static EndpointPolicy readPolicy(AttachedEndpoint a) {
-        if (!a.mapPins().containsKey(EndpointMaps.POLICY)) {
+        if (!a.mapPins().containsKey(PolicyMap.NAME)) {
             return null;
         }
-        try (BpfMap m = a.openMap(EndpointMaps.POLICY)) {
+        try (BpfMap m = a.openMap(PolicyMap.NAME)) {
             return PolicyMaps.read(m);
         } catch (RuntimeException e) {
             return null;

@@ -13,7 +13,13 @@ import io.kiln.agent.spec.Cidr;
 import io.kiln.bpf.BpfMap;
 import io.kiln.host.NetInterface;
 import io.kiln.runtime.PinLayout;
-import io.kiln.runtime.maps.EndpointMaps;
+import io.kiln.templates.EndpointBpf;
+import io.kiln.templates.EndpointBpf.BackendsMap;
+import io.kiln.templates.EndpointBpf.EndpointsMap;
+import io.kiln.templates.EndpointBpf.Ipcache6Map;
+import io.kiln.templates.EndpointBpf.IpcacheMap;
+import io.kiln.templates.EndpointBpf.ServicesMap;
+import io.kiln.templates.EndpointDefines;
 
 import java.net.InetAddress;
 import java.nio.file.Files;
@@ -100,32 +106,38 @@ public final class NodeMaps {
         SortedMap<BackendKey, BackendValue> backends = new TreeMap<>();
         SortedMap<InetAddress, LocalEndpoint> local = new TreeMap<>(AddressLiterals.ORDER);
         try (Handles h = new Handles()) {
-            for (String name : List.of(EndpointMaps.IPCACHE, EndpointMaps.IPCACHE6)) {
-                h.ifPinned(name).ifPresent(m -> each(m, (k, v) -> {
-                    EndpointMaps.LpmKey key = EndpointMaps.decodeLpmKey(k);
-                    ipcache.put(new Cidr(key.address(), key.prefixLength()), (int) EndpointMaps.decodeIdentityValue(v));
-                }));
-            }
-            h.ifPinned(EndpointMaps.SERVICES).ifPresent(m -> each(m, (k, v) -> {
-                EndpointMaps.ServiceKey key = EndpointMaps.decodeServiceKey(k);
-                EndpointMaps.Service s = EndpointMaps.decodeServiceValue(v);
-                services.put(new ServiceKey(key.vip(), key.port(), key.protocol()),
-                        new ServiceValue(s.serviceId(), s.backendCount()));
+            h.ifPinned(IpcacheMap.NAME).ifPresent(m -> each(m, (k, v) -> {
+                IpcacheMap.Key key = IpcacheMap.Key.fromBytes(k);
+                ipcache.put(new Cidr(EndpointDefines.ipv4(key.addr()), (int) key.prefixlen()),
+                        (int) IpcacheMap.Value.fromBytes(v).identity());
             }));
-            h.ifPinned(EndpointMaps.BACKENDS).ifPresent(m -> each(m, (k, v) -> {
-                EndpointMaps.BackendKey key = EndpointMaps.decodeBackendKey(k);
-                EndpointMaps.Backend b = EndpointMaps.decodeBackendValue(v);
-                backends.put(new BackendKey(key.serviceId(), key.slot()), new BackendValue(b.address(), b.port()));
+            h.ifPinned(Ipcache6Map.NAME).ifPresent(m -> each(m, (k, v) -> {
+                Ipcache6Map.Key key = Ipcache6Map.Key.fromBytes(k);
+                ipcache.put(new Cidr(address(key.addr()), (int) key.prefixlen()),
+                        (int) Ipcache6Map.Value.fromBytes(v).identity());
             }));
-            for (String name : List.of(EndpointMaps.ENDPOINTS, EndpointMaps.ENDPOINTS6)) {
+            h.ifPinned(ServicesMap.NAME).ifPresent(m -> each(m, (k, v) -> {
+                ServicesMap.Key key = ServicesMap.Key.fromBytes(k);
+                ServicesMap.Value s = ServicesMap.Value.fromBytes(v);
+                services.put(new ServiceKey(EndpointDefines.ipv4(key.vip()), key.port(), key.proto()),
+                        new ServiceValue(s.serviceId(), (int) s.backendCount()));
+            }));
+            h.ifPinned(BackendsMap.NAME).ifPresent(m -> each(m, (k, v) -> {
+                BackendsMap.Key key = BackendsMap.Key.fromBytes(k);
+                BackendsMap.Value b = BackendsMap.Value.fromBytes(v);
+                backends.put(new BackendKey(key.serviceId(), (int) key.slot()),
+                        new BackendValue(EndpointDefines.ipv4(b.addr()), b.port()));
+            }));
+            // endpoints and endpoints6 share struct endpoint_info; the bindings of endpoints read both
+            for (String name : List.of(EndpointsMap.NAME, EndpointBpf.Endpoints6Map.NAME)) {
                 h.ifPinned(name).ifPresent(m -> each(m, (k, v) -> {
-                    EndpointMaps.EndpointInfo info = EndpointMaps.decodeEndpointInfo(v);
+                    EndpointsMap.Value info = EndpointsMap.Value.fromBytes(v);
                     Attached a = endpoints.get(info.endpointId());
                     // an entry whose ifindex is not the one recorded is stale: a name no spec has makes it differ
-                    LocalEndpoint e = a != null && a.ifindex() == info.ifindex()
+                    LocalEndpoint e = a != null && a.ifindex() == (int) info.ifindex()
                             ? new LocalEndpoint(info.endpointId(), a.interfaceName(), a.namespace(), macText(info.mac()))
                             : new LocalEndpoint(info.endpointId(), "?ifindex " + info.ifindex(), null, macText(info.mac()));
-                    local.put(EndpointMaps.decodeEndpointKey(k), e);
+                    local.put(address(k), e);
                 }));
             }
         }
@@ -134,30 +146,32 @@ public final class NodeMaps {
 
     private void write(Handles h, NodeMapOp op) {
         if (op instanceof NodeMapOp.IpcacheUpsert o) {
-            h.map(ipcacheOf(o.cidr())).update(lpm(o.cidr()), EndpointMaps.identityValue(Integer.toUnsignedLong(o.identity())));
+            h.map(ipcacheOf(o.cidr())).update(lpm(o.cidr()),
+                    new IpcacheMap.Value(Integer.toUnsignedLong(o.identity())).toBytes());
         } else if (op instanceof NodeMapOp.IpcacheDelete o) {
             h.map(ipcacheOf(o.cidr())).delete(lpm(o.cidr()));
         } else if (op instanceof NodeMapOp.ServiceUpsert o) {
-            h.map(EndpointMaps.SERVICES).update(serviceKey(o.key()),
-                    EndpointMaps.serviceValue(o.value().backendCount(), o.value().serviceId()));
+            h.map(ServicesMap.NAME).update(serviceKey(o.key()), ServicesMap.Value.builder()
+                    .backendCount(o.value().backendCount()).serviceId(o.value().serviceId()).build().toBytes());
         } else if (op instanceof NodeMapOp.ServiceDelete o) {
-            h.map(EndpointMaps.SERVICES).delete(serviceKey(o.key()));
+            h.map(ServicesMap.NAME).delete(serviceKey(o.key()));
         } else if (op instanceof NodeMapOp.BackendUpsert o) {
-            h.map(EndpointMaps.BACKENDS).update(EndpointMaps.backendKey(o.key().serviceId(), o.key().slot()),
-                    EndpointMaps.backendValue(o.value().address(), o.value().port()));
+            h.map(BackendsMap.NAME).update(backendKey(o.key()), BackendsMap.Value.builder()
+                    .addr(EndpointDefines.ipv4(o.value().address())).port(o.value().port()).build().toBytes());
         } else if (op instanceof NodeMapOp.BackendDelete o) {
-            h.map(EndpointMaps.BACKENDS).delete(EndpointMaps.backendKey(o.key().serviceId(), o.key().slot()));
+            h.map(BackendsMap.NAME).delete(backendKey(o.key()));
         } else if (op instanceof NodeMapOp.LocalEndpointUpsert o) {
             LocalEndpoint e = o.value();
             NetInterface nif = namespaces.of(e.namespace()).findInterface(e.interfaceName())
                     .orElseThrow(() -> new UnresolvedInterface(endpointsOf(o.address()) + ": "
                             + AddressLiterals.format(o.address()) + " (endpoint " + e.endpointId() + "): no interface "
                             + e.interfaceName() + " in network namespace " + namespaces.describe(e.namespace())));
-            h.map(endpointsOf(o.address())).update(EndpointMaps.endpointKey(o.address()),
-                    EndpointMaps.endpointInfo(nif.ifindex(), e.mac() == null ? null : AddressLiterals.mac(e.mac()),
-                            e.endpointId()));
+            h.map(endpointsOf(o.address())).update(o.address().getAddress(), EndpointsMap.Value.builder()
+                    .ifindex(Integer.toUnsignedLong(nif.ifindex()))
+                    .mac(e.mac() == null ? new byte[6] : AddressLiterals.mac(e.mac())).endpointId(e.endpointId()).build()
+                    .toBytes());
         } else if (op instanceof NodeMapOp.LocalEndpointDelete o) {
-            h.map(endpointsOf(o.address())).delete(EndpointMaps.endpointKey(o.address()));
+            h.map(endpointsOf(o.address())).delete(o.address().getAddress());
         }
     }
 
@@ -185,19 +199,38 @@ public final class NodeMaps {
     }
 
     private static String ipcacheOf(Cidr c) {
-        return c.isIpv4() ? EndpointMaps.IPCACHE : EndpointMaps.IPCACHE6;
+        return c.isIpv4() ? IpcacheMap.NAME : Ipcache6Map.NAME;
     }
 
     private static String endpointsOf(InetAddress a) {
-        return a.getAddress().length == 4 ? EndpointMaps.ENDPOINTS : EndpointMaps.ENDPOINTS6;
+        return a.getAddress().length == 4 ? EndpointsMap.NAME : EndpointBpf.Endpoints6Map.NAME;
     }
 
     private static byte[] lpm(Cidr c) {
-        return EndpointMaps.lpmKey(c.address(), c.prefixLength());
+        if (c.isIpv4()) {
+            return IpcacheMap.Key.builder().prefixlen(c.prefixLength()).addr(EndpointDefines.ipv4(c.address())).build()
+                    .toBytes();
+        }
+        return Ipcache6Map.Key.builder().prefixlen(c.prefixLength()).addr(c.address().getAddress()).build().toBytes();
     }
 
     private static byte[] serviceKey(ServiceKey k) {
-        return EndpointMaps.serviceKey(k.vip(), k.port(), k.protocol());
+        return ServicesMap.Key.builder().vip(EndpointDefines.ipv4(k.vip())).port(k.port()).proto(k.protocol()).build()
+                .toBytes();
+    }
+
+    private static byte[] backendKey(BackendKey k) {
+        return BackendsMap.Key.builder().serviceId(k.serviceId()).slot(Integer.toUnsignedLong(k.slot())).build()
+                .toBytes();
+    }
+
+    /** An address of 4 or 16 bytes (endpoints and endpoints6 keys are the address itself). */
+    private static InetAddress address(byte[] raw) {
+        try {
+            return InetAddress.getByAddress(raw); // never a lookup
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalArgumentException("an address has 4 or 16 bytes, not " + raw.length, e);
+        }
     }
 
     private static String macText(byte[] mac) {

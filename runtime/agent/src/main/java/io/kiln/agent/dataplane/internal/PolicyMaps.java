@@ -7,7 +7,7 @@ import io.kiln.agent.policy.PolicyOp;
 import io.kiln.agent.policy.StateDiff;
 import io.kiln.agent.policy.TrafficDirection;
 import io.kiln.bpf.BpfMap;
-import io.kiln.runtime.maps.EndpointMaps;
+import io.kiln.templates.EndpointBpf.PolicyMap;
 
 import java.util.List;
 import java.util.Map;
@@ -20,14 +20,15 @@ public final class PolicyMaps {
     }
 
     public static byte[] key(PolicyKey k) {
-        return EndpointMaps.policyKey(Integer.toUnsignedLong(k.identity()), k.port(), k.protocol(), k.direction().value());
+        return PolicyMap.Key.builder().identity(Integer.toUnsignedLong(k.identity())).dport(k.port()).proto(k.protocol())
+                .dir(k.direction().value()).build().toBytes();
     }
 
     /** Writes the ops in order; an upsert of an equal value and a delete of a missing key succeed. */
     public static void apply(BpfMap map, List<PolicyOp> ops) {
         for (PolicyOp op : ops) {
             if (op instanceof PolicyOp.Upsert u) {
-                map.update(key(u.key()), EndpointMaps.policyValue(u.action().value()));
+                map.update(key(u.key()), new PolicyMap.Value(u.action().value()).toBytes());
             } else {
                 map.delete(key(op.key()));
             }
@@ -46,20 +47,20 @@ public final class PolicyMaps {
     public static EndpointPolicy read(BpfMap map) {
         Map<PolicyKey, PolicyAction> entries = new TreeMap<>();
         for (byte[] raw : map.keys()) {
-            EndpointMaps.PolicyKey k = EndpointMaps.decodePolicyKey(raw);
+            PolicyMap.Key k = PolicyMap.Key.fromBytes(raw);
             Optional<byte[]> value = map.lookup(raw);
             if (value.isEmpty()) {
                 continue; // deleted during the walk
             }
-            int action = EndpointMaps.decodePolicyValue(value.get());
+            int action = PolicyMap.Value.fromBytes(value.get()).action();
             PolicyAction a = action == PolicyAction.ALLOW.value() ? PolicyAction.ALLOW
                     : action == PolicyAction.DENY.value() ? PolicyAction.DENY : null;
-            TrafficDirection dir = k.direction() == 0 ? TrafficDirection.INGRESS
-                    : k.direction() == 1 ? TrafficDirection.EGRESS : null;
-            if (a == null || dir == null || k.identity() > Integer.MAX_VALUE || (k.protocol() == 0 && k.port() != 0)) {
+            TrafficDirection dir = k.dir() == 0 ? TrafficDirection.INGRESS
+                    : k.dir() == 1 ? TrafficDirection.EGRESS : null;
+            if (a == null || dir == null || k.identity() > Integer.MAX_VALUE || (k.proto() == 0 && k.dport() != 0)) {
                 continue;
             }
-            entries.put(new PolicyKey((int) k.identity(), k.port(), k.protocol(), dir), a);
+            entries.put(new PolicyKey((int) k.identity(), k.dport(), k.proto(), dir), a);
         }
         return new EndpointPolicy(new TreeMap<>(entries));
     }

@@ -1,10 +1,10 @@
-package io.kiln.runtime.maps;
+package io.kiln.templates;
 
 /**
  * The verdict reasons of bpf-templates' {@code include/kiln/drop_reasons.h}, by number: the index of
- * a program's metrics slots. 0..7 went on, 8..63 were dropped. The numbers are ABI; the
- * bpf-templates tests check this list against the header. The one Java list: the agent's drop
- * counters and {@code io.kiln.testing.DropReason} take their names and numbers from here.
+ * a program's metrics slots. 0..7 went on, 8..63 were dropped. The numbers are ABI. The header has
+ * only {@code #define}s, which BTF does not carry, so this list is written by hand and a
+ * bpf-templates test checks it against the header.
  */
 public enum DropReason {
     FORWARDED(0),
