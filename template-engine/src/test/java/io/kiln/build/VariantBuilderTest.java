@@ -80,8 +80,17 @@ class VariantBuilderTest {
         TemplateDescriptor t = template("  ID: { type: u16 }\n", "volatile const __u32 ID = 0;\n");
         ConstantMismatchException e = assertThrows(ConstantMismatchException.class,
                 () -> builder().build(t, Parameters.resolve(t, Map.of())));
-        assertTrue(e.getMessage().contains("constant ID is declared u16 (2 bytes) but the object has"
-                + " 'volatile const __u32 ID' (4 bytes)"), e.getMessage());
+        assertTrue(e.getMessage().contains("constant ID: the object's variable is volatile const __u32 (4 bytes)"
+                + " but the template declares u16 (2 bytes)"), e.getMessage());
+    }
+
+    @Test
+    void signedVariableForAnUnsignedDeclarationIsRefusedAtBuildTimeAsAtLoadTime() throws Exception {
+        TemplateDescriptor t = template("  ID: { type: u32 }\n", "volatile const __s32 ID = 0;\n");
+        ConstantMismatchException e = assertThrows(ConstantMismatchException.class,
+                () -> builder().build(t, Parameters.resolve(t, Map.of())));
+        assertTrue(e.getMessage().contains("constant ID: the object's variable is signed (volatile const __s32)"
+                + " but the template declares u32; declare it with an unsigned type in C"), e.getMessage());
     }
 
     @Test

@@ -3,7 +3,7 @@ package io.kiln.runtime;
 import io.kiln.bpf.BpfFs;
 import io.kiln.bpf.BpfMap;
 import io.kiln.bpf.BpfObject;
-import io.kiln.runtime.internal.ConstantCheck;
+import io.kiln.runtime.internal.EndpointConstantCheck;
 import io.kiln.runtime.internal.Errors;
 import io.kiln.template.MapDecl;
 import io.kiln.template.MapScope;
@@ -51,7 +51,7 @@ public final class Specializer {
     public SpecializedEndpoint specialize(TemplateObject object, Endpoint endpoint) {
         TemplateDescriptor t = object.template();
         String prefix = endpoint.label() + ": template " + t.name() + ": ";
-        ConstantCheck.declared(t, endpoint.constants(), prefix);
+        EndpointConstantCheck.declared(t, endpoint.constants(), prefix);
         checkMapNames(t, prefix);
         String objectName = objectName(t.name());
         BpfObject bpf;
@@ -64,7 +64,7 @@ public final class Specializer {
             for (ProgramDecl p : t.programs()) {
                 bpf.program(p.name()); // fails naming the programs the object has
             }
-            Map<String, byte[]> toSet = ConstantCheck.againstObject(t, bpf, endpoint.constants(), prefix);
+            Map<String, byte[]> toSet = EndpointConstantCheck.againstObject(t, bpf, endpoint.constants(), prefix);
             toSet.forEach(bpf::setConstant);
             Map<String, Path> mapPins = new LinkedHashMap<>();
             boolean createsNodeMap = false;
