@@ -14,6 +14,7 @@ import io.kiln.agent.api.AgentClient;
 import io.kiln.agent.api.AgentStatus;
 import io.kiln.agent.k8s.KubernetesSource;
 import io.kiln.agent.k8s.PodMapping;
+import io.kiln.agent.k8s.PodProfiles;
 import io.kiln.agent.spec.SpecKind;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -78,9 +79,15 @@ class SourcesKernelTest {
             lab.servers.tcp(lab.ns(2), TCP);
             client.pods().inNamespace("shop").resource(pod("client", 1)).create();
             client.pods().inNamespace("shop").resource(pod("web", 2)).create();
-            Agent agent = lab.start(lab.agent(lab.dataplaneInNodeNamespace()).kubernetes(client, NODE, false));
-            AgentStatus st = lab.awaitReady(agent, 1, 2);
-            assertTrue(lab.hooksIntact(1) && lab.hooksIntact(2));
+            // the lab is the CNI here: its veths are lxc1 and lxc2; ids are the agent's
+            PodProfiles profiles = new PodProfiles(Map.of("default", new PodProfiles.Profile("endpoint", Map.of(),
+                    Map.of("GATEWAY_IPV4", AgentLab.GATEWAY))), Map.of("shop", new PodProfiles.NamespaceRule("default",
+                    java.util.Set.of())), Map.of(), p -> AgentLab.hostIf(p.getMetadata().getName().equals("client") ? 1 : 2));
+            int clientId = PodMapping.preferredId("shop", "client");
+            int webId = PodMapping.preferredId("shop", "web");
+            Agent agent = lab.start(lab.agent(lab.dataplaneInNodeNamespace()).kubernetes(client, NODE, profiles, false));
+            AgentStatus st = lab.awaitReady(agent, clientId, webId);
+            assertTrue(lab.hooksIntact(clientId) && lab.hooksIntact(webId));
             assertTrue(EchoServers.udpWorks(lab.ns(1), ip(2), UDP));
 
             client.genericKubernetesResources(KubernetesSource.KILN_POLICY).inNamespace("shop").resource(
@@ -95,20 +102,17 @@ class SourcesKernelTest {
             AgentLab.eventually("UDP denied by the KilnPolicy", () -> !EchoServers.udpWorks(lab.ns(1), ip(2), UDP),
                     () -> agent.reconciler().status().toString());
             assertTrue(EchoServers.tcpWorks(lab.ns(1), ip(2), TCP));
-            assertEquals(endpoint(st, 2).programIds(), endpoint(lab.awaitReady(agent, 2), 2).programIds(),
+            assertEquals(endpoint(st, webId).programIds(), endpoint(lab.awaitReady(agent, webId), webId).programIds(),
                     "no reload for a policy");
         } finally {
             server.destroy();
         }
     }
 
-    /** A Pod on this node whose host-side veth is lxcN in the node namespace. */
+    /** A Pod on this node whose host-side veth is lxcN in the node namespace (the profiles above name it). */
     private static Pod pod(String name, int id) {
         return new PodBuilder().withNewMetadata().withName(name).withNamespace("shop").addToLabels("app", name)
-                .addToAnnotations(PodMapping.ENDPOINT_ID, Integer.toString(id))
-                .addToAnnotations(PodMapping.INTERFACE, AgentLab.hostIf(id))
                 .addToAnnotations(PodMapping.MAC, AgentLab.mac(id))
-                .addToAnnotations(PodMapping.CONSTANTS, "{GATEWAY_IPV4: " + AgentLab.GATEWAY + "}")
                 .endMetadata()
                 .withNewSpec().withNodeName(NODE).addNewContainer().withName("c").withImage("busybox").endContainer()
                 .endSpec()

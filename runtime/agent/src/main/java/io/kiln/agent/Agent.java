@@ -7,6 +7,7 @@ import io.kiln.agent.api.ApiSource;
 import io.kiln.agent.api.MetricsProvider;
 import io.kiln.agent.identity.IdentityAllocator;
 import io.kiln.agent.k8s.KubernetesSource;
+import io.kiln.agent.k8s.PodProfiles;
 import io.kiln.agent.plan.Plan;
 import io.kiln.agent.plan.Planner;
 import io.kiln.agent.reconcile.Dataplane;
@@ -103,7 +104,7 @@ public final class Agent implements AutoCloseable {
             }
             if (b.kubernetes != null) {
                 KubernetesSource k8s = new KubernetesSource(b.kubernetes, b.nodeName, aggregator,
-                        KubernetesSource.DEFAULT_START_TIMEOUT, b.nodeFieldSelector);
+                        b.podProfiles, KubernetesSource.DEFAULT_START_TIMEOUT, b.nodeFieldSelector);
                 k8s.start();
                 running.add(0, k8s);
             }
@@ -203,6 +204,7 @@ public final class Agent implements AutoCloseable {
         private int apiPort = ApiServer.DEFAULT_PORT;
         private boolean apiToken = true;
         private KubernetesClient kubernetes;
+        private PodProfiles podProfiles = PodProfiles.defaults();
         private String nodeName;
         private boolean nodeFieldSelector = true;
         private List<Cidr> hostCidrs = List.of();
@@ -254,6 +256,13 @@ public final class Agent implements AutoCloseable {
          * filters here, for a server that cannot select on {@code spec.nodeName} (fabric8's mock).
          */
         public Builder kubernetes(KubernetesClient client, String nodeName, boolean nodeFieldSelector) {
+            return kubernetes(client, nodeName, PodProfiles.defaults(), nodeFieldSelector);
+        }
+
+        /** {@link #kubernetes(KubernetesClient, String, boolean)} under the operator's profiles for Pods. */
+        public Builder kubernetes(KubernetesClient client, String nodeName, PodProfiles profiles,
+                                  boolean nodeFieldSelector) {
+            this.podProfiles = Objects.requireNonNull(profiles, "profiles");
             this.kubernetes = Objects.requireNonNull(client, "client");
             this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
             this.nodeFieldSelector = nodeFieldSelector;

@@ -8,6 +8,7 @@ import io.kiln.agent.api.MetricsProvider;
 import io.kiln.agent.dataplane.BundleObjectSource;
 import io.kiln.agent.dataplane.KernelDataplane;
 import io.kiln.agent.dataplane.ObjectSources;
+import io.kiln.agent.k8s.PodProfiles;
 import io.kiln.agent.reconcile.ReconcilerOptions;
 import io.kiln.agent.source.DirectorySource;
 import io.kiln.agent.spec.Cidr;
@@ -69,6 +70,11 @@ final class AgentCommand implements Callable<Integer> {
             + " (needed with --kubernetes).")
     String nodeName;
 
+    @Option(names = "--profiles", paramLabel = "FILE", description = "The cluster operator's profiles for Pods (YAML:"
+            + " templates, build parameters, node-wide sizes, the profiles each namespace may select; see"
+            + " docs/agent.md). Default: every namespace, template endpoint with its defaults.")
+    Path profiles;
+
     @Option(names = "--templates", paramLabel = "DIR", description = "A folder of templates (repeatable; default: the"
             + " checkout's bpf-templates/src/main/bpf).")
     List<Path> templates = new ArrayList<>();
@@ -113,9 +119,10 @@ final class AgentCommand implements Callable<Integer> {
             b.specDirectory(specDir, DirectorySource.DEFAULT_RESCAN);
         }
         KubernetesClient k8s = null;
+        PodProfiles podProfiles = profiles == null ? PodProfiles.defaults() : PodProfiles.read(profiles);
         if (kubernetes) {
             k8s = new KubernetesClientBuilder().build();
-            b.kubernetes(k8s, nodeName);
+            b.kubernetes(k8s, nodeName, podProfiles, true);
         }
         Agent agent;
         try {
@@ -159,6 +166,9 @@ final class AgentCommand implements Callable<Integer> {
         if (kubernetes && (nodeName == null || nodeName.isBlank())) {
             throw new UsageException("--node-name", "--kubernetes needs --node-name (the Pods'"
                     + " spec.nodeName on this node; in a DaemonSet: --node-name=$(NODE_NAME))");
+        }
+        if (!kubernetes && profiles != null) {
+            throw new UsageException("--profiles", "--profiles is for --kubernetes");
         }
         if (!kubernetes && nodeName != null) {
             throw new UsageException("--node-name", "--node-name is for --kubernetes");

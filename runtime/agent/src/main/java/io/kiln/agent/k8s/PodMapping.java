@@ -1,8 +1,5 @@
 package io.kiln.agent.k8s;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodIP;
 import io.kiln.agent.policy.PolicyComputer;
@@ -14,24 +11,27 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
- * How a Pod becomes an endpoint. A Pod is one when it runs on this node, is not terminating, has
- * an IPv4 address, and carries the annotation {@code kiln.io/endpoint-id}:
+ * How a Pod becomes an endpoint. Every Pod of a namespace the operator's {@link PodProfiles} cover
+ * is one once it runs on this node, is not terminating, does not use the host's network and has
+ * an IPv4 address: a Pod cannot opt out of its policy. What the Pod may not decide comes from the
+ * node and the operator: the endpoint id is the agent's ({@link KubernetesSource} allocates it),
+ * the host-side interface follows the CNI's naming ({@link PodProfiles#interfaceOf}), the template,
+ * build parameters and constants come from a profile. The Pod's annotations may only:
  * <pre>
- *   kiln.io/endpoint-id: "12"            the endpoint id, 1..65535 (required)
- *   kiln.io/interface: lxc-web-1         host side of its veth (default kiln-ID, as the CNI names it)
- *   kiln.io/template: endpoint           the template (default endpoint)
- *   kiln.io/build: '{ipv6: true}'        build parameters, a YAML or JSON map (default none)
- *   kiln.io/constants: '{GATEWAY_IPV4: 10.0.0.1}'   constants, a YAML or JSON map (default none)
+ *   kiln.io/profile: ipv6                one of the profiles the operator allows in its namespace
  *   kiln.io/mac: 02:00:00:00:00:0c       the Pod's MAC (default none)
  * </pre>
+ * {@code kiln.io/endpoint-id}, {@code kiln.io/interface}, {@code kiln.io/template},
+ * {@code kiln.io/build} and {@code kiln.io/constants} are refused, as is a profile not allowed: the
+ * Pod is then an endpoint with its namespace's default profile and the refusal is reported.
  * Its addresses are the Pod's IPs (the first IPv4 and the first IPv6); its labels are the Pod's
  * labels plus {@code io.kubernetes.pod.namespace: NAMESPACE}, so policies can select by namespace.
  */
 public final class PodMapping {
     public static final String PREFIX = "kiln.io/";
+    public static final String PROFILE = PREFIX + "profile";
     public static final String ENDPOINT_ID = PREFIX + "endpoint-id";
     public static final String INTERFACE = PREFIX + "interface";
     public static final String TEMPLATE = PREFIX + "template";
@@ -39,17 +39,37 @@ public final class PodMapping {
     public static final String CONSTANTS = PREFIX + "constants";
     public static final String MAC = PREFIX + "mac";
     public static final String DEFAULT_TEMPLATE = "endpoint";
-    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
-    /** Endpoint field to the annotation it comes from, to place errors. */
-    private static final Map<String, String> FIELD_SOURCE = Map.of("id", ENDPOINT_ID, "interface", INTERFACE,
-            "template", TEMPLATE, "build", BUILD, "constants", CONSTANTS, "mac", MAC);
+    /** Annotations a Pod may no longer set, and who decides instead. */
+    private static final Map<String, String> REFUSED = refused();
+    /** Endpoint field to where it comes from, to place errors. */
+    private static final Map<String, String> FIELD_SOURCE = Map.of("mac", "metadata.annotations[" + MAC + "]",
+            "addresses", "status.podIPs", "labels", "metadata.labels");
 
     private PodMapping() {
     }
 
-    /** True when the Pod asks to be an endpoint (whether or not it can be one yet). */
-    public static boolean isEndpoint(Pod pod) {
-        return annotations(pod).containsKey(ENDPOINT_ID);
+    private static Map<String, String> refused() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put(ENDPOINT_ID, "the agent allocates endpoint ids");
+        m.put(INTERFACE, "the interface is the Pod's own veth, named by the node's CNI");
+        m.put(TEMPLATE, "the template comes from the operator's profiles");
+        m.put(BUILD, "build parameters come from the operator's profiles");
+        m.put(CONSTANTS, "constants come from the operator's profiles");
+        return m;
+    }
+
+    /** An annotation the agent did not follow, and why. */
+    public record Refusal(String annotation, String reason) {
+        public String field() {
+            return "metadata.annotations[" + annotation + "]";
+        }
+    }
+
+    /** A Pod's endpoint and the annotations refused on the way (the endpoint runs without them). */
+    public record Mapped(EndpointSpec spec, String profile, List<Refusal> refusals) {
+        public Mapped {
+            refusals = List.copyOf(refusals);
+        }
     }
 
     /** {@code pod NAMESPACE/NAME}: the source of its errors. */
@@ -58,38 +78,68 @@ public final class PodMapping {
     }
 
     /**
-     * The Pod's endpoint, or empty when it is not (yet, or any more) one: not on this node, not
-     * annotated, terminating, finished, or without an IPv4 address so far.
-     *
-     * @throws SpecException when its annotations are not valid; the field names the annotation
+     * True when the Pod should be an endpoint on this node now: its namespace is covered, it runs
+     * here, has its own network, is not terminating or finished, and has an IPv4 address.
      */
-    public static Optional<EndpointSpec> endpoint(Pod pod, String nodeName) {
-        if (!isEndpoint(pod) || pod.getSpec() == null || !nodeName.equals(pod.getSpec().getNodeName())
-                || pod.getMetadata().getDeletionTimestamp() != null) {
-            return Optional.empty();
+    public static boolean isEndpoint(Pod pod, String nodeName, PodProfiles profiles) {
+        if (pod.getSpec() == null || !nodeName.equals(pod.getSpec().getNodeName())
+                || Boolean.TRUE.equals(pod.getSpec().getHostNetwork())
+                || pod.getMetadata().getDeletionTimestamp() != null
+                || profiles.rule(pod.getMetadata().getNamespace()).isEmpty()) {
+            return false;
         }
         String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
-        if ("Succeeded".equals(phase) || "Failed".equals(phase)) {
-            return Optional.empty();
-        }
-        List<String> ips = ips(pod);
-        String v4 = ips.stream().filter(ip -> ip.indexOf(':') < 0).findFirst().orElse(null);
-        if (v4 == null) {
-            return Optional.empty();
-        }
+        return !"Succeeded".equals(phase) && !"Failed".equals(phase)
+                && ips(pod).stream().anyMatch(ip -> ip.indexOf(':') < 0);
+    }
+
+    /**
+     * The endpoint id a Pod gets when no other Pod of the node holds it: from a hash of its
+     * namespace and name, so a restarted agent gives each Pod the id it had and adopts its programs.
+     */
+    public static int preferredId(String namespace, String name) {
+        String h = PodProfiles.sha1Hex(namespace + "/" + name);
+        return (int) (Long.parseLong(h.substring(0, 8), 16) % EndpointSpec.MAX_ID) + 1;
+    }
+
+    /**
+     * The Pod's endpoint with endpoint id {@code id}; call only when {@link #isEndpoint}.
+     *
+     * @throws SpecException when what remains the Pod's to say (its MAC, labels, addresses) is not valid
+     */
+    public static Mapped endpoint(Pod pod, PodProfiles profiles, int id) {
         Map<String, String> a = annotations(pod);
         String source = source(pod);
+        List<Refusal> refusals = new ArrayList<>();
+        for (Map.Entry<String, String> r : REFUSED.entrySet()) {
+            if (a.containsKey(r.getKey())) {
+                refusals.add(new Refusal(r.getKey(), r.getValue()));
+            }
+        }
+        PodProfiles.NamespaceRule rule = profiles.rule(pod.getMetadata().getNamespace()).orElseThrow();
+        String profileName = rule.defaultProfile();
+        String wanted = a.get(PROFILE);
+        if (wanted != null) {
+            wanted = wanted.strip();
+            if (rule.allowed().contains(wanted)) {
+                profileName = wanted;
+            } else {
+                refusals.add(new Refusal(PROFILE, (profiles.profile(wanted) == null ? "no profile '" + wanted + "'"
+                        : "profile '" + wanted + "' is not allowed in namespace " + pod.getMetadata().getNamespace())
+                        + "; allowed: " + String.join(", ", new java.util.TreeSet<>(rule.allowed()))));
+            }
+        }
+        PodProfiles.Profile profile = profiles.profile(profileName);
+        List<String> ips = ips(pod);
+        String v4 = ips.stream().filter(ip -> ip.indexOf(':') < 0).findFirst().orElseThrow();
         Map<String, Object> tree = new LinkedHashMap<>();
-        tree.put("id", a.get(ENDPOINT_ID));
-        String id = a.get(ENDPOINT_ID).strip();
-        tree.put("interface", a.getOrDefault(INTERFACE, "kiln-" + id));
-        tree.put("template", a.getOrDefault(TEMPLATE, DEFAULT_TEMPLATE));
-        if (a.containsKey(BUILD)) {
-            tree.put("build", inlineMap(source, BUILD, a.get(BUILD)));
-        }
-        if (a.containsKey(CONSTANTS)) {
-            tree.put("constants", inlineMap(source, CONSTANTS, a.get(CONSTANTS)));
-        }
+        tree.put("id", id);
+        tree.put("interface", profiles.interfaceOf(pod));
+        tree.put("template", profile.template());
+        Map<String, Object> build = new LinkedHashMap<>(profile.build());
+        build.putAll(profiles.nodeBuild());
+        tree.put("build", build);
+        tree.put("constants", new LinkedHashMap<>(profile.constants()));
         Map<String, Object> addresses = new LinkedHashMap<>();
         addresses.put("ipv4", v4);
         ips.stream().filter(ip -> ip.indexOf(':') >= 0).findFirst().ifPresent(v6 -> addresses.put("ipv6", v6));
@@ -104,17 +154,10 @@ public final class PodMapping {
         labels.put(PolicyComputer.NAMESPACE_LABEL, pod.getMetadata().getNamespace());
         tree.put("labels", labels);
         try {
-            return Optional.of(SpecReader.endpoint(source, tree));
+            return new Mapped(SpecReader.endpoint(source, tree), profileName, refusals);
         } catch (SpecException e) {
-            throw placed(e);
+            throw placed(e, profileName);
         }
-    }
-
-    /** The endpoint id the Pod's annotation gives, if it is a number (to file an error under it). */
-    public static String key(Pod pod) {
-        String id = annotations(pod).get(ENDPOINT_ID);
-        return id != null && id.strip().matches("[1-9][0-9]{0,4}") && Integer.parseInt(id.strip()) <= EndpointSpec.MAX_ID
-                ? id.strip() : null;
     }
 
     private static List<String> ips(Pod pod) {
@@ -140,38 +183,13 @@ public final class PodMapping {
         return a == null ? Map.of() : a;
     }
 
-    private static Object inlineMap(String source, String annotation, String text) {
-        try {
-            Object v = YAML.readValue(text, Object.class);
-            if (v instanceof Map<?, ?>) {
-                return v;
-            }
-        } catch (JsonProcessingException e) {
-            // reported below
-        }
-        throw new SpecException(source, 0, 0, annotationField(annotation), "expected a YAML or JSON map like"
-                + " {ipv6: true}, got '" + text + "'");
-    }
-
-    /** Moves an error about an endpoint field onto the annotation it came from. */
-    private static SpecException placed(SpecException e) {
+    /** Moves an error about an endpoint field onto where it came from: the Pod, or the operator's profile. */
+    private static SpecException placed(SpecException e, String profile) {
         String field = e.field();
         String head = field.contains(".") ? field.substring(0, field.indexOf('.')) : field;
-        String annotation = FIELD_SOURCE.get(head);
-        String where;
-        if (annotation != null) {
-            where = annotationField(annotation) + field.substring(head.length());
-        } else if (head.equals("labels")) {
-            where = "metadata." + field;
-        } else if (head.equals("addresses")) {
-            where = "status.podIPs";
-        } else {
-            where = field;
-        }
+        String from = FIELD_SOURCE.get(head);
+        String where = from != null ? from + (head.equals("labels") ? field.substring(head.length()) : "")
+                : "(profile " + profile + ") " + field;
         return new SpecException(e.source(), 0, 0, where, e.reason(), e);
-    }
-
-    private static String annotationField(String annotation) {
-        return "metadata.annotations[" + annotation + "]";
     }
 }

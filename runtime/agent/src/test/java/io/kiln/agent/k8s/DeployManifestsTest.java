@@ -1,5 +1,6 @@
 package io.kiln.agent.k8s;
 
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -14,7 +15,6 @@ import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.fabric8.kubernetes.client.utils.Serialization;
-import io.kiln.agent.spec.EndpointSpec;
 import io.kiln.agent.spec.PolicySpec;
 import io.kiln.agent.spec.ServiceSpec;
 import io.kiln.agent.spec.SpecReader;
@@ -58,11 +58,13 @@ class DeployManifestsTest {
                 .orElseThrow();
         List<String> resources = new ArrayList<>();
         for (PolicyRule r : role.getRules()) {
-            assertEquals(List.of("get", "list", "watch"), r.getVerbs());
+            List<String> verbs = r.getResources().equals(List.of("events")) ? List.of("create", "update")
+                    : List.of("get", "list", "watch");
+            assertEquals(verbs, r.getVerbs(), "read what it watches; write only events");
             resources.addAll(r.getResources());
         }
-        assertEquals(List.of("pods", KubernetesSource.KILN_POLICY.getPlural(), KubernetesSource.KILN_SERVICE.getPlural()),
-                resources);
+        assertEquals(List.of("pods", KubernetesSource.KILN_POLICY.getPlural(), KubernetesSource.KILN_SERVICE.getPlural(),
+                "events"), resources);
         ClusterRoleBinding binding = rbac.stream().filter(ClusterRoleBinding.class::isInstance)
                 .map(ClusterRoleBinding.class::cast).findFirst().orElseThrow();
 
@@ -75,9 +77,14 @@ class DeployManifestsTest {
         assertTrue(c.getSecurityContext().getPrivileged());
         assertEquals("spec.nodeName", c.getEnv().get(0).getValueFrom().getFieldRef().getFieldPath());
         List<String> mounts = c.getVolumeMounts().stream().map(VolumeMount::getMountPath).toList();
-        assertEquals(List.of("/sys/fs/bpf", "/run/kiln"), mounts);
-        assertEquals(List.of("/sys/fs/bpf", "/run/kiln"), pod.getVolumes().stream().map(v -> v.getHostPath().getPath())
-                .toList(), "host paths: pins and state outlive the agent's pod");
+        assertEquals(List.of("/sys/fs/bpf", "/run/kiln", "/etc/kiln"), mounts);
+        assertEquals(List.of("/sys/fs/bpf", "/run/kiln"), pod.getVolumes().stream().filter(v -> v.getHostPath() != null)
+                .map(v -> v.getHostPath().getPath()).toList(), "host paths: pins and state outlive the agent's pod");
+        ConfigMap profiles = load("profiles.yaml", ConfigMap.class).get(0);
+        assertEquals(ds.getMetadata().getNamespace(), profiles.getMetadata().getNamespace());
+        assertEquals(profiles.getMetadata().getName(), pod.getVolumes().get(2).getConfigMap().getName());
+        String file = "/etc/kiln/" + profiles.getData().keySet().iterator().next();
+        assertTrue(c.getArgs().contains("--profiles=" + file), c.getArgs().toString());
     }
 
     @Test
@@ -93,9 +100,19 @@ class DeployManifestsTest {
         assertEquals(2, s.backends().size());
         Pod pod = new PodBuilder(load("examples/web-pod.yaml", Pod.class).get(0)).editSpec().withNodeName("n1").endSpec()
                 .withNewStatus().withPodIP("198.18.0.12").endStatus().build();
-        EndpointSpec e = PodMapping.endpoint(pod, "n1").orElseThrow();
-        assertEquals(12, e.id());
-        assertEquals("lxc-web", e.interfaceName());
+        Path file = Files.createTempFile("profiles", ".yaml");
+        try {
+            Files.writeString(file, load("profiles.yaml", ConfigMap.class).get(0).getData().get("profiles.yaml"));
+            PodProfiles profiles = PodProfiles.read(file);
+            assertTrue(PodMapping.isEndpoint(pod, "n1", profiles));
+            PodMapping.Mapped m = PodMapping.endpoint(pod, profiles, 12);
+            assertEquals(List.of(), m.refusals(), "the example asks only for what it may");
+            assertEquals("ipv6", m.profile());
+            assertEquals(Map.of("ipv6", true, "ctSize", 262144L), m.spec().build());
+            assertEquals("cali" + PodProfiles.sha1Hex("shop.web").substring(0, 11), m.spec().interfaceName());
+        } finally {
+            Files.delete(file);
+        }
     }
 
     private static <T> List<T> load(String file, Class<T> type) throws Exception {
