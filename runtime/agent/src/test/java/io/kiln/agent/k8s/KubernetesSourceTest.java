@@ -122,6 +122,8 @@ class KubernetesSourceTest {
         SpecError err = s.errors().get(0);
         assertEquals("pod shop/web", err.source());
         assertEquals("metadata.annotations[kiln.io/mac]", err.field());
+        assertEquals("pod shop/web: metadata.annotations[kiln.io/mac]: expected a MAC address like 02:00:00:00:00:0c,"
+                + " got 'not-a-mac'", err.message());
         assertEquals(Integer.toString(PodMapping.preferredId("shop", "web")), err.key());
         assertTrue(err.previousKept());
         assertEquals(1, s.endpoints().size(), "the last good spec stays");
