@@ -105,6 +105,8 @@ final class AgentCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         checkOptions();
+        // before anything is loaded: a bad file changes nothing
+        PodProfiles podProfiles = profiles == null ? PodProfiles.defaults() : PodProfiles.read(profiles);
         TemplateCatalog catalog = catalog();
         ObjectSources objects = objects(out);
         KernelDataplane dataplane = KernelDataplane.builder().pinRoot(pinRoot).stateDirectory(stateDir)
@@ -119,7 +121,6 @@ final class AgentCommand implements Callable<Integer> {
             b.specDirectory(specDir, DirectorySource.DEFAULT_RESCAN);
         }
         KubernetesClient k8s = null;
-        PodProfiles podProfiles = profiles == null ? PodProfiles.defaults() : PodProfiles.read(profiles);
         if (kubernetes) {
             k8s = new KubernetesClientBuilder().build();
             b.kubernetes(k8s, nodeName, podProfiles, true);

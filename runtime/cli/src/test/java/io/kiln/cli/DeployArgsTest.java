@@ -32,5 +32,7 @@ class DeployArgsTest {
                 "the liveness probe asks the agent's API");
         assertTrue(c.getVolumeMounts().stream().anyMatch(m -> m.getMountPath().equals(agent.pinRoot.getParent().toString())),
                 "the pin root is on the mounted bpffs");
+        assertTrue(c.getVolumeMounts().stream().anyMatch(m -> m.getMountPath().equals(agent.profiles.getParent().toString())),
+                "the profiles file is on a mounted volume");
     }
 }

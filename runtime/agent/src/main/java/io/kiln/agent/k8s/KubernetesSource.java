@@ -346,7 +346,7 @@ public final class KubernetesSource implements AutoCloseable {
         String name = p.getMetadata().getName();
         String now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
         // a name from Pod and message: the same refusal reported again (a restarted agent) is one event
-        String eventName = name + ".kiln-" + PodProfiles.sha1Hex(p.getMetadata().getUid() + "|" + message)
+        String eventName = name.substring(0, Math.min(name.length(), 200)) + ".kiln-" + PodProfiles.sha1Hex(p.getMetadata().getUid() + "|" + message)
                 .substring(0, 10);
         return new EventBuilder().withNewMetadata().withName(eventName).withNamespace(ns).endMetadata()
                 .withNewInvolvedObject().withApiVersion("v1").withKind("Pod").withNamespace(ns).withName(name)
