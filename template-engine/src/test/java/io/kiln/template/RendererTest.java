@@ -294,4 +294,47 @@ class RendererTest {
                 () -> renderer.render(t, BuildParameters.of(Map.of("prefix", "x; system(\"rm\")"))));
         assertTrue(e.getMessage().startsWith("template endpoint: build parameter prefix: expected a C identifier"), e.getMessage());
     }
+
+    private RenderException boundedError(RenderLimits limits, String source) {
+        TemplateDescriptor t = TestTemplates.withSource(tmp, "", source);
+        Renderer r = new Renderer(limits);
+        return assertThrows(RenderException.class, () -> r.render(t, Parameters.resolve(t, Map.of())));
+    }
+
+    @Test
+    void outputPastTheCapIsALocatedErrorNotAnOutOfMemoryError() {
+        long start = System.nanoTime();
+        RenderException e = boundedError(RenderLimits.DEFAULT, "// head\n<#list 1..99999999 as i>xxxxxxxx</#list>\n");
+        assertTrue(System.nanoTime() - start < 5_000_000_000L, "took too long");
+        assertEquals(2, e.line(), e.getMessage());
+        assertTrue(e.getMessage().startsWith(tmp.resolve("t/t.bpf.c.ftl") + ":2:"), e.getMessage());
+        assertTrue(e.reason().contains("exceeds " + (16 << 20) + " characters"), e.getMessage());
+    }
+
+    @Test
+    void loopWithoutOutputEndsAtTheDeadline() {
+        RenderLimits limits = new RenderLimits(1 << 20, java.time.Duration.ofMillis(300), 4 << 20);
+        long start = System.nanoTime();
+        RenderException e = boundedError(limits,
+                "// head\n<#list 1..99999999 as i>\n<#list 1..99999999 as j></#list></#list>\n");
+        assertTrue(System.nanoTime() - start < 3_000_000_000L, "took too long");
+        assertTrue(e.reason().contains("longer than 300 ms"), e.getMessage());
+        assertTrue(e.line() == 2 || e.line() == 3, e.getMessage());
+    }
+
+    @Test
+    void recursiveMacroIsALocatedErrorNotAStackOverflowError() {
+        RenderException e = boundedError(RenderLimits.DEFAULT, "// head\n<#macro m n>\n<@m n+1/>\n</#macro>\n<@m 0/>\n");
+        assertTrue(e.reason().contains("nest too deeply"), e.getMessage());
+        assertEquals(3, e.line(), e.getMessage());
+        assertTrue(e.getMessage().startsWith(tmp.resolve("t/t.bpf.c.ftl") + ":3:"), e.getMessage());
+    }
+
+    @Test
+    void aRendererStillWorksAfterARunawayRender() {
+        RenderLimits limits = new RenderLimits(1 << 20, java.time.Duration.ofMillis(200), 4 << 20);
+        boundedError(limits, "<#list 1..99999999 as i><#list 1..99999999 as j></#list></#list>\n");
+        TemplateDescriptor t = TestTemplates.withSource(tmp.resolve("ok"), "", "int x = ${1 + 1};\n");
+        assertEquals("int x = 2;", body(new Renderer(limits).render(t, Parameters.resolve(t, Map.of()))));
+    }
 }
