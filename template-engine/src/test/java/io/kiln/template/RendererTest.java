@@ -320,6 +320,12 @@ class RendererTest {
         assertTrue(System.nanoTime() - start < 3_000_000_000L, "took too long");
         assertTrue(e.reason().contains("longer than 300 ms"), e.getMessage());
         assertTrue(e.line() == 2 || e.line() == 3, e.getMessage());
+        // the interrupted render thread really stops; it does not spin on in the background
+        long until = System.nanoTime() + 3_000_000_000L;
+        while (Thread.getAllStackTraces().keySet().stream().anyMatch(th -> th.getName().equals("kiln-render"))) {
+            assertTrue(System.nanoTime() < until, "the render thread is still running");
+            Thread.onSpinWait();
+        }
     }
 
     @Test
