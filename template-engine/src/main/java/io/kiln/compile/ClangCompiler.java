@@ -1,6 +1,7 @@
 package io.kiln.compile;
 
 import io.kiln.KilnException;
+import io.kiln.compile.internal.Confinement;
 import io.kiln.compile.internal.DepFile;
 import io.kiln.compile.internal.DiagnosticParser;
 import io.kiln.compile.internal.FailureReport;
@@ -106,6 +107,7 @@ public final class ClangCompiler {
             byte[] object = read(src, work.path().resolve(OBJECT));
             List<Path> headers = DepFile.headers(readText(src, work.path().resolve(DEPFILE)), work.path(),
                     src.fileName());
+            confine(src, headers);
             return new CompileResult(object, headers, diagnostics, command, outcome.elapsed());
         }
     }
@@ -127,6 +129,7 @@ public final class ClangCompiler {
             }
             List<Path> headers = DepFile.headers(readText(src, work.path().resolve(DEPFILE)), work.path(),
                     src.fileName());
+            confine(src, headers);
             return new DependencyScan(headers, command, outcome.elapsed());
         }
     }
@@ -143,6 +146,11 @@ public final class ClangCompiler {
 
     private ToolProcess.Outcome run(RenderedSource src, List<String> command, Path work) {
         checkFileName(src);
+        Confinement.checkSource(src.fileName(), src.text()).ifPresent(r -> {
+            Path file = src.template().root().toAbsolutePath().normalize().resolve(r.file()).normalize();
+            throw new ConfinementException(file + (r.line() > 0 ? ":" + r.line() : "") + ": " + r.reason()
+                    + "\n(" + subject(src) + ")");
+        });
         Path source = work.resolve(src.fileName());
         try {
             Files.writeString(source, src.text(), StandardCharsets.UTF_8);
@@ -157,6 +165,31 @@ public final class ClangCompiler {
                     + " compile timeout or simplify the template\ncommand: " + FailureReport.commandLine(command));
         } catch (KilnException e) {
             throw new KilnException(subject(src) + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Every file clang read lies in the template's folders or the toolchain's headers. */
+    private void confine(RenderedSource src, List<Path> dependencies) {
+        List<Path> outside = new Confinement(src.template().includeDirs(), clang.path(), clang.multiarchIncludeDir())
+                .outside(dependencies);
+        if (!outside.isEmpty()) {
+            throw new ConfinementException(src.template().templateFile() + ": the compile read " + outside
+                    + ", outside the template's folders and the toolchain's headers; templates may include only"
+                    + " from their folder, their include folders and the system headers\n(" + subject(src) + ")");
+        }
+    }
+
+    /** A rendered source reaches for files it may not read: bad input, exit 2. */
+    static final class ConfinementException extends KilnException {
+        private static final long serialVersionUID = 1L;
+
+        ConfinementException(String message) {
+            super(message);
+        }
+
+        @Override
+        public boolean isUserError() {
+            return true;
         }
     }
 

@@ -1,7 +1,7 @@
 package io.kiln.template;
 
 import freemarker.template.Configuration;
-import freemarker.template.Template;
+import io.kiln.template.internal.BoundedRender;
 import io.kiln.template.internal.LineDirectives;
 import io.kiln.template.internal.LockedDownConfiguration;
 import io.kiln.template.internal.RenderErrors;
@@ -9,7 +9,6 @@ import io.kiln.template.internal.RenderModel;
 import io.kiln.template.internal.TemplateRootsLoader;
 
 import java.io.IOException;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
@@ -26,6 +25,18 @@ import java.util.concurrent.ConcurrentMap;
  */
 public final class Renderer {
     private final ConcurrentMap<List<Path>, Engine> engines = new ConcurrentHashMap<>();
+
+    private final RenderLimits limits;
+
+    /** A renderer with Kiln's limits, {@link RenderLimits#DEFAULT}. */
+    public Renderer() {
+        this(RenderLimits.DEFAULT);
+    }
+
+    /** A renderer with other limits (tests use small ones). */
+    public Renderer(RenderLimits limits) {
+        this.limits = limits;
+    }
 
     private record Engine(Configuration cfg, TemplateRootsLoader loader) {
     }
@@ -46,17 +57,18 @@ public final class Renderer {
         } catch (IllegalStateException e) {
             throw new RenderException(t.templateFile(), 0, 0, e.getMessage() + context, e);
         }
-        StringWriter out = new StringWriter();
+        Object model;
         try {
-            Template template = engine.cfg().getTemplate(engine.loader().relative(t.templateFile()));
-            template.process(RenderModel.build(t, checked, engine.loader()), out);
+            model = RenderModel.build(t, checked, engine.loader());
         } catch (Exception e) {
             throw RenderErrors.convert(e, t.templateFile(), engine.loader(), context);
         }
+        String out = BoundedRender.run(engine.cfg(), engine.loader(), t.templateFile(),
+                engine.loader().relative(t.templateFile()), model, limits, context);
         String header = "/* " + t.name() + ".bpf.c: rendered by Kiln from " + t.templateFile().getFileName()
                 + ", build parameters " + (checked.canonical().isEmpty() ? "none" : checked.canonical())
                 + ". Do not edit. */\n";
-        return new RenderedSource(t, checked, t.name() + ".bpf.c", header + LineDirectives.apply(out.toString()));
+        return new RenderedSource(t, checked, t.name() + ".bpf.c", header + LineDirectives.apply(out));
     }
 
     private static Engine newEngine(List<Path> roots) {

@@ -176,4 +176,38 @@ class ClangCompilerTest {
         KilnException e = assertThrows(KilnException.class, () -> compiler.compile(src));
         assertTrue(e.getMessage().startsWith("template hello: rendered file name '../escape.c'"), e.getMessage());
     }
+
+    @Test
+    void absoluteIncludeAndIncbinAreRefusedAtTheTemplateLine(@TempDir Path base) throws IOException {
+        TemplateDescriptor template = TestSources.layout(base);
+        Path templateFile = base.resolve("templates").resolve(TestSources.TEMPLATE_FILE).toAbsolutePath().normalize();
+        String[][] cases = {
+            {"#line 5 \"hello.bpf.c.ftl\"\n#include <linux/bpf.h>\n#include \"/etc/hostname\"\n", ":6: #include of an absolute path"},
+            {"#line 5 \"hello.bpf.c.ftl\"\n\nasm(\".inc\" \"bin \\\"/etc/hostname\\\"\");\n", ":6: 'incbin' is not allowed"},
+            {"#line 2 \"hello.bpf.c.ftl\"\n  # include   </etc/hostname>\n", ":2: #include of an absolute path"},
+        };
+        for (String[] c : cases) {
+            KilnException e = assertThrows(KilnException.class, () -> compiler.compile(TestSources.source(template, c[0])));
+            assertTrue(e.getMessage().startsWith(templateFile + c[1]), e.getMessage());
+            assertTrue(e.isUserError());
+            e = assertThrows(KilnException.class, () -> compiler.scanDependencies(TestSources.source(template, c[0])));
+            assertTrue(e.getMessage().startsWith(templateFile + c[1]), e.getMessage());
+        }
+    }
+
+    @Test
+    void aHeaderLinkedFromOutsideTheTemplatesFoldersIsRefused(@TempDir Path base) throws IOException {
+        TemplateDescriptor template = TestSources.layout(base);
+        Path secret = Files.createDirectories(base.resolve("secret")).resolve("evil.h");
+        Files.writeString(secret, "#define EVIL 1\n");
+        Files.createSymbolicLink(base.resolve("lib/evil.h"), secret);
+        String text = TestSources.program(1).replace("#include \"hello_lib.h\"", "#include \"hello_lib.h\"\n#include \"evil.h\"");
+        KilnException e = assertThrows(KilnException.class, () -> compiler.compile(TestSources.source(template, text)));
+        assertTrue(e.getMessage().contains("the compile read [" + secret.toRealPath() + "]"), e.getMessage());
+        assertTrue(e.isUserError());
+        e = assertThrows(KilnException.class, () -> compiler.scanDependencies(TestSources.source(template, text)));
+        assertTrue(e.getMessage().contains(secret.toRealPath().toString()), e.getMessage());
+        // the real program with system, libbpf and own headers still compiles
+        compiler.compile(TestSources.source(template, 1));
+    }
 }

@@ -167,4 +167,32 @@ class DescriptorErrorsTest {
         DescriptorException e = assertThrows(DescriptorException.class, () -> Templates.load(folder));
         assertEquals(folder.resolve("t.template.yaml") + ": not valid UTF-8", e.getMessage());
     }
+
+    private DescriptorException includeError(Path tree, String include) {
+        Path folder = TestTemplates.write(tree, "t", "name: t\nincludes: [" + include + "]\n" + PROGRAMS, "int x;\n");
+        return assertThrows(DescriptorException.class, () -> Templates.load(folder), include);
+    }
+
+    @Test
+    void includeFoldersStayInTheTemplatesTree() throws Exception {
+        Path tree = Files.createDirectories(tmp.resolve("tree"));
+        Files.createDirectories(tree.resolve("include"));
+        Files.createDirectories(tmp.resolve("outside"));
+        Path folder = TestTemplates.write(tree, "t", "name: t\nincludes: [../include]\n" + PROGRAMS, "int x;\n");
+        assertEquals(tree.resolve("include").toRealPath(), Templates.load(folder).includeDirs().get(1).toRealPath());
+
+        DescriptorException e = includeError(tree, "/etc");
+        assertEquals("includes[0]", e.field());
+        assertEquals(2, e.line());
+        assertTrue(e.getMessage().contains("'/etc' is absolute"), e.getMessage());
+
+        e = includeError(tree, "../../outside");
+        assertEquals("includes[0]", e.field());
+        assertTrue(e.getMessage().contains("outside the template's tree"), e.getMessage());
+
+        Files.createSymbolicLink(tree.resolve("t/link"), tmp.resolve("outside"));
+        e = includeError(tree, "link");
+        assertEquals("includes[0]", e.field());
+        assertTrue(e.getMessage().contains("resolves to " + tmp.resolve("outside").toRealPath()), e.getMessage());
+    }
 }

@@ -32,12 +32,28 @@ public final class Main {
     }
 
     static int run(PrintWriter out, PrintWriter err, String... args) {
-        CommandLine cli = new CommandLine(new Main());
+        return run(new Main(), out, err, args);
+    }
+
+    static int run(Object command, PrintWriter out, PrintWriter err, String... args) {
+        CommandLine cli = new CommandLine(command);
         cli.setOut(out);
         cli.setErr(err);
         cli.setExecutionExceptionHandler(Main::handle);
         cli.setParameterExceptionHandler(Main::badUsage);
-        return cli.execute(args);
+        try {
+            return cli.execute(args);
+        } catch (StackOverflowError | OutOfMemoryError e) {
+            // picocli hands only Exceptions to the handler; an Error from input too large or too deep
+            // still gets one line, not a JVM stack trace.
+            err.println("kiln: " + (e instanceof StackOverflowError ? "input nests too deeply" : "out of memory")
+                    + " (" + e.getClass().getSimpleName() + "); set KILN_DEBUG=1 to see the stack trace");
+            if (System.getenv("KILN_DEBUG") != null) {
+                e.printStackTrace(err);
+            }
+            err.flush();
+            return EXIT_BAD_INPUT;
+        }
     }
 
     /** A command line picocli cannot parse: one line and where to look, not the whole usage text. */

@@ -121,4 +121,51 @@ class CliTest {
         assertEquals(2, run.exit());
         assertTrue(run.err().contains("junk.o"), run.err());
     }
+
+    private static Path template(Path dir, String source) throws Exception {
+        Path t = Files.createDirectories(dir.resolve("runaway"));
+        Files.writeString(t.resolve("runaway.template.yaml"), "name: runaway\nprograms:\n  prog: { hook: tc-ingress }\n");
+        Files.writeString(t.resolve("runaway.bpf.c.ftl"), source);
+        return t;
+    }
+
+    private static void assertLocatedWithoutTrace(Run run, String place) {
+        assertEquals(2, run.exit(), run.err());
+        String first = run.err().lines().findFirst().orElse("");
+        assertTrue(first.startsWith("kiln: ") && first.contains(place), run.err());
+        assertFalse(run.err().contains("\tat ") || run.err().contains("Exception") || run.err().contains("Error"),
+                run.err());
+    }
+
+    @Test
+    void hugeOutputIsExitTwoAtTheTemplateLine(@TempDir Path dir) throws Exception {
+        Path t = template(dir, "// runaway\n<#list 1..99999999 as i>xxxxxxxx</#list>\n");
+        Run run = kiln("render", t.toString(), "-o", dir.resolve("out.c").toString());
+        assertLocatedWithoutTrace(run, "runaway.bpf.c.ftl:2:");
+        assertTrue(run.err().contains("characters"), run.err());
+    }
+
+    @Test
+    void recursiveMacroIsExitTwoAtTheTemplateLine(@TempDir Path dir) throws Exception {
+        Path t = template(dir, "// runaway\n<#macro m n>\n<@m n+1/>\n</#macro>\n<@m 0/>\n");
+        Run run = kiln("compile", t.toString(), "--cache-dir", dir.resolve("cache").toString());
+        assertLocatedWithoutTrace(run, "runaway.bpf.c.ftl:3:");
+    }
+
+    @picocli.CommandLine.Command(name = "overflow")
+    static final class Overflowing implements java.util.concurrent.Callable<Integer> {
+        @Override
+        public Integer call() {
+            throw new StackOverflowError();
+        }
+    }
+
+    @Test
+    void anErrorIsOneLineAndExitTwo() {
+        StringWriter err = new StringWriter();
+        int exit = Main.run(new Overflowing(), new PrintWriter(new StringWriter(), true), new PrintWriter(err, true));
+        assertEquals(2, exit);
+        assertEquals(1, err.toString().lines().count(), err.toString());
+        assertFalse(err.toString().contains("\tat "), err.toString());
+    }
 }

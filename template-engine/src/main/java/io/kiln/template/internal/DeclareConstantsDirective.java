@@ -33,11 +33,11 @@ final class DeclareConstantsDirective implements TemplateDirectiveModel {
     @SuppressWarnings("rawtypes")
     public void execute(Environment env, Map params, TemplateModel[] loopVars, TemplateDirectiveBody body)
             throws TemplateException, IOException {
-        if (!params.isEmpty() || loopVars.length > 0 || body != null) {
+        DirectiveCallPlace at = env.getCurrentDirectiveCallPlace();
+        if (!params.isEmpty() || loopVars.length > 0 || (body != null && LockedDownConfiguration.hasBody(at))) {
             throw new TemplateModelException("kiln.declareConstants takes no parameters and no body");
         }
         String marker = "";
-        DirectiveCallPlace at = env.getCurrentDirectiveCallPlace();
         if (at != null && at.getTemplate() != null) {
             java.nio.file.Path file = loader.fileOf(at.getTemplate().getSourceName());
             if (file != null) {

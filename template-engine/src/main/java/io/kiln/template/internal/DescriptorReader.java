@@ -126,6 +126,17 @@ public final class DescriptorReader {
         return name;
     }
 
+    /** The folder holding the template's folder (real path): templates there share include folders. */
+    private Path tree() {
+        try {
+            Path real = root.toRealPath();
+            return real.getParent() == null ? real : real.getParent();
+        } catch (IOException e) {
+            throw new DescriptorException(file, 0, 0, "", "cannot resolve the template folder " + root + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
     private List<Path> readIncludes(LocatedNode.Entry entry) {
         Set<Path> dirs = new LinkedHashSet<>();
         dirs.add(root);
@@ -143,8 +154,24 @@ public final class DescriptorReader {
             } catch (java.nio.file.InvalidPathException e) {
                 throw y.error(item, path, "'" + text + "' is not a valid path");
             }
+            if (Path.of(text).isAbsolute()) {
+                throw y.error(item, path, "'" + text + "' is absolute; include folders are relative to the"
+                        + " descriptor and lie in the template's tree (" + tree() + ")");
+            }
             if (!Files.isDirectory(dir)) {
                 throw y.error(item, path, "folder '" + text + "' not found (resolved to " + dir + ")");
+            }
+            // Templates are untrusted: an include folder, after symbolic links, stays in the tree,
+            // or a template could render or #include any file of the machine.
+            Path real;
+            try {
+                real = dir.toRealPath();
+            } catch (IOException e) {
+                throw y.error(item, path, "cannot resolve folder '" + text + "': " + e.getMessage());
+            }
+            if (!real.startsWith(tree())) {
+                throw y.error(item, path, "folder '" + text + "' resolves to " + real + ", outside the template's"
+                        + " tree " + tree() + " (the folder that holds the template's folder)");
             }
             dirs.add(dir);
         }

@@ -31,6 +31,10 @@ final class FtlScanner {
     record Directive(String name, int line, int column) {
     }
 
+    /** A built-in ({@code ?name}) or special variable ({@code .name}) used in an FTL expression. */
+    record Name(String name, boolean builtIn, int line, int column) {
+    }
+
     private enum Kind { COMMENT, TAG, INTERP, STRING }
 
     private static final class Frame {
@@ -57,6 +61,7 @@ final class FtlScanner {
     private final List<Directive> directives = new ArrayList<>();
     private boolean noparse;
 
+    private final List<Name> names = new ArrayList<>();
     private int line;
     private int lineStart;
     /** True at line start and after a tag or comment closes: the next output run gets a marker. */
@@ -70,6 +75,11 @@ final class FtlScanner {
         FtlScanner scanner = new FtlScanner(text);
         scanner.run();
         return scanner;
+    }
+
+    /** Every {@code ?builtin} and {@code .special_variable} in FTL expressions, with its place. */
+    List<Name> names() {
+        return names;
     }
 
     List<Insertion> insertions() {
@@ -178,6 +188,11 @@ final class FtlScanner {
         if (c == '-' && s.startsWith("->", i)) {
             return i + 2;
         }
+        if (c == '?' && !s.startsWith("??", i)) {
+            noteName(i, true);
+        } else if (c == '.' && !s.startsWith("..", i) && !afterOperand(i)) {
+            noteName(i, false);
+        }
         switch (c) {
             case '(' -> top.parens++;
             case ')' -> top.parens--;
@@ -220,6 +235,28 @@ final class FtlScanner {
             return i + 2;
         }
         return i + 1;
+    }
+
+    private void noteName(int at, boolean builtIn) {
+        int j = at + 1;
+        while (j < s.length() && (s.charAt(j) == ' ' || s.charAt(j) == '\t')) {
+            j++;
+        }
+        if (j < s.length() && Character.isLetter(s.charAt(j))) {
+            names.add(new Name(name(j), builtIn, line + 1, at - lineStart + 1));
+        }
+    }
+
+    /**
+     * Whether the dot at {@code i} right follows a value (hash access {@code a.b}) rather than starts
+     * {@code .special}; after a space it counts as special ({@code <#if .now>}), the safe side.
+     */
+    private boolean afterOperand(int i) {
+        if (i == 0) {
+            return false;
+        }
+        char p = s.charAt(i - 1);
+        return isNamePart(p) || p == ')' || p == ']' || p == '"' || p == '\'';
     }
 
     /** Literal output starts at {@code i}. */

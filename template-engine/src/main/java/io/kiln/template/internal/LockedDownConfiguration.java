@@ -4,12 +4,18 @@ import freemarker.cache.TemplateLoader;
 import freemarker.cache.TemplateNameFormat;
 import freemarker.core.PlainTextOutputFormat;
 import freemarker.core.TemplateClassResolver;
+import freemarker.core._CoreAPI;
 import freemarker.template.Configuration;
+import freemarker.template.Template;
 import freemarker.template.SimpleObjectWrapper;
 import freemarker.template.TemplateExceptionHandler;
 import freemarker.template.Version;
 
+import java.io.IOException;
+import java.util.Collections;
 import java.util.Locale;
+import java.util.Set;
+import java.util.WeakHashMap;
 import java.util.TimeZone;
 
 /**
@@ -26,7 +32,7 @@ public final class LockedDownConfiguration {
     }
 
     public static Configuration create(TemplateLoader loader) {
-        Configuration cfg = new Configuration(VERSION);
+        Configuration cfg = new InterruptibleConfiguration();
         cfg.setTemplateLoader(loader);
         cfg.setNewBuiltinClassResolver(TemplateClassResolver.ALLOWS_NOTHING_RESOLVER);
         cfg.setAPIBuiltinEnabled(false);
@@ -58,5 +64,47 @@ public final class LockedDownConfiguration {
         // Columns in error messages count characters, as clang's do.
         cfg.setTabSize(1);
         return cfg;
+    }
+
+    /**
+     * Whether a directive call has a body of its own: the interruption checks added below give every
+     * call a body, so that body alone does not count.
+     */
+    static boolean hasBody(freemarker.core.DirectiveCallPlace call) {
+        if (!(call instanceof freemarker.core.TemplateElement te)) {
+            return true;
+        }
+        for (int i = 0; i < te.getChildCount(); i++) {
+            if (!_CoreAPI.getChildElement(te, i).getClass().getSimpleName().equals("ThreadInterruptionCheck")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Adds FreeMarker's thread-interruption checks to every loop and macro body of every template it
+     * loads (main and included), so a render past its deadline stops when its thread is interrupted.
+     */
+    private static final class InterruptibleConfiguration extends Configuration {
+        private final Set<Template> checked = Collections.synchronizedSet(Collections.newSetFromMap(new WeakHashMap<>()));
+
+        InterruptibleConfiguration() {
+            super(VERSION);
+        }
+
+        @Override
+        public Template getTemplate(String name, Locale locale, Object customLookupCondition, String encoding,
+                                    boolean parseAsFTL, boolean ignoreMissing) throws IOException {
+            Template t = super.getTemplate(name, locale, customLookupCondition, encoding, parseAsFTL, ignoreMissing);
+            if (t != null && parseAsFTL) {
+                synchronized (t) {
+                    if (checked.add(t)) {
+                        _CoreAPI.addThreadInterruptedChecks(t);
+                    }
+                }
+            }
+            return t;
+        }
     }
 }

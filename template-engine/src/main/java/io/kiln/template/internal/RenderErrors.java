@@ -45,7 +45,7 @@ public final class RenderErrors {
         return new RenderException(mainTemplate, 0, 0, clean(reason) + context, e);
     }
 
-    private static RenderException located(Throwable e, TemplateRootsLoader loader, Path mainTemplate,
+    static RenderException located(Throwable e, TemplateRootsLoader loader, Path mainTemplate,
                                            String templateName, int line, int column, String reason) {
         Path file = templateName == null ? null : loader.fileOf(templateName);
         if (file == null) {
