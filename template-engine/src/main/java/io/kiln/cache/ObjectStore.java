@@ -39,6 +39,7 @@ public final class ObjectStore {
 
     private final Path dir;
     private final long maxBytes;
+    private final boolean trusted;
     private final AtomicLong corrupt = new AtomicLong();
     /**
      * Bytes in the store as of this instance's last full count plus what it wrote since, or -1 before
@@ -48,11 +49,40 @@ public final class ObjectStore {
     private final AtomicLong estimate = new AtomicLong(-1);
 
     public ObjectStore(Path dir, long maxBytes) {
+        this(dir, maxBytes, false);
+    }
+
+    private ObjectStore(Path dir, long maxBytes, boolean trusted) {
         if (maxBytes <= 0) {
             throw new IllegalArgumentException("maxBytes must be positive, was " + maxBytes);
         }
         this.dir = dir.toAbsolutePath().normalize();
         this.maxBytes = maxBytes;
+        this.trusted = trusted;
+    }
+
+    /**
+     * A store whose objects may be loaded into the kernel: refused (see {@link StoreTrust}) unless it
+     * and everything in it is owned by this process's user and writable by no one else, checked now
+     * for the whole store and again for each file before it is read.
+     *
+     * @throws KilnException naming the offending path, its owner and mode
+     */
+    public static ObjectStore trusted(Path dir, long maxBytes) {
+        StoreTrust.requireTrusted(dir);
+        return new ObjectStore(dir, maxBytes, true);
+    }
+
+    /** True when opened with {@link #trusted}: every file is checked for its owner before it is read. */
+    public boolean isTrusted() {
+        return trusted;
+    }
+
+    /** For a trusted store, refuses {@code file} (in this store) unless only this user could have written it. */
+    public void checkTrusted(Path file) {
+        if (trusted) {
+            StoreTrust.requireTrusted(dir, file);
+        }
     }
 
     /** Env {@code KILN_CACHE_DIR} if set, else {@code ~/.cache/kiln/objects}. */
@@ -93,6 +123,8 @@ public final class ObjectStore {
     public Optional<StoredObject> read(VariantKey key) {
         Path object = objectFile(key);
         Path digest = digestFile(key);
+        checkTrusted(digest);
+        checkTrusted(object);
         try {
             String recorded = recordedDigest(digest);
             if (recorded == null) {
@@ -151,6 +183,7 @@ public final class ObjectStore {
     /** The manifest recorded for {@code inputKey}, if any and readable (a damaged one is deleted). */
     public Optional<DependencyManifest> readManifest(String inputKey) {
         Path file = manifestFile(inputKey);
+        checkTrusted(file);
         try {
             Optional<DependencyManifest> manifest = ManifestCodec.decode(Files.readAllBytes(file), inputKey);
             if (manifest.isEmpty()) {
@@ -209,7 +242,7 @@ public final class ObjectStore {
     }
 
     private void evictNow(Set<Path> keep) throws IOException {
-        Files.createDirectories(dir);
+        AtomicFiles.createDirectories(dir);
         long left = StoreLock.withLock(dir.resolve("lock"), () -> Evictor.evict(roots(), maxBytes, keep));
         estimate.set(left);
     }

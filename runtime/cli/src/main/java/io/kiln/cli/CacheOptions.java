@@ -38,6 +38,7 @@ final class CacheOptions {
     }
 
     private VariantBuilder.Defaults defaults(Path store) {
-        return VariantBuilder.defaults(store).clang(clang).clangTimeout(Duration.ofSeconds(clangTimeoutSeconds));
+        // every CLI command but compile loads what it builds, as root: only a store this user alone can write
+        return VariantBuilder.defaults(store).trustedStore().clang(clang).clangTimeout(Duration.ofSeconds(clangTimeoutSeconds));
     }
 }
