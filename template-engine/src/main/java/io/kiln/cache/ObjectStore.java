@@ -85,13 +85,16 @@ public final class ObjectStore {
         }
     }
 
-    /** Env {@code KILN_CACHE_DIR} if set, else {@code ~/.cache/kiln/objects}. */
+    /**
+     * Env {@code KILN_CACHE_DIR} if set, else {@code ~/.cache/kiln}: the store's own folder, which holds
+     * {@code objects/} and {@code manifests/} (so objects land in {@code ~/.cache/kiln/objects/}).
+     */
     public static Path defaultDir() {
         String fromEnv = System.getenv("KILN_CACHE_DIR");
         if (fromEnv != null && !fromEnv.isBlank()) {
             return Path.of(fromEnv.trim()).toAbsolutePath();
         }
-        return Path.of(System.getProperty("user.home"), ".cache", "kiln", "objects");
+        return Path.of(System.getProperty("user.home"), ".cache", "kiln");
     }
 
     public Path dir() {

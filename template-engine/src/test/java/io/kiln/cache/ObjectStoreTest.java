@@ -158,7 +158,7 @@ class ObjectStoreTest {
     void defaultDirAndBounds() {
         String env = System.getenv("KILN_CACHE_DIR");
         Path expected = env != null && !env.isBlank() ? Path.of(env).toAbsolutePath()
-                : Path.of(System.getProperty("user.home"), ".cache/kiln/objects");
+                : Path.of(System.getProperty("user.home"), ".cache/kiln");
         assertEquals(expected, ObjectStore.defaultDir());
         assertThrows(IllegalArgumentException.class, () -> new ObjectStore(Path.of("x"), 0));
     }

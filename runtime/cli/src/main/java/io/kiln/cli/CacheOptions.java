@@ -10,7 +10,7 @@ import picocli.CommandLine.Option;
 /** Where objects are cached and which clang compiles them. */
 final class CacheOptions {
     @Option(names = "--cache-dir", paramLabel = "DIR",
-            description = "Object store folder. Default: $KILN_CACHE_DIR, else ~/.cache/kiln/objects.")
+            description = "Object store folder (objects go to DIR/objects/). Default: $KILN_CACHE_DIR, else ~/.cache/kiln.")
     Path cacheDir;
 
     @Option(names = "--clang", paramLabel = "PATH",
