@@ -16,6 +16,7 @@ import java.nio.file.attribute.FileTime;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 
@@ -41,6 +42,7 @@ public final class ObjectStore {
     private final long maxBytes;
     private final boolean trusted;
     private final AtomicLong corrupt = new AtomicLong();
+    private volatile Consumer<String> warnings = ObjectStore::log;
     /**
      * Bytes in the store as of this instance's last full count plus what it wrote since, or -1 before
      * the first count. Walking the whole store on every write would make filling it quadratic, so it
@@ -76,6 +78,24 @@ public final class ObjectStore {
     /** True when opened with {@link #trusted}: every file is checked for its owner before it is read. */
     public boolean isTrusted() {
         return trusted;
+    }
+
+    /**
+     * Where this store and its cache send warnings (a store they cannot write, a corrupt entry they
+     * cannot remove); default: the {@code io.kiln.cache} System.Logger. Returns this store.
+     */
+    public ObjectStore onWarning(Consumer<String> sink) {
+        this.warnings = java.util.Objects.requireNonNull(sink, "sink");
+        return this;
+    }
+
+    /** Reports a problem that does not stop the build. */
+    public void warn(String message) {
+        warnings.accept(message);
+    }
+
+    private static void log(String message) {
+        System.getLogger("io.kiln.cache").log(System.Logger.Level.WARNING, message);
     }
 
     /** For a trusted store, refuses {@code file} (in this store) unless only this user could have written it. */
@@ -136,8 +156,7 @@ public final class ObjectStore {
             byte[] bytes = Files.readAllBytes(object);
             if (!recorded.equals(Sha256.of(bytes))) {
                 corrupt.incrementAndGet();
-                Files.deleteIfExists(digest);
-                Files.deleteIfExists(object);
+                discardCorrupt(object, "its SHA-256 does not match " + digest.getFileName(), digest, object);
                 return Optional.empty();
             }
             touch(object);
@@ -146,6 +165,21 @@ public final class ObjectStore {
             return Optional.empty();
         } catch (IOException e) {
             throw new KilnException("object store " + dir + ": cannot read " + object + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Deletes a damaged entry so it is rebuilt; in a store that cannot be written it stays, and the
+     * caller compiles without it: that is reported as the corruption it is, not as a read error.
+     */
+    private void discardCorrupt(Path entry, String why, Path... files) {
+        try {
+            for (Path f : files) {
+                Files.deleteIfExists(f);
+            }
+        } catch (IOException e) {
+            warn("object store " + dir + ": " + entry + " is corrupt (" + why + ") and cannot be removed ("
+                    + e.getMessage() + "); compiling without it");
         }
     }
 
@@ -160,7 +194,7 @@ public final class ObjectStore {
         if (!m.matches()) {
             // a digest file is written whole by rename, so a bad one is damage: drop it and recompile
             corrupt.incrementAndGet();
-            Files.deleteIfExists(digest);
+            discardCorrupt(digest, "not a SHA-256 line", digest);
             return null;
         }
         return m.group(1);
@@ -190,7 +224,7 @@ public final class ObjectStore {
         try {
             Optional<DependencyManifest> manifest = ManifestCodec.decode(Files.readAllBytes(file), inputKey);
             if (manifest.isEmpty()) {
-                Files.deleteIfExists(file);
+                discardCorrupt(file, "not a dependency manifest", file);
             } else {
                 touch(file);
             }
