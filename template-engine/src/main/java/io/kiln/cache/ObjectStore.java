@@ -27,6 +27,7 @@ import java.util.regex.Pattern;
  *   objects/ab/abcd…ef.o          the ELF object, exactly as clang wrote it (libbpf can open it)
  *   objects/ab/abcd…ef.o.sha256   its SHA-256 in sha256sum format, checked on every read
  *   manifests/12/1234…89.json     a {@link DependencyManifest}, named by input key
+ *   agent-index/…                 the agent's own index (written by the agent, evicted here)
  *   lock                          taken (FileLock) while evicting
  * </pre>
  * Every file is written to a temp file in its own folder and renamed into place, so a reader in any
@@ -37,6 +38,9 @@ import java.util.regex.Pattern;
  */
 public final class ObjectStore {
     private static final Pattern DIGEST_LINE = Pattern.compile("([0-9a-f]{64})\\s.*", Pattern.DOTALL);
+
+    /** The folder of the agent's index, counted and evicted with the objects. */
+    public static final String AGENT_INDEX = "agent-index";
 
     private final Path dir;
     private final long maxBytes;
@@ -285,7 +289,8 @@ public final class ObjectStore {
     }
 
     private List<Path> roots() {
-        return List.of(dir.resolve("objects"), dir.resolve("manifests"));
+        // the agent's index (rendered source -> key) lives here too and must not grow without bound
+        return List.of(dir.resolve("objects"), dir.resolve("manifests"), dir.resolve(AGENT_INDEX));
     }
 
     private static void touch(Path file) {

@@ -36,7 +36,7 @@ public final class StoredVariants {
 
     public StoredVariants(ObjectStore store) {
         this.store = store;
-        this.dir = store.dir().resolve("agent-index");
+        this.dir = store.dir().resolve(ObjectStore.AGENT_INDEX);
     }
 
     public Path dir() {
