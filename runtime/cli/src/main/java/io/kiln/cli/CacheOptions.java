@@ -38,7 +38,8 @@ final class CacheOptions {
     }
 
     private VariantBuilder.Defaults defaults(Path store) {
-        // every CLI command but compile loads what it builds, as root: only a store this user alone can write
+        // the agent and the bench commands load what they build as root, and compile fills the same
+        // store: every command takes only a store this user alone can write
         return VariantBuilder.defaults(store).trustedStore().clang(clang).clangTimeout(Duration.ofSeconds(clangTimeoutSeconds));
     }
 }
