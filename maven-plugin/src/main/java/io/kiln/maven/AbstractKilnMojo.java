@@ -52,7 +52,7 @@ abstract class AbstractKilnMojo extends AbstractMojo {
 
     /**
      * The object cache on disk, shared by builds, the CLI and the agent of this machine. Default:
-     * env {@code KILN_CACHE_DIR}, else {@code ~/.cache/kiln/objects}.
+     * env {@code KILN_CACHE_DIR}, else {@code ~/.cache/kiln}.
      */
     @Parameter(property = "kiln.cacheDirectory")
     protected File cacheDirectory;

@@ -50,6 +50,7 @@ public final class VariantBuilder {
         private Path clang;
         private Duration clangTimeout = DEFAULT_CLANG_TIMEOUT;
         private long storeBytes = DEFAULT_STORE_BYTES;
+        private boolean trustedStore;
         private Executor executor;
 
         private Defaults(Path storeDir) {
@@ -72,6 +73,15 @@ public final class VariantBuilder {
             return this;
         }
 
+        /**
+         * Opens the store with {@link ObjectStore#trusted}, for objects that will be loaded into the
+         * kernel: a store someone else could write is refused.
+         */
+        public Defaults trustedStore() {
+            this.trustedStore = true;
+            return this;
+        }
+
         /** Where compiles run (bounds how many clang processes run at once); default: the cache's own. */
         public Defaults executor(Executor executor) {
             this.executor = executor;
@@ -84,7 +94,8 @@ public final class VariantBuilder {
         }
 
         public VariantBuilder build() {
-            ObjectCache.Builder cache = ObjectCache.builder(compiler(), new ObjectStore(storeDir, storeBytes));
+            ObjectCache.Builder cache = ObjectCache.builder(compiler(),
+                    trustedStore ? ObjectStore.trusted(storeDir, storeBytes) : new ObjectStore(storeDir, storeBytes));
             if (executor != null) {
                 cache.executor(executor);
             }

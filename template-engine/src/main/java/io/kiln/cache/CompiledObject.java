@@ -5,8 +5,8 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * A variant's BPF object. {@code file} is where the object store keeps it; another process may evict
- * it later, so hand {@link #bytes()} to whoever must not see it vanish. {@code headers} are the
+ * A variant's BPF object. {@code file} is where the object store keeps it (null when the store could
+ * not keep it: read-only or full); another process may evict it later, so hand {@link #bytes()} to whoever must not see it vanish. {@code headers} are the
  * headers (absolute, on this machine) its key was computed from.
  */
 public record CompiledObject(VariantKey key, byte[] bytes, Path file, List<Path> headers) {
@@ -28,7 +28,7 @@ public record CompiledObject(VariantKey key, byte[] bytes, Path file, List<Path>
     @Override
     public boolean equals(Object o) {
         return o instanceof CompiledObject other && key.equals(other.key) && Arrays.equals(bytes, other.bytes)
-                && file.equals(other.file) && headers.equals(other.headers);
+                && java.util.Objects.equals(file, other.file) && headers.equals(other.headers);
     }
 
     @Override

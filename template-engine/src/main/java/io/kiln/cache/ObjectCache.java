@@ -55,7 +55,7 @@ public final class ObjectCache {
         this.compiler = builder.compiler;
         this.store = builder.store;
         this.executor = builder.executor != null ? builder.executor : defaultExecutor();
-        this.resolver = new ManifestResolver(compiler, store);
+        this.resolver = new ManifestResolver(compiler, store, this::storeUnwritable);
         this.objects = Coalescer.byWeight(builder.memoryBytes, CompiledObject::size);
     }
 
@@ -146,8 +146,23 @@ public final class ObjectCache {
             throw new HeadersChangedException("the headers of " + src.fileName() + " changed during the compile");
         }
         byte[] bytes = result.object();
-        Path file = store.write(manifest.variantKey(), bytes);
+        Path file = null;
+        try {
+            file = store.write(manifest.variantKey(), bytes);
+        } catch (KilnException e) {
+            // a read-only or full store must not fail a build clang can do
+            storeUnwritable(e);
+        }
         return new CompiledObject(manifest.variantKey(), bytes, file, result.headers());
+    }
+
+    private final java.util.concurrent.atomic.AtomicBoolean warnedUnwritable = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /** Warns once per cache that the store cannot keep objects. */
+    private void storeUnwritable(KilnException e) {
+        if (warnedUnwritable.compareAndSet(false, true)) {
+            store.warn(e.getMessage() + "; compiling without caching");
+        }
     }
 
     private static ExecutorService defaultExecutor() {

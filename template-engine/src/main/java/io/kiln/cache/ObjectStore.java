@@ -16,6 +16,7 @@ import java.nio.file.attribute.FileTime;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 
@@ -26,6 +27,7 @@ import java.util.regex.Pattern;
  *   objects/ab/abcd…ef.o          the ELF object, exactly as clang wrote it (libbpf can open it)
  *   objects/ab/abcd…ef.o.sha256   its SHA-256 in sha256sum format, checked on every read
  *   manifests/12/1234…89.json     a {@link DependencyManifest}, named by input key
+ *   agent-index/…                 the agent's own index (written by the agent, evicted here)
  *   lock                          taken (FileLock) while evicting
  * </pre>
  * Every file is written to a temp file in its own folder and renamed into place, so a reader in any
@@ -37,9 +39,14 @@ import java.util.regex.Pattern;
 public final class ObjectStore {
     private static final Pattern DIGEST_LINE = Pattern.compile("([0-9a-f]{64})\\s.*", Pattern.DOTALL);
 
+    /** The folder of the agent's index, counted and evicted with the objects. */
+    public static final String AGENT_INDEX = "agent-index";
+
     private final Path dir;
     private final long maxBytes;
+    private final boolean trusted;
     private final AtomicLong corrupt = new AtomicLong();
+    private volatile Consumer<String> warnings = ObjectStore::log;
     /**
      * Bytes in the store as of this instance's last full count plus what it wrote since, or -1 before
      * the first count. Walking the whole store on every write would make filling it quadratic, so it
@@ -48,20 +55,70 @@ public final class ObjectStore {
     private final AtomicLong estimate = new AtomicLong(-1);
 
     public ObjectStore(Path dir, long maxBytes) {
+        this(dir, maxBytes, false);
+    }
+
+    private ObjectStore(Path dir, long maxBytes, boolean trusted) {
         if (maxBytes <= 0) {
             throw new IllegalArgumentException("maxBytes must be positive, was " + maxBytes);
         }
         this.dir = dir.toAbsolutePath().normalize();
         this.maxBytes = maxBytes;
+        this.trusted = trusted;
     }
 
-    /** Env {@code KILN_CACHE_DIR} if set, else {@code ~/.cache/kiln/objects}. */
+    /**
+     * A store whose objects may be loaded into the kernel: refused (see {@link StoreTrust}) unless it
+     * and everything in it is owned by this process's user and writable by no one else, checked now
+     * for the whole store and again for each file before it is read.
+     *
+     * @throws KilnException naming the offending path, its owner and mode
+     */
+    public static ObjectStore trusted(Path dir, long maxBytes) {
+        StoreTrust.requireTrusted(dir);
+        return new ObjectStore(dir, maxBytes, true);
+    }
+
+    /** True when opened with {@link #trusted}: every file is checked for its owner before it is read. */
+    public boolean isTrusted() {
+        return trusted;
+    }
+
+    /**
+     * Where this store and its cache send warnings (a store they cannot write, a corrupt entry they
+     * cannot remove); default: the {@code io.kiln.cache} System.Logger. Returns this store.
+     */
+    public ObjectStore onWarning(Consumer<String> sink) {
+        this.warnings = java.util.Objects.requireNonNull(sink, "sink");
+        return this;
+    }
+
+    /** Reports a problem that does not stop the build. */
+    public void warn(String message) {
+        warnings.accept(message);
+    }
+
+    private static void log(String message) {
+        System.getLogger("io.kiln.cache").log(System.Logger.Level.WARNING, message);
+    }
+
+    /** For a trusted store, refuses {@code file} (in this store) unless only this user could have written it. */
+    public void checkTrusted(Path file) {
+        if (trusted) {
+            StoreTrust.requireTrusted(dir, file);
+        }
+    }
+
+    /**
+     * Env {@code KILN_CACHE_DIR} if set, else {@code ~/.cache/kiln}: the store's own folder, which holds
+     * {@code objects/} and {@code manifests/} (so objects land in {@code ~/.cache/kiln/objects/}).
+     */
     public static Path defaultDir() {
         String fromEnv = System.getenv("KILN_CACHE_DIR");
         if (fromEnv != null && !fromEnv.isBlank()) {
             return Path.of(fromEnv.trim()).toAbsolutePath();
         }
-        return Path.of(System.getProperty("user.home"), ".cache", "kiln", "objects");
+        return Path.of(System.getProperty("user.home"), ".cache", "kiln");
     }
 
     public Path dir() {
@@ -93,6 +150,8 @@ public final class ObjectStore {
     public Optional<StoredObject> read(VariantKey key) {
         Path object = objectFile(key);
         Path digest = digestFile(key);
+        checkTrusted(digest);
+        checkTrusted(object);
         try {
             String recorded = recordedDigest(digest);
             if (recorded == null) {
@@ -101,8 +160,7 @@ public final class ObjectStore {
             byte[] bytes = Files.readAllBytes(object);
             if (!recorded.equals(Sha256.of(bytes))) {
                 corrupt.incrementAndGet();
-                Files.deleteIfExists(digest);
-                Files.deleteIfExists(object);
+                discardCorrupt(object, "its SHA-256 does not match " + digest.getFileName(), digest, object);
                 return Optional.empty();
             }
             touch(object);
@@ -111,6 +169,21 @@ public final class ObjectStore {
             return Optional.empty();
         } catch (IOException e) {
             throw new KilnException("object store " + dir + ": cannot read " + object + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Deletes a damaged entry so it is rebuilt; in a store that cannot be written it stays, and the
+     * caller compiles without it: that is reported as the corruption it is, not as a read error.
+     */
+    private void discardCorrupt(Path entry, String why, Path... files) {
+        try {
+            for (Path f : files) {
+                Files.deleteIfExists(f);
+            }
+        } catch (IOException e) {
+            warn("object store " + dir + ": " + entry + " is corrupt (" + why + ") and cannot be removed ("
+                    + e.getMessage() + "); compiling without it");
         }
     }
 
@@ -125,7 +198,7 @@ public final class ObjectStore {
         if (!m.matches()) {
             // a digest file is written whole by rename, so a bad one is damage: drop it and recompile
             corrupt.incrementAndGet();
-            Files.deleteIfExists(digest);
+            discardCorrupt(digest, "not a SHA-256 line", digest);
             return null;
         }
         return m.group(1);
@@ -151,10 +224,11 @@ public final class ObjectStore {
     /** The manifest recorded for {@code inputKey}, if any and readable (a damaged one is deleted). */
     public Optional<DependencyManifest> readManifest(String inputKey) {
         Path file = manifestFile(inputKey);
+        checkTrusted(file);
         try {
             Optional<DependencyManifest> manifest = ManifestCodec.decode(Files.readAllBytes(file), inputKey);
             if (manifest.isEmpty()) {
-                Files.deleteIfExists(file);
+                discardCorrupt(file, "not a dependency manifest", file);
             } else {
                 touch(file);
             }
@@ -209,13 +283,14 @@ public final class ObjectStore {
     }
 
     private void evictNow(Set<Path> keep) throws IOException {
-        Files.createDirectories(dir);
+        AtomicFiles.createDirectories(dir);
         long left = StoreLock.withLock(dir.resolve("lock"), () -> Evictor.evict(roots(), maxBytes, keep));
         estimate.set(left);
     }
 
     private List<Path> roots() {
-        return List.of(dir.resolve("objects"), dir.resolve("manifests"));
+        // the agent's index (rendered source -> key) lives here too and must not grow without bound
+        return List.of(dir.resolve("objects"), dir.resolve("manifests"), dir.resolve(AGENT_INDEX));
     }
 
     private static void touch(Path file) {

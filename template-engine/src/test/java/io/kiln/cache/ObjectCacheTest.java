@@ -264,4 +264,56 @@ class ObjectCacheTest {
             pool.shutdownNow();
         }
     }
+
+    /** chattr +i: a folder even root cannot write, as a read-only mount would be. */
+    private static void immutable(Path dir, boolean on) throws Exception {
+        Process p = new ProcessBuilder("chattr", on ? "+i" : "-i", dir.toString()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        org.junit.jupiter.api.Assumptions.assumeTrue(p.waitFor() == 0 || !on,
+                "a read-only store needs chattr +i on the temp folder's file system: " + out);
+    }
+
+    @Test
+    void aStoreThatCannotBeWrittenCompilesWithoutCachingAndWarns(@TempDir Path base) throws Exception {
+        RenderedSource src = TestSources.source(TestSources.layout(base), 1);
+        Path dir = Files.createDirectories(base.resolve("store"));
+        List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ObjectCache cache = new ObjectCache(compiler, new ObjectStore(dir, STORE_BYTES).onWarning(warnings::add));
+        immutable(dir, true);
+        try {
+            CacheResult r = cache.get(src);
+            assertEquals(CacheOutcome.MISS, r.outcome());
+            assertTrue(r.object().size() > 0);
+            assertEquals(null, r.object().file(), "not stored");
+            assertEquals(1, warnings.size(), warnings.toString());
+            assertTrue(warnings.get(0).contains("cannot write") && warnings.get(0).endsWith("compiling without caching"),
+                    warnings.get(0));
+        } finally {
+            immutable(dir, false);
+        }
+    }
+
+    @Test
+    void aCorruptEntryInAReadOnlyStoreIsReportedAsCorruptAndRecompiled(@TempDir Path base) throws Exception {
+        RenderedSource src = TestSources.source(TestSources.layout(base), 1);
+        Path dir = base.resolve("store");
+        CacheResult first = cache(dir).get(src);
+        Path object = first.object().file();
+        byte[] bytes = Files.readAllBytes(object);
+        bytes[bytes.length / 2] ^= 1;
+        Files.write(object, bytes);
+        List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ObjectCache readOnly = new ObjectCache(compiler, new ObjectStore(dir, STORE_BYTES).onWarning(warnings::add));
+        immutable(object.getParent(), true);
+        try {
+            CacheResult again = readOnly.get(src);
+            assertEquals(CacheOutcome.MISS, again.outcome());
+            assertArrayEquals(first.object().bytes(), again.object().bytes(), "recompiled, not the corrupt bytes");
+            assertTrue(warnings.stream().anyMatch(w -> w.contains(object + " is corrupt (its SHA-256 does not match")),
+                    warnings.toString());
+            assertFalse(warnings.stream().anyMatch(w -> w.contains("cannot read")), warnings.toString());
+        } finally {
+            immutable(object.getParent(), false);
+        }
+    }
 }

@@ -158,8 +158,22 @@ class ObjectStoreTest {
     void defaultDirAndBounds() {
         String env = System.getenv("KILN_CACHE_DIR");
         Path expected = env != null && !env.isBlank() ? Path.of(env).toAbsolutePath()
-                : Path.of(System.getProperty("user.home"), ".cache/kiln/objects");
+                : Path.of(System.getProperty("user.home"), ".cache/kiln");
         assertEquals(expected, ObjectStore.defaultDir());
         assertThrows(IllegalArgumentException.class, () -> new ObjectStore(Path.of("x"), 0));
+    }
+
+    @Test
+    void theAgentIndexIsEvictedWithTheObjects(@TempDir Path dir) throws IOException {
+        ObjectStore store = new ObjectStore(dir, 10_000);
+        Path index = dir.resolve(ObjectStore.AGENT_INDEX).resolve("ab").resolve("ab12.json");
+        Files.createDirectories(index.getParent());
+        Files.write(index, new byte[20_000]);
+        Files.setLastModifiedTime(index, FileTime.fromMillis(System.currentTimeMillis() - 60_000));
+        store.write(key(1), bytes(1, 1000));
+        store.evictNow();
+        assertFalse(Files.exists(index), "an old index entry is evicted like an old object");
+        assertTrue(store.sizeBytes() <= 10_000, "the index counts against the bound");
+        assertTrue(store.read(key(1)).isPresent());
     }
 }

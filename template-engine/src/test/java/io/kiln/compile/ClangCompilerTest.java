@@ -62,6 +62,32 @@ class ClangCompilerTest {
         assertFalse(scan.command().contains("-c"), "no code generation: " + scan.command());
     }
 
+    /** A real LLVM backend crash (a variable-length array on the BPF stack): the error, not 40 lines of stack. */
+    @Test
+    void aBackendCrashShowsItsErrorWithoutTheStackDump(@TempDir Path base) throws IOException {
+        TemplateDescriptor template = TestSources.layout(base);
+        String text = """
+                #include <linux/bpf.h>
+                #include <bpf/bpf_helpers.h>
+                SEC("tc")
+                int hello(struct __sk_buff *skb)
+                {
+                    char buf[skb->len & 63];
+                    buf[0] = 1;
+                    return buf[skb->len & 7];
+                }
+                """;
+        CompileException e = assertThrows(CompileException.class,
+                () -> compiler.compile(TestSources.source(template, text)));
+        String message = e.getMessage();
+        org.junit.jupiter.api.Assumptions.assumeTrue(e.output().contains("Stack dump:"),
+                "this clang reports the error without crashing: " + e.output());
+        assertTrue(message.contains("error in backend"), message);
+        assertFalse(message.contains(" 0x"), "no stack frames: " + message);
+        assertTrue(message.contains("LLVM crash report omitted"), message);
+        assertTrue(message.lines().count() < 12, message);
+    }
+
     @Test
     void errorNamesTheTemplateFileAndLine(@TempDir Path base) throws IOException {
         TemplateDescriptor template = TestSources.layout(base);

@@ -205,7 +205,7 @@ final class AgentCommand implements Callable<Integer> {
 
     /** Bundles first (class path and --bundle), then the object store, then clang if this node has it. */
     private ObjectSources objects(PrintWriter out) {
-        ObjectStore store = new ObjectStore(cache.storeDir(), VariantBuilder.DEFAULT_STORE_BYTES);
+        ObjectStore store = ObjectStore.trusted(cache.storeDir(), VariantBuilder.DEFAULT_STORE_BYTES);
         VariantBuilder compiler = null;
         try {
             compiler = cache.builder();

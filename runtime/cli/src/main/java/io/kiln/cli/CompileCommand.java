@@ -43,6 +43,11 @@ final class CompileCommand implements Callable<Integer> {
         long start = System.nanoTime();
         TemplateDescriptor descriptor = template.descriptor();
         VariantBuilder builder = cache.builder();
+        PrintWriter err = spec.commandLine().getErr();
+        builder.cache().store().onWarning(m -> {
+            err.println("kiln: warning: " + m);
+            err.flush();
+        });
         BuiltVariant variant = builder.build(descriptor, template.parameters(descriptor));
         Path object = variant.result().object().file();
         if (out != null) {
@@ -58,7 +63,7 @@ final class CompileCommand implements Callable<Integer> {
             m.put("template", descriptor.name());
             m.put("parameters", variant.parameters().values());
             m.put("variantKey", variant.result().object().key().toString());
-            m.put("object", object.toString());
+            m.put("object", object == null ? null : object.toString());
             m.put("cache", outcome);
             m.put("clangRuns", stats.clangRuns());
             m.put("dependencyScans", stats.dependencyScans());
@@ -66,7 +71,7 @@ final class CompileCommand implements Callable<Integer> {
             m.put("millis", millis);
             o.println(Json.line(m));
         } else {
-            o.printf("%s -> %s%n", variant.displayName(), object);
+            o.printf("%s -> %s%n", variant.displayName(), object != null ? object : "(not stored; --out FILE writes it)");
             o.printf("  variant key %s, cache %s, clang runs %d, %d ms%n",
                     variant.result().object().key().shortForm(), outcome, stats.clangRuns(), millis);
         }

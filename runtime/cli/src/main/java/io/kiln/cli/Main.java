@@ -1,6 +1,7 @@
 package io.kiln.cli;
 
 import io.kiln.KilnException;
+import io.kiln.compile.CompileException;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -71,7 +72,9 @@ public final class Main {
         if (e instanceof KilnException k) {
             err.println("kiln: " + k.getMessage());
             err.flush();
-            return k.isUserError() ? EXIT_BAD_INPUT : EXIT_FAILED;
+            // clang rejecting the C is a template bug (a user error to the agent) but, as the README
+            // and --help say, a failed build step here
+            return k.isUserError() && !(k instanceof CompileException) ? EXIT_BAD_INPUT : EXIT_FAILED;
         }
         if (e instanceof java.io.UncheckedIOException || e instanceof java.io.IOException) {
             err.println("kiln: " + e.getMessage());

@@ -1,10 +1,14 @@
 package io.kiln.cache.internal;
 
 import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -20,15 +24,46 @@ public final class AtomicFiles {
 
     public static void write(Path target, byte[] bytes) throws IOException {
         Path dir = target.getParent();
-        Files.createDirectories(dir);
-        // not Files.createTempFile: its files are private (0600), and a store may be shared by a
-        // build user and an agent; a plain new file gets the umask's usual permissions
+        createDirectories(dir);
+        // not Files.createTempFile: its files are private (0600), and others may read a store; but
+        // only its owner may write it (see StoreTrust), whatever the umask says
         Path temp = dir.resolve(TEMP_PREFIX + UUID.randomUUID() + ".part");
         try {
             Files.write(temp, bytes, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            ownerWriteOnly(temp);
             Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } finally {
             Files.deleteIfExists(temp);
+        }
+    }
+
+    /** Creates {@code dir} and its missing parents, each writable by its owner only. */
+    public static void createDirectories(Path dir) throws IOException {
+        if (Files.isDirectory(dir)) {
+            return;
+        }
+        Path parent = dir.getParent();
+        if (parent != null) {
+            createDirectories(parent);
+        }
+        try {
+            Files.createDirectory(dir);
+            ownerWriteOnly(dir);
+        } catch (FileAlreadyExistsException e) {
+            if (!Files.isDirectory(dir)) {
+                throw e;
+            }
+        }
+    }
+
+    private static void ownerWriteOnly(Path p) throws IOException {
+        try {
+            Set<PosixFilePermission> perms = Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS);
+            if (perms.remove(PosixFilePermission.GROUP_WRITE) | perms.remove(PosixFilePermission.OTHERS_WRITE)) {
+                Files.setPosixFilePermissions(p, perms);
+            }
+        } catch (UnsupportedOperationException e) {
+            // not a POSIX file system
         }
     }
 }

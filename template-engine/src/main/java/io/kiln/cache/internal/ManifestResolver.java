@@ -1,5 +1,6 @@
 package io.kiln.cache.internal;
 
+import io.kiln.KilnException;
 import io.kiln.cache.DependencyManifest;
 import io.kiln.cache.ObjectStore;
 import io.kiln.cache.VariantKey;
@@ -14,6 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 
 /**
  * Turns a rendered source into its variant key, running clang only when it must (ccache's "direct
@@ -31,9 +33,13 @@ public final class ManifestResolver {
     private final Coalescer<String, DependencyManifest> manifests = Coalescer.bySize(10_000);
     private final LongAdder scans = new LongAdder();
 
-    public ManifestResolver(ClangCompiler compiler, ObjectStore store) {
+    private final Consumer<KilnException> unwritable;
+
+    /** {@code unwritable} hears of a manifest the store could not keep (the key is still good). */
+    public ManifestResolver(ClangCompiler compiler, ObjectStore store, Consumer<KilnException> unwritable) {
         this.compiler = compiler;
         this.store = store;
+        this.unwritable = unwritable;
     }
 
     public String inputKey(RenderedSource src, Invocation invocation) {
@@ -74,7 +80,11 @@ public final class ManifestResolver {
         scans.increment();
         DependencyScan scan = compiler.scanDependencies(src);
         DependencyManifest manifest = manifestFor(src, invocation, inputKey, scan.headers());
-        store.writeManifest(manifest);
+        try {
+            store.writeManifest(manifest);
+        } catch (KilnException e) {
+            unwritable.accept(e);
+        }
         return manifest;
     }
 

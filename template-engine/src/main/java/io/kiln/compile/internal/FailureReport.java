@@ -2,7 +2,9 @@ package io.kiln.compile.internal;
 
 import io.kiln.compile.Diagnostic;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -13,6 +15,8 @@ public final class FailureReport {
     static final int MAX_ERRORS = 20;
     static final int HEAD_LINES = 30;
     static final int TAIL_LINES = 30;
+    private static final Pattern CLANG_ERROR = Pattern.compile("^clang(-[0-9.]+)?: error:");
+    private static final Pattern DIAGNOSTIC_LINE = Pattern.compile("^[^\\s#][^:]*:\\d+:\\d+: (fatal error|error|warning)");
 
     private FailureReport() {
     }
@@ -34,15 +38,45 @@ public final class FailureReport {
         return sb.toString();
     }
 
-    /** The output's first and last lines, with "... N lines omitted ..." between them when too long. */
+    /**
+     * The output's first and last lines, with "... N lines omitted ..." between them when too long.
+     * An LLVM crash's stack dump is cut first: the diagnostic before it says what went wrong.
+     */
     public static String trim(String output) {
-        List<String> lines = output.strip().lines().toList();
+        List<String> lines = withoutStackDump(output.strip().lines().toList());
         if (lines.size() <= HEAD_LINES + TAIL_LINES) {
             return String.join("\n", lines);
         }
         int omitted = lines.size() - HEAD_LINES - TAIL_LINES;
         return String.join("\n", lines.subList(0, HEAD_LINES)) + "\n... " + omitted + " lines omitted ...\n"
                 + String.join("\n", lines.subList(lines.size() - TAIL_LINES, lines.size()));
+    }
+
+    /**
+     * Drops an LLVM crash report (stack dump, version block, reproducer notes): from "PLEASE submit
+     * a bug report" or "Stack dump:" to the end, only clang's own errors stay ("clang: error: ...",
+     * file:line diagnostics). The diagnostic before the dump says what went wrong.
+     */
+    static List<String> withoutStackDump(List<String> lines) {
+        List<String> out = new ArrayList<>();
+        int dumped = 0;
+        boolean inDump = false;
+        for (String line : lines) {
+            inDump |= line.startsWith("PLEASE submit a bug report") || line.startsWith("Stack dump:");
+            if (!inDump || CLANG_ERROR.matcher(line).find() || DIAGNOSTIC_LINE.matcher(line).find()) {
+                if (dumped > 0) {
+                    out.add("... LLVM crash report omitted (" + dumped + " lines) ...");
+                    dumped = 0;
+                }
+                out.add(line);
+            } else {
+                dumped++;
+            }
+        }
+        if (dumped > 0) {
+            out.add("... LLVM crash report omitted (" + dumped + " lines) ...");
+        }
+        return out;
     }
 
     /** The command as one line a user can paste into a shell (arguments quoted where needed). */

@@ -5,7 +5,10 @@ import org.zeroturnaround.exec.ProcessExecutor;
 import org.zeroturnaround.exec.ProcessResult;
 import org.zeroturnaround.exec.StartedProcess;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,6 +26,8 @@ import java.util.concurrent.TimeoutException;
  */
 public final class ToolProcess {
     private static final Duration KILL_WAIT = Duration.ofSeconds(5);
+    /** Output kept per run; a template can make clang print without end (a macro storm, a crash). */
+    public static final int MAX_OUTPUT_BYTES = 1 << 20;
     private ToolProcess() {
     }
 
@@ -46,12 +51,13 @@ public final class ToolProcess {
      */
     public static Outcome run(List<String> command, Path directory, Duration timeout) throws TimedOut {
         long start = System.nanoTime();
+        BoundedOutput output = new BoundedOutput(MAX_OUTPUT_BYTES);
         ProcessExecutor executor = new ProcessExecutor()
                 .command(command)
                 .directory(directory.toFile())
                 .environment(cleanEnvironment(Path.of(command.get(0)), directory))
                 .redirectErrorStream(true)
-                .readOutput(true)
+                .redirectOutput(output)
                 .exitValueAny()
                 .stopper(ToolProcess::killTree);
         StartedProcess started;
@@ -64,7 +70,7 @@ public final class ToolProcess {
             // waiting here rather than through zt-exec's own timeout: that one stops the process from
             // another thread after returning, and the caller must know the process is gone
             ProcessResult result = started.getFuture().get(Math.max(1, timeout.toMillis()), TimeUnit.MILLISECONDS);
-            return new Outcome(result.getExitValue(), result.outputString("UTF-8"),
+            return new Outcome(result.getExitValue(), output.text(),
                     Duration.ofNanos(System.nanoTime() - start));
         } catch (TimeoutException e) {
             killTree(started.getProcess());
@@ -113,6 +119,34 @@ public final class ToolProcess {
             } catch (ExecutionException | TimeoutException e) {
                 // SIGKILL cannot be refused; a process still listed now is a zombie its parent will reap
             }
+        }
+    }
+
+    /** Keeps the first {@code limit} bytes a process prints and counts the rest. */
+    static final class BoundedOutput extends OutputStream {
+        private final ByteArrayOutputStream kept = new ByteArrayOutputStream();
+        private final int limit;
+        private long dropped;
+
+        BoundedOutput(int limit) {
+            this.limit = limit;
+        }
+
+        @Override
+        public synchronized void write(int b) {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public synchronized void write(byte[] b, int off, int len) {
+            int room = Math.max(0, Math.min(len, limit - kept.size()));
+            kept.write(b, off, room);
+            dropped += len - room;
+        }
+
+        synchronized String text() {
+            String text = kept.toString(StandardCharsets.UTF_8);
+            return dropped == 0 ? text : text + "\n... " + dropped + " more bytes of output dropped ...\n";
         }
     }
 }

@@ -6,6 +6,7 @@ import io.kiln.build.BuiltVariant;
 import io.kiln.build.VariantBuilder;
 import io.kiln.cache.CacheStats;
 import io.kiln.cache.ObjectStore;
+import io.kiln.cache.StoreTrust;
 import io.kiln.runtime.TemplateObject;
 import io.kiln.template.BuildParameters;
 import io.kiln.template.Renderer;
@@ -22,7 +23,8 @@ import java.util.concurrent.atomic.LongAdder;
  * the object store (through the agent's own index of what it stored, so a node without clang can
  * use it), then clang through {@link VariantBuilder} (whose cache reads the store first and
  * compiles each variant once, however many endpoints ask at the same time). A node without clang
- * works for every variant a bundle or the store holds. Thread-safe.
+ * works for every variant a bundle or the store holds. A store anyone but this process's user can
+ * write is refused when the sources are built ({@link StoreTrust}). Thread-safe.
  */
 public final class ObjectSources {
     private final ObjectSource bundles;
@@ -36,6 +38,13 @@ public final class ObjectSources {
         this.bundles = b.bundles;
         this.compiler = b.compiler;
         ObjectStore store = b.store != null ? b.store : b.compiler != null ? b.compiler.cache().store() : null;
+        // what the agent loads runs as root: only a store no one but this user can write will do
+        if (b.compiler != null && !b.compiler.cache().store().isTrusted()) {
+            StoreTrust.requireTrusted(b.compiler.cache().store().dir());
+        }
+        if (store != null && !store.isTrusted()) {
+            store = ObjectStore.trusted(store.dir(), store.maxBytes());
+        }
         this.stored = store == null ? null : new StoredVariants(store);
     }
 

@@ -56,6 +56,15 @@ class BundleObjectSourceTest {
         assertEquals(1, bundlesOnly.hits());
         assertEquals(0, bundlesOnly.clangRuns());
 
+        // one flipped byte in the bundle's object: refused against the index digest, not loaded
+        byte[] tampered = object.clone();
+        tampered[tampered.length / 2] ^= 1;
+        Files.write(objectFile, tampered);
+        io.kiln.KilnException refused = org.junit.jupiter.api.Assertions.assertThrows(io.kiln.KilnException.class,
+                () -> bundlesOnly.get(hello, defaults));
+        assertTrue(refused.getMessage().contains("does not match the index"), refused.getMessage());
+        Files.write(objectFile, object);
+
         BuildParameters other = Parameters.resolve(hello, Map.of("dropEnabled", false));
         assertTrue(source.find(hello, other).isEmpty(), "a variant the bundle lacks falls through");
 

@@ -96,4 +96,57 @@ class ObjectSourcesTest {
         assertEquals(1, sources.hits());
         assertEquals("test bundle", sources.describe().get(0));
     }
+
+    /**
+     * The attack of issue 10: someone who can write the store puts the dropEnabled=false object (and a
+     * matching .sha256) where the dropEnabled=true one was. Digests alone accept it; ownership does not.
+     */
+    @Test
+    void aStoreSomeoneElseCanWriteIsRefused(@TempDir Path tmp) throws Exception {
+        KernelRequirements.assumeTools("clang");
+        org.junit.jupiter.api.Assumptions.assumeTrue("root".equals(System.getProperty("user.name")),
+                "giving a file to another user (uid 65534) needs root");
+        TemplateDescriptor hello = copyOfHello(tmp);
+        Path dir = tmp.resolve("store");
+        ObjectCache cache = new ObjectCache(new ClangCompiler(Clang.locate(null), Duration.ofSeconds(120)),
+                new ObjectStore(dir, 64L << 20));
+        ObjectSources withClang = ObjectSources.builder().compiler(new VariantBuilder(new Renderer(), cache)).build();
+        BuildParameters dropOn = Parameters.resolve(hello, Map.of("dropEnabled", true));
+        TemplateObject on = withClang.get(hello, dropOn);
+        TemplateObject off = withClang.get(hello, Parameters.resolve(hello, Map.of("dropEnabled", false)));
+        Path onFile = cache.store().objectFile(io.kiln.cache.VariantKey.of(on.variantKey().orElseThrow()));
+        Path onDigest = onFile.resolveSibling(onFile.getFileName() + ".sha256");
+
+        // the store as it is: the agent (same user, no one else can write) uses it
+        ObjectSources agent = ObjectSources.builder().store(new ObjectStore(dir, 64L << 20)).build();
+        assertArrayEquals(on.bytes(), agent.get(hello, dropOn).bytes());
+
+        // another user swaps object and digest while the agent runs: refused on read, not served
+        Files.write(onFile, off.bytes());
+        Files.writeString(onDigest, io.kiln.Sha256.of(off.bytes()) + "  " + onFile.getFileName() + "\n");
+        Files.setAttribute(onFile, "unix:uid", 65534);
+        Files.setAttribute(onDigest, "unix:uid", 65534);
+        ObjectSources running = agent;
+        KilnException swapped = assertThrows(KilnException.class, () -> running.get(hello, dropOn));
+        assertTrue(swapped.getMessage().contains("is not trusted") && swapped.getMessage().contains("(uid 65534)"),
+                swapped.getMessage());
+
+        // a new agent refuses the store as soon as it opens it, naming the file, its owner and mode
+        KilnException atOpen = assertThrows(KilnException.class,
+                () -> ObjectSources.builder().store(new ObjectStore(dir, 64L << 20)).build());
+        assertTrue(atOpen.getMessage().startsWith("object store " + dir.toRealPath() + " is not trusted: "),
+                atOpen.getMessage());
+        assertTrue(atOpen.getMessage().contains("(uid 65534)") && atOpen.getMessage().contains("mode rw-"),
+                atOpen.getMessage());
+
+        // files of this user in a folder its group can write: refused too
+        Object me = Files.getAttribute(dir, "unix:uid");
+        Files.setAttribute(onFile, "unix:uid", me);
+        Files.setAttribute(onDigest, "unix:uid", me);
+        Files.setPosixFilePermissions(onFile.getParent(), java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxr-x"));
+        KilnException groupWritable = assertThrows(KilnException.class,
+                () -> ObjectSources.builder().compiler(new VariantBuilder(new Renderer(), cache)).build());
+        assertTrue(groupWritable.getMessage().contains(onFile.getParent() + " is writable by others than its owner"),
+                groupWritable.getMessage());
+    }
 }

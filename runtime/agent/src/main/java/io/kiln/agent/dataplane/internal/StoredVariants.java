@@ -36,7 +36,7 @@ public final class StoredVariants {
 
     public StoredVariants(ObjectStore store) {
         this.store = store;
-        this.dir = store.dir().resolve("agent-index");
+        this.dir = store.dir().resolve(ObjectStore.AGENT_INDEX);
     }
 
     public Path dir() {
@@ -67,9 +67,12 @@ public final class StoredVariants {
 
     /** The stored object of {@code src}, if indexed, its headers unchanged and the store still holds it. */
     public Optional<StoredObject> find(RenderedSource src) {
+        Path file = file(src);
+        // the index chooses which object a source gets: it must be as trusted as the objects
+        store.checkTrusted(file);
         JsonNode n;
         try {
-            n = JSON.readTree(Files.readAllBytes(file(src)));
+            n = JSON.readTree(Files.readAllBytes(file));
         } catch (NoSuchFileException e) {
             return Optional.empty();
         } catch (IOException e) {
@@ -87,11 +90,14 @@ public final class StoredVariants {
                 return Optional.empty();
             }
         }
+        VariantKey key;
         try {
-            return store.read(VariantKey.of(n.get("variantKey").asText()));
+            key = VariantKey.of(n.get("variantKey").asText());
         } catch (RuntimeException bad) {
             return Optional.empty();
         }
+        // an untrusted file in the store is reported, not taken for a miss
+        return store.read(key);
     }
 
     private Path file(RenderedSource src) {
