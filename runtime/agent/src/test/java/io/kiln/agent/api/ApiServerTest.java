@@ -11,15 +11,23 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -166,6 +174,104 @@ class ApiServerTest {
         assertTrue(st.errors().get(0).previousKept());
         String m = c.metrics();
         assertTrue(m.contains("# TYPE kiln_object_cache_hits_total counter\nkiln_object_cache_hits_total 5\n"), m);
+    }
+
+    /** Idle and trickling sockets must not stall anyone else's answer (issue 10: two idle sockets froze the API). */
+    @Test
+    void slowClientsDoNotStallOthers(@TempDir Path dir) throws Exception {
+        ApiServer s = server(dir, TOKEN);
+        List<Socket> slow = new ArrayList<>();
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        AtomicBoolean trickling = new AtomicBoolean(true);
+        try {
+            for (int i = 0; i < 100; i++) {
+                Socket k = new Socket("127.0.0.1", s.port());
+                slow.add(k);
+                if (i % 5 == 0) { // every fifth sends its request one byte at a time
+                    pool.submit(() -> {
+                        byte[] req = "GET /v1/status HTTP/1.1\r\nHost: 127.0.0.1\r\n".getBytes(StandardCharsets.US_ASCII);
+                        try {
+                            for (int b = 0; trickling.get(); b = (b + 1) % req.length) {
+                                k.getOutputStream().write(req[b]);
+                                Thread.sleep(50);
+                            }
+                        } catch (IOException | InterruptedException e) {
+                            // dropped by the server: what it should do
+                        }
+                        return null;
+                    });
+                }
+            }
+            AgentClient c = new AgentClient(s.uri(), TOKEN);
+            c.status(); // warm up
+            long[] nanos = new long[50];
+            ExecutorService one = Executors.newSingleThreadExecutor();
+            try {
+                for (int i = 0; i < nanos.length; i++) {
+                    long t0 = System.nanoTime();
+                    AgentStatus st = one.submit(c::status).get(5, TimeUnit.SECONDS);
+                    nanos[i] = System.nanoTime() - t0;
+                    assertEquals(1, st.ready());
+                }
+            } finally {
+                one.shutdownNow();
+            }
+            Arrays.sort(nanos);
+            System.out.printf("kiln status with 100 slow connections open: p50 %.2f ms, p99 %.2f ms, max %.2f ms%n",
+                    nanos[24] / 1e6, nanos[(int) Math.ceil(0.99 * nanos.length) - 1] / 1e6, nanos[49] / 1e6);
+
+            // an idle connection is dropped after the request deadline (5 s), not held forever
+            Socket idle = slow.get(1);
+            idle.setSoTimeout(10_000);
+            assertEquals(-1, idle.getInputStream().read(), "the server closes a connection that sends nothing");
+        } finally {
+            trickling.set(false);
+            pool.shutdownNow();
+            for (Socket k : slow) {
+                k.close();
+            }
+        }
+    }
+
+    @Test
+    void connectionsAndSizesAreBounded(@TempDir Path dir) throws Exception {
+        ApiServer s = server(dir, null);
+        List<Socket> held = new ArrayList<>();
+        try {
+            for (int i = 0; i < 256; i++) {
+                held.add(new Socket("127.0.0.1", s.port()));
+            }
+            Thread.sleep(200); // let the server take them all
+            try (Socket extra = new Socket("127.0.0.1", s.port())) {
+                extra.setSoTimeout(3000);
+                String answer = new String(extra.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertTrue(answer.startsWith("HTTP/1.1 503 "), answer);
+                assertTrue(answer.contains("256 connections open"), answer);
+            }
+        } finally {
+            for (Socket k : held) {
+                k.close();
+            }
+        }
+        Thread.sleep(200);
+        assertEquals(431, raw(s, "GET /v1/status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + "a".repeat(20_000)
+                + "\r\n\r\n").status);
+        Raw big = raw(s, "PUT /v1/endpoints/12 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2000000\r\n\r\n");
+        assertEquals(413, big.status);
+        assertTrue(big.text.contains("body larger than 1048576 bytes"), big.text);
+        assertEquals(200, raw(s, "GET /v1/status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").status);
+    }
+
+    private record Raw(int status, String text) {
+    }
+
+    private static Raw raw(ApiServer s, String request) throws IOException {
+        try (Socket k = new Socket("127.0.0.1", s.port())) {
+            k.setSoTimeout(5000);
+            k.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            String text = new String(k.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            return new Raw(Integer.parseInt(text.substring(9, 12)), text);
+        }
     }
 
     @Test
