@@ -238,7 +238,7 @@ public final class Agent implements AutoCloseable {
             return this;
         }
 
-        /** Whether PUT and DELETE need the token written to the state folder; default true. */
+        /** Whether every API request needs the token written to the state folder; default true. */
         public Builder apiToken(boolean required) {
             this.apiToken = required;
             return this;

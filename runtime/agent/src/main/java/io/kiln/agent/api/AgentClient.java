@@ -34,7 +34,7 @@ public final class AgentClient {
     private final String token;
     private final HttpClient http;
 
-    /** @param token the agent's token for PUT and DELETE, or null */
+    /** @param token the agent's token, sent with every request, or null */
     public AgentClient(URI base, String token) {
         this.base = Objects.requireNonNull(base, "base");
         this.token = token;
@@ -47,7 +47,7 @@ public final class AgentClient {
         try {
             token = Files.readString(tokenFile).strip();
         } catch (NoSuchFileException | java.nio.file.AccessDeniedException e) {
-            // without the token, GETs still work and changes are refused with a clear message
+            // without the token the agent refuses with a clear message (401)
         } catch (IOException e) {
             throw new AgentApiException("read the agent's token " + tokenFile + ": " + e.getMessage(), e);
         }
@@ -107,7 +107,7 @@ public final class AgentClient {
         if (body != null) {
             b.header("Content-Type", body.stripLeading().startsWith("{") ? "application/json" : "application/yaml");
         }
-        if (token != null && !method.equals("GET")) {
+        if (token != null) {
             b.header("Authorization", "Bearer " + token);
         }
         HttpResponse<String> r;

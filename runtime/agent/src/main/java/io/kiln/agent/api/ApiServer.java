@@ -39,9 +39,10 @@ import java.util.function.Supplier;
  *   DELETE /v1/{kind}/{id or name}            delete a spec applied through the API
  * </pre>
  * A bad spec is refused with 400 and {@code {"error", "field", "line"}}; a spec another source
- * defines cannot be changed here (409). When a token is set, PUT and DELETE need
- * {@code Authorization: Bearer TOKEN}: any local user can reach a loopback port, and changing
- * endpoints is root's business (the agent writes the token to a file only root can read).
+ * defines cannot be changed here (409). When a token is set, every request needs
+ * {@code Authorization: Bearer TOKEN}: any local user can reach a loopback port, and specs and
+ * status are root's business (the agent writes the token to a file only root can read). The Host
+ * header must name loopback (403 otherwise), so a DNS-rebinding web page cannot use the API.
  * Served by {@link LocalHttpServer}: each request is read whole under a 5 s deadline on its own
  * connection thread, at most 256 connections at once, so slow clients cannot stall other answers.
  */
@@ -51,7 +52,7 @@ public final class ApiServer implements AutoCloseable {
 
     /**
      * @param port  0 for an ephemeral port (tests)
-     * @param token required for PUT and DELETE, or null for none
+     * @param token required for every request, or null for none
      */
     public record Options(int port, String token) {
         public Options {
@@ -103,6 +104,8 @@ public final class ApiServer implements AutoCloseable {
 
     private Response answer(Request x) {
         try {
+            checkHost(x);
+            authorize(x);
             String path = x.path();
             String method = x.method();
             if (path.equals("/metrics")) {
@@ -147,7 +150,6 @@ public final class ApiServer implements AutoCloseable {
                 return json(200, withSource(s));
             }
             case "PUT" -> {
-                authorize(x);
                 Spec s = parse(kind, key, body(x));
                 Spec other = specsOf(kind).get(key);
                 if (other != null && store.get(kind, key).isEmpty()) {
@@ -159,7 +161,6 @@ public final class ApiServer implements AutoCloseable {
                 return json(existed ? 200 : 201, withSource(s));
             }
             case "DELETE" -> {
-                authorize(x);
                 if (!store.delete(kind, key)) {
                     Spec other = specsOf(kind).get(key);
                     throw other == null ? new HttpError(404, "no " + kind.word() + " " + key, null, 0)
@@ -227,8 +228,29 @@ public final class ApiServer implements AutoCloseable {
         String h = Optional.ofNullable(x.header("Authorization")).orElse("");
         byte[] given = h.startsWith("Bearer ") ? h.substring(7).getBytes(StandardCharsets.UTF_8) : new byte[0];
         if (!MessageDigest.isEqual(given, options.token().getBytes(StandardCharsets.UTF_8))) {
-            throw new HttpError(401, "changing specs needs the agent's token (Authorization: Bearer ...);"
+            throw new HttpError(401, "the agent API needs the agent's token (Authorization: Bearer ...);"
                     + " kiln reads it from the agent's token file, readable by root", null, 0);
+        }
+    }
+
+    /**
+     * Only loopback names: a web page whose name an attacker re-points at 127.0.0.1 (DNS rebinding)
+     * sends its own name as Host, and must not read or change specs through the browser.
+     */
+    private static void checkHost(Request x) {
+        String host = x.header("Host");
+        if (host == null) {
+            throw new HttpError(403, "no Host header; the agent API answers only Host 127.0.0.1, localhost or [::1]",
+                    null, 0);
+        }
+        String name = host.strip().toLowerCase(java.util.Locale.ROOT);
+        int colon = name.lastIndexOf(':');
+        if (colon >= 0 && name.indexOf(']') < colon && name.substring(colon + 1).matches("[0-9]{1,5}")) {
+            name = name.substring(0, colon);
+        }
+        if (!name.equals("127.0.0.1") && !name.equals("localhost") && !name.equals("[::1]")) {
+            throw new HttpError(403, "Host " + host + " is not a loopback name; the agent API answers only Host"
+                    + " 127.0.0.1, localhost or [::1] (a guard against DNS rebinding)", null, 0);
         }
     }
 

@@ -157,7 +157,37 @@ class ApiServerTest {
         assertEquals(401, assertThrows(AgentApiException.class, () -> new AgentClient(s.uri(), "wrong")
                 .delete(SpecKind.ENDPOINT, "12")).status());
         assertEquals(List.of(), api.get().endpoints());
-        new AgentClient(s.uri(), null).status(); // reading needs no token
+        // reading needs the token too: specs and status are root's business
+        AgentApiException read = assertThrows(AgentApiException.class, () -> new AgentClient(s.uri(), null).status());
+        assertEquals(401, read.status());
+        assertTrue(read.getMessage().contains("needs the agent's token"), read.getMessage());
+        assertEquals(401, assertThrows(AgentApiException.class, () -> new AgentClient(s.uri(), "wrong").metrics()).status());
+        assertEquals(401, assertThrows(AgentApiException.class,
+                () -> new AgentClient(s.uri(), null).list(SpecKind.ENDPOINT)).status());
+        assertEquals(1, new AgentClient(s.uri(), TOKEN).status().ready());
+    }
+
+    /** A DNS-rebinding page reaches 127.0.0.1 under its own name: only loopback names are answered. */
+    @Test
+    void onlyLoopbackHostNames(@TempDir Path dir) throws Exception {
+        ApiServer s = server(dir, null);
+        for (String host : List.of("127.0.0.1", "127.0.0.1:" + s.port(), "localhost", "LOCALHOST:9842", "[::1]",
+                "[::1]:" + s.port())) {
+            assertEquals(200, raw(s, "GET /v1/status HTTP/1.1\r\nHost: " + host + "\r\n\r\n").status, host);
+        }
+        for (String host : List.of("evil.example", "evil.example:" + s.port(), "127.0.0.1.evil.example",
+                "localhost.evil.example", "[::2]:80", "10.0.0.1")) {
+            Raw r = raw(s, "GET /v1/endpoints HTTP/1.1\r\nHost: " + host + "\r\n\r\n");
+            assertEquals(403, r.status, host);
+            assertTrue(r.text.contains("is not a loopback name"), r.text);
+            assertTrue(!r.text.contains("\"spec\""), "nothing is read");
+        }
+        Raw none = raw(s, "GET /v1/status HTTP/1.0\r\n\r\n");
+        assertEquals(403, none.status);
+        assertTrue(none.text.contains("no Host header"), none.text);
+        Raw put = raw(s, "PUT /v1/endpoints/12 HTTP/1.1\r\nHost: evil.example\r\nContent-Length: 3\r\n\r\n{}\n");
+        assertEquals(403, put.status);
+        assertEquals(List.of(), api.get().endpoints());
     }
 
     @Test
