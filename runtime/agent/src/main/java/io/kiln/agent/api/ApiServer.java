@@ -21,6 +21,7 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.Map;
 import java.util.Objects;
@@ -52,13 +53,18 @@ public final class ApiServer implements AutoCloseable {
 
     /**
      * @param port  0 for an ephemeral port (tests)
-     * @param token required for every request, or null for none
+     * @param token  required for every request over TCP, or null for none
+     * @param socket a Unix domain socket to serve too (mode 0600: its owner only, no token), or null
      */
-    public record Options(int port, String token) {
+    public record Options(int port, String token, Path socket) {
         public Options {
             if (port < 0 || port > 65535) {
                 throw new IllegalArgumentException("port " + port + " is not in 0..65535");
             }
+        }
+
+        public Options(int port, String token) {
+            this(port, token, null);
         }
     }
 
@@ -69,6 +75,7 @@ public final class ApiServer implements AutoCloseable {
     private final StatusProvider status;
     private final MetricsProvider metrics;
     private LocalHttpServer server;
+    private LocalHttpServer unixServer;
 
     /**
      * @param desired the merged desired state of every source, for GETs and for refusing to shadow another source
@@ -84,13 +91,31 @@ public final class ApiServer implements AutoCloseable {
     }
 
     public synchronized void start() {
+        java.util.function.BiFunction<Integer, String, Response> error =
+                (status, message) -> json(status, JSON.createObjectNode().put("error", message));
         try {
-            server = new LocalHttpServer(options.port(), 64, LocalHttpServer.Limits.DEFAULT, this::answer,
-                    (status, message) -> json(status, JSON.createObjectNode().put("error", message)));
+            server = new LocalHttpServer(options.port(), null, 64, LocalHttpServer.Limits.DEFAULT,
+                    x -> answer(x, true), error);
         } catch (IOException e) {
             throw new UncheckedIOException("agent API: cannot listen on 127.0.0.1:" + options.port() + ": "
                     + e.getMessage(), e);
         }
+        if (options.socket() != null) {
+            try {
+                unixServer = new LocalHttpServer(0, options.socket(), 64, LocalHttpServer.Limits.DEFAULT,
+                        x -> answer(x, false), error);
+            } catch (IOException e) {
+                server.close();
+                server = null;
+                throw new UncheckedIOException("agent API: cannot listen on " + options.socket() + ": "
+                        + e.getMessage(), e);
+            }
+        }
+    }
+
+    /** The Unix domain socket served, if any. */
+    public Optional<Path> socket() {
+        return Optional.ofNullable(options.socket());
     }
 
     /** The port listened on (the ephemeral one when started with 0). */
@@ -102,10 +127,13 @@ public final class ApiServer implements AutoCloseable {
         return URI.create("http://127.0.0.1:" + port());
     }
 
-    private Response answer(Request x) {
+    /** @param tcp over TCP (token and Host checked), else over the owner-only Unix socket */
+    private Response answer(Request x, boolean tcp) {
         try {
-            checkHost(x);
-            authorize(x);
+            if (tcp) {
+                checkHost(x);
+                authorize(x);
+            }
             String path = x.path();
             String method = x.method();
             if (path.equals("/metrics")) {
@@ -278,6 +306,10 @@ public final class ApiServer implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        if (unixServer != null) {
+            unixServer.close();
+            unixServer = null;
+        }
         if (server != null) {
             server.close();
             server = null;

@@ -4,13 +4,22 @@ import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
+import java.net.SocketAddress;
 import java.net.SocketException;
+import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -66,20 +75,36 @@ final class LocalHttpServer implements AutoCloseable {
     private final Limits limits;
     private final Function<Request, Response> handler;
     private final Function<Refused, Response> refusal;
-    private final ServerSocket socket;
+    private final ServerSocketChannel socket;
+    private final Path socketFile;
     private final ThreadPoolExecutor workers;
     private final ScheduledThreadPoolExecutor timer;
     private final Thread acceptor;
 
-    /** @param errorBody the answer's body for an error the server itself gives (the handler's format) */
-    LocalHttpServer(int port, int backlog, Limits limits, Function<Request, Response> handler,
+    /**
+     * @param port      a TCP port on the loopback address (0: ephemeral), used when {@code file} is null
+     * @param file      a Unix domain socket to create, readable and writable by its owner only
+     * @param errorBody the answer's body for an error the server itself gives (the handler's format)
+     */
+    LocalHttpServer(int port, Path file, int backlog, Limits limits, Function<Request, Response> handler,
                     java.util.function.BiFunction<Integer, String, Response> errorBody) throws IOException {
         this.limits = limits;
         this.handler = handler;
         this.refusal = r -> errorBody.apply(r.status, r.getMessage());
-        this.socket = new ServerSocket();
-        socket.setReuseAddress(true);
-        socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), backlog);
+        this.socketFile = file;
+        if (file == null) {
+            socket = ServerSocketChannel.open(StandardProtocolFamily.INET);
+            socket.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), backlog);
+        } else {
+            socket = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+            try {
+                bindOwnerOnly(file, backlog);
+            } catch (IOException | RuntimeException e) {
+                socket.close();
+                throw e;
+            }
+        }
         this.workers = new ThreadPoolExecutor(0, limits.maxConnections(), 30, TimeUnit.SECONDS,
                 new SynchronousQueue<>(), daemon("kiln-api"));
         this.timer = new ScheduledThreadPoolExecutor(1, daemon("kiln-api-timer"));
@@ -88,13 +113,36 @@ final class LocalHttpServer implements AutoCloseable {
         acceptor.start();
     }
 
+    /**
+     * Bound under a random name, made 0600, then renamed into place: the socket never has its final
+     * name with the umask's mode, so no other user can connect in between.
+     */
+    private void bindOwnerOnly(Path file, int backlog) throws IOException {
+        Path tmp = file.resolveSibling("." + file.getFileName() + "." + Long.toUnsignedString(
+                new java.security.SecureRandom().nextLong(), 36));
+        socket.bind(UnixDomainSocketAddress.of(tmp), backlog);
+        try {
+            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
+            // a stale socket of a killed agent is in the way: replaced, as any restarted daemon does
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            Files.deleteIfExists(tmp);
+            throw e;
+        }
+    }
+
     int port() {
-        return socket.getLocalPort();
+        try {
+            SocketAddress a = socket.getLocalAddress();
+            return a instanceof InetSocketAddress i ? i.getPort() : -1;
+        } catch (IOException e) {
+            return -1;
+        }
     }
 
     private void acceptLoop() {
-        while (!socket.isClosed()) {
-            Socket s;
+        while (socket.isOpen()) {
+            SocketChannel s;
             try {
                 s = socket.accept();
             } catch (IOException e) {
@@ -118,15 +166,17 @@ final class LocalHttpServer implements AutoCloseable {
         }
     }
 
-    private void serve(Socket s) {
+    private void serve(SocketChannel s) {
+        // closing the channel is the deadline: it ends a blocked read or write at once
         ScheduledFuture<?> kill = timer.schedule(() -> quietClose(s), limits.requestDeadline().toMillis(),
                 TimeUnit.MILLISECONDS);
         try (s) {
-            s.setTcpNoDelay(true);
-            s.setSoTimeout((int) limits.requestDeadline().toMillis());
+            if (socketFile == null) {
+                s.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            }
             Response answer;
             try {
-                Request r = read(new BufferedInputStream(s.getInputStream(), 8192));
+                Request r = read(new BufferedInputStream(Channels.newInputStream(s), 8192));
                 kill.cancel(false);
                 kill = timer.schedule(() -> quietClose(s), limits.responseDeadline().toMillis(), TimeUnit.MILLISECONDS);
                 answer = handler.apply(r);
@@ -213,7 +263,7 @@ final class LocalHttpServer implements AutoCloseable {
         }
     }
 
-    private static void write(Socket s, Response r) throws IOException {
+    private static void write(SocketChannel s, Response r) throws IOException {
         StringBuilder h = new StringBuilder(128).append("HTTP/1.1 ").append(r.status()).append(' ')
                 .append(reason(r.status())).append("\r\n");
         r.headers().forEach((k, v) -> h.append(k).append(": ").append(v).append("\r\n"));
@@ -222,14 +272,15 @@ final class LocalHttpServer implements AutoCloseable {
                     .append("Content-Length: ").append(r.body().length).append("\r\n");
         }
         h.append("Connection: close\r\n\r\n");
-        OutputStream out = s.getOutputStream();
         byte[] head = h.toString().getBytes(StandardCharsets.ISO_8859_1);
         byte[] body = r.body() == null ? new byte[0] : r.body();
         byte[] all = new byte[head.length + body.length]; // one write: no Nagle/delayed-ACK stall
         System.arraycopy(head, 0, all, 0, head.length);
         System.arraycopy(body, 0, all, head.length, body.length);
-        out.write(all);
-        out.flush();
+        ByteBuffer buf = ByteBuffer.wrap(all);
+        while (buf.hasRemaining()) {
+            s.write(buf);
+        }
         s.shutdownOutput();
     }
 
@@ -253,7 +304,7 @@ final class LocalHttpServer implements AutoCloseable {
         };
     }
 
-    private static void quietClose(Socket s) {
+    private static void quietClose(java.io.Closeable s) {
         try {
             s.close();
         } catch (IOException ignored) {
@@ -278,5 +329,12 @@ final class LocalHttpServer implements AutoCloseable {
         }
         workers.shutdownNow();
         timer.shutdownNow();
+        if (socketFile != null) {
+            try {
+                Files.deleteIfExists(socketFile);
+            } catch (IOException ignored) {
+                // a stale socket is replaced at the next start
+            }
+        }
     }
 }
