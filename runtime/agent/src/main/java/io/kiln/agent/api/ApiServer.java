@@ -32,6 +32,7 @@ import java.util.function.Supplier;
  * The agent's local HTTP API, bound to the loopback address only (never reachable from another
  * host):
  * <pre>
+ *   GET    /healthz                           "ok" (no token needed: for liveness probes)
  *   GET    /v1/status                         agent and endpoint status (JSON)
  *   GET    /metrics                           Prometheus text
  *   GET    /v1/{endpoints|policies|services}  every spec in effect, from any source
@@ -132,6 +133,10 @@ public final class ApiServer implements AutoCloseable {
         try {
             if (tcp) {
                 checkHost(x);
+                if (x.path().equals("/healthz") && x.method().equals("GET")) {
+                    // for a liveness probe, which has no token; it tells nothing but that the agent answers
+                    return Response.of(200, "text/plain", "ok\n");
+                }
                 authorize(x);
             }
             String path = x.path();
@@ -139,6 +144,9 @@ public final class ApiServer implements AutoCloseable {
             if (path.equals("/metrics")) {
                 requireMethod(method, "GET");
                 return Response.of(200, PrometheusText.CONTENT_TYPE, PrometheusText.write(metrics.metrics()));
+            } else if (path.equals("/healthz")) {
+                requireMethod(method, "GET");
+                return Response.of(200, "text/plain", "ok\n");
             } else if (path.equals("/v1/status")) {
                 requireMethod(method, "GET");
                 return json(200, StatusJson.write(status.status()));

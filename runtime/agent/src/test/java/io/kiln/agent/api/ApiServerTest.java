@@ -158,7 +158,7 @@ class ApiServerTest {
     }
 
     @Test
-    void changesNeedTheToken(@TempDir Path dir) {
+    void changesNeedTheToken(@TempDir Path dir) throws IOException {
         ApiServer s = server(dir, TOKEN);
         AgentApiException e = assertThrows(AgentApiException.class, () -> new AgentClient(s.uri(), null)
                 .apply(SpecKind.ENDPOINT, Fixtures.endpointYaml(12, Map.of("app", "web"))));
@@ -174,6 +174,12 @@ class ApiServerTest {
         assertEquals(401, assertThrows(AgentApiException.class,
                 () -> new AgentClient(s.uri(), null).list(SpecKind.ENDPOINT)).status());
         assertEquals(1, new AgentClient(s.uri(), TOKEN).status().ready());
+        // a liveness probe has no token: /healthz tells it the agent answers, and nothing else
+        Raw health = raw(s, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:9842\r\n\r\n");
+        assertEquals(200, health.status, health.text);
+        assertTrue(health.text.endsWith("\r\n\r\nok\n"), health.text);
+        assertEquals(403, raw(s, "GET /healthz HTTP/1.1\r\nHost: evil.example\r\n\r\n").status);
+        assertEquals(401, raw(s, "GET /v1/status HTTP/1.1\r\nHost: 127.0.0.1:9842\r\n\r\n").status);
     }
 
     /** A DNS-rebinding page reaches 127.0.0.1 under its own name: only loopback names are answered. */
@@ -339,6 +345,19 @@ class ApiServerTest {
         assertEquals(413, big.status);
         assertTrue(big.text.contains("body larger than 1048576 bytes"), big.text);
         assertEquals(200, raw(s, "GET /v1/status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").status);
+
+        // curl's Expect: 100-continue for a body over 1 KiB gets its go-ahead, then the answer
+        String yaml = Fixtures.endpointYaml(12, Map.of("app", "web")) + "#" + "x".repeat(2000) + "\n";
+        try (Socket k = new Socket("127.0.0.1", s.port())) {
+            k.setSoTimeout(5000);
+            k.getOutputStream().write(("PUT /v1/endpoints/12 HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\n"
+                    + "Content-Length: " + yaml.length() + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            byte[] go = k.getInputStream().readNBytes(25);
+            assertEquals("HTTP/1.1 100 Continue\r\n\r\n", new String(go, StandardCharsets.ISO_8859_1));
+            k.getOutputStream().write(yaml.getBytes(StandardCharsets.UTF_8));
+            String answer = new String(k.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(answer.startsWith("HTTP/1.1 201 "), answer);
+        }
     }
 
     private record Raw(int status, String text) {
