@@ -37,13 +37,19 @@ public final class AgentClient {
     private final URI base;
     private final Path socket;
     private final String token;
+    private final Path tokenFile;
     private final HttpClient http;
 
     /** @param token the agent's token, sent with every request, or null */
     public AgentClient(URI base, String token) {
+        this(base, token, null);
+    }
+
+    private AgentClient(URI base, String token, Path tokenFile) {
         this.base = Objects.requireNonNull(base, "base");
         this.socket = null;
         this.token = token;
+        this.tokenFile = tokenFile;
         this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     }
 
@@ -51,6 +57,7 @@ public final class AgentClient {
         this.base = URI.create("http://localhost");
         this.socket = socket;
         this.token = token;
+        this.tokenFile = null;
         this.http = null;
     }
 
@@ -59,17 +66,27 @@ public final class AgentClient {
         return new AgentClient(Objects.requireNonNull(socket, "socket"), null);
     }
 
-    /** The agent on this machine: 127.0.0.1:{@code port}, with the token from {@code tokenFile} if it can be read. */
+    /**
+     * The agent on this machine: 127.0.0.1:{@code port}, with the token from {@code tokenFile} if it
+     * can be read, read at each request: a restarted agent writes a new one.
+     */
     public static AgentClient local(int port, Path tokenFile) {
-        String token = null;
+        AgentClient c = new AgentClient(URI.create("http://127.0.0.1:" + port), null, Objects.requireNonNull(tokenFile));
+        c.token(); // an unreadable token file is an error now, not at the first request
+        return c;
+    }
+
+    private String token() {
+        if (tokenFile == null) {
+            return token;
+        }
         try {
-            token = Files.readString(tokenFile).strip();
+            return Files.readString(tokenFile).strip();
         } catch (NoSuchFileException | java.nio.file.AccessDeniedException e) {
-            // without the token the agent refuses with a clear message (401)
+            return null; // without the token the agent refuses with a clear message (401)
         } catch (IOException e) {
             throw new AgentApiException("read the agent's token " + tokenFile + ": " + e.getMessage(), e);
         }
-        return new AgentClient(URI.create("http://127.0.0.1:" + port), token);
     }
 
     /**
@@ -153,8 +170,9 @@ public final class AgentClient {
         if (body != null) {
             b.header("Content-Type", contentType(body));
         }
-        if (token != null) {
-            b.header("Authorization", "Bearer " + token);
+        String t = token();
+        if (t != null) {
+            b.header("Authorization", "Bearer " + t);
         }
         HttpResponse<String> r;
         try {

@@ -174,6 +174,13 @@ class ApiServerTest {
         assertEquals(401, assertThrows(AgentApiException.class,
                 () -> new AgentClient(s.uri(), null).list(SpecKind.ENDPOINT)).status());
         assertEquals(1, new AgentClient(s.uri(), TOKEN).status().ready());
+        // a local client reads the token file at each request: made before the agent wrote it (or
+        // before a restarted agent wrote a new one), it still gets in
+        Path tokenFile = dir.resolve("token");
+        AgentClient early = AgentClient.local(s.port(), tokenFile);
+        assertEquals(401, assertThrows(AgentApiException.class, early::status).status());
+        Files.writeString(tokenFile, TOKEN + "\n");
+        assertEquals(1, early.status().ready());
         // a liveness probe has no token: /healthz tells it the agent answers, and nothing else
         Raw health = raw(s, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:9842\r\n\r\n");
         assertEquals(200, health.status, health.text);
