@@ -45,7 +45,8 @@ import java.util.Set;
  * temporary folders.
  *
  * <p>State lives under the state folder ({@code /run/kiln} by default): {@code identities.json},
- * {@code api/} (specs applied through the API), {@code api-token} (mode 0600).
+ * {@code api/} (specs applied through the API), {@code api-token} (mode 0600), {@code api.sock}
+ * (the API's Unix domain socket, mode 0600).
  */
 public final class Agent implements AutoCloseable {
     public static final Path DEFAULT_STATE_DIR = Path.of("/run/kiln");
@@ -92,7 +93,7 @@ public final class Agent implements AutoCloseable {
                 ApiSource store = new ApiSource(b.stateDir.resolve("api"), aggregator);
                 store.start();
                 String token = b.apiToken ? writeToken(b.stateDir.resolve(tokenFileName())) : null;
-                api = new ApiServer(new ApiServer.Options(b.apiPort, token), store, b.catalog, () -> desired, reconciler,
+                api = new ApiServer(new ApiServer.Options(b.apiPort, token, apiSocket()), store, b.catalog, () -> desired, reconciler,
                         MetricsProvider.of(List.of(reconciler, b.metrics)));
                 api.start();
                 running.add(0, api);
@@ -139,6 +140,11 @@ public final class Agent implements AutoCloseable {
     /** Where the API listens, if it was started. */
     public Optional<URI> apiUri() {
         return api == null ? Optional.empty() : Optional.of(api.uri());
+    }
+
+    /** The API's Unix domain socket (mode 0600), served while the API is. */
+    public Path apiSocket() {
+        return b.stateDir.resolve(AgentClient.SOCKET_FILE_NAME);
     }
 
     /** The token file the API's clients read ({@link AgentClient#local}). */
@@ -240,7 +246,7 @@ public final class Agent implements AutoCloseable {
             return this;
         }
 
-        /** Whether PUT and DELETE need the token written to the state folder; default true. */
+        /** Whether every API request needs the token written to the state folder; default true. */
         public Builder apiToken(boolean required) {
             this.apiToken = required;
             return this;

@@ -138,8 +138,8 @@ final class AgentCommand implements Callable<Integer> {
         out.printf("kiln agent: templates %s; objects from %s%n", String.join(", ", catalog.names()),
                 String.join(", then ", objects.describe()));
         out.printf("kiln agent: adopted %d endpoint(s) from %s%n", dataplane.adopted(), pinRoot);
-        agent.apiUri().ifPresent(u -> out.println("kiln agent: API at " + u + " (token in "
-                + agent.tokenFile() + ")"));
+        agent.apiUri().ifPresent(u -> out.println("kiln agent: API at " + u + " (token in " + agent.tokenFile()
+                + ") and unix:" + agent.apiSocket() + " (mode 0600)"));
         out.flush();
         KubernetesClient client = k8s;
         CountDownLatch stopped = new CountDownLatch(1);

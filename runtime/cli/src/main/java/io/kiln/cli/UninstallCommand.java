@@ -21,7 +21,7 @@ import picocli.CommandLine.Model.CommandSpec;
                 "maps too) and the agent's state (endpoint state files, identities, API specs and token)."})
 final class UninstallCommand implements Callable<Integer> {
     /** What the agent keeps in its state folder; nothing else there is touched. */
-    private static final List<String> STATE = List.of("endpoints", "api", "identities.json", "api-token");
+    private static final List<String> STATE = List.of("endpoints", "api", "identities.json", "api-token", "api.sock");
 
     @Option(names = "--pin-root", paramLabel = "DIR", description = "bpffs folder of Kiln's pins (default: /sys/fs/bpf/kiln).")
     Path pinRoot = PinLayout.DEFAULT_ROOT;

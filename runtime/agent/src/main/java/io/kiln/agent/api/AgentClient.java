@@ -30,28 +30,63 @@ public final class AgentClient {
     public static final Path DEFAULT_TOKEN_FILE = Path.of("/run/kiln/api-token");
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** Where the agent listens by default: a Unix domain socket only its owner (root) may use. */
+    public static final String SOCKET_FILE_NAME = "api.sock";
+    private static final Duration TIMEOUT = Duration.ofSeconds(30);
+
     private final URI base;
+    private final Path socket;
     private final String token;
+    private final Path tokenFile;
     private final HttpClient http;
 
-    /** @param token the agent's token for PUT and DELETE, or null */
+    /** @param token the agent's token, sent with every request, or null */
     public AgentClient(URI base, String token) {
+        this(base, token, null);
+    }
+
+    private AgentClient(URI base, String token, Path tokenFile) {
         this.base = Objects.requireNonNull(base, "base");
+        this.socket = null;
         this.token = token;
+        this.tokenFile = tokenFile;
         this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     }
 
-    /** The agent on this machine: 127.0.0.1:{@code port}, with the token from {@code tokenFile} if it can be read. */
+    private AgentClient(Path socket, String token) {
+        this.base = URI.create("http://localhost");
+        this.socket = socket;
+        this.token = token;
+        this.tokenFile = null;
+        this.http = null;
+    }
+
+    /** The agent's Unix domain socket; its mode (owner only) is the access control, no token needed. */
+    public static AgentClient unix(Path socket) {
+        return new AgentClient(Objects.requireNonNull(socket, "socket"), null);
+    }
+
+    /**
+     * The agent on this machine: 127.0.0.1:{@code port}, with the token from {@code tokenFile} if it
+     * can be read, read at each request: a restarted agent writes a new one.
+     */
     public static AgentClient local(int port, Path tokenFile) {
-        String token = null;
+        AgentClient c = new AgentClient(URI.create("http://127.0.0.1:" + port), null, Objects.requireNonNull(tokenFile));
+        c.token(); // an unreadable token file is an error now, not at the first request
+        return c;
+    }
+
+    private String token() {
+        if (tokenFile == null) {
+            return token;
+        }
         try {
-            token = Files.readString(tokenFile).strip();
+            return Files.readString(tokenFile).strip();
         } catch (NoSuchFileException | java.nio.file.AccessDeniedException e) {
-            // without the token, GETs still work and changes are refused with a clear message
+            return null; // without the token the agent refuses with a clear message (401)
         } catch (IOException e) {
             throw new AgentApiException("read the agent's token " + tokenFile + ": " + e.getMessage(), e);
         }
-        return new AgentClient(URI.create("http://127.0.0.1:" + port), token);
     }
 
     /**
@@ -100,15 +135,44 @@ public final class AgentClient {
         return "/v1/" + kind.folder() + "/" + URLEncoder.encode(key, StandardCharsets.UTF_8);
     }
 
+    private String where() {
+        return socket != null ? "unix:" + socket : base.toString();
+    }
+
     private String send(String method, String path, String body) {
+        if (socket == null) {
+            return sendHttp(method, path, body);
+        }
+        String contentType = body == null ? null : contentType(body);
+        int status;
+        String answer;
+        try {
+            String[] r = UnixHttp.exchange(socket, method, path, token, contentType, body, TIMEOUT);
+            status = Integer.parseInt(r[0]);
+            answer = r[1];
+        } catch (java.net.SocketException | NoSuchFileException e) {
+            throw new AgentApiException("no agent answers at " + where() + " (is `kiln agent` running, and are you"
+                    + " root? the socket is its owner's only): " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new AgentApiException("agent at " + where() + ": " + method + " " + path + ": " + e, e);
+        }
+        return result(status, answer);
+    }
+
+    private static String contentType(String body) {
+        return body.stripLeading().startsWith("{") ? "application/json" : "application/yaml";
+    }
+
+    private String sendHttp(String method, String path, String body) {
         HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(30))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
                         : HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
         if (body != null) {
-            b.header("Content-Type", body.stripLeading().startsWith("{") ? "application/json" : "application/yaml");
+            b.header("Content-Type", contentType(body));
         }
-        if (token != null && !method.equals("GET")) {
-            b.header("Authorization", "Bearer " + token);
+        String t = token();
+        if (t != null) {
+            b.header("Authorization", "Bearer " + t);
         }
         HttpResponse<String> r;
         try {
@@ -121,20 +185,24 @@ public final class AgentClient {
             Thread.currentThread().interrupt();
             throw new AgentApiException("interrupted waiting for the agent", e);
         }
-        if (r.statusCode() / 100 == 2) {
-            return r.body();
+        return result(r.statusCode(), r.body());
+    }
+
+    private static String result(int status, String body) {
+        if (status / 100 == 2) {
+            return body;
         }
-        String message = r.body();
+        String message = body;
         String field = null;
         int line = 0;
         try {
-            JsonNode o = JSON.readTree(r.body());
-            message = o.path("error").asText(r.body());
+            JsonNode o = JSON.readTree(body);
+            message = o.path("error").asText(body);
             field = o.hasNonNull("field") ? o.get("field").asText() : null;
             line = o.path("line").asInt();
         } catch (IOException e) {
             // not JSON: the body as it is
         }
-        throw new AgentApiException(r.statusCode(), "agent: " + message.strip(), field, line);
+        throw new AgentApiException(status, "agent: " + message.strip(), field, line);
     }
 }

@@ -4,8 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import io.kiln.agent.spec.DesiredState;
 import io.kiln.agent.spec.EndpointValidator;
 import io.kiln.agent.spec.Spec;
@@ -15,26 +13,26 @@ import io.kiln.agent.spec.SpecKind;
 import io.kiln.agent.spec.SpecReader;
 import io.kiln.agent.spec.TemplateCatalog;
 
+import io.kiln.agent.api.LocalHttpServer.Request;
+import io.kiln.agent.api.LocalHttpServer.Response;
+
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.function.Supplier;
 
 /**
  * The agent's local HTTP API, bound to the loopback address only (never reachable from another
  * host):
  * <pre>
+ *   GET    /healthz                           "ok" (no token needed: for liveness probes)
  *   GET    /v1/status                         agent and endpoint status (JSON)
  *   GET    /metrics                           Prometheus text
  *   GET    /v1/{endpoints|policies|services}  every spec in effect, from any source
@@ -43,28 +41,33 @@ import java.util.function.Supplier;
  *   DELETE /v1/{kind}/{id or name}            delete a spec applied through the API
  * </pre>
  * A bad spec is refused with 400 and {@code {"error", "field", "line"}}; a spec another source
- * defines cannot be changed here (409). When a token is set, PUT and DELETE need
- * {@code Authorization: Bearer TOKEN}: any local user can reach a loopback port, and changing
- * endpoints is root's business (the agent writes the token to a file only root can read).
+ * defines cannot be changed here (409). When a token is set, every request needs
+ * {@code Authorization: Bearer TOKEN}: any local user can reach a loopback port, and specs and
+ * status are root's business (the agent writes the token to a file only root can read). The Host
+ * header must name loopback (403 otherwise), so a DNS-rebinding web page cannot use the API.
+ * Served by {@link LocalHttpServer}: each request is read whole under a 5 s deadline on its own
+ * connection thread, at most 256 connections at once, so slow clients cannot stall other answers.
  */
 public final class ApiServer implements AutoCloseable {
     public static final int DEFAULT_PORT = 9842;
-    private static final int MAX_BODY = 1 << 20;
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     /**
      * @param port  0 for an ephemeral port (tests)
-     * @param token required for PUT and DELETE, or null for none
+     * @param token  required for every request over TCP, or null for none
+     * @param socket a Unix domain socket to serve too (mode 0600: its owner only, no token), or null
      */
-    public record Options(int port, String token) {
+    public record Options(int port, String token, Path socket) {
         public Options {
             if (port < 0 || port > 65535) {
                 throw new IllegalArgumentException("port " + port + " is not in 0..65535");
             }
         }
-    }
 
-    private static final String NODELAY = "sun.net.httpserver.nodelay";
+        public Options(int port, String token) {
+            this(port, token, null);
+        }
+    }
 
     private final Options options;
     private final ApiSource store;
@@ -72,8 +75,8 @@ public final class ApiServer implements AutoCloseable {
     private final Supplier<DesiredState> desired;
     private final StatusProvider status;
     private final MetricsProvider metrics;
-    private HttpServer server;
-    private ExecutorService executor;
+    private LocalHttpServer server;
+    private LocalHttpServer unixServer;
 
     /**
      * @param desired the merged desired state of every source, for GETs and for refusing to shadow another source
@@ -89,54 +92,66 @@ public final class ApiServer implements AutoCloseable {
     }
 
     public synchronized void start() {
-        // The JDK server writes headers and body apart; with Nagle on, a client's delayed ACK held every
-        // answer about 40 ms. Read once by the JDK, before its first server: leave a setting of the user's.
-        if (System.getProperty(NODELAY) == null) {
-            System.setProperty(NODELAY, "true");
-        }
+        java.util.function.BiFunction<Integer, String, Response> error =
+                (status, message) -> json(status, JSON.createObjectNode().put("error", message));
         try {
-            server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), options.port()), 16);
+            server = new LocalHttpServer(options.port(), null, 64, LocalHttpServer.Limits.DEFAULT,
+                    x -> answer(x, true), error);
         } catch (IOException e) {
             throw new UncheckedIOException("agent API: cannot listen on 127.0.0.1:" + options.port() + ": "
                     + e.getMessage(), e);
         }
-        executor = Executors.newFixedThreadPool(2, r -> {
-            Thread t = new Thread(r, "kiln-api");
-            t.setDaemon(true);
-            return t;
-        });
-        server.setExecutor(executor);
-        server.createContext("/", this::handle);
-        server.start();
+        if (options.socket() != null) {
+            try {
+                unixServer = new LocalHttpServer(0, options.socket(), 64, LocalHttpServer.Limits.DEFAULT,
+                        x -> answer(x, false), error);
+            } catch (IOException e) {
+                server.close();
+                server = null;
+                throw new UncheckedIOException("agent API: cannot listen on " + options.socket() + ": "
+                        + e.getMessage(), e);
+            }
+        }
+    }
+
+    /** The Unix domain socket served, if any. */
+    public Optional<Path> socket() {
+        return Optional.ofNullable(options.socket());
     }
 
     /** The port listened on (the ephemeral one when started with 0). */
     public int port() {
-        return server.getAddress().getPort();
+        return server.port();
     }
 
     public URI uri() {
         return URI.create("http://127.0.0.1:" + port());
     }
 
-    private void handle(HttpExchange x) throws IOException {
-        try (x) {
-            answer(x);
-        }
-    }
-
-    private void answer(HttpExchange x) throws IOException {
+    /** @param tcp over TCP (token and Host checked), else over the owner-only Unix socket */
+    private Response answer(Request x, boolean tcp) {
         try {
-            String path = x.getRequestURI().getPath();
-            String method = x.getRequestMethod();
+            if (tcp) {
+                checkHost(x);
+                if (x.path().equals("/healthz") && x.method().equals("GET")) {
+                    // for a liveness probe, which has no token; it tells nothing but that the agent answers
+                    return Response.of(200, "text/plain", "ok\n");
+                }
+                authorize(x);
+            }
+            String path = x.path();
+            String method = x.method();
             if (path.equals("/metrics")) {
                 requireMethod(method, "GET");
-                send(x, 200, PrometheusText.CONTENT_TYPE, PrometheusText.write(metrics.metrics()));
+                return Response.of(200, PrometheusText.CONTENT_TYPE, PrometheusText.write(metrics.metrics()));
+            } else if (path.equals("/healthz")) {
+                requireMethod(method, "GET");
+                return Response.of(200, "text/plain", "ok\n");
             } else if (path.equals("/v1/status")) {
                 requireMethod(method, "GET");
-                sendJson(x, 200, StatusJson.write(status.status()));
+                return json(200, StatusJson.write(status.status()));
             } else if (path.startsWith("/v1/")) {
-                specs(x, method, path.substring(4));
+                return specs(x, method, path.substring(4));
             } else {
                 throw new HttpError(404, "no such path " + path, null, 0);
             }
@@ -145,24 +160,21 @@ public final class ApiServer implements AutoCloseable {
             if (e.field != null) {
                 o.put("field", e.field).put("line", e.line);
             }
-            if (e.allow != null) {
-                x.getResponseHeaders().set("Allow", e.allow);
-            }
-            sendJson(x, e.status, o);
+            Response r = json(e.status, o);
+            return e.allow == null ? r : new Response(r.status(), r.contentType(), r.body(), Map.of("Allow", e.allow));
         } catch (RuntimeException e) {
-            sendJson(x, 500, JSON.createObjectNode().put("error", "internal error: " + e));
+            return json(500, JSON.createObjectNode().put("error", "internal error: " + e));
         }
     }
 
-    private void specs(HttpExchange x, String method, String rest) throws IOException {
+    private Response specs(Request x, String method, String rest) {
         String[] parts = rest.split("/", 2);
         SpecKind kind = kind(parts[0]);
         if (parts.length == 1 || parts[1].isEmpty()) {
             requireMethod(method, "GET");
             ArrayNode list = JSON.createArrayNode();
             specsOf(kind).values().forEach(s -> list.add(withSource(s)));
-            sendJson(x, 200, list);
-            return;
+            return json(200, list);
         }
         String key = parts[1];
         switch (method) {
@@ -171,10 +183,9 @@ public final class ApiServer implements AutoCloseable {
                 if (s == null) {
                     throw new HttpError(404, "no " + kind.word() + " " + key, null, 0);
                 }
-                sendJson(x, 200, withSource(s));
+                return json(200, withSource(s));
             }
             case "PUT" -> {
-                authorize(x);
                 Spec s = parse(kind, key, body(x));
                 Spec other = specsOf(kind).get(key);
                 if (other != null && store.get(kind, key).isEmpty()) {
@@ -183,17 +194,16 @@ public final class ApiServer implements AutoCloseable {
                 }
                 boolean existed = store.get(kind, key).isPresent();
                 store.put(s);
-                sendJson(x, existed ? 200 : 201, withSource(s));
+                return json(existed ? 200 : 201, withSource(s));
             }
             case "DELETE" -> {
-                authorize(x);
                 if (!store.delete(kind, key)) {
                     Spec other = specsOf(kind).get(key);
                     throw other == null ? new HttpError(404, "no " + kind.word() + " " + key, null, 0)
                             : new HttpError(409, kind.word() + " " + key + " is defined by " + other.origin().name()
                             + "; delete it there", null, 0);
                 }
-                x.sendResponseHeaders(204, -1);
+                return new Response(204, null, null, Map.of());
             }
             default -> throw HttpError.method(method, "GET, PUT, DELETE");
         }
@@ -247,15 +257,36 @@ public final class ApiServer implements AutoCloseable {
                 + " /v1/status", null, 0);
     }
 
-    private void authorize(HttpExchange x) {
+    private void authorize(Request x) {
         if (options.token() == null) {
             return;
         }
-        String h = Optional.ofNullable(x.getRequestHeaders().getFirst("Authorization")).orElse("");
+        String h = Optional.ofNullable(x.header("Authorization")).orElse("");
         byte[] given = h.startsWith("Bearer ") ? h.substring(7).getBytes(StandardCharsets.UTF_8) : new byte[0];
         if (!MessageDigest.isEqual(given, options.token().getBytes(StandardCharsets.UTF_8))) {
-            throw new HttpError(401, "changing specs needs the agent's token (Authorization: Bearer ...);"
+            throw new HttpError(401, "the agent API needs the agent's token (Authorization: Bearer ...);"
                     + " kiln reads it from the agent's token file, readable by root", null, 0);
+        }
+    }
+
+    /**
+     * Only loopback names: a web page whose name an attacker re-points at 127.0.0.1 (DNS rebinding)
+     * sends its own name as Host, and must not read or change specs through the browser.
+     */
+    private static void checkHost(Request x) {
+        String host = x.header("Host");
+        if (host == null) {
+            throw new HttpError(403, "no Host header; the agent API answers only Host 127.0.0.1, localhost or [::1]",
+                    null, 0);
+        }
+        String name = host.strip().toLowerCase(java.util.Locale.ROOT);
+        int colon = name.lastIndexOf(':');
+        if (colon >= 0 && name.indexOf(']') < colon && name.substring(colon + 1).matches("[0-9]{1,5}")) {
+            name = name.substring(0, colon);
+        }
+        if (!name.equals("127.0.0.1") && !name.equals("localhost") && !name.equals("[::1]")) {
+            throw new HttpError(403, "Host " + host + " is not a loopback name; the agent API answers only Host"
+                    + " 127.0.0.1, localhost or [::1] (a guard against DNS rebinding)", null, 0);
         }
     }
 
@@ -265,34 +296,30 @@ public final class ApiServer implements AutoCloseable {
         }
     }
 
-    private static String body(HttpExchange x) throws IOException {
-        try (InputStream in = x.getRequestBody()) {
-            byte[] b = in.readNBytes(MAX_BODY + 1);
-            if (b.length > MAX_BODY) {
-                throw new HttpError(413, "body larger than " + MAX_BODY + " bytes", null, 0);
-            }
-            return StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(b)).toString();
+    private static String body(Request x) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(x.body())).toString();
         } catch (CharacterCodingException e) {
             throw new HttpError(400, "the body is not UTF-8 text", null, 0);
         }
     }
 
-    private static void sendJson(HttpExchange x, int status, Object body) throws IOException {
-        send(x, status, "application/json", JSON.writeValueAsString(body) + "\n");
-    }
-
-    private static void send(HttpExchange x, int status, String type, String body) throws IOException {
-        byte[] b = body.getBytes(StandardCharsets.UTF_8);
-        x.getResponseHeaders().set("Content-Type", type);
-        x.sendResponseHeaders(status, b.length);
-        x.getResponseBody().write(b);
+    private static Response json(int status, Object body) {
+        try {
+            return Response.of(status, "application/json", JSON.writeValueAsString(body) + "\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     @Override
     public synchronized void close() {
+        if (unixServer != null) {
+            unixServer.close();
+            unixServer = null;
+        }
         if (server != null) {
-            server.stop(0);
-            executor.shutdownNow();
+            server.close();
             server = null;
         }
     }
