@@ -27,6 +27,8 @@ public final class LocatedTreeReader {
     /** An empty plain value ({@code labels:} and nothing after it) is YAML null, not an empty string. */
     private static final YAMLFactory YAML = YAMLFactory.builder().enable(YAMLParser.Feature.EMPTY_STRING_AS_NULL).build();
     private static final JsonFactory JSON = JsonFactory.builder().build();
+    /** Longest number converted as one (see IntegerText.MAX_LENGTH); longer ones stay text and are refused later. */
+    private static final int MAX_NUMBER_LENGTH = 64;
 
     /** The syntax of a document; JSON gets a JSON parser so its lines and messages are right. */
     public enum Syntax {
@@ -102,8 +104,11 @@ public final class LocatedTreeReader {
             case START_OBJECT -> readMapping(p, path, line, column);
             case START_ARRAY -> readSequence(p, path, line, column);
             case VALUE_STRING -> new LocatedNode.Scalar(line, column, p.getText(), p.getText());
-            case VALUE_NUMBER_INT -> new LocatedNode.Scalar(line, column, p.getText(), p.getNumberValue());
-            case VALUE_NUMBER_FLOAT -> new LocatedNode.Scalar(line, column, p.getText(), p.getDoubleValue());
+            // a number too long for any Kiln value stays text: converting a million digits takes seconds
+            case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> p.getTextLength() > MAX_NUMBER_LENGTH
+                    ? new LocatedNode.Scalar(line, column, p.getText(), p.getText())
+                    : new LocatedNode.Scalar(line, column, p.getText(),
+                            t == JsonToken.VALUE_NUMBER_INT ? p.getNumberValue() : (Object) p.getDoubleValue());
             case VALUE_TRUE -> new LocatedNode.Scalar(line, column, p.getText(), Boolean.TRUE);
             case VALUE_FALSE -> new LocatedNode.Scalar(line, column, p.getText(), Boolean.FALSE);
             case VALUE_NULL -> new LocatedNode.Scalar(line, column, p.getText(), null);

@@ -12,6 +12,7 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ConstantsTest {
     private final TemplateDescriptor endpoint = Templates.load(TestTemplates.resource("endpoint"));
@@ -160,5 +161,23 @@ class ConstantsTest {
             assertEquals(type.size(), Constants.encode("t", new ConstantDecl("C", type, ""), samples.get(type)).length,
                     type.toString());
         }
+    }
+    @Test
+    void aMillionDigitsAreRefusedFastAndEchoedShort() {
+        String huge = "1".repeat(1_000_000);
+        long start = System.nanoTime();
+        String m = assertThrows(ParameterException.class,
+                () -> Constants.encode("endpoint", new ConstantDecl("C", ConstantType.U64, ""), huge)).getMessage();
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        assertTrue(millis < 500, "refused in " + millis + " ms");
+        assertEquals("template endpoint: constant C: expected an integer from 0 to 18446744073709551615, got '"
+                + "1".repeat(40) + "... (1000000 chars)'", m);
+        // the same through a parameter's integer check, and a long value of any other kind
+        String p = assertThrows(ParameterException.class, () -> Constants.encode("endpoint",
+                new ConstantDecl("M", ConstantType.MAC, ""), "x".repeat(120_000))).getMessage();
+        assertTrue(p.length() < 200, p);
+        assertEquals(BigInteger.ONE.shiftLeft(248).subtract(BigInteger.ONE),
+                io.kiln.template.internal.IntegerText.parse("0x" + "f".repeat(62)), "64 characters still parse");
+        assertEquals(null, io.kiln.template.internal.IntegerText.parse("0x" + "f".repeat(63)), "65 do not");
     }
 }

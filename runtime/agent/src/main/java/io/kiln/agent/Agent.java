@@ -62,7 +62,7 @@ public final class Agent implements AutoCloseable {
     private Agent(Builder b) {
         this.b = b;
         IdentityAllocator identities = IdentityAllocator.open(b.stateDir.resolve("identities.json"));
-        this.planner = new Planner(b.catalog, identities, b.hostCidrs, b.options.clock());
+        this.planner = new Planner(b.catalog, identities, b.hostCidrs, b.options.clock()).interfaces(b.dataplane::ifindex);
         this.reconciler = new Reconciler(b.dataplane, b.options);
     }
 

@@ -17,6 +17,17 @@ public final class BpfFs {
     private BpfFs() {
     }
 
+    /** True if {@code dir} lies on a mounted bpffs: one is mounted at it or at a folder above it. */
+    public static boolean isOnBpffs(Path dir) {
+        Path target = dir.toAbsolutePath().normalize();
+        for (Path p = target; p != null; p = p.getParent()) {
+            if (isMounted(p)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** True if a bpffs is mounted exactly at {@code dir} (per {@code /proc/self/mounts}). */
     public static boolean isMounted(Path dir) {
         String target = dir.toAbsolutePath().normalize().toString();

@@ -183,14 +183,31 @@ public final class BpfObject implements AutoCloseable {
             throw new BpfException(context() + ": constant " + constantName
                     + ": cannot be set after load (open the object again)", 0, false, null);
         }
-        Pointer data = rodataValue();
-        data.write(c.offset(), value, 0, value.length);
+        Pointer data = rodataIn(c);
+        data.write(0, value, 0, value.length);
     }
 
     /** The current bytes of a {@code .rodata} constant (its default until {@link #setConstant} changes it). */
     public byte[] constantValue(String constantName) {
         RodataConstant c = constant(constantName);
-        return rodataValue().getByteArray(c.offset(), c.size());
+        return rodataIn(c).getByteArray(0, c.size());
+    }
+
+    /**
+     * The constant's bytes in libbpf's copy of .rodata, only if they lie inside it: the offset and
+     * size come from the object's BTF, which a crafted object can point anywhere (JNA would write there).
+     */
+    private Pointer rodataIn(RodataConstant c) {
+        long[] size = new long[1];
+        Pointer data = rodataValue(size);
+        long end = (long) c.offset() + c.size();
+        if (c.offset() < 0 || c.size() < 0 || end > size[0]) {
+            throw new BpfException(context() + ": constant " + c.name() + ": the object's BTF puts it at bytes "
+                    + Integer.toUnsignedString(c.offset()) + ".." + ((c.offset() & 0xffffffffL) + (c.size() & 0xffffffffL))
+                    + ", outside .rodata (" + size[0] + " bytes); the object is malformed, nothing was written",
+                    0, true, null);
+        }
+        return data.share(c.offset(), c.size());
     }
 
     private RodataConstant constant(String constantName) {
@@ -207,13 +224,12 @@ public final class BpfObject implements AutoCloseable {
     }
 
     /** libbpf's copy of the section ({@code bpf_map__initial_value}), which load writes into the map. */
-    private Pointer rodataValue() {
+    private Pointer rodataValue(long[] size) {
         for (BpfMap m : maps) {
             if (m.isInternal() && m.name().endsWith(RODATA)) {
-                long[] size = new long[1];
                 Pointer p = LibBpf.bpf_map__initial_value(m.pointer(), size);
                 if (p != null) {
-                    return p.share(0, size[0]);
+                    return p;
                 }
             }
         }

@@ -17,9 +17,48 @@ public final class Interfaces {
     private Interfaces() {
     }
 
-    /** The interface's ifindex, or 0 if the namespace has no interface of that name. */
+    /**
+     * Why {@code name} cannot be an interface name, or null if it can: the kernel's rules (1 to 15
+     * bytes, not {@code .} or {@code ..}, no {@code /}, {@code :} or whitespace) and no NUL or other
+     * control character, which C would cut the name at or a log would print raw.
+     */
+    public static String nameProblem(String name) {
+        if (name == null || name.isEmpty()) {
+            return "the name is empty";
+        }
+        int bytes = name.getBytes(StandardCharsets.UTF_8).length;
+        if (bytes >= IFNAMSIZ) {
+            return "the name is " + bytes + " bytes long, at most " + (IFNAMSIZ - 1);
+        }
+        if (name.equals(".") || name.equals("..")) {
+            return "'" + name + "' is not a name";
+        }
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c == '/' || c == ':' || Character.isWhitespace(c) || Character.isISOControl(c)
+                    || Character.isSpaceChar(c)) {
+                return "character " + (i + 1) + " is " + (c == '/' || c == ':' ? "'" + c + "'"
+                        : String.format("U+%04X", (int) c)) + "; no '/', ':', whitespace or control characters";
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The interface's ifindex, or 0 if the namespace has no interface of that name.
+     *
+     * @throws HostException (a user error) if {@code name} is not an interface name at all
+     */
     public static int ifindex(String name) {
-        return LibC.if_nametoindex(name);
+        return LibC.if_nametoindex(checked(name));
+    }
+
+    private static String checked(String name) {
+        String problem = nameProblem(name);
+        if (problem != null) {
+            throw new HostException("interface name '" + io.kiln.Excerpt.of(name) + "': " + problem, true);
+        }
+        return name;
     }
 
     /**
@@ -28,7 +67,7 @@ public final class Interfaces {
      */
     public static String mac(String name) {
         byte[] ifreq = new byte[IFREQ_SIZE];
-        byte[] n = name.getBytes(StandardCharsets.US_ASCII);
+        byte[] n = checked(name).getBytes(StandardCharsets.UTF_8);
         System.arraycopy(n, 0, ifreq, 0, Math.min(n.length, IFNAMSIZ - 1));
         int fd = LibC.socket(AF_INET, SOCK_DGRAM | LibC.O_CLOEXEC, 0);
         if (fd < 0) {

@@ -46,7 +46,7 @@ final class AgentCommand implements Callable<Integer> {
             + " and token (default: /run/kiln).")
     Path stateDir = Agent.DEFAULT_STATE_DIR;
 
-    @Option(names = "--pin-root", paramLabel = "DIR", description = "bpffs folder of every pin (default: /sys/fs/bpf/kiln).")
+    @Option(names = "--pin-root", paramLabel = "DIR", description = "bpffs folder of every pin (default: /sys/fs/bpf/kiln): under /sys/fs/bpf, or on a bpffs mounted already.")
     Path pinRoot = PinLayout.DEFAULT_ROOT;
 
     @Option(names = "--api-port", paramLabel = "N", defaultValue = "" + ApiServer.DEFAULT_PORT,

@@ -39,7 +39,7 @@ public final class EndpointLoader {
 
     private EndpointLoader(Builder b) {
         this.pins = new PinLayout(b.pinRoot);
-        this.states = new StateFile(b.stateDir);
+        this.states = new StateFile(b.stateDir, pins);
         this.specializer = new Specializer(pins);
         this.mode = b.mode;
         EndpointLocks locks = new EndpointLocks();

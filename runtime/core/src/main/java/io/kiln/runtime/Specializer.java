@@ -93,13 +93,23 @@ public final class Specializer {
         }
     }
 
-    /** Mounts bpffs for the pin root if it is not mounted (the root itself or /sys/fs/bpf above it). */
+    /**
+     * Makes sure the pin root is on a bpffs: under /sys/fs/bpf, bpffs is mounted there if it is not;
+     * elsewhere a bpffs must already be mounted at the root or above it. Kiln never mounts over any
+     * other folder: a mount would hide what that folder holds (a mistyped --pin-root of /etc...).
+     */
     public void ensureBpffs() {
         if (bpffsChecked) {
             return; // once per specializer: nobody unmounts bpffs under a running agent
         }
         Path root = pins.root();
-        BpfFs.ensureMounted(root.startsWith(BpfFs.DEFAULT) ? BpfFs.DEFAULT : root);
+        if (root.startsWith(BpfFs.DEFAULT)) {
+            BpfFs.ensureMounted(BpfFs.DEFAULT);
+        } else if (!BpfFs.isOnBpffs(root)) {
+            throw new EndpointException("pin root " + root + " is not on a bpffs and not under " + BpfFs.DEFAULT
+                    + ": choose a root under " + BpfFs.DEFAULT + ", or mount one there first (mount -t bpf bpf "
+                    + root + "); Kiln does not mount over other folders", true);
+        }
         bpffsChecked = true;
     }
 

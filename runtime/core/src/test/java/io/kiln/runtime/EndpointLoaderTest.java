@@ -171,7 +171,7 @@ class EndpointLoaderTest {
             assertFalse(foreign.isIntact(), "no pending record: the running program is not Kiln's");
             foreign.close();
 
-            new io.kiln.runtime.internal.StateFile(loader.stateDir())
+            new io.kiln.runtime.internal.StateFile(loader.stateDir(), loader.pins())
                     .writePending(ID, Map.of("ks_ingress", swappedIn.id(), "ks_egress", 999_999));
             AttachedEndpoint adopted = lab.closeLater(loader.adopt(ID));
             assertTrue(adopted.isIntact(), "the pending record names the running program: " + adopted.status());

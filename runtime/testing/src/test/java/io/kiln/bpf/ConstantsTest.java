@@ -116,6 +116,51 @@ class ConstantsTest {
         }
     }
 
+    @Test
+    void constantOutsideRodataIsRefusedNotWritten() {
+        // a crafted object: the ELF symbol libbpf takes OFFSET's place from points 1 MiB past .rodata
+        byte[] elf = withSymbolValue(TestObjects.bytes("kt_gate"), "OFFSET", 1 << 20);
+        try (BpfObject object = BpfObject.open(elf, "kt_gate")) {
+            assertEquals(1 << 20, object.constants().get(3).offset(), "the BTF now says so");
+            BpfException e = assertThrows(BpfException.class, () -> object.setConstant("OFFSET", u32(7)));
+            assertEquals("object kt_gate: constant OFFSET: the object's BTF puts it at bytes 1048576..1048580, "
+                    + "outside .rodata (16 bytes); the object is malformed, nothing was written", e.getMessage());
+            assertTrue(e.isUserError());
+            assertThrows(BpfException.class, () -> object.constantValue("OFFSET"), "reads are bounded too");
+            object.setConstant("DROP", u32(1)); // the others still work
+        }
+    }
+
+    /** {@code elf} with the st_value of symbol {@code name} replaced (ELF64, little-endian). */
+    private static byte[] withSymbolValue(byte[] elf, String name, long value) {
+        ByteBuffer b = ByteBuffer.wrap(elf.clone()).order(ByteOrder.LITTLE_ENDIAN);
+        long shoff = b.getLong(0x28);
+        int shentsize = Short.toUnsignedInt(b.getShort(0x3a));
+        int shnum = Short.toUnsignedInt(b.getShort(0x3c));
+        for (int i = 0; i < shnum; i++) {
+            int sh = (int) (shoff + (long) i * shentsize);
+            if (b.getInt(sh + 4) != 2) { // SHT_SYMTAB
+                continue;
+            }
+            long off = b.getLong(sh + 0x18);
+            long size = b.getLong(sh + 0x20);
+            int strtab = (int) (shoff + (long) b.getInt(sh + 0x28) * shentsize);
+            long strOff = b.getLong(strtab + 0x18);
+            for (long at = off; at < off + size; at += 24) {
+                int nameAt = (int) (strOff + b.getInt((int) at));
+                int end = nameAt;
+                while (elf[end] != 0) {
+                    end++;
+                }
+                if (new String(elf, nameAt, end - nameAt, java.nio.charset.StandardCharsets.US_ASCII).equals(name)) {
+                    b.putLong((int) at + 8, value);
+                    return b.array();
+                }
+            }
+        }
+        throw new AssertionError("no symbol " + name);
+    }
+
     static byte[] u32(int v) {
         return ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(v).array();
     }

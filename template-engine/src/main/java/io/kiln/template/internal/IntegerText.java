@@ -1,5 +1,7 @@
 package io.kiln.template.internal;
 
+import io.kiln.Excerpt;
+
 import java.math.BigInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -12,11 +14,20 @@ import java.util.regex.Pattern;
 public final class IntegerText {
     private static final Pattern INTEGER = Pattern.compile("([+-]?)(?:0[xX]([0-9a-fA-F]+)|(0|[1-9][0-9]*))");
 
+    /**
+     * Longest text read as an integer: a 128-bit value takes 39 decimal digits. Anything longer is
+     * refused before parsing, since BigInteger's parse is quadratic (a million digits took 15 s).
+     */
+    public static final int MAX_LENGTH = 64;
+
     private IntegerText() {
     }
 
     /** The value of {@code text}, or null when it is not an integer in one of the accepted forms. */
     public static BigInteger parse(String text) {
+        if (text.length() > MAX_LENGTH && text.strip().length() > MAX_LENGTH) {
+            return null;
+        }
         Matcher m = INTEGER.matcher(text.strip());
         if (!m.matches()) {
             return null;
@@ -36,11 +47,11 @@ public final class IntegerText {
         return null;
     }
 
-    /** For "got ..." in messages: strings quoted, numbers and booleans as they are. */
+    /** For "got ..." in messages: strings quoted, numbers and booleans as they are, each cut short. */
     public static String describe(Object value) {
         if (value == null) {
             return "nothing";
         }
-        return value instanceof String s ? "'" + s + "'" : String.valueOf(value);
+        return value instanceof String s ? "'" + Excerpt.of(s) + "'" : Excerpt.of(String.valueOf(value));
     }
 }

@@ -164,6 +164,20 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
         }
     }
 
+    @Override
+    public java.util.OptionalInt ifindex(String interfaceName, String namespace) {
+        try {
+            Netns ns = namespaces.of(namespace);
+            if (!ns.exists()) {
+                return java.util.OptionalInt.empty();
+            }
+            return ns.findInterface(interfaceName).map(n -> java.util.OptionalInt.of(n.ifindex()))
+                    .orElse(java.util.OptionalInt.empty());
+        } catch (KilnException e) {
+            return java.util.OptionalInt.empty(); // a bad name or namespace: the spec checks report those
+        }
+    }
+
     /** The runtime's endpoint: the plan's constants plus those read from the interface, encoded. */
     private Endpoint endpoint(EndpointPlan plan) {
         Netns ns = namespaces.of(plan.namespace());

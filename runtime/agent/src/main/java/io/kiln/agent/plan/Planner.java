@@ -46,6 +46,9 @@ public final class Planner {
     private final IdentityAllocator identities;
     private final List<Cidr> hostCidrs;
     private final Clock clock;
+    /** An interface's ifindex in a namespace, when it exists: the same interface under two names is one. */
+    private java.util.function.BiFunction<String, String, java.util.OptionalInt> ifindexes =
+            (name, namespace) -> java.util.OptionalInt.empty();
     /** The last spec of each endpoint that passed every check. */
     private final Map<Integer, EndpointSpec> lastGood = new HashMap<>();
 
@@ -61,6 +64,12 @@ public final class Planner {
 
     public Planner(TemplateCatalog catalog, IdentityAllocator identities) {
         this(catalog, identities, List.of(), Clock.systemUTC());
+    }
+
+    /** Resolves interface names (name, namespace or null) to ifindexes for the uniqueness check. */
+    public Planner interfaces(java.util.function.BiFunction<String, String, java.util.OptionalInt> ifindexes) {
+        this.ifindexes = Objects.requireNonNull(ifindexes, "ifindexes");
+        return this;
     }
 
     /**
@@ -188,11 +197,18 @@ public final class Planner {
     }
 
     /** Two endpoints may not share an interface or an address; the one that came first keeps it. */
-    private static void claimUnique(EndpointSpec s, Map<String, Integer> interfaces, Map<InetAddress, Integer> addresses) {
-        String attachment = s.namespace() == null ? s.interfaceName() : s.interfaceName() + "@" + s.namespace();
-        Integer other = interfaces.get(attachment);
-        if (other != null && other != s.id()) {
-            throw s.origin().error("interface", "endpoint " + other + " already uses interface " + s.interfaceName());
+    private void claimUnique(EndpointSpec s, Map<String, Integer> interfaces, Map<InetAddress, Integer> addresses) {
+        String where = s.namespace() == null ? "" : "@" + s.namespace();
+        String attachment = s.interfaceName() + where;
+        // by name, and by ifindex when the interface exists: an altname is another name for the same hook
+        java.util.OptionalInt ifindex = ifindexes.apply(s.interfaceName(), s.namespace());
+        String byIndex = ifindex.isPresent() ? "#" + ifindex.getAsInt() + where : null;
+        for (String key : byIndex == null ? List.of(attachment) : List.of(attachment, byIndex)) {
+            Integer other = interfaces.get(key);
+            if (other != null && other != s.id()) {
+                throw s.origin().error("interface", "endpoint " + other + " already uses interface " + s.interfaceName()
+                        + (key.equals(byIndex) ? " (ifindex " + ifindex.getAsInt() + ", under another name)" : ""));
+            }
         }
         for (InetAddress a : s.addresses().all()) {
             Integer o = addresses.get(a);
@@ -202,6 +218,9 @@ public final class Planner {
             }
         }
         interfaces.put(attachment, s.id());
+        if (byIndex != null) {
+            interfaces.put(byIndex, s.id());
+        }
         s.addresses().all().forEach(a -> addresses.put(a, s.id()));
     }
 

@@ -26,6 +26,13 @@ import java.util.List;
  * {@link #adopt} can give it back.
  */
 public interface Dataplane {
+    /**
+     * The ifindex of {@code interfaceName} in {@code namespace} (null: the node's), if it exists now:
+     * the planner tells two spellings of one interface (an altname) apart by it. Empty by default.
+     */
+    default java.util.OptionalInt ifindex(String interfaceName, String namespace) {
+        return java.util.OptionalInt.empty();
+    }
 
     /** Regenerates a new endpoint ({@link ChangeKind#CREATE}) and attaches its programs. */
     RegenerateResult attach(EndpointPlan plan);

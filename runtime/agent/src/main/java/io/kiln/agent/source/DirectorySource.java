@@ -38,6 +38,8 @@ import java.util.stream.Stream;
  * ConfigMap symlink swaps).
  */
 public final class DirectorySource implements AutoCloseable {
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(DirectorySource.class.getName());
+
     public static final String NAME = "directory";
     public static final Duration DEFAULT_RESCAN = Duration.ofSeconds(10);
     /** Notifications come in bursts (an editor writes, renames, chmods): wait this long for quiet. */
@@ -114,12 +116,26 @@ public final class DirectorySource implements AutoCloseable {
                 continue;
             }
             try (Stream<Path> s = Files.list(dir)) {
-                s.filter(DirectorySource::isSpecFile).forEach(p -> out.put(p, k));
-            } catch (IOException e) {
-                // the folder vanished or is unreadable: its files are gone for now
+                s.filter(DirectorySource::isSpecFile).filter(this::staysInside).forEach(p -> out.put(p, k));
+            } catch (IOException | UncheckedIOException e) {
+                // the folder vanished or is unreadable: its files are gone for now; say so once per scan
+                LOG.warning("spec directory " + dir + ": cannot list it: " + e.getMessage());
             }
         }
         return out;
+    }
+
+    /** A symlink may point within the spec directory (a ConfigMap's ..data/), not out of it. */
+    private boolean staysInside(Path p) {
+        try {
+            if (p.toRealPath().startsWith(root.toRealPath())) {
+                return true;
+            }
+            LOG.warning("spec directory " + root + ": " + p + " leads to " + p.toRealPath() + ", outside; ignored");
+        } catch (IOException e) {
+            LOG.warning("spec directory " + root + ": " + p + ": " + e.getMessage() + "; ignored");
+        }
+        return false;
     }
 
     static boolean isSpecFile(Path p) {
@@ -220,6 +236,8 @@ public final class DirectorySource implements AutoCloseable {
                 return;
             } catch (RuntimeException e) {
                 // a listener failure must not stop the watching; the next change or rescan tries again
+                LOG.log(java.util.logging.Level.WARNING, "spec directory " + root + ": scan failed, retrying on the "
+                        + "next change or rescan: " + e, e);
             }
         }
     }

@@ -95,6 +95,13 @@ public final class SpecReader {
     /** The text of a spec file, UTF-8. */
     public static String text(Path file) {
         try {
+            // a FIFO or device (directly or behind a symlink) would block the read or never end
+            Path real = file.toRealPath();
+            if (!Files.isRegularFile(real, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                throw new SpecException(file.toString(), 0, 0, "", "not a regular file"
+                        + (real.equals(file.toAbsolutePath()) ? "" : " (it leads to " + real + ")") + "; not a spec");
+            }
+            file = real;
             if (Files.size(file) > MAX_BYTES) {
                 throw new SpecException(file.toString(), 0, 0, "", "larger than " + MAX_BYTES + " bytes; not a spec");
             }

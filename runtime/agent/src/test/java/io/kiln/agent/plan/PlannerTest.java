@@ -156,6 +156,30 @@ class PlannerTest {
         return ChangeKind.between(base.fingerprint(), base.policy(), p);
     }
 
+    @Test
+    void aMillionDigitBuildParameterIsRefusedFastWithAShortEcho() {
+        for (String digits : List.of("1".repeat(1_000_000), "\"" + "1".repeat(1_000_000) + "\"")) {
+            long start = System.nanoTime();
+            String yaml = Fixtures.endpointYaml(4, Map.of("app", "x")) + "build: {policySize: " + digits + "}\n";
+            Plan plan;
+            try {
+                EndpointSpec spec = SpecReader.endpoint("endpoints/4.yaml", yaml);
+                start = System.nanoTime(); // reading 1 MB of YAML takes ~1.5 s cold; the check itself must be quick
+                plan = planner.plan(DesiredState.of(List.of(spec), List.of(), List.of()), List.of());
+            } catch (io.kiln.agent.spec.SpecException e) {
+                assertTrue(e.getMessage().length() < 300, e.getMessage().substring(0, Math.min(300, e.getMessage().length())));
+                assertTrue((System.nanoTime() - start) / 1_000_000 < 1_000, "refused in a second");
+                continue;
+            }
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            SpecError e = error(plan, "4");
+            assertTrue(millis < 500, "refused in " + millis + " ms (13 s before the length cap)");
+            assertTrue(e.message().length() < 300, e.message().substring(0, Math.min(300, e.message().length())));
+            assertTrue(e.message().contains("policySize"), e.message());
+            assertTrue(e.message().contains("... (1000000 chars)"), e.message());
+        }
+    }
+
     private static SpecError error(Plan plan, String key) {
         return plan.errors().stream().filter(e -> key.equals(e.key())).findFirst().orElseThrow(
                 () -> new AssertionError("no error for " + key + " in " + plan.errors()));

@@ -119,6 +119,33 @@ class DirectorySourceTest {
         assertTrue(errors.get(0).message().contains("endpoint 1 is already defined by"), errors.get(0).message());
     }
 
+    @Test
+    void aSymlinkOutOfTheSpecDirectoryIsIgnored(@TempDir Path dir, @TempDir Path outside) throws Exception {
+        DirectorySource source = new DirectorySource(dir, snapshots::add, Duration.ofSeconds(30));
+        Files.createDirectories(dir.resolve("endpoints"));
+        Files.writeString(dir.resolve("endpoints/web.yaml"), Fixtures.endpointYaml(1, Map.of("app", "web")));
+        Path foreign = Files.writeString(outside.resolve("x.yaml"), Fixtures.endpointYaml(2, Map.of("app", "x")));
+        Files.createSymbolicLink(dir.resolve("endpoints/x.yaml"), foreign);
+        // within the folder is fine (a ConfigMap mount links each file into ..data/)
+        Files.createDirectories(dir.resolve("..data"));
+        Files.writeString(dir.resolve("..data/db.yaml"), Fixtures.endpointYaml(3, Map.of("app", "db")));
+        Files.createSymbolicLink(dir.resolve("endpoints/db.yaml"), dir.resolve("..data/db.yaml"));
+        assertTrue(source.scan());
+        SourceSnapshot s = snapshots.take();
+        assertEquals(List.of(1, 3), s.endpoints().stream().map(e -> e.id()).sorted().toList());
+    }
+
+    @Test
+    void aSymlinkToAFifoIsRefusedNotReadForever(@TempDir Path dir) throws Exception {
+        Path fifo = dir.resolve("pipe");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+        Path link = Files.createSymbolicLink(dir.resolve("web.yaml"), fifo);
+        io.kiln.agent.spec.SpecException e = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+                Duration.ofSeconds(5), () -> org.junit.jupiter.api.Assertions.assertThrows(
+                        io.kiln.agent.spec.SpecException.class, () -> io.kiln.agent.spec.SpecReader.text(link)));
+        assertEquals(link + ": not a regular file (it leads to " + fifo + "); not a spec", e.getMessage());
+    }
+
     private SourceSnapshot next(Predicate<SourceSnapshot> wanted) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (System.nanoTime() < deadline) {

@@ -98,7 +98,7 @@ class SpecReaderTest {
     void refusesBadFields() {
         assertField("id", FULL.replace("id: 12", "id: 70000"), "from 1 to 65535");
         assertField("id", FULL.replace("id: 12", "id: web"), "from 1 to 65535");
-        assertField("interface", FULL.replace("lxc-web-1", "lxc-very-long-name0"), "1 to 15 characters");
+        assertField("interface", FULL.replace("lxc-web-1", "lxc-very-long-name0"), "the name is 19 bytes long, at most 15");
         assertField("template", FULL.replace("template: endpoint\n", ""), "missing required field 'template'");
         assertField("constants.IDENTITY", FULL.replace("{ GATEWAY_IPV4", "{ IDENTITY: 5, GATEWAY_IPV4"),
                 "set by the agent");
@@ -231,5 +231,33 @@ class SpecReaderTest {
         assertEquals(field, e.field(), e.getMessage());
         assertTrue(e.line() > 0, e.getMessage());
         assertTrue(e.reason().contains(reason), e.getMessage());
+    }
+    @Test
+    void interfaceNamesFollowTheKernelsRulesAndRefuseControlCharacters() {
+        String good = Fixtures.endpointYaml(1, Map.of("app", "web"));
+        String[][] bad = {
+                {"\"lo\\0x\"", "'lo\\u0000x' is not an interface name: character 3 is U+0000"},
+                {"\"lo\\tx\"", "'lo\\u0009x' is not an interface name: character 3 is U+0009"},
+                {"\"lo\\x1bx\"", "'lo\\u001bx' is not an interface name: character 3 is U+001B"},
+                {"a23456789012345x", "the name is 16 bytes long, at most 15"},
+                {"\"\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\"", "the name is 16 bytes long, at most 15"},
+                {"a/b", "character 2 is '/'"},
+                {"a:b", "character 2 is ':'"},
+                {"..", "'..' is not a name"},
+                {"\"\"", "the name is empty"},
+        };
+        for (String[] b : bad) {
+            String yaml = good.replace("interface: lxc1", "interface: " + b[0]);
+            SpecException e = assertThrows(SpecException.class, () -> SpecReader.endpoint("endpoints/1.yaml", yaml),
+                    b[0]);
+            assertTrue(e.getMessage().startsWith("endpoints/1.yaml:2:"), e.getMessage());
+            assertEquals("interface", e.field(), e.getMessage());
+            assertTrue(e.getMessage().contains(b[1]), b[0] + " -> " + e.getMessage());
+        }
+        // JSON from the API: the NUL must not vanish on the way to if_nametoindex either
+        String json = "{\"id\": 1, \"interface\": \"lo\\u0000x\", \"template\": \"endpoint\"}";
+        assertTrue(assertThrows(SpecException.class, () -> SpecReader.endpoint("api", json)).getMessage()
+                .contains("character 3 is U+0000"));
+        assertEquals("lxc1", SpecReader.endpoint("endpoints/1.yaml", good).interfaceName());
     }
 }

@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.kiln.runtime.Attachment;
 import io.kiln.runtime.EndpointException;
+import io.kiln.runtime.PinLayout;
+import io.kiln.Excerpt;
 import io.kiln.host.Netns;
 import io.kiln.template.Hook;
 
@@ -42,9 +44,15 @@ public final class StateFile {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private final Path dir;
+    private final PinLayout pins;
 
-    public StateFile(Path dir) {
+    /**
+     * @param pins where this Kiln pins: every pin a state file names must be the very path Kiln would
+     *             have chosen for it under this root, or the file is refused (detach deletes link pins)
+     */
+    public StateFile(Path dir, PinLayout pins) {
         this.dir = dir.toAbsolutePath().normalize();
+        this.pins = java.util.Objects.requireNonNull(pins, "pins");
     }
 
     public Path dir() {
@@ -110,7 +118,12 @@ public final class StateFile {
                     false, e);
         }
         try {
-            return Optional.of(decode(root));
+            EndpointState s = decode(root);
+            if (s.endpointId() != endpointId) {
+                throw new IllegalArgumentException("it names endpoint " + s.endpointId());
+            }
+            checkPins(s);
+            return Optional.of(s);
         } catch (RuntimeException e) {
             throw new EndpointException("endpoint " + endpointId + ": state file " + file + " is not a Kiln state file ("
                     + e.getMessage() + "); remove it and the endpoint's pins to start over", false, e);
@@ -235,6 +248,47 @@ public final class StateFile {
                 required(n, "objectDigest").asText(), required(n, "constantsDigest").asText(),
                 n.path("createdClsact").asBoolean(false), attachments, mapPins,
                 Instant.parse(required(n, "updated").asText()));
+    }
+
+    /**
+     * A state file is untrusted input: a pin it names is opened, and a link pin deleted on detach. So
+     * each must be exactly where Kiln pins it (links/PROGRAM, endpoints/ID/MAP or node/MAP), by name.
+     */
+    private void checkPins(EndpointState s) {
+        for (Attachment a : s.attachments()) {
+            boolean linked = a.kind() != Attachment.Kind.TC_FILTER;
+            if (linked != (a.linkPin() != null)) {
+                throw new IllegalArgumentException("program " + Excerpt.of(a.program()) + ": "
+                        + (linked ? "no linkPin" : "a linkPin for a tc filter"));
+            }
+            if (linked) {
+                expectPin("program " + Excerpt.of(a.program()) + ": linkPin", a.linkPin(), a.program(),
+                        pins.link(s.endpointId(), plainName(a.program())));
+            }
+        }
+        for (Map.Entry<String, Path> e : s.mapPins().entrySet()) {
+            String name = plainName(e.getKey());
+            Path pin = e.getValue();
+            if (!pin.equals(pins.endpointMap(s.endpointId(), name))) {
+                expectPin("mapPins." + Excerpt.of(name), pin, name, pins.nodeMap(name));
+            }
+        }
+    }
+
+    private static void expectPin(String field, Path pin, String name, Path expected) {
+        if (!pin.equals(expected)) {
+            throw new IllegalArgumentException(field + " " + Excerpt.of(pin.toString(), 200)
+                    + " is not Kiln's pin for '" + Excerpt.of(name) + "' (expected " + expected + ")");
+        }
+    }
+
+    /** A program or map name as one path segment; anything else would let a pin path climb out. */
+    private static String plainName(String name) {
+        if (name.isEmpty() || name.equals(".") || name.equals("..") || name.length() > 255
+                || name.chars().anyMatch(c -> c == '/' || c < 0x20 || c == 0x7f)) {
+            throw new IllegalArgumentException("name '" + Excerpt.of(name) + "' is not a plain file name");
+        }
+        return name;
     }
 
     private static JsonNode required(JsonNode n, String field) {

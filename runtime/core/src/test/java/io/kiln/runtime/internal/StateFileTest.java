@@ -32,7 +32,7 @@ class StateFileTest {
 
     @Test
     void roundTripsAndListsEndpoints(@TempDir Path dir) throws Exception {
-        StateFile states = new StateFile(dir.resolve("endpoints"));
+        StateFile states = new StateFile(dir.resolve("endpoints"), io.kiln.runtime.PinLayout.defaults());
         assertEquals(List.of(), states.endpointIds(), "no folder yet: no endpoints");
         EndpointState a = sample(12, "12".repeat(32));
         EndpointState b = sample(3, null);
@@ -58,7 +58,7 @@ class StateFileTest {
 
     @Test
     void foreignFileIsReportedWithWhatToDo(@TempDir Path dir) throws Exception {
-        StateFile states = new StateFile(dir);
+        StateFile states = new StateFile(dir, io.kiln.runtime.PinLayout.defaults());
         Files.writeString(states.path(5), "{\"format\": 1, \"endpointId\": 5}");
         EndpointException e = assertThrows(EndpointException.class, () -> states.read(5));
         assertEquals("endpoint 5: state file " + states.path(5) + " is not a Kiln state file (no field 'programs'); "

@@ -1,5 +1,8 @@
 package io.kiln.agent.spec.internal;
 
+import io.kiln.Excerpt;
+import io.kiln.host.Interfaces;
+
 import io.kiln.agent.spec.SpecException;
 import io.kiln.agent.identity.Identities;
 import io.kiln.agent.spec.AddressLiterals;
@@ -22,7 +25,6 @@ import java.util.regex.Pattern;
 public final class EndpointReader {
     public static final List<String> FIELDS = List.of("id", "interface", "template", "build", "constants", "addresses",
             "mac", "labels", "identity", "namespace");
-    private static final Pattern INTERFACE = Pattern.compile("[^/\\s:]{1,15}");
     private static final Pattern NETNS = Pattern.compile("[A-Za-z0-9_.-]{1,255}");
 
     private final String source;
@@ -39,9 +41,9 @@ public final class EndpointReader {
         int id = (int) f.integer(f.required(top, "", "id"), "id", 1, EndpointSpec.MAX_ID);
         LocatedNode ifNode = f.required(top, "", "interface");
         String iface = f.string(ifNode, "interface");
-        if (!INTERFACE.matcher(iface).matches() || iface.equals(".") || iface.equals("..")) {
-            throw f.error(ifNode, "interface", "'" + iface + "' is not an interface name: 1 to 15 characters, no '/', ':'"
-                    + " or spaces");
+        String problem = Interfaces.nameProblem(iface);
+        if (problem != null) {
+            throw f.error(ifNode, "interface", "'" + Excerpt.of(iface) + "' is not an interface name: " + problem);
         }
         LocatedNode tNode = f.required(top, "", "template");
         String template = f.string(tNode, "template");
