@@ -1,5 +1,7 @@
 package io.kiln.dataplane;
 
+import io.kiln.templates.EndpointValues;
+
 import io.kiln.lab.Addresses;
 import io.kiln.templates.DropReason;
 import io.kiln.templates.EndpointBpf;
@@ -129,7 +131,7 @@ public final class EndpointMaps {
     }
 
     /** {@code endpoint_config}, the one entry the generic build ({@code configSource=map}) reads. */
-    public static byte[] endpointConfig(Endpoint e) {
+    public static byte[] endpointConfig(EndpointValues e) {
         return EndpointBpf.EndpointConfigMap.Value.builder().identity(e.identity())
                 .ipv4(EndpointDefines.ipv4(address(e.ipv4()))).gatewayIpv4(EndpointDefines.ipv4(address(e.gatewayIpv4())))
                 .ifindex(e.ifindex()).ipv6(e.ipv6() == null ? new byte[16] : address(e.ipv6()).getAddress())
@@ -139,27 +141,6 @@ public final class EndpointMaps {
     /** Key 0 of {@code endpoint_config}. */
     public static byte[] configKey() {
         return new EndpointBpf.EndpointConfigMap.Key(0).toBytes();
-    }
-
-    /**
-     * One endpoint's own values: what the constants build bakes in and the map build reads from
-     * {@code endpoint_config}.
-     */
-    public record Endpoint(int id, long identity, String ipv4, String ipv6, String mac, String nodeMac, int ifindex,
-                           String gatewayIpv4) {
-        /** The endpoint constants, by their descriptor names. */
-        public java.util.Map<String, Object> constants() {
-            java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
-            m.put("ENDPOINT_ID", id);
-            m.put("IDENTITY", identity);
-            m.put("ENDPOINT_IPV4", ipv4);
-            m.put("ENDPOINT_IPV6", ipv6);
-            m.put("ENDPOINT_MAC", mac);
-            m.put("NODE_MAC", nodeMac);
-            m.put("ENDPOINT_IFINDEX", ifindex);
-            m.put("GATEWAY_IPV4", gatewayIpv4);
-            return m;
-        }
     }
 
     /**

@@ -1,7 +1,7 @@
 package io.kiln.dataplane;
 
 import io.kiln.templates.DropReason;
-import io.kiln.dataplane.EndpointMaps.Endpoint;
+import io.kiln.templates.EndpointValues;
 
 import static io.kiln.dataplane.EndpointMaps.METRICS_BYTES;
 import static io.kiln.dataplane.EndpointMaps.METRICS_PACKETS;
@@ -18,7 +18,7 @@ final class Fixture {
     static final Path PREFILTER = Path.of("src/main/bpf/xdp_prefilter");
 
     /** The endpoint under test (the README's "typical" value set). */
-    static final Endpoint EP = new Endpoint(12, 3001, "198.18.0.12", "2001:2::c", "02:00:00:00:00:0c",
+    static final EndpointValues EP = new EndpointValues(12, 3001, "198.18.0.12", "2001:2::c", "02:00:00:00:00:0c",
             "02:00:00:00:00:01", 7, "198.18.0.1");
     /** A remote host the ipcache knows as {@link #REMOTE_IDENTITY}. */
     static final String REMOTE = "198.18.0.20";

@@ -1,6 +1,6 @@
 package io.kiln.dataplane;
 
-import io.kiln.dataplane.EndpointMaps.Endpoint;
+import io.kiln.templates.EndpointValues;
 
 import io.kiln.bpf.BpfFs;
 import io.kiln.bpf.BpfLink;
@@ -33,7 +33,7 @@ final class TrafficNode implements AutoCloseable {
     static final String OBJECT_NAME = "ktraffic";
 
     /** One endpoint: its namespace (interface eth0) and its loaded programs. */
-    record Ep(Endpoint values, NetworkNamespace ns, TemplateUnderTest programs) {
+    record Ep(EndpointValues values, NetworkNamespace ns, TemplateUnderTest programs) {
         String ip() {
             return values.ipv4();
         }
@@ -108,7 +108,7 @@ final class TrafficNode implements AutoCloseable {
         pair.b().addAddress(ip + "/24");
         ns.ip("route", "add", "default", "via", GATEWAY, "dev", "eth0");
         int ifindex = node.ifindex(host);
-        Endpoint values = new Endpoint(i, 1000 + i, ip, "2001:2::" + Integer.toHexString(10 + i), mac, hostMac, ifindex, GATEWAY);
+        EndpointValues values = new EndpointValues(i, 1000 + i, ip, "2001:2::" + Integer.toHexString(10 + i), mac, hostMac, ifindex, GATEWAY);
 
         TemplateUnderTest.Builder b = Fixture.endpoint(buildParameters).constants(values.constants()).objectName(OBJECT_NAME)
                 .beforeLoad(o -> {

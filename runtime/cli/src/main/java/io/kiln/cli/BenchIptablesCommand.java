@@ -1,6 +1,7 @@
 package io.kiln.cli;
 
 import io.kiln.bench.BenchEndpoint;
+import io.kiln.templates.EndpointValues;
 import io.kiln.host.Host;
 import io.kiln.bpf.BpfLink;
 import io.kiln.bpf.BpfObject;
@@ -117,7 +118,7 @@ final class BenchIptablesCommand implements Callable<Integer> {
 
             BpfObject object = BpfObject.open(variant.result().object().bytes(), "bench_ipt");
             cleanup.add(0, object);
-            BenchEndpoint values = new BenchEndpoint(11, 3001, EP_IP, "2001:2::b", EP_MAC, HOST_MAC, ifindex, NODE_IP);
+            EndpointValues values = new EndpointValues(11, 3001, EP_IP, "2001:2::b", EP_MAC, HOST_MAC, ifindex, NODE_IP);
             Constants.encodeAll(t, values.constants()).forEach(object::setConstant);
             object.load();
             object.map("ipcache").update(BenchEndpoint.hostKey(NODE_IP), new IpcacheMap.Value(NODE_IDENTITY).toBytes());

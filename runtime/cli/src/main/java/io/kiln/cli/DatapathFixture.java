@@ -1,6 +1,7 @@
 package io.kiln.cli;
 
 import io.kiln.bench.BenchEndpoint;
+import io.kiln.templates.EndpointValues;
 import io.kiln.bpf.BpfObject;
 import io.kiln.bpf.BpfProgram;
 import io.kiln.bpf.TestRunOptions;
@@ -19,7 +20,7 @@ import java.util.Map;
 
 /** One endpoint-template variant loaded for the benchmarks, specialized for a fixed benchmark endpoint. */
 final class DatapathFixture implements AutoCloseable {
-    static final BenchEndpoint EP = new BenchEndpoint(12, 3001, "198.18.0.12", "2001:2::c", "02:00:00:00:00:0c",
+    static final EndpointValues EP = new EndpointValues(12, 3001, "198.18.0.12", "2001:2::c", "02:00:00:00:00:0c",
             "02:00:00:00:00:01", 7, "198.18.0.1");
     static final String REMOTE = "198.18.0.20";
     static final long REMOTE_IDENTITY = 4000;
@@ -39,7 +40,7 @@ final class DatapathFixture implements AutoCloseable {
         try {
             Constants.encodeAll(t, EP.constants()).forEach(o::setConstant);
             o.load();
-            o.map("endpoint_config").update(new EndpointConfigMap.Key(0).toBytes(), EP.configValue());
+            o.map("endpoint_config").update(new EndpointConfigMap.Key(0).toBytes(), BenchEndpoint.configValue(EP));
             o.map("ipcache").update(BenchEndpoint.hostKey(REMOTE), new IpcacheMap.Value(REMOTE_IDENTITY).toBytes());
             return new DatapathFixture(v, o);
         } catch (RuntimeException e) {
