@@ -3,10 +3,12 @@ package io.kiln.maven;
 import io.kiln.KilnException;
 import io.kiln.build.VariantBuilder;
 import io.kiln.cache.ObjectStore;
+import io.kiln.maven.internal.BuildState;
 import io.kiln.maven.internal.Builders;
 import io.kiln.maven.internal.CompilerStamp;
 import io.kiln.maven.internal.ConfigurationException;
 import io.kiln.maven.internal.PathNames;
+import io.kiln.maven.internal.NoChangeStamp;
 import io.kiln.maven.internal.Reporter;
 import io.kiln.maven.internal.TemplateScan;
 import io.kiln.maven.internal.VariantPlan;
@@ -16,7 +18,9 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
+import java.util.Optional;
 import org.apache.maven.plugin.AbstractMojo;
 import org.apache.maven.plugin.MojoExecutionException;
 import org.apache.maven.plugin.MojoFailureException;
@@ -149,5 +153,74 @@ abstract class AbstractKilnMojo extends AbstractMojo {
 
     protected Path stateFile() {
         return stateDirectory.toPath().resolve("build-state.txt");
+    }
+
+    /** Where {@code goal} keeps its {@link NoChangeStamp}. */
+    protected Path noChangeFile(String goal) {
+        return stateDirectory.toPath().resolve("no-change-" + goal + ".txt");
+    }
+
+    /**
+     * The digest of every setting both goals share plus {@code more}: a change to any of them makes the
+     * next run do the full up-to-date check.
+     */
+    protected String configDigest(String goal, String... more) {
+        List<String> settings = new ArrayList<>(List.of(goal, pluginStamp(), clangSetting(), templatesDir().toString(),
+                Boolean.toString(matrix), outputDirectory.toPath().toAbsolutePath().normalize().toString(),
+                stateDirectory.toPath().toAbsolutePath().normalize().toString(), String.valueOf(cacheDirectory)));
+        for (Template t : templates == null ? List.<Template>of() : templates) {
+            settings.add("template " + t.getName() + " matrix=" + t.isMatrix() + " variants=" + t.getVariants()
+                    + " excludes=" + t.getExcludes());
+        }
+        settings.addAll(List.of(more));
+        return NoChangeStamp.configDigest(settings);
+    }
+
+    /**
+     * The recorded no-change outcome of {@code goal}, when nothing it looked at last time changed.
+     * Never inside an IDE's incremental build, whose build context tracks changes its own way.
+     */
+    protected Optional<List<String>> unchanged(String goal, String config) {
+        if (buildContext.isIncremental()) {
+            return Optional.empty();
+        }
+        return NoChangeStamp.check(noChangeFile(goal), config);
+    }
+
+    /** Says a recorded no-change outcome; its last line gets this run's time. */
+    protected void sayUnchanged(List<String> lines, long startedNanos) {
+        for (int i = 0; i < lines.size(); i++) {
+            getLog().info(lines.get(i) + (i == lines.size() - 1
+                    ? " (" + (System.nanoTime() - startedNanos) / 1_000_000 + " ms)" : ""));
+        }
+    }
+
+    /** Records {@code goal}'s no-change outcome; a failure to record costs only the next build's shortcut. */
+    protected void recordUnchanged(String goal, String config, Collection<Path> roots, Collection<Path> inputs,
+                                   Collection<Path> outputRoots, Collection<Path> outputs, List<String> outcome) {
+        try {
+            NoChangeStamp.record(noChangeFile(goal), config, roots, inputs, outputRoots, outputs, outcome);
+        } catch (IOException | RuntimeException e) {
+            getLog().debug("kiln: no no-change stamp for " + goal + ": " + e);
+        }
+    }
+
+    /** The folders a template may read from: the templates folder and every include folder. */
+    protected static List<Path> inputRoots(Path templatesDir, Collection<TemplateDescriptor> templates) {
+        List<Path> roots = new ArrayList<>(List.of(templatesDir));
+        for (TemplateDescriptor t : templates) {
+            t.includeDirs().forEach(d -> roots.add(d.toAbsolutePath().normalize()));
+        }
+        return roots;
+    }
+
+    /** Every file the variants' objects were compiled from outside the input folders, and the clang that did it. */
+    protected static List<Path> otherInputs(BuildState state) {
+        List<Path> files = new ArrayList<>();
+        state.variants().values().forEach(v -> v.headers().keySet().forEach(h -> files.add(Path.of(h))));
+        if (state.compiler() != null) {
+            files.add(Path.of(state.compiler().path()));
+        }
+        return files;
     }
 }

@@ -3,6 +3,7 @@ package io.kiln.maven;
 import io.kiln.KilnException;
 import io.kiln.Sha256;
 import io.kiln.bindings.BindingsGenerator;
+import io.kiln.bundle.BundleIndex;
 import io.kiln.compile.Clang;
 import io.kiln.maven.internal.BuildState;
 import io.kiln.maven.internal.BundleWriter;
@@ -24,6 +25,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import javax.inject.Inject;
 import org.apache.maven.plugin.MojoExecutionException;
 import org.apache.maven.plugin.MojoFailureException;
@@ -64,6 +66,16 @@ public class CompileMojo extends AbstractKilnMojo {
             getLog().info("kiln: compile skipped (kiln.skip)");
             return;
         }
+        boolean noTimestamp = outputTimestamp == null || outputTimestamp.isBlank();
+        String config = configDigest("compile", "outputTimestamp set=" + !noTimestamp);
+        Optional<List<String>> same = unchanged("compile", config);
+        if (same.isPresent()) {
+            if (noTimestamp) {
+                warnNoTimestamp();
+            }
+            sayUnchanged(same.get(), started);
+            return;
+        }
         List<TemplateDescriptor> found = findTemplates("compile");
         Path output = outputDirectory.toPath().toAbsolutePath().normalize();
         try {
@@ -74,16 +86,20 @@ public class CompileMojo extends AbstractKilnMojo {
                 }
                 return;
             }
-            if (outputTimestamp == null || outputTimestamp.isBlank()) {
-                getLog().warn("kiln: project.build.outputTimestamp is not set: the jar will not be reproducible");
+            if (noTimestamp) {
+                warnNoTimestamp();
             }
-            compile(plan(found), output);
+            compile(plan(found), output, config);
         } catch (IOException e) {
             throw new MojoExecutionException("kiln: cannot write the bundle in " + output + ": " + e, e);
         }
     }
 
-    private void compile(VariantPlan plan, Path output) throws IOException, MojoFailureException {
+    private void warnNoTimestamp() {
+        getLog().warn("kiln: project.build.outputTimestamp is not set: the jar will not be reproducible");
+    }
+
+    private void compile(VariantPlan plan, Path output, String config) throws IOException, MojoFailureException {
         Reporter reporter = reporter();
         Map<String, List<Path>> inputs = new HashMap<>();
         List<Path> allInputs = new ArrayList<>();
@@ -106,8 +122,10 @@ public class CompileMojo extends AbstractKilnMojo {
             throw reporter.failure("kiln:compile", outcome.errors());
         }
         BundleWriter.Written written = BundleWriter.write(output, outcome.ready(), digests);
-        OutputFiles.writeIfChanged(stateFile(), newState(previous, pluginStamp, outcome, inputs, digests).toText());
-        noteLayoutDifferences(plan, outcome.ready());
+        BuildState state = newState(previous, pluginStamp, outcome, inputs, digests);
+        OutputFiles.writeIfChanged(stateFile(), state.toText());
+        List<String> notes = layoutDifferences(plan, outcome.ready());
+        notes.forEach(getLog()::info);
         getLog().info("kiln: " + outcome.ready().size() + " variant(s) of " + plan.byTemplate().size()
                 + " template(s): " + outcome.compiled() + " compiled by clang, " + outcome.cached()
                 + " from the object cache, " + outcome.upToDate() + " up to date; "
@@ -115,6 +133,13 @@ public class CompileMojo extends AbstractKilnMojo {
                 + (written.removed().isEmpty() ? "" : ", " + written.removed().size() + " stale object(s) removed")
                 + (written.indexWritten() ? "" : "; bundle index unchanged")
                 + " (" + (System.nanoTime() - started) / 1_000_000 + " ms)");
+        List<String> outcomeLines = new ArrayList<>(notes);
+        outcomeLines.add("kiln: " + outcome.ready().size() + " variant(s) of " + plan.byTemplate().size()
+                + " template(s): 0 compiled by clang, 0 from the object cache, " + outcome.ready().size()
+                + " up to date; 0 file(s) written; bundle index unchanged");
+        recordUnchanged("compile", config, inputRoots(templatesDir(), plan.byTemplate().keySet()), otherInputs(state),
+                List.of(output.resolve(BundleIndex.OBJECTS)), List.of(output.resolve(BundleIndex.PATH), stateFile()),
+                outcomeLines);
     }
 
     private BuildState newState(BuildState previous, String pluginStamp, VariantSource.Outcome outcome,
@@ -142,17 +167,19 @@ public class CompileMojo extends AbstractKilnMojo {
         return BuildState.of(pluginStamp, compiler, variants);
     }
 
-    /** Bindings follow a template's first variant; say where other variants lay a map out differently. */
-    private void noteLayoutDifferences(VariantPlan plan, List<ReadyVariant> ready) {
+    /** Bindings follow a template's first variant; where other variants lay a map out differently, in words. */
+    private static List<String> layoutDifferences(VariantPlan plan, List<ReadyVariant> ready) {
+        List<String> notes = new ArrayList<>();
         for (TemplateDescriptor t : plan.byTemplate().keySet()) {
             List<ReadyVariant> of = ready.stream().filter(r -> r.variant().template().equals(t)).toList();
             for (int i = 1; i < of.size(); i++) {
                 for (String d : BindingsGenerator.layoutDifferences(of.get(0).info(), of.get(0).variant().displayName(),
                         of.get(i).info(), of.get(i).variant().displayName())) {
-                    getLog().info("kiln: template " + t.name() + ": " + d + "; generated bindings follow "
+                    notes.add("kiln: template " + t.name() + ": " + d + "; generated bindings follow "
                             + of.get(0).variant().displayName());
                 }
             }
         }
+        return notes;
     }
 }

@@ -23,6 +23,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import javax.inject.Inject;
 import org.apache.maven.plugin.MojoExecutionException;
@@ -70,6 +71,14 @@ public class GenerateMojo extends AbstractKilnMojo {
             return;
         }
         Path out = bindingsDirectory.toPath().toAbsolutePath().normalize();
+        String javaPackage = javaPackage();
+        String config = configDigest("generate", "package=" + javaPackage, "bindings=" + out);
+        Optional<List<String>> same = unchanged("generate", config);
+        if (same.isPresent()) {
+            sayUnchanged(same.get(), started);
+            project.addCompileSourceRoot(out.toString());
+            return;
+        }
         List<TemplateDescriptor> found = findTemplates("generate");
         try {
             if (found.isEmpty()) {
@@ -77,14 +86,14 @@ public class GenerateMojo extends AbstractKilnMojo {
                 OutputFiles.removeAllBut(out, Set.of());
                 return;
             }
-            generate(plan(found), out);
+            generate(plan(found), out, config);
         } catch (IOException e) {
             throw new MojoExecutionException("kiln: cannot write bindings to " + out + ": " + e, e);
         }
         project.addCompileSourceRoot(out.toString());
     }
 
-    private void generate(VariantPlan plan, Path out) throws IOException, MojoFailureException {
+    private void generate(VariantPlan plan, Path out, String config) throws IOException, MojoFailureException {
         BindingsGenerator generator;
         try {
             generator = new BindingsGenerator(javaPackage());
@@ -126,9 +135,16 @@ public class GenerateMojo extends AbstractKilnMojo {
         }
         List<Path> removed = OutputFiles.removeAllBut(out, keep);
         removed.forEach(p -> getLog().info("kiln: removed stale bindings " + p));
-        getLog().info("kiln: bindings of " + keep.size() + " template(s) in package " + generator.javaPackage() + ": "
-                + written + " written, " + (keep.size() - written) + " unchanged ("
+        String said = "kiln: bindings of " + keep.size() + " template(s) in package " + generator.javaPackage() + ": ";
+        getLog().info(said + written + " written, " + (keep.size() - written) + " unchanged ("
                 + (System.nanoTime() - started) / 1_000_000 + " ms)");
+        List<Path> objects = new ArrayList<>();
+        for (ReadyVariant r : outcome.ready()) {
+            objects.add(output.resolve(io.kiln.bundle.BundledVariant.objectPath(r.variant().template().name(), r.key())));
+        }
+        objects.add(stateFile());
+        recordUnchanged("generate", config, inputRoots(templatesDir(), plan.byTemplate().keySet()),
+                otherInputs(previous), List.of(out), objects, List.of(said + "0 written, " + keep.size() + " unchanged"));
     }
 
     private String javaPackage() {

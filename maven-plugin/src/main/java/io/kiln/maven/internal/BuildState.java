@@ -113,14 +113,14 @@ public record BuildState(String plugin, CompilerStamp compiler, Map<String, Vari
         return b.toString().getBytes(StandardCharsets.UTF_8);
     }
 
-    private static void line(StringBuilder b, String... fields) {
+    static void line(StringBuilder b, String... fields) {
         for (int i = 0; i < fields.length; i++) {
             b.append(i == 0 ? "" : "\t").append(fields[i].replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n"));
         }
         b.append('\n');
     }
 
-    private static List<String> fields(String line) {
+    static List<String> fields(String line) {
         List<String> out = new ArrayList<>();
         StringBuilder f = new StringBuilder();
         for (int i = 0; i < line.length(); i++) {

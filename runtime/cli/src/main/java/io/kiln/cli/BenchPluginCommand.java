@@ -23,8 +23,8 @@ import picocli.CommandLine.Model.CommandSpec;
         description = {"Time the Maven plugin with the Maven wrapper (offline), on generated projects in a temp folder:",
                 "a cold build of N variants of the hello template (empty object cache: clang runs = N), then the",
                 "no-change rebuild (mvn package) of the project with the plugin against the same project without it",
-                "(and with it but -Dkiln.skip, which leaves the cost of loading the plugin), alternating, median of",
-                "--runs each. Needs the plugin in it/target/local-repo: run",
+                "(and a third copy built with -Dkiln.skip, which leaves the cost of loading the plugin), alternating,",
+                "median of --runs each. Needs the plugin in it/target/local-repo: run",
                 "./mvnw -B -pl it -am verify first."})
 final class BenchPluginCommand implements Callable<Integer> {
     private static final Pattern COMPILED = Pattern.compile("kiln: compiled \\S+ with clang");
@@ -61,6 +61,9 @@ final class BenchPluginCommand implements Callable<Integer> {
             Path hello = KilnHome.exampleTemplate("hello");
             Path with = PluginBenchProject.write(scratch, "with-kiln", version, variants, true, hello);
             Path without = PluginBenchProject.write(scratch, "without-kiln", version, variants, false, hello);
+            // its own copy: switching one project between skipped and not adds and removes the generated
+            // sources, and the compiler plugin then recompiles both ways
+            Path skipped = PluginBenchProject.write(scratch, "skipped-kiln", version, variants, true, hello);
             Path settings = PluginBenchProject.settings(scratch, Path.of(System.getProperty("user.home"), ".m2", "repository"));
             Maven maven = new Maven(home.resolve("mvnw"), settings, repo, scratch.resolve("cache"), scratch.resolve("logs"));
 
@@ -71,6 +74,7 @@ final class BenchPluginCommand implements Callable<Integer> {
                         + " variants; see " + cold.logFile());
             }
             maven.run(without, "warm-up-without");
+            maven.run(skipped, "warm-up-skipped", "-Dkiln.skip=true");
             double[] withMillis = new double[runs];
             double[] skippedMillis = new double[runs];
             double[] withoutMillis = new double[runs];
@@ -81,7 +85,7 @@ final class BenchPluginCommand implements Callable<Integer> {
                     throw new KilnException("bench plugin: a no-change build did work; see " + w.logFile());
                 }
                 withMillis[i] = w.millis();
-                skippedMillis[i] = maven.run(with, "skipped-" + i, "-Dkiln.skip=true").millis();
+                skippedMillis[i] = maven.run(skipped, "skipped-" + i, "-Dkiln.skip=true").millis();
                 withoutMillis[i] = maven.run(without, "without-" + i).millis();
             }
             double withMedian = Stats.median(withMillis);
