@@ -101,6 +101,7 @@ class AgentCliKernelTest {
         for (List<String> args : List.of(List.of("agent", "--kubernetes"), List.of("agent", "--spec-dir",
                 tmp.resolve("nope").toString()), List.of("agent", "--api-port", "x"), List.of("agent", "--colour"),
                 List.of("agent", "--api-port", "70000"), List.of("agent", "--no-api", "--api-port", "1"),
+                List.of("agent", "--pin-root", tmp.resolve("pins").toString()),
                 List.of("agent", "--templates", tmp.resolve("none").toString()))) {
             CliRuns.Run r = CliRuns.kiln(args.toArray(String[]::new));
             assertEquals(2, r.exit(), args + ": " + r.err());

@@ -12,6 +12,7 @@ import io.kiln.agent.reconcile.ReconcilerOptions;
 import io.kiln.agent.source.DirectorySource;
 import io.kiln.agent.spec.Cidr;
 import io.kiln.agent.spec.TemplateCatalog;
+import io.kiln.bpf.BpfFs;
 import io.kiln.build.VariantBuilder;
 import io.kiln.cache.ObjectStore;
 import io.kiln.compile.ClangNotFoundException;
@@ -190,6 +191,13 @@ final class AgentCommand implements Callable<Integer> {
         if (noApi && specDir == null && !kubernetes) {
             throw new UsageException("--no-api", "without the API the agent needs --spec-dir or"
                     + " --kubernetes");
+        }
+        Path root = pinRoot.toAbsolutePath().normalize();
+        if (!root.startsWith(BpfFs.DEFAULT) && !BpfFs.isOnBpffs(root)) {
+            // found now, not as every endpoint's failure in an agent that would run on doing nothing
+            throw new UsageException("--pin-root", "pin root " + pinRoot + " is not on a bpffs and not under "
+                    + BpfFs.DEFAULT + ": choose a root under " + BpfFs.DEFAULT + ", or mount one there first (mount -t bpf"
+                    + " bpf " + pinRoot + "); Kiln does not mount over other folders");
         }
         if (parallelism != null && parallelism < 1) {
             throw new UsageException("--parallelism", "expected at least 1, got " + parallelism);
