@@ -96,6 +96,10 @@ class HostileAgentKernelTest {
         lab.recordPrograms(programs.values().stream().flatMap(m -> m.values().stream()).toList());
         assertEquals(2, programs.size(), programs.toString());
         assertPolicyEnforced();
+        // the quick UDP probe of assertPolicyEnforced sees an echo where one comes (no policy selects the client)
+        lab.servers.udp(lab.ns(1), UDP);
+        assertTrue(EchoServers.udpWorks(lab.ns(2), ip(1), UDP), "UDP from web to the client passes");
+        assertTrue(EchoServers.udpAnsweredWithin(lab.ns(2), ip(1), UDP, 300), "and is echoed within 300 ms");
     }
 
     @AfterAll
@@ -223,7 +227,12 @@ class HostileAgentKernelTest {
     // ---- the checks after each case ----
 
     private static void assertNothingChanged(String name) throws Exception {
-        AgentStatus st = AgentClient.unix(socket).status();
+        AgentClient api = AgentClient.unix(socket);
+        // a spec change is a new plan: the reconciler checks it (PENDING a moment) and finds nothing to do
+        poll(name + ": endpoints settled", () -> api.status().endpoints().stream()
+                .filter(e -> programs.containsKey(e.id())).allMatch(e -> e.state() == EndpointStatus.State.READY),
+                api::statusJson);
+        AgentStatus st = api.status();
         assertEquals(programs, programIds(st), name + ": the programs running changed: " + st);
         for (EndpointStatus e : st.endpoints()) {
             if (programs.containsKey(e.id())) {
@@ -237,7 +246,8 @@ class HostileAgentKernelTest {
 
     private static void assertPolicyEnforced() throws Exception {
         assertTrue(EchoServers.tcpWorks(lab.ns(1), ip(2), TCP), "TCP 8080 from the client into web is allowed");
-        assertFalse(EchoServers.udpWorks(lab.ns(1), ip(2), UDP), "UDP into web is dropped by the policy");
+        // right after the TCP exchange (neighbour entry fresh): an echo would take under a millisecond
+        assertFalse(EchoServers.udpAnsweredWithin(lab.ns(1), ip(2), UDP, 300), "UDP into web is dropped by the policy");
     }
 
     private static Map<Integer, Map<String, Integer>> programIds(AgentStatus st) {
