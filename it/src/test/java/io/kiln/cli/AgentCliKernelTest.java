@@ -35,19 +35,20 @@ class AgentCliKernelTest {
             lab.servers.udp(lab.ns(2), UDP);
             String state = lab.stateDir.toString();
             try (AgentProcess agent = AgentProcess.start(List.of("--spec-dir", lab.specDir.toString(), "--state-dir", state,
-                    "--pin-root", lab.pinRoot.toString(), "--api-port", "0",
+                    "--pin-root", lab.pinRoot.toString(),
                     "--cache-dir", Path.of("target", "kiln-test-store").toAbsolutePath().toString()))) {
-                String port = agent.await("API at http://127\\.0\\.0\\.1:(\\d+)", WAIT);
+                // no --api-port: the API is on the state folder's owner-only socket, no TCP port is opened
+                String api = agent.await("kiln agent: API at (.*)", WAIT);
+                assertEquals("unix:" + lab.stateDir.resolve("api.sock").toAbsolutePath() + " (mode 0600)", api);
                 agent.await("adopted 0 endpoint", WAIT);
                 agent.await("ready: 2/2 endpoint", WAIT);
 
-                CliRuns.Run status = CliRuns.kiln("status", "--api-port", port, "--state-dir", state);
+                CliRuns.Run status = CliRuns.kiln("status", "--state-dir", state);
                 assertEquals(0, status.exit(), status.err());
                 assertTrue(status.out().contains("2/2 endpoints ready"), status.out());
                 assertTrue(status.out().matches("(?s).*\\n1 +ready +lxc1 +endpoint .*from_endpoint=\\d+ to_endpoint=\\d+.*"),
                         status.out());
-                JsonNode json = new ObjectMapper().readTree(CliRuns.kiln("status", "--json", "--api-port", port,
-                        "--state-dir", state).out());
+                JsonNode json = new ObjectMapper().readTree(CliRuns.kiln("status", "--json", "--state-dir", state).out());
                 List<Integer> programs = new ArrayList<>();
                 json.get("endpoints").forEach(e -> e.get("programIds").forEach(id -> programs.add(id.asInt())));
                 assertEquals(4, programs.size(), json.toString());
@@ -56,21 +57,19 @@ class AgentCliKernelTest {
 
                 Path policy = tmp.resolve("web-policy.yaml");
                 Files.writeString(policy, "name: web\nendpointSelector: { matchLabels: { app: web } }\ningress: []\n");
-                CliRuns.Run applied = CliRuns.kiln("policy", "apply", policy.toString(), "--api-port", port,
-                        "--state-dir", state);
+                CliRuns.Run applied = CliRuns.kiln("policy", "apply", policy.toString(), "--state-dir", state);
                 assertEquals(0, applied.exit(), applied.err());
                 assertEquals("policy web applied", applied.out().strip());
                 AgentLab.eventually("UDP denied", () -> !EchoServers.udpWorks(lab.ns(1), ip(2), UDP), agent::output);
 
                 Path bad = tmp.resolve("bad.yaml");
                 Files.writeString(bad, lab.endpointYaml(3, "{app: x}") + "colour: blue\n");
-                CliRuns.Run refused = CliRuns.kiln("endpoint", "apply", bad.toString(), "--api-port", port,
-                        "--state-dir", state);
+                CliRuns.Run refused = CliRuns.kiln("endpoint", "apply", bad.toString(), "--state-dir", state);
                 assertEquals(2, refused.exit());
                 assertEquals(1, refused.err().strip().lines().count(), refused.err());
                 assertTrue(refused.err().startsWith("kiln: " + bad + ":9"), refused.err());
 
-                CliRuns.Run deleted = CliRuns.kiln("policy", "delete", "web", "--api-port", port, "--state-dir", state);
+                CliRuns.Run deleted = CliRuns.kiln("policy", "delete", "web", "--state-dir", state);
                 assertEquals(0, deleted.exit(), deleted.err());
                 AgentLab.eventually("UDP allowed again", () -> EchoServers.udpWorks(lab.ns(1), ip(2), UDP), agent::output);
 
@@ -81,9 +80,13 @@ class AgentCliKernelTest {
             assertTrue(lab.hooksIntact(1) && lab.hooksIntact(2), "the programs outlive the agent");
             assertTrue(EchoServers.udpWorks(lab.ns(1), ip(2), UDP), "and traffic still flows");
 
-            CliRuns.Run noAgent = CliRuns.kiln("status", "--api-port", "1", "--state-dir", state);
+            CliRuns.Run noAgent = CliRuns.kiln("status", "--state-dir", state);
             assertEquals(1, noAgent.exit());
-            assertTrue(noAgent.err().contains("no agent answers"), noAgent.err());
+            assertTrue(noAgent.err().startsWith("kiln: no agent answers at unix:" + lab.stateDir.resolve("api.sock")),
+                    noAgent.err());
+            CliRuns.Run noTcp = CliRuns.kiln("status", "--api-port", "1", "--state-dir", state);
+            assertEquals(1, noTcp.exit());
+            assertTrue(noTcp.err().contains("no agent answers at http://127.0.0.1:1"), noTcp.err());
 
             CliRuns.Run uninstall = CliRuns.kiln("uninstall", "--pin-root", lab.pinRoot.toString(), "--state-dir", state);
             assertEquals(0, uninstall.exit(), uninstall.err());
@@ -97,6 +100,8 @@ class AgentCliKernelTest {
     void badAgentOptionsAreOneLineAndExitTwo(@TempDir Path tmp) {
         for (List<String> args : List.of(List.of("agent", "--kubernetes"), List.of("agent", "--spec-dir",
                 tmp.resolve("nope").toString()), List.of("agent", "--api-port", "x"), List.of("agent", "--colour"),
+                List.of("agent", "--api-port", "70000"), List.of("agent", "--no-api", "--api-port", "1"),
+                List.of("agent", "--pin-root", tmp.resolve("pins").toString()),
                 List.of("agent", "--templates", tmp.resolve("none").toString()))) {
             CliRuns.Run r = CliRuns.kiln(args.toArray(String[]::new));
             assertEquals(2, r.exit(), args + ": " + r.err());

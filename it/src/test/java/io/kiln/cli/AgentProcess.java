@@ -88,6 +88,15 @@ public final class AgentProcess implements AutoCloseable {
         return process.exitValue();
     }
 
+    /** The exit code of a process expected to stop by itself (bad options, say), waiting up to {@code timeout}. */
+    public int awaitExit(Duration timeout) throws InterruptedException {
+        if (!process.waitFor(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+            throw new AssertionError("the agent still runs after " + timeout + ":\n" + output());
+        }
+        reader.join(2000);
+        return process.exitValue();
+    }
+
     public long pid() {
         return process.pid();
     }

@@ -4,14 +4,14 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 
 /** Runs the kiln command in this JVM and keeps what it printed. */
-final class CliRuns {
+public final class CliRuns {
     private CliRuns() {
     }
 
-    record Run(int exit, String out, String err) {
+    public record Run(int exit, String out, String err) {
     }
 
-    static Run kiln(String... args) {
+    public static Run kiln(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         int exit = Main.run(new PrintWriter(out, true), new PrintWriter(err, true), args);

@@ -30,7 +30,8 @@ public sealed interface LocatedNode permits LocatedNode.Mapping, LocatedNode.Seq
             if (s.value() == null) {
                 return "nothing (null)";
             }
-            return s.value() instanceof Number ? s.text() : "'" + s.text() + "'";
+            // a short prefix: a 100,000-digit number or a huge string must not be echoed whole
+            return s.value() instanceof Number ? io.kiln.Excerpt.of(s.text()) : "'" + io.kiln.Excerpt.of(s.text()) + "'";
         }
         return node.kind();
     }

@@ -170,10 +170,10 @@ public final class AgentLab implements AutoCloseable {
                 .nodeNamespace(io.kiln.host.Netns.named(node.name())).build();
     }
 
-    /** An agent over a new dataplane, quick to retry, without sources yet; {@link #start} starts it. */
+    /** An agent over a new dataplane, quick to retry, without sources (nor its API) yet; {@link #start} starts it. */
     public Agent.Builder agent(KernelDataplane dp) {
         return Agent.builder().catalog(catalog()).dataplane(dp).metrics(dp.metrics()).stateDirectory(stateDir)
-                .apiPort(-1).reconcilerOptions(new ReconcilerOptions(2, Duration.ofMillis(100), Duration.ofSeconds(1),
+                .api(false).reconcilerOptions(new ReconcilerOptions(2, Duration.ofMillis(100), Duration.ofSeconds(1),
                         Clock.systemUTC()));
     }
 

@@ -35,12 +35,12 @@ class BadSpecsKernelTest {
             lab.writeSpec("endpoints", "web.yaml", lab.endpointYaml(2, "{app: web}"));
             lab.servers.udp(lab.ns(2), UDP);
             KernelDataplane dp = lab.dataplane();
-            Agent agent = lab.start(lab.agent(dp).specDirectory(lab.specDir, Duration.ofSeconds(2)).apiPort(0));
+            Agent agent = lab.start(lab.agent(dp).specDirectory(lab.specDir, Duration.ofSeconds(2)).api(true));
             AgentStatus st = lab.awaitReady(agent, 1, 2);
             Map<String, Integer> client = endpoint(st, 1).programIds();
             Map<String, Integer> web = endpoint(st, 2).programIds();
             int webIdentity = endpoint(st, 2).identity();
-            AgentClient api = AgentClient.local(agent.apiUri().orElseThrow().getPort(), agent.tokenFile());
+            AgentClient api = AgentClient.unix(agent.apiSocket());
 
             lab.writeSpec("endpoints", "typo.yaml", lab.endpointYaml(3, "{app: a}").replace("template: endpoint",
                     "template: endpiont"));

@@ -96,6 +96,28 @@ public final class EchoServers implements AutoCloseable {
         });
     }
 
+    /**
+     * True if one datagram sent from {@code ns} is echoed within {@code millis}: for a peer whose
+     * neighbour entry is fresh (a TCP exchange just before), so no try waits for ARP; an echo on
+     * these veths takes well under a millisecond, so a short wait tells a drop quickly.
+     */
+    public static boolean udpAnsweredWithin(NetworkNamespace ns, String address, int port, int millis) throws Exception {
+        return ns.call(() -> {
+            try (DatagramSocket s = new DatagramSocket()) {
+                s.setSoTimeout(millis);
+                byte[] msg = "ping".getBytes(StandardCharsets.UTF_8);
+                s.send(new DatagramPacket(msg, msg.length, InetAddress.getByName(address), port));
+                try {
+                    DatagramPacket p = new DatagramPacket(new byte[64], 64);
+                    s.receive(p);
+                    return new String(p.getData(), 0, p.getLength(), StandardCharsets.UTF_8).equals("ping");
+                } catch (SocketTimeoutException e) {
+                    return false;
+                }
+            }
+        });
+    }
+
     private void daemon(Runnable r) {
         Thread t = new Thread(r, "kiln-test-echo");
         t.setDaemon(true);

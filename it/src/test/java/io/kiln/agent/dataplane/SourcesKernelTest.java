@@ -41,8 +41,8 @@ class SourcesKernelTest {
     void theApiDrivesAnEndpointToReadyAndAway(@TempDir Path tmp) throws Exception {
         try (AgentLab lab = AgentLab.create(tmp, 1, 2)) {
             lab.servers.udp(lab.ns(2), UDP);
-            Agent agent = lab.start(lab.agent(lab.dataplane()).apiPort(0));
-            AgentClient api = AgentClient.local(agent.apiUri().orElseThrow().getPort(), agent.tokenFile());
+            Agent agent = lab.start(lab.agent(lab.dataplane()).api(true));
+            AgentClient api = AgentClient.unix(agent.apiSocket());
             api.apply(SpecKind.ENDPOINT, lab.endpointYaml(1, "{app: client}"));
             api.apply(SpecKind.ENDPOINT, lab.endpointYaml(2, "{app: web}"));
             AgentStatus st = lab.awaitReady(agent, 1, 2);

@@ -22,7 +22,6 @@ import io.kiln.testing.BpfLeakCheck;
 import io.kiln.lab.Command;
 import io.kiln.testing.KernelRequirements;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -76,7 +75,6 @@ class AgentKillTest {
         Path state = tmp.resolve("state");
         SpecFiles specs = new SpecFiles(tmp.resolve("specs"));
         List<Seat> seats = List.of(Seat.of("a", 21), Seat.of("b", 22), Seat.of("c", 23));
-        int apiPort = freePort();
         List<UdpProbes> probes = new ArrayList<>();
         try (DemoNetwork net = DemoNetwork.create("kill", seats); Sockets echo = new Sockets(1000)) {
             for (Seat s : net.seats()) {
@@ -90,8 +88,9 @@ class AgentKillTest {
                     + "ingress:\n"
                     + "  - fromEndpoints: [ { matchLabels: { role: probe } } ]\n"
                     + "    toPorts: [ { port: " + PROBE_PORT + ", protocol: UDP } ]\n");
-            AgentClient client = AgentClient.local(apiPort, state.resolve("api-token"));
-            startAgent(specs.dir(), state, pinRoot, tmp, apiPort);
+            // the API's socket: a killed agent's stale one is replaced by the next
+            AgentClient client = AgentClient.unix(state.resolve("api.sock"));
+            startAgent(specs.dir(), state, pinRoot, tmp);
             awaitConverged(client, net, deadline);
 
             int maxProbes = (int) (LIMIT.toNanos() / PROBE_INTERVAL.toNanos()) + 1;
@@ -120,7 +119,7 @@ class AgentKillTest {
                 assertTrue(child.waitFor(10, TimeUnit.SECONDS), "the killed agent exited");
                 log.add(s.name() + (variant ? " policyMode=" + MODES.get(mode.get(s.id()))
                         : " GATEWAY_IPV4=" + GATEWAYS.get(gateway.get(s.id()))) + " +" + delay + "ms");
-                startAgent(specs.dir(), state, pinRoot, tmp, apiPort);
+                startAgent(specs.dir(), state, pinRoot, tmp);
                 AgentStatus after = awaitConverged(client, net, deadline);
                 // who finished the change: the restarted agent (killed before or during it) or the killed one
                 String redone = after.endpoints().stream().filter(e -> e.id() == s.id()).findFirst()
@@ -166,12 +165,12 @@ class AgentKillTest {
     }
 
     /** {@code kiln agent} in a child JVM of this class path, output appended to {@code agent.log}. */
-    private void startAgent(Path specs, Path state, Path pinRoot, Path tmp, int apiPort) throws IOException {
+    private void startAgent(Path specs, Path state, Path pinRoot, Path tmp) throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
         starts++;
         child = new ProcessBuilder(java, "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
                 "io.kiln.cli.Main", "agent", "--spec-dir", specs.toString(), "--state-dir", state.toString(),
-                "--pin-root", pinRoot.toString(), "--api-port", Integer.toString(apiPort), "--templates",
+                "--pin-root", pinRoot.toString(), "--templates",
                 TEMPLATES.toString(), "--cache-dir", tmp.resolve("objects").toString())
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(tmp.resolve("agent.log").toFile()))
                 .start();
@@ -291,9 +290,4 @@ class AgentKillTest {
         assertEquals(0, r.exitCode(), "kiln uninstall: " + r.stdout() + r.stderr());
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
 }

@@ -45,8 +45,9 @@ import java.util.Set;
  * temporary folders.
  *
  * <p>State lives under the state folder ({@code /run/kiln} by default): {@code identities.json},
- * {@code api/} (specs applied through the API), {@code api-token} (mode 0600), {@code api.sock}
- * (the API's Unix domain socket, mode 0600).
+ * {@code api/} (specs applied through the API), {@code api.sock} (the API's Unix domain socket, mode
+ * 0600: the API's default and only transport unless TCP is asked for), {@code api-token} (mode 0600,
+ * written only when the API also listens on TCP).
  */
 public final class Agent implements AutoCloseable {
     public static final Path DEFAULT_STATE_DIR = Path.of("/run/kiln");
@@ -81,7 +82,7 @@ public final class Agent implements AutoCloseable {
         if (b.specDir != null) {
             sources.add(DirectorySource.NAME);
         }
-        if (b.apiPort >= 0) {
+        if (b.api) {
             sources.add(ApiSource.NAME);
         }
         if (b.kubernetes != null) {
@@ -89,10 +90,12 @@ public final class Agent implements AutoCloseable {
         }
         SpecAggregator aggregator = new SpecAggregator(sources, this::onDesiredState);
         try {
-            if (b.apiPort >= 0) {
+            if (b.api) {
+                createStateDirectory(); // the socket's home, even before anything else is written there
                 ApiSource store = new ApiSource(b.stateDir.resolve("api"), aggregator);
                 store.start();
-                String token = b.apiToken ? writeToken(b.stateDir.resolve(tokenFileName())) : null;
+                // the socket's mode is its access control; TCP, which any local user reaches, needs the token
+                String token = b.apiPort >= 0 && b.apiToken ? writeToken(b.stateDir.resolve(tokenFileName())) : null;
                 api = new ApiServer(new ApiServer.Options(b.apiPort, token, apiSocket()), store, b.catalog, () -> desired, reconciler,
                         MetricsProvider.of(List.of(reconciler, b.metrics)));
                 api.start();
@@ -137,9 +140,9 @@ public final class Agent implements AutoCloseable {
         return desired;
     }
 
-    /** Where the API listens, if it was started. */
+    /** Where the API listens over TCP, if it was started with a port ({@link Builder#apiPort}). */
     public Optional<URI> apiUri() {
-        return api == null ? Optional.empty() : Optional.of(api.uri());
+        return api == null || !api.tcp() ? Optional.empty() : Optional.of(api.uri());
     }
 
     /** The API's Unix domain socket (mode 0600), served while the API is. */
@@ -147,13 +150,21 @@ public final class Agent implements AutoCloseable {
         return b.stateDir.resolve(AgentClient.SOCKET_FILE_NAME);
     }
 
-    /** The token file the API's clients read ({@link AgentClient#local}). */
+    /** The token file the API's TCP clients read ({@link AgentClient#local}); written only with TCP on. */
     public Path tokenFile() {
         return b.stateDir.resolve(tokenFileName());
     }
 
     private static String tokenFileName() {
         return AgentClient.DEFAULT_TOKEN_FILE.getFileName().toString();
+    }
+
+    private void createStateDirectory() {
+        try {
+            Files.createDirectories(b.stateDir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("create the state folder " + b.stateDir + ": " + e.getMessage(), e);
+        }
     }
 
     /** A random token in a file only its owner (root) can read, replaced atomically. */
@@ -207,7 +218,8 @@ public final class Agent implements AutoCloseable {
         private Path stateDir = DEFAULT_STATE_DIR;
         private Path specDir;
         private Duration rescan = DirectorySource.DEFAULT_RESCAN;
-        private int apiPort = ApiServer.DEFAULT_PORT;
+        private boolean api = true;
+        private int apiPort = -1;
         private boolean apiToken = true;
         private KubernetesClient kubernetes;
         private PodProfiles podProfiles = PodProfiles.defaults();
@@ -240,13 +252,28 @@ public final class Agent implements AutoCloseable {
             return this;
         }
 
-        /** The API's port on 127.0.0.1 (0: any free port; -1: no API); default 9842. */
+        /**
+         * Whether the agent serves its local API (a source of specs, and status and metrics) on its
+         * Unix domain socket {@code STATE/api.sock}, mode 0600; default true.
+         */
+        public Builder api(boolean serve) {
+            this.api = serve;
+            return this;
+        }
+
+        /**
+         * Serve the API over TCP on 127.0.0.1:{@code port} too (0: any free port), every request with
+         * the token; -1, the default, is no TCP: any local user can reach a loopback port.
+         */
         public Builder apiPort(int port) {
+            if (port < -1 || port > 65535) {
+                throw new IllegalArgumentException("API port " + port + ": expected 0..65535, or -1 for none");
+            }
             this.apiPort = port;
             return this;
         }
 
-        /** Whether every API request needs the token written to the state folder; default true. */
+        /** Whether every request over TCP needs the token written to the state folder; default true. */
         public Builder apiToken(boolean required) {
             this.apiToken = required;
             return this;
@@ -295,7 +322,11 @@ public final class Agent implements AutoCloseable {
         public Agent build() {
             Objects.requireNonNull(catalog, "catalog: the templates endpoints may name");
             Objects.requireNonNull(dataplane, "dataplane: the kernel side");
-            if (specDir == null && apiPort < 0 && kubernetes == null) {
+            if (!api && apiPort >= 0) {
+                throw new IllegalStateException("an API port without the API: api(false) and apiPort(" + apiPort
+                        + ")");
+            }
+            if (specDir == null && !api && kubernetes == null) {
                 throw new IllegalStateException("an agent needs at least one source: a spec directory, the API or"
                         + " Kubernetes");
             }

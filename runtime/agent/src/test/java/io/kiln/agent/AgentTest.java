@@ -98,6 +98,25 @@ class AgentTest {
         }
     }
 
+    /** By default the API is on the state folder's owner-only socket alone: no TCP port, no token file. */
+    @Test
+    void theApiIsOnTheUnixSocketOnlyByDefault(@TempDir Path dir) throws Exception {
+        Path state = dir.resolve("fresh/state"); // made by the agent: the socket needs its folder
+        try (Agent a = Agent.builder().catalog(Fixtures.catalog()).dataplane(dataplane).stateDirectory(state).build()
+                .start()) {
+            assertTrue(a.apiUri().isEmpty(), "no TCP without a port");
+            assertTrue(!Files.exists(a.tokenFile()), "no token without TCP");
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(a.apiSocket())));
+            AgentClient client = AgentClient.unix(a.apiSocket());
+            client.apply(SpecKind.ENDPOINT, Fixtures.endpointYaml(1, Map.of("app", "web")));
+            waitFor(() -> ready(a) == 1);
+            assertEquals(1, client.status().ready());
+        }
+        assertThrows(IllegalStateException.class, () -> Agent.builder().catalog(Fixtures.catalog())
+                .dataplane(dataplane).api(false).apiPort(0).build());
+        assertThrows(IllegalArgumentException.class, () -> Agent.builder().apiPort(65536));
+    }
+
     private static int ready(Agent a) {
         return a.reconciler().status().ready();
     }

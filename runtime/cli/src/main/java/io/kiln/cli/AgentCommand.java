@@ -3,7 +3,6 @@ package io.kiln.cli;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.kiln.agent.Agent;
-import io.kiln.agent.api.ApiServer;
 import io.kiln.agent.api.MetricsProvider;
 import io.kiln.agent.dataplane.BundleObjectSource;
 import io.kiln.agent.dataplane.KernelDataplane;
@@ -13,6 +12,7 @@ import io.kiln.agent.reconcile.ReconcilerOptions;
 import io.kiln.agent.source.DirectorySource;
 import io.kiln.agent.spec.Cidr;
 import io.kiln.agent.spec.TemplateCatalog;
+import io.kiln.bpf.BpfFs;
 import io.kiln.build.VariantBuilder;
 import io.kiln.cache.ObjectStore;
 import io.kiln.compile.ClangNotFoundException;
@@ -49,9 +49,11 @@ final class AgentCommand implements Callable<Integer> {
     @Option(names = "--pin-root", paramLabel = "DIR", description = "bpffs folder of every pin (default: /sys/fs/bpf/kiln): under /sys/fs/bpf, or on a bpffs mounted already.")
     Path pinRoot = PinLayout.DEFAULT_ROOT;
 
-    @Option(names = "--api-port", paramLabel = "N", defaultValue = "" + ApiServer.DEFAULT_PORT,
-            description = "Port of the local API on 127.0.0.1 (default: ${DEFAULT-VALUE}; 0 picks a free one).")
-    int apiPort;
+    @Option(names = "--api-port", paramLabel = "N",
+            description = "Serve the local API over TCP on 127.0.0.1:N too (0 picks a free one), every request with"
+                    + " the token the agent writes to STATE/api-token. Default: no TCP; the API is on the Unix socket"
+                    + " STATE/api.sock (mode 0600) only.")
+    Integer apiPort;
 
     @Option(names = "--bundle", paramLabel = "JAR|DIR",
             description = "A bundle built by the Kiln Maven plugin (a jar, or a folder such as target/classes) to take"
@@ -59,7 +61,8 @@ final class AgentCommand implements Callable<Integer> {
                     + " always used.")
     List<Path> bundlePaths = new ArrayList<>();
 
-    @Option(names = "--no-api", description = "Run without the local API (then kiln status cannot reach the agent).")
+    @Option(names = "--no-api", description = "Run without the local API, its Unix socket included (then kiln status"
+            + " cannot reach the agent).")
     boolean noApi;
 
     @Option(names = "--kubernetes", description = "Take Pods on this node and KilnPolicy/KilnService objects from the"
@@ -114,7 +117,7 @@ final class AgentCommand implements Callable<Integer> {
                 .nodeNamespace(nodeNetns == null ? Netns.host() : Netns.named(nodeNetns)).build();
         ReconcilerOptions options = ReconcilerOptions.defaults();
         Agent.Builder b = Agent.builder().catalog(catalog).dataplane(dataplane).stateDirectory(stateDir)
-                .apiPort(noApi ? -1 : apiPort).hostCidrs(hostCidrs())
+                .api(!noApi).apiPort(apiPort == null ? -1 : apiPort).hostCidrs(hostCidrs())
                 .reconcilerOptions(parallelism == null ? options : options.withParallelism(parallelism))
                 .metrics(MetricsProvider.of(List.of(dataplane.metrics())));
         if (specDir != null) {
@@ -138,8 +141,10 @@ final class AgentCommand implements Callable<Integer> {
         out.printf("kiln agent: templates %s; objects from %s%n", String.join(", ", catalog.names()),
                 String.join(", then ", objects.describe()));
         out.printf("kiln agent: adopted %d endpoint(s) from %s%n", dataplane.adopted(), pinRoot);
-        agent.apiUri().ifPresent(u -> out.println("kiln agent: API at " + u + " (token in " + agent.tokenFile()
-                + ") and unix:" + agent.apiSocket() + " (mode 0600)"));
+        if (!noApi) {
+            out.println("kiln agent: API at unix:" + agent.apiSocket() + " (mode 0600)" + agent.apiUri()
+                    .map(u -> " and " + u + " (token in " + agent.tokenFile() + ")").orElse(""));
+        }
         out.flush();
         KubernetesClient client = k8s;
         CountDownLatch stopped = new CountDownLatch(1);
@@ -177,12 +182,22 @@ final class AgentCommand implements Callable<Integer> {
         if (specDir != null && !Files.isDirectory(specDir)) {
             throw new UsageException("--spec-dir", "spec directory " + specDir + " does not exist");
         }
-        if (apiPort < 0 || apiPort > 65535) {
+        if (apiPort != null && (apiPort < 0 || apiPort > 65535)) {
             throw new UsageException("--api-port", "port " + apiPort + ": expected 0..65535");
+        }
+        if (apiPort != null && noApi) {
+            throw new UsageException("--api-port", "--api-port serves the API over TCP; it cannot go with --no-api");
         }
         if (noApi && specDir == null && !kubernetes) {
             throw new UsageException("--no-api", "without the API the agent needs --spec-dir or"
                     + " --kubernetes");
+        }
+        Path root = pinRoot.toAbsolutePath().normalize();
+        if (!root.startsWith(BpfFs.DEFAULT) && !BpfFs.isOnBpffs(root)) {
+            // found now, not as every endpoint's failure in an agent that would run on doing nothing
+            throw new UsageException("--pin-root", "pin root " + pinRoot + " is not on a bpffs and not under "
+                    + BpfFs.DEFAULT + ": choose a root under " + BpfFs.DEFAULT + ", or mount one there first (mount -t bpf"
+                    + " bpf " + pinRoot + "); Kiln does not mount over other folders");
         }
         if (parallelism != null && parallelism < 1) {
             throw new UsageException("--parallelism", "expected at least 1, got " + parallelism);

@@ -27,7 +27,7 @@ import java.util.function.Predicate;
 /**
  * A node agent in this process on folders of its own: a spec directory (the embedded default
  * source), a state folder, a pin root in bpffs and an object store, all temporary. The API, when
- * asked for, listens on a free loopback port: it never clashes with an agent the machine runs. {@link #close()} stops it and leaves what
+ * asked for, listens on the Unix socket of that state folder: it never clashes with an agent the machine runs. {@link #close()} stops it and leaves what
  * runs; {@link #uninstall()} then removes every program, link, pin and file it made.
  */
 public final class TemporaryAgent implements AutoCloseable {
@@ -55,7 +55,7 @@ public final class TemporaryAgent implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         this.agent = Agent.builder().catalog(catalog).dataplane(kernel).stateDirectory(base.resolve("state"))
-                .specDirectory(specs.dir(), Duration.ofSeconds(10)).apiPort(api ? 0 : -1)
+                .specDirectory(specs.dir(), Duration.ofSeconds(10)).api(api)
                 .metrics(kernel.metrics())
                 .reconcilerOptions(ReconcilerOptions.defaults().withParallelism(parallelism)
                         .withBackoff(Duration.ofMillis(200), Duration.ofSeconds(5)))
@@ -71,8 +71,8 @@ public final class TemporaryAgent implements AutoCloseable {
     }
 
     /**
-     * {@link #create(String, TemplateCatalog, int)} with an attach mode, and the local API on a free
-     * loopback port when {@code api} ({@link #client()}).
+     * {@link #create(String, TemplateCatalog, int)} with an attach mode, and the local API on its Unix
+     * socket when {@code api} ({@link #client()}).
      */
     public static TemporaryAgent create(String name, TemplateCatalog catalog, int parallelism, AttachMode mode,
                                         boolean api) {
@@ -101,11 +101,9 @@ public final class TemporaryAgent implements AutoCloseable {
         return agent;
     }
 
-    /** A client of the agent's API (started with {@code api}), with its token. */
+    /** A client of the agent's API (started with {@code api}), over its Unix socket. */
     public AgentClient client() {
-        int port = agent.apiUri().orElseThrow(() -> new IllegalStateException("the agent runs without its API"))
-                .getPort();
-        return AgentClient.local(port, agent.tokenFile());
+        return AgentClient.unix(agent.apiSocket());
     }
 
     /** The dataplane's metrics: cache, clang, phases of a regeneration, drops. */

@@ -17,7 +17,7 @@ class AgentProfilesOptionTest {
         Files.writeString(file, "profiles: { big: { build: { ctSize: 4194304 } } }\nnamespaces: {}\n");
         Path state = dir.resolve("state");
         CliTest.Run run = CliTest.kiln("agent", "--kubernetes", "--node-name", "n1", "--profiles", file.toString(),
-                "--state-dir", state.toString(), "--pin-root", dir.resolve("pins").toString());
+                "--state-dir", state.toString(), "--pin-root", "/sys/fs/bpf/kiln-never-made-" + dir.getFileName());
         assertEquals(2, run.exit(), run.err());
         assertEquals("kiln: " + file + ": profiles.big.build.ctSize: 'ctSize' is node-wide: every endpoint of the node"
                 + " shares it; set it under nodeBuild\n", run.err());

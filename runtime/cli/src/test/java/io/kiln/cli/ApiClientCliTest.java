@@ -36,5 +36,9 @@ class ApiClientCliTest {
             assertEquals(2, tcp.exit(), tcp.out()); // refused, as a change without the token always was
             assertTrue(tcp.err().contains("needs the agent's token"), tcp.err());
         }
+        CliTest.Run gone = CliTest.kiln("status", "--state-dir", state.toString());
+        assertEquals(1, gone.exit(), gone.out());
+        assertEquals("kiln: no agent answers at unix:" + state.resolve("api.sock") + ": no such socket (is `kiln agent`"
+                + " running with --state-dir " + state + "? are you root? over TCP: --api-port N)", gone.err().strip());
     }
 }

@@ -13,7 +13,7 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The DaemonSet in deploy/ runs `kiln agent` with flags the command has, and probes the port it sets. */
+/** The DaemonSet in deploy/ runs `kiln agent` with flags the command has, and probes the TCP port it opts into. */
 class DeployArgsTest {
     @Test
     void theDaemonSetsCommandLineParses() throws Exception {
@@ -29,7 +29,8 @@ class DeployArgsTest {
         assertEquals("node-1", agent.nodeName);
         assertEquals(Path.of("/run/kiln"), agent.stateDir);
         assertEquals(c.getLivenessProbe().getHttpGet().getPort().getIntVal(), agent.apiPort,
-                "the liveness probe asks the agent's API");
+                "the liveness probe asks the agent's API, on the TCP port the DaemonSet opts into (off by default)");
+        assertEquals("/healthz", c.getLivenessProbe().getHttpGet().getPath(), "the one path that needs no token");
         assertTrue(c.getVolumeMounts().stream().anyMatch(m -> m.getMountPath().equals(agent.pinRoot.getParent().toString())),
                 "the pin root is on the mounted bpffs");
         assertTrue(c.getVolumeMounts().stream().anyMatch(m -> m.getMountPath().equals(agent.profiles.getParent().toString())),

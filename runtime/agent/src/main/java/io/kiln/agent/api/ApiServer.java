@@ -29,8 +29,9 @@ import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
- * The agent's local HTTP API, bound to the loopback address only (never reachable from another
- * host):
+ * The agent's local HTTP API, on a Unix domain socket only its owner may use (mode 0600, the
+ * default, as container runtimes and Cilium's agent serve theirs) and, when asked for, on TCP on the
+ * loopback address (never reachable from another host):
  * <pre>
  *   GET    /healthz                           "ok" (no token needed: for liveness probes)
  *   GET    /v1/status                         agent and endpoint status (JSON)
@@ -49,18 +50,20 @@ import java.util.function.Supplier;
  * connection thread, at most 256 connections at once, so slow clients cannot stall other answers.
  */
 public final class ApiServer implements AutoCloseable {
-    public static final int DEFAULT_PORT = 9842;
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     /**
-     * @param port  0 for an ephemeral port (tests)
+     * @param port   TCP port on 127.0.0.1, 0 for an ephemeral one (tests), -1 for no TCP
      * @param token  required for every request over TCP, or null for none
-     * @param socket a Unix domain socket to serve too (mode 0600: its owner only, no token), or null
+     * @param socket a Unix domain socket to serve (mode 0600: its owner only, no token), or null
      */
     public record Options(int port, String token, Path socket) {
         public Options {
-            if (port < 0 || port > 65535) {
-                throw new IllegalArgumentException("port " + port + " is not in 0..65535");
+            if (port < -1 || port > 65535) {
+                throw new IllegalArgumentException("port " + port + " is not in 0..65535 (or -1: no TCP)");
+            }
+            if (port < 0 && socket == null) {
+                throw new IllegalArgumentException("neither a TCP port nor a Unix socket to serve the API on");
             }
         }
 
@@ -94,20 +97,24 @@ public final class ApiServer implements AutoCloseable {
     public synchronized void start() {
         java.util.function.BiFunction<Integer, String, Response> error =
                 (status, message) -> json(status, JSON.createObjectNode().put("error", message));
-        try {
-            server = new LocalHttpServer(options.port(), null, 64, LocalHttpServer.Limits.DEFAULT,
-                    x -> answer(x, true), error);
-        } catch (IOException e) {
-            throw new UncheckedIOException("agent API: cannot listen on 127.0.0.1:" + options.port() + ": "
-                    + e.getMessage(), e);
+        if (options.port() >= 0) {
+            try {
+                server = new LocalHttpServer(options.port(), null, 64, LocalHttpServer.Limits.DEFAULT,
+                        x -> answer(x, true), error);
+            } catch (IOException e) {
+                throw new UncheckedIOException("agent API: cannot listen on 127.0.0.1:" + options.port() + ": "
+                        + e.getMessage(), e);
+            }
         }
         if (options.socket() != null) {
             try {
                 unixServer = new LocalHttpServer(0, options.socket(), 64, LocalHttpServer.Limits.DEFAULT,
                         x -> answer(x, false), error);
             } catch (IOException e) {
-                server.close();
-                server = null;
+                if (server != null) {
+                    server.close();
+                    server = null;
+                }
                 throw new UncheckedIOException("agent API: cannot listen on " + options.socket() + ": "
                         + e.getMessage(), e);
             }
@@ -119,11 +126,20 @@ public final class ApiServer implements AutoCloseable {
         return Optional.ofNullable(options.socket());
     }
 
-    /** The port listened on (the ephemeral one when started with 0). */
+    /** The TCP port listened on (the ephemeral one when started with 0). */
     public int port() {
+        if (server == null) {
+            throw new IllegalStateException("the agent API does not listen on TCP");
+        }
         return server.port();
     }
 
+    /** Whether the API listens on TCP too (it was given a port). */
+    public boolean tcp() {
+        return server != null;
+    }
+
+    /** The TCP address ({@link #port()}). */
     public URI uri() {
         return URI.create("http://127.0.0.1:" + port());
     }

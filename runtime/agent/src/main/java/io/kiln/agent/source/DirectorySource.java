@@ -138,10 +138,14 @@ public final class DirectorySource implements AutoCloseable {
         return false;
     }
 
+    /**
+     * By its name; a FIFO or device named like a spec is one too, so that reading it is refused as an
+     * error of that file in {@code kiln status} (SpecReader never opens it) rather than skipped unseen.
+     */
     static boolean isSpecFile(Path p) {
         String n = p.getFileName().toString();
         return !n.startsWith(".") && (n.endsWith(".yaml") || n.endsWith(".yml") || n.endsWith(".json"))
-                && Files.isRegularFile(p);
+                && !Files.isDirectory(p);
     }
 
     /**

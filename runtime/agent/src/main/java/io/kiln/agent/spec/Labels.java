@@ -48,15 +48,16 @@ public record Labels(SortedMap<String, String> map) {
         if (slash >= 0) {
             String prefix = key.substring(0, slash);
             if (prefix.isEmpty() || prefix.length() > 253 || !DNS_SUBDOMAIN.matcher(prefix).matches()) {
-                return "label key '" + key + "': the prefix before '/' must be a DNS subdomain (lower case, digits, '-', '.')";
+                return "label key '" + io.kiln.Excerpt.of(key, 80) + "': the prefix before '/' must be a DNS subdomain (lower case, digits, '-', '.')";
             }
         }
         if (!NAME.matcher(name).matches()) {
-            return "label key '" + key + "': the name must be 1 to 63 letters, digits, '-', '_' or '.', starting and "
+            return "label key '" + io.kiln.Excerpt.of(key, 80) + "': the name must be 1 to 63 letters, digits, '-', '_' or '.', starting and "
                     + "ending with a letter or digit";
         }
         if (value == null || (!value.isEmpty() && !NAME.matcher(value).matches())) {
-            return "label " + key + ": value '" + value + "' must be empty or 1 to 63 letters, digits, '-', '_' or '.',"
+            // printable and short: a label may come from a Pod's author, and a message goes to terminals and logs
+            return "label " + key + ": value '" + io.kiln.Excerpt.of(value, 80) + "' must be empty or 1 to 63 letters, digits, '-', '_' or '.',"
                     + " starting and ending with a letter or digit";
         }
         return null;

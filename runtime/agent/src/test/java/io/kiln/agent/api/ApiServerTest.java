@@ -58,6 +58,10 @@ class ApiServerTest {
     }
 
     private ApiServer server(Path dir, String token, Path socket) {
+        return server(dir, 0, token, socket);
+    }
+
+    private ApiServer server(Path dir, int port, String token, Path socket) {
         ApiSource store = new ApiSource(dir, api::set);
         store.start();
         AgentStatus status = new AgentStatus(Instant.parse("2026-01-01T00:00:00Z"), true, 1, 1,
@@ -67,7 +71,7 @@ class ApiServerTest {
                 EndpointStatus.State.READY, null,
                 List.of(new SpecError(SpecKind.ENDPOINT, "3", "e3.yaml", 4, "template", "e3.yaml:4: template: bad", true)));
         MetricsProvider metrics = () -> AgentMetrics.cache(5, 1, 1);
-        ApiServer s = new ApiServer(new ApiServer.Options(0, token, socket), store, Fixtures.catalog(), () -> {
+        ApiServer s = new ApiServer(new ApiServer.Options(port, token, socket), store, Fixtures.catalog(), () -> {
             List<EndpointSpec> eps = new ArrayList<>(api.get().endpoints());
             eps.add(fromDirectory);
             return DesiredState.of(eps, api.get().policies(), api.get().services());
@@ -402,6 +406,19 @@ class ApiServerTest {
         assertTrue(!Files.exists(sock), "the socket goes with the server");
         AgentApiException gone = assertThrows(AgentApiException.class, c::status);
         assertTrue(gone.getMessage().startsWith("no agent answers at unix:" + sock), gone.getMessage());
+    }
+
+    /** Without a port, the default, the API is on its socket alone: no TCP port is opened at all. */
+    @Test
+    void withoutAPortOnlyTheSocketServes(@TempDir Path dir) throws Exception {
+        Path sock = dir.resolve("api.sock");
+        ApiServer s = server(dir.resolve("specs"), -1, null, sock);
+        assertTrue(!s.tcp());
+        assertEquals("the agent API does not listen on TCP", assertThrows(IllegalStateException.class, s::port)
+                .getMessage());
+        assertEquals(1, AgentClient.unix(sock).status().ready());
+        assertEquals("neither a TCP port nor a Unix socket to serve the API on", assertThrows(
+                IllegalArgumentException.class, () -> new ApiServer.Options(-1, null, null)).getMessage());
     }
 
     @Test

@@ -146,6 +146,21 @@ class DirectorySourceTest {
         assertEquals(link + ": not a regular file (it leads to " + fifo + "); not a spec", e.getMessage());
     }
 
+    /** A FIFO named like a spec is that file's error (shown by kiln status), never a read that blocks the scan. */
+    @Test
+    void aFifoInTheSpecDirectoryIsAnErrorOfThatFile(@TempDir Path dir) throws Exception {
+        Files.createDirectories(dir.resolve("endpoints"));
+        Files.writeString(dir.resolve("endpoints/web.yaml"), Fixtures.endpointYaml(1, Map.of("app", "web")));
+        Path fifo = dir.resolve("endpoints/pipe.yaml");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+        DirectorySource source = new DirectorySource(dir, snapshots::add, Duration.ofSeconds(30));
+        assertTrue(org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(5), source::scan));
+        SourceSnapshot s = snapshots.take();
+        assertEquals(List.of(1), s.endpoints().stream().map(e -> e.id()).toList());
+        assertEquals(List.of(fifo + ": not a regular file; not a spec"), s.errors().stream().map(e -> e.message())
+                .toList());
+    }
+
     private SourceSnapshot next(Predicate<SourceSnapshot> wanted) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (System.nanoTime() < deadline) {
