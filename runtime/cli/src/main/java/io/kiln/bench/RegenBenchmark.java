@@ -85,13 +85,15 @@ public final class RegenBenchmark {
      * The figures. Seconds are wall time; {@code clangSecondsPerVariant} and {@code loadSecondsPerEndpoint}
      * are medians of the floor's single steps; {@code kilnObjectMillisMean} and {@code kilnLoadAttachMillisMean}
      * the agent's own per-endpoint phases (getting the object, waits for a compile included; specializing,
-     * loading, attaching and recording); {@code compilePerEndpointSample} is the number of
+     * loading, attaching and recording); {@code kilnObjectMemoHits} the endpoints whose object came from the
+     * agent's memo of variants; {@code compilePerEndpointSample} is the number of
      * endpoints the pre-templating figure was measured on ({@code compilePerEndpointSeconds} is
      * extrapolated to N when it is less than N).
      */
     public record Result(int endpoints, int variants, long clangRuns, double kilnSeconds, double floorSeconds,
                          double compilePerEndpointSeconds, int compilePerEndpointSample, double clangSecondsPerVariant,
                          double loadSecondsPerEndpoint, double kilnRegenerationMillisP50, double kilnObjectMillisMean,
+                         long kilnObjectMemoHits,
                          double kilnLoadAttachMillisMean, double policyUpdateMillisP50, double policyUpdateMillisP99,
                          double policyUpdateDirectoryMillisP50, int policyUpdates,
                          boolean policyUpdatesReloaded, double rssMiB, int parallelism, String attachMode) {
@@ -155,6 +157,7 @@ public final class RegenBenchmark {
             double objectMillis = phaseMeanMillis(agent, "object");
             double loadAttachMillis = phaseMeanMillis(agent, "load_attach");
             long clangRuns = agent.objects().clangRuns();
+            long memoHits = agent.objects().memoHits();
             double regenP50 = percentile(up.endpoints().stream().mapToDouble(e -> e.lastRegenerationMillis()).toArray(), 50);
             say(String.format("kiln: %d endpoints ready in %.2f s, %d clang runs", n, kilnSeconds, clangRuns));
             double[] policyMillis = new double[POLICY_UPDATES];
@@ -185,7 +188,7 @@ public final class RegenBenchmark {
                 double compileSeconds = c.seconds() * n / sample;
                 say(String.format("pre-templating: %.2f s%s", c.seconds(), sample < n ? " for " + sample : ""));
                 return new Result(n, variants.size(), clangRuns, kilnSeconds, f.seconds(), compileSeconds, sample,
-                        median(f.clangSeconds()), median(f.loadSeconds()), regenP50, objectMillis, loadAttachMillis,
+                        median(f.clangSeconds()), median(f.loadSeconds()), regenP50, objectMillis, memoHits, loadAttachMillis,
                         percentile(policyMillis, 50), percentile(policyMillis, 99), percentile(directoryMillis, 50),
                         POLICY_UPDATES, reloaded, rss,
                         o.parallelism(), attachMode(o.mode()));

@@ -82,6 +82,7 @@ final class BenchRegenCommand implements Callable<Integer> {
         m.put("loadSecondsPerEndpoint", Stats.round(r.loadSecondsPerEndpoint(), 4));
         m.put("kilnRegenerationMillisP50", Stats.round(r.kilnRegenerationMillisP50(), 1));
         m.put("kilnObjectMillisMean", Stats.round(r.kilnObjectMillisMean(), 2));
+        m.put("kilnObjectMemoHits", r.kilnObjectMemoHits());
         m.put("kilnLoadAttachMillisMean", Stats.round(r.kilnLoadAttachMillisMean(), 2));
         m.put("policyUpdateMillisP50", Stats.round(r.policyUpdateMillisP50(), 2));
         m.put("policyUpdateMillisP99", Stats.round(r.policyUpdateMillisP99(), 2));

@@ -18,6 +18,7 @@ public final class AgentMetrics {
     public static final String CACHE_HITS = "kiln_object_cache_hits_total";
     public static final String CACHE_MISSES = "kiln_object_cache_misses_total";
     public static final String CLANG_RUNS = "kiln_clang_runs_total";
+    public static final String OBJECT_MEMO_HITS = "kiln_object_memo_hits_total";
     public static final String DROPS = "kiln_endpoint_drops_total";
     public static final String DROPPED_BYTES = "kiln_endpoint_dropped_bytes_total";
 
@@ -26,7 +27,14 @@ public final class AgentMetrics {
 
     /** Object cache hits and misses and clang runs since the agent started. */
     public static List<MetricFamily> cache(long hits, long misses, long clangRuns) {
+        return cache(hits, misses, clangRuns, 0);
+    }
+
+    public static List<MetricFamily> cache(long hits, long misses, long clangRuns, long memoHits) {
         return List.of(
+                new MetricFamily(OBJECT_MEMO_HITS, "Objects served from the agent's memo of variants whose files are"
+                        + " unchanged: no render, no hashing, no store read (counted in the cache hits too).",
+                        MetricFamily.Type.COUNTER, List.of(MetricFamily.Sample.of(memoHits))),
                 new MetricFamily(CACHE_HITS, "Objects served from the cache, the store or a bundle without compiling.",
                         MetricFamily.Type.COUNTER, List.of(MetricFamily.Sample.of(hits))),
                 new MetricFamily(CACHE_MISSES, "Objects that had to be compiled.", MetricFamily.Type.COUNTER,

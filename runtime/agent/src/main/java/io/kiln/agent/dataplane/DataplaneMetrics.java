@@ -34,7 +34,8 @@ final class DataplaneMetrics implements MetricsProvider {
 
     @Override
     public List<MetricFamily> metrics() {
-        List<MetricFamily> out = new ArrayList<>(AgentMetrics.cache(objects.hits(), objects.misses(), objects.clangRuns()));
+        List<MetricFamily> out = new ArrayList<>(AgentMetrics.cache(objects.hits(), objects.misses(), objects.clangRuns(),
+                objects.memoHits()));
         out.add(phases.family());
         out.addAll(AgentMetrics.drops(drops()));
         return out;

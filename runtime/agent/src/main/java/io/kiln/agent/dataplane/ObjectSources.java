@@ -1,6 +1,7 @@
 package io.kiln.agent.dataplane;
 
 import io.kiln.KilnException;
+import io.kiln.agent.dataplane.internal.InputStamp;
 import io.kiln.agent.dataplane.internal.StoredVariants;
 import io.kiln.build.BuiltVariant;
 import io.kiln.build.VariantBuilder;
@@ -12,10 +13,13 @@ import io.kiln.template.BuildParameters;
 import io.kiln.template.Renderer;
 import io.kiln.template.TemplateDescriptor;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -25,6 +29,11 @@ import java.util.concurrent.atomic.LongAdder;
  * compiles each variant once, however many endpoints ask at the same time). A node without clang
  * works for every variant a bundle or the store holds. A store anyone but this process's user can
  * write is refused when the sources are built ({@link StoreTrust}). Thread-safe.
+ *
+ * <p>What clang's path served is also kept per (template, build parameters), with a stamp of the files
+ * it was made from (the template's folder and include folders in full, and the headers clang read):
+ * the next endpoint of the same variant gets it after a few {@code stat}s, without rendering, hashing
+ * or reading the store, for as long as none of those files changed ({@link InputStamp}).
  */
 public final class ObjectSources {
     private final ObjectSource bundles;
@@ -33,6 +42,12 @@ public final class ObjectSources {
     private final Renderer renderer = new Renderer();
     private final LongAdder bundleHits = new LongAdder();
     private final LongAdder storeHits = new LongAdder();
+    private final LongAdder memoHits = new LongAdder();
+    /** The last object served per (template files, build parameters), with a stamp of what it was made from. */
+    private final Map<String, Memo> memo = new ConcurrentHashMap<>();
+
+    private record Memo(TemplateObject object, InputStamp stamp) {
+    }
 
     private ObjectSources(Builder b) {
         this.bundles = b.bundles;
@@ -64,14 +79,21 @@ public final class ObjectSources {
             bundleHits.increment();
             return found.get();
         }
+        String memoKey = template.name() + "\u0000" + template.descriptorFile() + "\u0000" + build.canonical();
+        Memo m = memo.get(memoKey);
+        if (m != null && m.object().template().equals(template) && m.stamp().holds()) {
+            memoHits.increment();
+            return m.object();
+        }
         if (compiler != null) {
             BuiltVariant v = compiler.build(template, build);
             if (stored != null && !stored.recorded(v.result().object().key())) {
                 stored.record(compiler.renderer().render(template, build), v.result().object());
             }
-            return TemplateObject.of(template, v.result().object());
+            return remember(memoKey, TemplateObject.of(template, v.result().object()), v.result().object().headers());
         }
         if (stored != null && canRender(template)) {
+            // not memoized: the index's header digests are checked on every request
             Optional<TemplateObject> inStore = stored.find(renderer.render(template, build))
                     .map(o -> TemplateObject.of(template, o.key().hex(), o.bytes()));
             if (inStore.isPresent()) {
@@ -85,10 +107,36 @@ public final class ObjectSources {
                 + " ship the variant in a bundle");
     }
 
-    /** Objects served without compiling: bundles, the store, the compile cache's memory and disk. */
+    /** Objects served without compiling: bundles, the store, the compile cache's memory and disk, and the memo. */
     public long hits() {
         CacheStats s = cacheStats();
-        return bundleHits.sum() + storeHits.sum() + (s == null ? 0 : s.memoryHits() + s.diskHits());
+        return bundleHits.sum() + storeHits.sum() + memoHits.sum() + (s == null ? 0 : s.memoryHits() + s.diskHits());
+    }
+
+    /** Objects served from the memo: same template files, same build parameters, nothing rendered or hashed. */
+    public long memoHits() {
+        return memoHits.sum();
+    }
+
+    /**
+     * Keeps {@code object} for the next endpoint asking for the same variant, stamped with the template's
+     * folder, its include folders and the headers clang read; not kept when a stamp cannot be trusted yet.
+     */
+    private TemplateObject remember(String key, TemplateObject object, List<Path> headers) {
+        TemplateDescriptor t = object.template();
+        List<Path> folders = new ArrayList<>();
+        folders.add(t.root());
+        folders.addAll(t.includeDirs());
+        List<Path> files = new ArrayList<>(headers);
+        files.add(t.descriptorFile());
+        files.add(t.templateFile());
+        InputStamp stamp = InputStamp.of(folders, files);
+        if (stamp == null) {
+            memo.remove(key);
+        } else {
+            memo.put(key, new Memo(object, stamp));
+        }
+        return object;
     }
 
     /** Objects that had to be compiled. */

@@ -76,6 +76,47 @@ class ObjectSourcesTest {
     }
 
     @Test
+    void theSameVariantComesFromTheMemoUntilAFileItWasMadeFromChanges(@TempDir Path tmp) throws Exception {
+        KernelRequirements.assumeTools("clang");
+        TemplateDescriptor hello = copyOfHello(tmp);
+        age(hello.root());
+        ObjectStore store = new ObjectStore(tmp.resolve("store"), 64L << 20);
+        ObjectCache cache = new ObjectCache(new ClangCompiler(Clang.locate(null), Duration.ofSeconds(120)), store);
+        ObjectSources sources = ObjectSources.builder().compiler(new VariantBuilder(new Renderer(), cache)).build();
+        BuildParameters defaults = Parameters.resolve(hello, Map.of());
+        TemplateObject first = sources.get(hello, defaults);
+        TemplateObject again = sources.get(hello, defaults);
+        assertEquals(1, sources.memoHits());
+        assertTrue(first == again, "the memo hands out the object it kept");
+        sources.get(hello, Parameters.resolve(hello, Map.of("dropEnabled", false)));
+        assertEquals(1, sources.memoHits(), "other build parameters are another variant");
+
+        Path header = hello.root().resolve("include/hello.h");
+        Files.writeString(header, Files.readString(header) + "\n#define KILN_MEMO_TEST 1\n");
+        age(hello.root());
+        TemplateObject afterHeader = sources.get(hello, defaults);
+        assertEquals(1, sources.memoHits(), "a header changed: rendered and keyed again");
+        assertTrue(afterHeader == sources.get(hello, defaults));
+        assertEquals(2, sources.memoHits());
+
+        Path added = hello.root().resolve("include/extra.h");
+        Files.writeString(added, "/* new */\n");
+        sources.get(hello, defaults);
+        assertEquals(2, sources.memoHits(), "a file added to the template's folders, and too fresh to trust");
+    }
+
+    /** Moves every file's time an hour back, out of the stamp's race window. */
+    private static void age(Path root) throws Exception {
+        java.nio.file.attribute.FileTime old = java.nio.file.attribute.FileTime.from(
+                java.time.Instant.now().minusSeconds(3600));
+        try (var all = Files.walk(root)) {
+            for (Path p : all.toList()) {
+                Files.setLastModifiedTime(p, old);
+            }
+        }
+    }
+
+    @Test
     void bundlesAreAskedFirst(@TempDir Path tmp) throws Exception {
         TemplateDescriptor hello = copyOfHello(tmp);
         byte[] elf = {0x7f, 'E', 'L', 'F'};
