@@ -51,6 +51,17 @@ public final class Planner {
             (name, namespace) -> java.util.OptionalInt.empty();
     /** The last spec of each endpoint that passed every check. */
     private final Map<Integer, EndpointSpec> lastGood = new HashMap<>();
+    /**
+     * The ifindex each endpoint's interface had when a plan last looked it up, by endpoint: a plan asks
+     * the kernel again only for an endpoint whose interface (name or namespace) is new to it, whose
+     * interface did not exist then, or that an ifindex clash involves. Looking up every endpoint's
+     * interface in every plan cost a namespace entry per endpoint on each policy change.
+     */
+    private Map<Integer, Resolved> resolved = new HashMap<>();
+    private Map<Integer, Resolved> resolving = new HashMap<>();
+
+    private record Resolved(String attachment, int ifindex) {
+    }
 
     /**
      * @param hostCidrs the node's own addresses: they go into the ipcache as identity 1 (host)
@@ -91,6 +102,7 @@ public final class Planner {
             }
         }
         lastGood.keySet().retainAll(desired.endpoints().keySet());
+        resolving = new HashMap<>();
 
         // 1. per endpoint: the newest spec that passes the template and uniqueness checks
         Map<Integer, EndpointValidator.Valid> chosen = new TreeMap<>();
@@ -178,6 +190,8 @@ public final class Planner {
             errors.add(new SpecError(null, null, identities.file().map(Object::toString).orElse("identities"), 0, "",
                     e.getMessage(), false));
         }
+        resolving.keySet().retainAll(plans.keySet());
+        resolved = resolving;
         return new Plan(plans, node.state(), errors, held, complete, clock.instant());
     }
 
@@ -201,8 +215,17 @@ public final class Planner {
         String where = s.namespace() == null ? "" : "@" + s.namespace();
         String attachment = s.interfaceName() + where;
         // by name, and by ifindex when the interface exists: an altname is another name for the same hook
-        java.util.OptionalInt ifindex = ifindexes.apply(s.interfaceName(), s.namespace());
+        Resolved known = resolved.get(s.id());
+        boolean fresh = known == null || !known.attachment().equals(attachment);
+        java.util.OptionalInt ifindex = fresh ? ifindexes.apply(s.interfaceName(), s.namespace())
+                : java.util.OptionalInt.of(known.ifindex());
         String byIndex = ifindex.isPresent() ? "#" + ifindex.getAsInt() + where : null;
+        Integer clash = byIndex == null ? null : interfaces.get(byIndex);
+        if (!fresh && clash != null && clash != s.id()) {
+            // the interface may have been replaced since it was looked up: ask again before refusing
+            ifindex = ifindexes.apply(s.interfaceName(), s.namespace());
+            byIndex = ifindex.isPresent() ? "#" + ifindex.getAsInt() + where : null;
+        }
         for (String key : byIndex == null ? List.of(attachment) : List.of(attachment, byIndex)) {
             Integer other = interfaces.get(key);
             if (other != null && other != s.id()) {
@@ -220,6 +243,7 @@ public final class Planner {
         interfaces.put(attachment, s.id());
         if (byIndex != null) {
             interfaces.put(byIndex, s.id());
+            resolving.put(s.id(), new Resolved(attachment, ifindex.getAsInt()));
         }
         s.addresses().all().forEach(a -> addresses.put(a, s.id()));
     }
