@@ -76,17 +76,28 @@ public final class ApiSource {
         send();
     }
 
-    /** Stores (replacing any with the same key) and sends a snapshot. */
+    /**
+     * Sends a snapshot with {@code spec} (replacing any with the same key), then stores it: the map
+     * entries a rule change makes do not wait for the disk. The caller answers only after both; when
+     * storing fails, the previous spec is put back and sent again, so what is in effect is always what
+     * is stored.
+     */
     public synchronized void put(Spec spec) {
+        Spec previous = specs.get(spec.kind()).put(spec.key(), spec);
+        send();
         if (dir != null) {
             try {
                 AtomicFile.write(file(spec.kind(), spec.key()), SpecJson.text(spec).getBytes(StandardCharsets.UTF_8));
             } catch (IOException e) {
+                if (previous == null) {
+                    specs.get(spec.kind()).remove(spec.key());
+                } else {
+                    specs.get(spec.kind()).put(spec.key(), previous);
+                }
+                send();
                 throw new UncheckedIOException("store " + spec.kind().word() + " " + spec.key() + ": " + e.getMessage(), e);
             }
         }
-        specs.get(spec.kind()).put(spec.key(), spec);
-        send();
     }
 
     /** Removes; false when the API has no such spec. */

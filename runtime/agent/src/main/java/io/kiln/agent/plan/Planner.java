@@ -59,6 +59,9 @@ public final class Planner {
      */
     private Map<Integer, Resolved> resolved = new HashMap<>();
     private Map<Integer, Resolved> resolving = new HashMap<>();
+    /** This plan's claims by ifindex: whose spec, and which came from {@link #resolved} rather than the kernel. */
+    private final Map<Integer, EndpointSpec> claimed = new HashMap<>();
+    private final java.util.Set<Integer> fromMemory = new java.util.HashSet<>();
 
     private record Resolved(String attachment, int ifindex) {
     }
@@ -103,6 +106,8 @@ public final class Planner {
         }
         lastGood.keySet().retainAll(desired.endpoints().keySet());
         resolving = new HashMap<>();
+        claimed.clear();
+        fromMemory.clear();
 
         // 1. per endpoint: the newest spec that passes the template and uniqueness checks
         Map<Integer, EndpointValidator.Valid> chosen = new TreeMap<>();
@@ -221,10 +226,14 @@ public final class Planner {
                 : java.util.OptionalInt.of(known.ifindex());
         String byIndex = ifindex.isPresent() ? "#" + ifindex.getAsInt() + where : null;
         Integer clash = byIndex == null ? null : interfaces.get(byIndex);
-        if (!fresh && clash != null && clash != s.id()) {
-            // the interface may have been replaced since it was looked up: ask again before refusing
-            ifindex = ifindexes.apply(s.interfaceName(), s.namespace());
-            byIndex = ifindex.isPresent() ? "#" + ifindex.getAsInt() + where : null;
+        if (clash != null && clash != s.id()) {
+            // an interface may have been replaced since it was looked up: ask again before refusing
+            if (!fresh) {
+                ifindex = ifindexes.apply(s.interfaceName(), s.namespace());
+                byIndex = ifindex.isPresent() ? "#" + ifindex.getAsInt() + where : null;
+            } else if (fromMemory.contains(clash)) {
+                refresh(clash, interfaces);
+            }
         }
         for (String key : byIndex == null ? List.of(attachment) : List.of(attachment, byIndex)) {
             Integer other = interfaces.get(key);
@@ -244,8 +253,33 @@ public final class Planner {
         if (byIndex != null) {
             interfaces.put(byIndex, s.id());
             resolving.put(s.id(), new Resolved(attachment, ifindex.getAsInt()));
+            claimed.put(s.id(), s);
+            if (fresh || ifindex.getAsInt() != known.ifindex()) {
+                fromMemory.remove(s.id());
+            } else {
+                fromMemory.add(s.id());
+            }
         }
         s.addresses().all().forEach(a -> addresses.put(a, s.id()));
+    }
+
+    /** Looks endpoint {@code id}'s remembered ifindex up again and moves its claim if the interface changed. */
+    private void refresh(int id, Map<String, Integer> interfaces) {
+        EndpointSpec other = claimed.get(id);
+        Resolved was = resolving.get(id);
+        String where = other.namespace() == null ? "" : "@" + other.namespace();
+        java.util.OptionalInt now = ifindexes.apply(other.interfaceName(), other.namespace());
+        fromMemory.remove(id);
+        if (now.isPresent() && now.getAsInt() == was.ifindex()) {
+            return;
+        }
+        interfaces.remove("#" + was.ifindex() + where, id);
+        if (now.isPresent()) {
+            interfaces.put("#" + now.getAsInt() + where, id);
+            resolving.put(id, new Resolved(was.attachment(), now.getAsInt()));
+        } else {
+            resolving.remove(id);
+        }
     }
 
     /** Endpoints that ran a good spec before are checked first, so a newcomer cannot take their interface or address. */

@@ -49,6 +49,37 @@ class PlannerInterfaceTest {
         }
     }
 
+    @Test
+    void aPlanLooksUpOnlyInterfacesNewToThePlanner() {
+        java.util.Map<String, Integer> ifindexes = new java.util.HashMap<>(Map.of("lxc1", 11, "lxc2", 12, "lxc3", 13));
+        java.util.List<String> asked = new java.util.ArrayList<>();
+        Planner planner = new Planner(Fixtures.catalog(), IdentityAllocator.inMemory()).interfaces((name, namespace) -> {
+            asked.add(name);
+            Integer i = ifindexes.get(name);
+            return i == null ? OptionalInt.empty() : OptionalInt.of(i);
+        });
+        EndpointSpec one = Fixtures.endpoint(1, "app", "one");
+        EndpointSpec two = Fixtures.endpoint(2, "app", "two");
+        planner.plan(DesiredState.of(List.of(one, two), List.of(), List.of()), List.of());
+        assertEquals(List.of("lxc1", "lxc2"), asked);
+        asked.clear();
+        // a policy change, or a new endpoint: only the new endpoint's interface is looked up
+        Plan next = planner.plan(DesiredState.of(List.of(one, two, Fixtures.endpoint(3, "app", "three")), List.of(),
+                List.of()), List.of());
+        assertEquals(List.of("lxc3"), asked);
+        assertEquals(Set.of(1, 2, 3), next.endpoints().keySet());
+        asked.clear();
+
+        // lxc2 replaced, and its old ifindex now belongs to a new interface another spec names: the
+        // remembered ifindex is asked again before anyone is refused
+        ifindexes.put("lxc2", 22);
+        ifindexes.put("lxc4", 12);
+        Plan after = planner.plan(DesiredState.of(List.of(one, two, Fixtures.endpoint(3, "app", "three"),
+                Fixtures.endpoint(4, "app", "four")), List.of(), List.of()), List.of());
+        assertEquals(Set.of(1, 2, 3, 4), after.endpoints().keySet(), after.errors().toString());
+        assertTrue(asked.contains("lxc4"), asked.toString());
+    }
+
     private static EndpointSpec spec(int id, String iface, String namespace) {
         return SpecReader.endpoint("endpoints/" + id + ".yaml", Fixtures.endpointYaml(id, Map.of("app", "a" + id))
                 .replace("interface: lxc" + id, "interface: " + iface) + "namespace: " + namespace + "\n");
