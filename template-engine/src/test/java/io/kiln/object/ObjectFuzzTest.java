@@ -1,7 +1,10 @@
 package io.kiln.object;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+
+import java.io.InputStream;
 
 import java.nio.charset.StandardCharsets;
 
@@ -9,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -71,6 +75,17 @@ class ObjectFuzzTest {
             return;
         }
         walk(btf, input);
+    }
+
+    /** The finding of the first fuzzing run, as a plain test: the message says which section and what. */
+    @Test
+    void variablesWithoutNamesAreRefused() throws Exception {
+        byte[] object;
+        try (InputStream in = getClass().getResourceAsStream("ObjectFuzzTestInputs/object/unnamed-variables.o")) {
+            object = in.readAllBytes();
+        }
+        InvalidObjectException e = assertThrows(InvalidObjectException.class, () -> ObjectInfo.read(object, NAME));
+        assertEquals("a variable of section [7] '.rodata' (offset 0, size 1) has no name", e.problem());
     }
 
     /** Every type can be named, resolved and sized (or is refused as having no size). */
