@@ -6,7 +6,9 @@ import io.kiln.object.InvalidObjectException;
 import io.kiln.object.VariableInfo;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -35,7 +37,29 @@ public final class DataSections {
             }
         }
         result.sort(Comparator.comparingInt(VariableInfo::offset).thenComparing(VariableInfo::name));
+        checkNames(section, result);
         return List.copyOf(result);
+    }
+
+    /**
+     * Variables are found by name (a constant is set by its name), so each has one, and only one
+     * variable of the section has it; C compilers never write otherwise, and the kernel refuses a
+     * BTF VAR without a name.
+     */
+    private static void checkNames(ElfSection section, List<VariableInfo> variables) {
+        Map<String, VariableInfo> byName = new HashMap<>();
+        for (VariableInfo v : variables) {
+            if (v.name().isEmpty()) {
+                throw new FormatException("a variable of section [" + section.index() + "] '" + section.name()
+                        + "' (offset " + v.offset() + ", size " + v.size() + ") has no name");
+            }
+            VariableInfo first = byName.putIfAbsent(v.name(), v);
+            if (first != null) {
+                throw new FormatException("section [" + section.index() + "] '" + section.name()
+                        + "' has two variables named '" + v.name() + "' (offsets " + first.offset() + " and "
+                        + v.offset() + ")");
+            }
+        }
     }
 
     private static VariableInfo fromBtf(ElfFile elf, ElfSection section, Btf btf, BtfType.VarSecInfo entry, int index) {
