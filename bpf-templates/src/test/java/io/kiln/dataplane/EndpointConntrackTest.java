@@ -45,7 +45,7 @@ class EndpointConntrackTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"constants", "map"})
+    @ValueSource(strings = {"constants", "node"})
     void replyToAnAllowedConnectionPassesWithoutAnIngressEntry(String configSource) {
         try (TemplateUnderTest t = tracked(configSource)) {
             policy(t, REMOTE_IDENTITY, 80, IPPROTO_TCP, DIR_EGRESS, ALLOW);
@@ -75,7 +75,7 @@ class EndpointConntrackTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"constants", "map"})
+    @ValueSource(strings = {"constants", "node"})
     void theEndpointsRepliesToAnIngressConnectionPass(String configSource) {
         try (TemplateUnderTest t = tracked(configSource)) {
             policy(t, REMOTE_IDENTITY, 53, IPPROTO_UDP, DIR_INGRESS, ALLOW);

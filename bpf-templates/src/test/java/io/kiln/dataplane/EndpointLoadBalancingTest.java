@@ -54,7 +54,7 @@ class EndpointLoadBalancingTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"constants", "map"})
+    @ValueSource(strings = {"constants", "node"})
     void tcpIsTranslatedBothWaysWithValidChecksums(String configSource) {
         try (TemplateUnderTest t = withService(configSource, IPPROTO_TCP, 80)) {
             String backend = expectedBackend(40000, 80, IPPROTO_TCP);
