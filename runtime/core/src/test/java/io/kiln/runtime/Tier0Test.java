@@ -28,6 +28,8 @@ import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Tier 0 of the test template ks_tier: one loaded program shared by two endpoints, each with its
@@ -129,10 +131,11 @@ class Tier0Test {
         tier0.detach(one);
     }
 
-    @Test
-    void swapToTier1KeepsTheEndpointsMapsAndLosesNoDatagram() {
+    @ParameterizedTest
+    @EnumSource(value = AttachMode.class, names = {"TCX", "LEGACY_TC"})
+    void swapToTier1KeepsTheEndpointsMapsAndLosesNoDatagram(AttachMode mode) {
         lab = EndpointLab.create(state);
-        EndpointLoader loader = lab.loader(AttachMode.TCX);
+        EndpointLoader loader = lab.loader(mode);
         Tier0 tier0 = lab.closeLater(Tier0.load(loader, TestTemplates.object(tier(), "ks_tier0.bpf.c")));
         Endpoint endpoint = lab.endpoint(7, constants(0, 1, 7));
         AttachedEndpoint attached = lab.closeLater(tier0.attach(endpoint));
@@ -150,6 +153,7 @@ class Tier0Test {
             assertTrue(flow.awaitReceived(after + 2_000, Duration.ofSeconds(10)), "traffic flows on tier 1");
             result = flow.stop();
         }
+        System.out.println("tier 0 -> tier 1 (" + mode + "): " + result);
         assertEquals(0, result.missing(), "no datagram lost across the swap: " + result);
         assertEquals(0, result.duplicated(), "no datagram duplicated: " + result);
         assertNotEquals(tier0.programIds(), attached.programIds(), "the hooks run tier 1 now");
@@ -159,6 +163,27 @@ class Tier0Test {
         assertEquals(result.received(), counter(loader, 7, 1),
                 "every datagram counted once, by one tier or the other, in the one map");
         tier0.detach(attached);
+    }
+
+    @Test
+    void registrationNeedsTheInterfaceAndOneNamespaceForAll() {
+        lab = EndpointLab.create(state);
+        EndpointLoader loader = lab.loader(AttachMode.TCX);
+        Tier0 tier0 = lab.closeLater(Tier0.load(loader, TestTemplates.object(tier(), "ks_tier0.bpf.c")));
+        EndpointException missing = assertThrows(EndpointException.class,
+                () -> tier0.register(new Endpoint(3, "ks-none", constants(0, 0, 3), lab.epNs)));
+        assertTrue(missing.getMessage().contains("no interface ks-none"), missing.getMessage());
+        assertFalse(tier0.isRegistered(3));
+        tier0.register(lab.endpoint(1, constants(0, 0, 1)));
+        EndpointException elsewhere = assertThrows(EndpointException.class,
+                () -> tier0.register(new Endpoint(2, EndpointLab.PEER_IF, constants(0, 0, 2), lab.peerNs)));
+        assertTrue(elsewhere.getMessage().contains("per namespace"), elsewhere.getMessage());
+        EndpointException wrongSize = assertThrows(EndpointException.class,
+                () -> tier0.register(lab.endpoint(1, Map.of("DROP", new byte[2]))));
+        assertTrue(wrongSize.getMessage().contains("DROP"), wrongSize.getMessage());
+        tier0.remove(1);
+        tier0.remove(1); // nothing left to remove is fine
+        loader.detach(1);
     }
 
     @Test
