@@ -24,12 +24,15 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Every drop has a reason, counted once with the packet's length, in the direction it was seen. */
 class EndpointDropReasonsTest {
-    @Test
-    void eachMalformedOrForbiddenPacketIsCountedUnderItsReason() {
-        try (TemplateUnderTest t = load()) {
+    @ParameterizedTest
+    @ValueSource(strings = {"constants", "node"})
+    void eachMalformedOrForbiddenPacketIsCountedUnderItsReason(String configSource) {
+        try (TemplateUnderTest t = load("configSource", configSource)) {
             Map<byte[], DropReason> egress = new LinkedHashMap<>();
             egress.put(Packets.ethernet("02:00:00:00:00:66", EP.nodeMac()).ipv4(EP.ipv4(), REMOTE).udp(1, 2).build(),
                     DropReason.SPOOFED_MAC);
