@@ -1,13 +1,12 @@
 package io.kiln.maven.internal;
 
+import io.kiln.FileStamps;
 import io.kiln.Sha256;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -15,8 +14,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * The no-change build's shortcut. After a goal has done its full up-to-date check (descriptors
@@ -29,14 +26,12 @@ import java.util.stream.Stream;
  * setting changed, no stamp) falls back to the full check, which writes a new stamp.
  *
  * <p>A file is identified by size, modification time (nanoseconds where the file system keeps them) and
- * file key (device and inode). An input whose modification time is within {@link #RACY_NANOS} of the
+ * file key (device and inode). An input whose modification time is within {@link FileStamps#RACY_NANOS} of the
  * moment it was recorded is not trusted (it could change again within the same timestamp tick): the
  * full check runs until it is older. A plain tab-separated file, like {@link BuildState}.
  */
 public final class NoChangeStamp {
     private static final String MAGIC = "kiln-no-change 1";
-    static final long RACY_NANOS = TimeUnit.SECONDS.toNanos(2);
-    private static final int MAX_DEPTH = 8;
     private static final int MAX_FILES = 10_000;
 
     private final String config;
@@ -80,13 +75,13 @@ public final class NoChangeStamp {
         try {
             Map<String, String> now = new TreeMap<>();
             for (Path root : stamp.roots) {
-                if (!list(root, now)) {
+                if (!FileStamps.list(root, now, MAX_FILES)) {
                     return Optional.empty();
                 }
             }
             for (Map.Entry<String, String> e : stamp.files.entrySet()) {
                 if (!now.containsKey(e.getKey())) {
-                    now.put(e.getKey(), identity(Path.of(e.getKey())));
+                    now.put(e.getKey(), FileStamps.identity(Path.of(e.getKey())));
                 }
             }
             if (!now.equals(stamp.files)) {
@@ -110,33 +105,33 @@ public final class NoChangeStamp {
     public static void record(Path file, String config, Collection<Path> roots, Collection<Path> inputs,
                               Collection<Path> outputRoots, Collection<Path> outputs, List<String> outcome)
             throws IOException {
-        long recordedAt = System.currentTimeMillis() * 1_000_000L;
+        long recordedAt = FileStamps.nowNanos();
         Map<String, String> entries = new TreeMap<>();
         List<Path> rootList = new ArrayList<>(new TreeSet<>(roots.stream().map(NoChangeStamp::norm).toList()));
         for (Path root : rootList) {
-            if (!list(root, entries)) {
+            if (!FileStamps.list(root, entries, MAX_FILES)) {
                 Files.deleteIfExists(file);
                 return;
             }
         }
         for (Path p : inputs) {
-            entries.putIfAbsent(norm(p).toString(), identity(norm(p)));
+            entries.putIfAbsent(norm(p).toString(), FileStamps.identity(norm(p)));
         }
         for (Map.Entry<String, String> e : entries.entrySet()) {
-            if (fresh(e.getValue(), recordedAt)) {
+            if (FileStamps.tooFresh(e.getValue(), recordedAt)) {
                 Files.deleteIfExists(file);
                 return;
             }
         }
         for (Path root : new TreeSet<>(outputRoots.stream().map(NoChangeStamp::norm).toList())) {
-            if (!list(root, entries)) {
+            if (!FileStamps.list(root, entries, MAX_FILES)) {
                 Files.deleteIfExists(file);
                 return;
             }
             rootList.add(root);
         }
         for (Path p : outputs) {
-            entries.put(norm(p).toString(), identity(norm(p)));
+            entries.put(norm(p).toString(), FileStamps.identity(norm(p)));
         }
         StringBuilder b = new StringBuilder(MAGIC).append('\n');
         BuildState.line(b, "config", config);
@@ -174,53 +169,6 @@ public final class NoChangeStamp {
             }
         }
         return config == null ? null : new NoChangeStamp(config, recordedAt, roots, files, outcome);
-    }
-
-    /** Adds every regular file under {@code root} with its identity; false when the folder is too big to be worth it. */
-    private static boolean list(Path root, Map<String, String> into) throws IOException {
-        if (!Files.isDirectory(root)) {
-            into.put(root.toString(), identity(root));
-            return true;
-        }
-        List<Path> found = new ArrayList<>();
-        try (Stream<Path> walk = Files.walk(root, MAX_DEPTH)) {
-            walk.limit(MAX_FILES + 1L).forEach(found::add);
-        }
-        if (found.size() > MAX_FILES) {
-            return false;
-        }
-        for (Path p : found) {
-            into.put(p.toString(), identity(p));
-        }
-        return true;
-    }
-
-    /**
-     * Size, modification time in ns and file key of what {@code p} names (links followed, so a link's
-     * target changing is a change); "dir" for a folder, "absent" for nothing.
-     */
-    private static String identity(Path p) throws IOException {
-        BasicFileAttributes a;
-        try {
-            a = Files.readAttributes(p, BasicFileAttributes.class);
-        } catch (NoSuchFileException e) {
-            return "absent";
-        }
-        long mtime = a.lastModifiedTime().to(TimeUnit.NANOSECONDS);
-        if (a.isDirectory()) {
-            return "dir " + mtime;
-        }
-        return (a.isRegularFile() ? "file " : "other ") + a.size() + " " + mtime + " "
-                + a.fileKey();
-    }
-
-    private static boolean fresh(String identity, long recordedAt) {
-        String[] f = identity.split(" ");
-        if (f.length < 2 || f[0].equals("absent")) {
-            return false;
-        }
-        long mtime = Long.parseLong(f[0].equals("dir") ? f[1] : f[2]);
-        return mtime > recordedAt - RACY_NANOS;
     }
 
     private static Path norm(Path p) {

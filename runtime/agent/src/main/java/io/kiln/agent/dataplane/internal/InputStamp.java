@@ -1,29 +1,22 @@
 package io.kiln.agent.dataplane.internal;
 
+import io.kiln.FileStamps;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * What a variant's object was made from, cheaply comparable: size, modification time (ns) and file
  * key of each file a render and a compile read (the template's folder, its include folders in full,
  * and the headers clang reported), taken without reading a byte. Two stamps of the same files are
  * equal exactly while none of them was written, replaced, added or removed. A stamp that could not be
- * taken, or names a file modified within {@link #RACY_NANOS} of being stamped (it could change again
+ * taken, or names a file modified within {@link FileStamps#RACY_NANOS} of being stamped (it could change again
  * inside one timestamp tick), is never equal to anything, so the caller goes the long way.
  */
 public final class InputStamp {
-    static final long RACY_NANOS = TimeUnit.SECONDS.toNanos(2);
-    private static final int MAX_DEPTH = 8;
     private static final int MAX_FILES = 4096;
 
     private final List<Path> folders;
@@ -44,9 +37,9 @@ public final class InputStamp {
         if (ids == null) {
             return null;
         }
-        long now = System.currentTimeMillis() * 1_000_000L;
+        long now = FileStamps.nowNanos();
         for (String id : ids.values()) {
-            if (modifiedNanos(id) > now - RACY_NANOS) {
+            if (FileStamps.tooFresh(id, now)) {
                 return null;
             }
         }
@@ -63,44 +56,16 @@ public final class InputStamp {
         Map<String, String> ids = new TreeMap<>();
         try {
             for (Path folder : folders) {
-                if (!Files.isDirectory(folder)) {
-                    ids.put(folder.toString(), identity(folder));
-                    continue;
-                }
-                List<Path> found = new ArrayList<>();
-                try (Stream<Path> walk = Files.walk(folder, MAX_DEPTH)) {
-                    walk.limit(MAX_FILES + 1L).forEach(found::add);
-                }
-                if (found.size() > MAX_FILES) {
+                if (!FileStamps.list(folder, ids, MAX_FILES)) {
                     return null;
-                }
-                for (Path p : found) {
-                    ids.put(p.toString(), identity(p));
                 }
             }
             for (Path f : files) {
-                ids.putIfAbsent(f.toString(), identity(f));
+                ids.putIfAbsent(f.toString(), FileStamps.identity(f));
             }
         } catch (IOException | RuntimeException e) {
             return null;
         }
         return ids;
-    }
-
-    private static String identity(Path p) throws IOException {
-        BasicFileAttributes a;
-        try {
-            a = Files.readAttributes(p, BasicFileAttributes.class);
-        } catch (NoSuchFileException e) {
-            return "absent";
-        }
-        long mtime = a.lastModifiedTime().to(TimeUnit.NANOSECONDS);
-        return (a.isDirectory() ? "dir 0 " : a.isRegularFile() ? "file " + a.size() + " " : "other " + a.size() + " ")
-                + mtime + " " + a.fileKey();
-    }
-
-    private static long modifiedNanos(String identity) {
-        String[] f = identity.split(" ");
-        return f.length < 3 ? Long.MIN_VALUE : Long.parseLong(f[2]);
     }
 }
