@@ -1,19 +1,27 @@
 /*
  * Where the endpoint's own values come from: the one place that knows.
  *
- * API: config_load(&cfg) once per packet, then cfg_endpoint_id(cfg), cfg_identity(cfg),
+ * API: config_load(skb, &cfg) once per packet, then cfg_endpoint_id(cfg), cfg_identity(cfg),
  * cfg_endpoint_ipv4(cfg), cfg_gateway_ipv4(cfg), cfg_endpoint_ifindex(cfg),
  * cfg_endpoint_mac(cfg), cfg_node_mac(cfg), cfg_is_endpoint_ipv6(cfg, addr).
  *
- * CONFIG_SOURCE_CONSTANTS (the specialized build): values are `volatile const` globals in
+ * CONFIG_SOURCE_CONSTANTS (tier 1, the specialized build): values are `volatile const` globals in
  * .rodata, set per endpoint at load time; the verifier folds them. cfg is NULL and unused.
- * CONFIG_SOURCE_MAP (the generic build): the same values are read at run time from entry 0 of
- * the per-endpoint array map `endpoint_config`; cfg points at that entry. Until the entry is
- * written (its ipv4 is still 0) every packet is dropped as REASON_CONFIG_MISSING.
+ * CONFIG_SOURCE_NODE (tier 0, the node-wide generic build): ONE loaded program serves every
+ * endpoint of the node. It finds its endpoint by the interface the packet is on (skb->ifindex: the
+ * host-side veth, at tc ingress and tc egress alike) in the node map `endpoint_configs`; cfg points
+ * at that entry. An interface without an entry: every packet is dropped as REASON_CONFIG_MISSING.
+ * The endpoint's own per-endpoint maps (policy, metrics) are reached through the node maps of maps
+ * `policy_maps` and `metrics_maps`, keyed by the endpoint id (policy.h, metrics.h).
  *
- * Both the constants and the map are declared in BOTH builds: the descriptor lists them, and the
- * build checks that .rodata holds exactly the declared constants. In the map build nothing reads
- * the constants; in the constants build nothing reads the map.
+ * The value of `endpoint_configs` is laid out exactly as .rodata is (same fields, same offsets):
+ * the runtime writes an endpoint's entry from the same encoded constants its tier-1 program gets,
+ * placed at the offsets BTF gives for .rodata, without knowing this template. Keep both in step.
+ *
+ * Both the constants and the maps are declared in BOTH builds: the descriptor lists them, node maps
+ * must be the same in every variant of a node, and the build checks that .rodata holds exactly the
+ * declared constants. In the node build nothing reads the constants; in the constants build
+ * nothing reads `endpoint_configs`.
  */
 #ifndef KILN_CONFIG_H
 #define KILN_CONFIG_H
@@ -22,11 +30,15 @@
 #include "kiln/addr.h"
 #include "kiln/drop_reasons.h"
 
-#if defined(CONFIG_SOURCE_CONSTANTS) == defined(CONFIG_SOURCE_MAP)
-#error "define exactly one of CONFIG_SOURCE_CONSTANTS and CONFIG_SOURCE_MAP (build parameter configSource)"
+#if defined(CONFIG_SOURCE_CONSTANTS) == defined(CONFIG_SOURCE_NODE)
+#error "define exactly one of CONFIG_SOURCE_CONSTANTS and CONFIG_SOURCE_NODE (build parameter configSource)"
+#endif
+#ifndef ENDPOINTS_SIZE
+#error "ENDPOINTS_SIZE must come from the build parameter endpointsSize"
 #endif
 
-/* Endpoint constants. Addresses are in network byte order. */
+/* Endpoint constants, in this order (their .rodata offsets are endpoint_config's). Addresses are
+ * in network byte order. */
 volatile const __u16 ENDPOINT_ID = 0;
 volatile const __u32 IDENTITY = 0;
 volatile const __be32 ENDPOINT_IPV4 = 0;
@@ -36,28 +48,35 @@ volatile const __u8 NODE_MAC[6] = {};
 volatile const __u32 ENDPOINT_IFINDEX = 0;
 volatile const __be32 GATEWAY_IPV4 = 0;
 
-/* The same values as one map entry, for the generic build. */
+/* The same values as one map entry, for tier 0: the image of .rodata. */
 struct endpoint_config {
+	__u16 endpoint_id;
+	__u16 pad;
 	__u32 identity;
 	__be32 ipv4;
-	__be32 gateway_ipv4;
-	__u32 ifindex;
 	union v6addr ipv6;
 	__u8 mac[6];
 	__u8 node_mac[6];
-	__u16 endpoint_id;
-	__u16 pad;
+	__u32 ifindex;
+	__be32 gateway_ipv4;
 };
 KILN_ASSERT_SIZE(struct endpoint_config, 48);
+_Static_assert(offsetof(struct endpoint_config, identity) == 4, "endpoint_config mirrors .rodata");
+_Static_assert(offsetof(struct endpoint_config, ipv6) == 12, "endpoint_config mirrors .rodata");
+_Static_assert(offsetof(struct endpoint_config, mac) == 28, "endpoint_config mirrors .rodata");
+_Static_assert(offsetof(struct endpoint_config, ifindex) == 40, "endpoint_config mirrors .rodata");
 
+/* Node-wide: ifindex of an endpoint's host-side veth -> its values. Written by the runtime when it
+ * registers an endpoint in tier 0, after the endpoint's inner maps are in policy_maps and
+ * metrics_maps; deleted first when it removes one. */
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, __u32);
 	__type(value, struct endpoint_config);
-	__uint(max_entries, 1);
-} endpoint_config SEC(".maps");
+	__uint(max_entries, ENDPOINTS_SIZE);
+} endpoint_configs SEC(".maps");
 
-#ifdef CONFIG_SOURCE_MAP
+#ifdef CONFIG_SOURCE_NODE
 #define CFG_VALUE(cfg, field, constant)	((cfg)->field)
 #define CFG_REF(cfg, field, constant)	(&(cfg)->field)
 #else
@@ -65,15 +84,13 @@ struct {
 #define CFG_REF(cfg, field, constant)	(&(constant))
 #endif
 
-static __always_inline int config_load(const struct endpoint_config **cfg)
+static __always_inline int config_load(const struct __sk_buff *skb, const struct endpoint_config **cfg)
 {
-#ifdef CONFIG_SOURCE_MAP
-	__u32 zero = 0;
+#ifdef CONFIG_SOURCE_NODE
+	__u32 ifindex = skb->ifindex;
 
-	*cfg = bpf_map_lookup_elem(&endpoint_config, &zero);
-	/* An array always has entry 0, zeroed until the agent writes it. Every endpoint has an
-	 * IPv4 address, so address 0 means "not written yet": drop rather than run on zeros. */
-	return *cfg && (*cfg)->ipv4 ? KILN_OK : REASON_CONFIG_MISSING;
+	*cfg = bpf_map_lookup_elem(&endpoint_configs, &ifindex);
+	return *cfg ? KILN_OK : REASON_CONFIG_MISSING;
 #else
 	*cfg = NULL;
 	return KILN_OK;

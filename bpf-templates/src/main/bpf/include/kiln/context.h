@@ -5,6 +5,12 @@
  * API: struct kiln_ctx; ctx_init(), ctx_pass(), ctx_redirect(), ctx_reply(), ctx_drop().
  * A pass after policy audit let a would-drop through is counted as REASON_POLICY_AUDIT instead
  * of its forwarding reason (see policy.h), so audit counts are exact "would have dropped" counts.
+ *
+ * Tier 0 (configSource=node) counts into the endpoint's own `metrics` map, found in the node map
+ * of maps `metrics_maps` under the endpoint id: the very map its tier-1 program counts into, so
+ * the counters go on across the swap. A packet tier 0 cannot attribute (no endpoint_configs entry
+ * for the interface, or no metrics map registered for the endpoint) is counted in the node map
+ * `unattributed_metrics` (same layout as `metrics`). Tier 1 never touches either map.
  */
 #ifndef KILN_CONTEXT_H
 #define KILN_CONTEXT_H
@@ -13,9 +19,21 @@
 #include "kiln/config.h"
 #include "kiln/metrics.h"
 
+/* Node-wide: endpoint id -> that endpoint's `metrics` map (tier 0 only). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH_OF_MAPS);
+	__type(key, __u32);
+	__uint(max_entries, ENDPOINTS_SIZE);
+	__array(values, struct metrics_map);
+} metrics_maps SEC(".maps");
+
+/* Node-wide: what tier 0 could not count under an endpoint. */
+struct metrics_map unattributed_metrics SEC(".maps");
+
 struct kiln_ctx {
 	struct __sk_buff *skb;
-	const struct endpoint_config *cfg;	/* config.h; NULL in the constants build */
+	const struct endpoint_config *cfg;	/* config.h; NULL in the constants build, and in the
+						 * node build when the interface has no entry */
 	__u8 dir;				/* DIR_INGRESS or DIR_EGRESS */
 	bool audited;				/* policy audit passed a would-drop */
 	__u64 now;				/* conntrack.h: ct_start() */
@@ -27,14 +45,25 @@ static __always_inline int ctx_init(struct kiln_ctx *c, struct __sk_buff *skb, _
 	c->dir = dir;
 	c->audited = false;
 	c->now = 0;
-	return config_load(&c->cfg);
+	return config_load(skb, &c->cfg);
 }
 
 static __always_inline int ctx_finish(struct kiln_ctx *c, __u32 reason, int action)
 {
 	if (c->audited && !REASON_IS_DROP(reason))
 		reason = REASON_POLICY_AUDIT;
+#ifdef CONFIG_SOURCE_NODE
+	void *map = NULL;
+
+	if (c->cfg) {
+		__u32 id = c->cfg->endpoint_id;
+
+		map = bpf_map_lookup_elem(&metrics_maps, &id);
+	}
+	metrics_add(map ? map : (void *)&unattributed_metrics, reason, c->dir, c->skb->len);
+#else
 	metrics_count(reason, c->dir, c->skb->len);
+#endif
 	return action;
 }
 

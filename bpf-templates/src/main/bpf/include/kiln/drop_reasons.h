@@ -33,8 +33,9 @@
 #define REASON_TTL_EXCEEDED    17 /* TTL or hop limit too low to forward */
 #define REASON_CT_CREATE_FAILED 18 /* a conntrack entry could not be created */
 #define REASON_NAT_FAILED      19 /* packet rewrite or checksum update failed */
-#define REASON_CONFIG_MISSING  20 /* generic build: endpoint_config not written yet (ipv4 0) */
+#define REASON_CONFIG_MISSING  20 /* tier 0: no endpoint_configs entry for the packet's interface */
 #define REASON_PREFILTER_DENIED 21 /* source address is on the prefilter deny-list */
+#define REASON_POLICY_MAP_MISSING 22 /* tier 0: no policy map registered for the endpoint in policy_maps */
 
 #define KILN_REASON_FIRST_DROP  8
 #define KILN_REASON_MAX        64 /* exclusive bound: the metrics map has this many slots per direction */

@@ -17,6 +17,12 @@
  * policyMode=off:     no policy code and no ipcache lookup is compiled in; the checks return
  *                     KILN_OK. The `policy` map is still declared, empty, so that every build
  *                     has the same maps.
+ *
+ * Tier 1 (configSource=constants) looks up its own `policy` map. Tier 0 (configSource=node) finds
+ * the endpoint's `policy` map in the node map of maps `policy_maps` under the endpoint id: the same
+ * inner map the endpoint's tier-1 program uses, so nothing is copied when it is swapped in. No map
+ * registered for the endpoint: the packet is dropped as REASON_POLICY_MAP_MISSING, in audit mode
+ * too (a missing map is a broken registration, not a policy verdict).
  */
 #ifndef KILN_POLICY_H
 #define KILN_POLICY_H
@@ -50,20 +56,42 @@ struct policy_entry {
 };
 KILN_ASSERT_SIZE(struct policy_entry, 4);
 
-struct {
+struct policy_map {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, struct policy_key);
 	__type(value, struct policy_entry);
 	__uint(max_entries, POLICY_SIZE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-} policy SEC(".maps");
+};
+
+struct policy_map policy SEC(".maps");
+
+/* Node-wide: endpoint id -> that endpoint's `policy` map (tier 0 only). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH_OF_MAPS);
+	__type(key, __u32);
+	__uint(max_entries, ENDPOINTS_SIZE);
+	__array(values, struct policy_map);
+} policy_maps SEC(".maps");
 
 #ifndef POLICY_MODE_OFF
 
-/* KILN_OK if the entry is absent or allows (then *allowed is set); the deny reason otherwise. */
-static __always_inline int policy_probe(const struct policy_key *key, bool *allowed)
+/* The endpoint's policy map, or NULL (tier 0, nothing registered). */
+static __always_inline void *policy_map_of(const struct kiln_ctx *c)
 {
-	struct policy_entry *e = bpf_map_lookup_elem(&policy, key);
+#ifdef CONFIG_SOURCE_NODE
+	__u32 id = cfg_endpoint_id(c->cfg);
+
+	return bpf_map_lookup_elem(&policy_maps, &id);
+#else
+	return &policy;
+#endif
+}
+
+/* KILN_OK if the entry is absent or allows (then *allowed is set); the deny reason otherwise. */
+static __always_inline int policy_probe(void *map, const struct policy_key *key, bool *allowed)
+{
+	struct policy_entry *e = bpf_map_lookup_elem(map, key);
 
 	if (!e)
 		return KILN_OK;
@@ -74,39 +102,40 @@ static __always_inline int policy_probe(const struct policy_key *key, bool *allo
 }
 
 /* The six probes of one identity come in three shapes; shapes that repeat a key are skipped. */
-static __always_inline int policy_probe_identity(struct policy_key *key, __be16 dport, __u8 proto,
-						 bool *allowed)
+static __always_inline int policy_probe_identity(void *map, struct policy_key *key, __be16 dport,
+						 __u8 proto, bool *allowed)
 {
 	int ret;
 
 	key->dport = dport;
 	key->proto = proto;
-	ret = policy_probe(key, allowed);
+	ret = policy_probe(map, key, allowed);
 	if (ret)
 		return ret;
 	if (dport) {
 		key->dport = 0;
-		ret = policy_probe(key, allowed);
+		ret = policy_probe(map, key, allowed);
 		if (ret)
 			return ret;
 	}
 	key->dport = 0;
 	key->proto = 0;
-	return policy_probe(key, allowed);
+	return policy_probe(map, key, allowed);
 }
 
-static __always_inline int policy_verdict(__u32 identity, __be16 dport, __u8 proto, __u8 dir)
+static __always_inline int policy_verdict(void *map, __u32 identity, __be16 dport, __u8 proto,
+					  __u8 dir)
 {
 	struct policy_key key = { .identity = identity, .dir = dir };
 	bool allowed = false;
 	int ret;
 
-	ret = policy_probe_identity(&key, dport, proto, &allowed);
+	ret = policy_probe_identity(map, &key, dport, proto, &allowed);
 	if (ret)
 		return ret;
 	if (identity != IDENTITY_ANY) {
 		key.identity = IDENTITY_ANY;
-		ret = policy_probe_identity(&key, dport, proto, &allowed);
+		ret = policy_probe_identity(map, &key, dport, proto, &allowed);
 		if (ret)
 			return ret;
 	}
@@ -116,8 +145,12 @@ static __always_inline int policy_verdict(__u32 identity, __be16 dport, __u8 pro
 static __always_inline int policy_apply(struct kiln_ctx *c, __u32 identity, __be16 dport,
 					__u8 proto)
 {
-	int ret = policy_verdict(identity, dport, proto, c->dir);
+	void *map = policy_map_of(c);
+	int ret;
 
+	if (!map)
+		return REASON_POLICY_MAP_MISSING;
+	ret = policy_verdict(map, identity, dport, proto, c->dir);
 #ifdef POLICY_MODE_AUDIT
 	if (ret) {
 		c->audited = true;

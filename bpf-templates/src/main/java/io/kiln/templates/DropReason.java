@@ -25,7 +25,8 @@ public enum DropReason {
     CT_CREATE_FAILED(18),
     NAT_FAILED(19),
     CONFIG_MISSING(20),
-    PREFILTER_DENIED(21);
+    PREFILTER_DENIED(21),
+    POLICY_MAP_MISSING(22);
 
     /** Slots per direction in a metrics map. */
     public static final int MAX = 64;

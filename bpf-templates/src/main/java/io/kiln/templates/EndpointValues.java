@@ -4,9 +4,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * One endpoint's own values for the endpoint template, with addresses as text: what its constants
- * build bakes into {@code .rodata} and what its generic build ({@code configSource=map}) reads from
- * {@code endpoint_config}.
+ * One endpoint's own values for the endpoint template, with addresses as text: what its tier-1
+ * build ({@code configSource=constants}) bakes into {@code .rodata} and what tier 0
+ * ({@code configSource=node}) reads from its {@code endpoint_configs} entry.
  */
 public record EndpointValues(int id, long identity, String ipv4, String ipv6, String mac, String nodeMac, int ifindex,
                              String gatewayIpv4) {

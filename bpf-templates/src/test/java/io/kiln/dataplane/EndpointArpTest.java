@@ -29,7 +29,7 @@ class EndpointArpTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"constants", "map"})
+    @ValueSource(strings = {"constants", "node"})
     void answersForTheGatewayAndLocalEndpointsThroughTheEndpointsOwnVeth(String configSource) {
         try (TemplateUnderTest t = arp(configSource)) {
             for (String asked : new String[] {EP.gatewayIpv4(), NEIGHBOUR}) {
@@ -48,7 +48,7 @@ class EndpointArpTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"constants", "map"})
+    @ValueSource(strings = {"constants", "node"})
     void passesWhatItDoesNotAnswerUnchanged(String configSource) {
         try (TemplateUnderTest t = arp(configSource)) {
             byte[][] passing = {
@@ -68,7 +68,7 @@ class EndpointArpTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"constants", "map"})
+    @ValueSource(strings = {"constants", "node"})
     void dropsRequestsThatClaimAnotherSender(String configSource) {
         try (TemplateUnderTest t = arp(configSource)) {
             t.run("from_endpoint", Packets.arpRequest(EP.mac(), "198.18.0.66", EP.gatewayIpv4())).assertVerdict(TC_ACT_SHOT);

@@ -30,7 +30,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kiln.testing.TemplateUnderTest;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -45,7 +44,7 @@ class EndpointConntrackTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"constants", "map"})
+    @ValueSource(strings = {"constants", "node"})
     void replyToAnAllowedConnectionPassesWithoutAnIngressEntry(String configSource) {
         try (TemplateUnderTest t = tracked(configSource)) {
             policy(t, REMOTE_IDENTITY, 80, IPPROTO_TCP, DIR_EGRESS, ALLOW);
@@ -75,7 +74,7 @@ class EndpointConntrackTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"constants", "map"})
+    @ValueSource(strings = {"constants", "node"})
     void theEndpointsRepliesToAnIngressConnectionPass(String configSource) {
         try (TemplateUnderTest t = tracked(configSource)) {
             policy(t, REMOTE_IDENTITY, 53, IPPROTO_UDP, DIR_INGRESS, ALLOW);
@@ -87,9 +86,10 @@ class EndpointConntrackTest {
         }
     }
 
-    @Test
-    void icmpEchoReplyMatchesItsRequest() {
-        try (TemplateUnderTest t = tracked("constants")) {
+    @ParameterizedTest
+    @ValueSource(strings = {"constants", "node"})
+    void icmpEchoReplyMatchesItsRequest(String configSource) {
+        try (TemplateUnderTest t = tracked(configSource)) {
             policy(t, REMOTE_IDENTITY, 0, IPPROTO_ICMP, DIR_EGRESS, ALLOW);
             t.run("from_endpoint", fromEndpoint(REMOTE).echoRequest(77, 1).build()).assertVerdict(TC_ACT_OK);
             t.run("to_endpoint", toEndpoint(REMOTE).echoReply(77, 1).build()).assertVerdict(TC_ACT_OK);
@@ -100,9 +100,10 @@ class EndpointConntrackTest {
         }
     }
 
-    @Test
-    void anExpiredEntryCountsAsAbsent() {
-        try (TemplateUnderTest t = tracked("constants")) {
+    @ParameterizedTest
+    @ValueSource(strings = {"constants", "node"})
+    void anExpiredEntryCountsAsAbsent(String configSource) {
+        try (TemplateUnderTest t = tracked(configSource)) {
             policy(t, REMOTE_IDENTITY, 80, IPPROTO_TCP, DIR_EGRESS, ALLOW);
             t.run("from_endpoint", fromEndpoint(REMOTE).tcp(40000, 80, TCP_SYN).build()).assertVerdict(TC_ACT_OK);
             byte[] key = EndpointMaps.ctKey4(EP.ipv4(), REMOTE, 40000, 80, IPPROTO_TCP, CT_KIND_EGRESS);
@@ -113,9 +114,10 @@ class EndpointConntrackTest {
         }
     }
 
-    @Test
-    void finMovesTheEntryToTheClosingLifetimeAndANewSynRestartsIt() {
-        try (TemplateUnderTest t = tracked("constants")) {
+    @ParameterizedTest
+    @ValueSource(strings = {"constants", "node"})
+    void finMovesTheEntryToTheClosingLifetimeAndANewSynRestartsIt(String configSource) {
+        try (TemplateUnderTest t = tracked(configSource)) {
             policy(t, REMOTE_IDENTITY, 80, IPPROTO_TCP, DIR_EGRESS, ALLOW);
             byte[] key = EndpointMaps.ctKey4(EP.ipv4(), REMOTE, 40000, 80, IPPROTO_TCP, CT_KIND_EGRESS);
             t.run("from_endpoint", fromEndpoint(REMOTE).tcp(40000, 80, TCP_SYN).build());
@@ -130,9 +132,10 @@ class EndpointConntrackTest {
         }
     }
 
-    @Test
-    void withoutConntrackAReplyNeedsItsOwnEntry() {
-        try (TemplateUnderTest t = load("connectionTracking", false, "loadBalancing", false)) {
+    @ParameterizedTest
+    @ValueSource(strings = {"constants", "node"})
+    void withoutConntrackAReplyNeedsItsOwnEntry(String configSource) {
+        try (TemplateUnderTest t = load("connectionTracking", false, "loadBalancing", false, "configSource", configSource)) {
             policy(t, REMOTE_IDENTITY, 80, IPPROTO_TCP, DIR_EGRESS, ALLOW);
             t.run("from_endpoint", fromEndpoint(REMOTE).tcp(40000, 80, TCP_SYN).build()).assertVerdict(TC_ACT_OK);
             t.run("to_endpoint", toEndpoint(REMOTE).tcp(80, 40000, TCP_SYN | TCP_ACK).build()).assertVerdict(TC_ACT_SHOT);

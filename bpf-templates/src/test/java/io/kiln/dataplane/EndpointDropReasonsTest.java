@@ -10,6 +10,10 @@ import static io.kiln.dataplane.Fixture.packets;
 import static io.kiln.dataplane.Fixture.toEndpoint;
 import static io.kiln.dataplane.EndpointMaps.DIR_EGRESS;
 import static io.kiln.dataplane.EndpointMaps.DIR_INGRESS;
+import static io.kiln.dataplane.EndpointMaps.METRICS_PACKETS;
+import static io.kiln.testing.TestRun.TC_ACT_OK;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import io.kiln.testing.TestMap;
 import static io.kiln.testing.TestRun.TC_ACT_SHOT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -20,12 +24,15 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Every drop has a reason, counted once with the packet's length, in the direction it was seen. */
 class EndpointDropReasonsTest {
-    @Test
-    void eachMalformedOrForbiddenPacketIsCountedUnderItsReason() {
-        try (TemplateUnderTest t = load()) {
+    @ParameterizedTest
+    @ValueSource(strings = {"constants", "node"})
+    void eachMalformedOrForbiddenPacketIsCountedUnderItsReason(String configSource) {
+        try (TemplateUnderTest t = load("configSource", configSource)) {
             Map<byte[], DropReason> egress = new LinkedHashMap<>();
             egress.put(Packets.ethernet("02:00:00:00:00:66", EP.nodeMac()).ipv4(EP.ipv4(), REMOTE).udp(1, 2).build(),
                     DropReason.SPOOFED_MAC);
@@ -76,12 +83,31 @@ class EndpointDropReasonsTest {
     }
 
     @Test
-    void theGenericBuildDropsEverythingUntilItsConfigIsWritten() {
-        try (TemplateUnderTest t = Fixture.endpoint("configSource", "map").load()) {
+    void tier0DropsWhatArrivesOnAnInterfaceItHasNoEntryFor() {
+        try (TemplateUnderTest t = Fixture.endpoint("configSource", "node").load()) {
+            Fixture.tier0(t, false); // the second endpoint is registered, EP's interface is not
             t.run("from_endpoint", Packets.arpRequest(EP.mac(), EP.ipv4(), EP.gatewayIpv4())).assertVerdict(TC_ACT_SHOT);
             t.run("to_endpoint", toEndpoint(REMOTE).udp(1, 2).build()).assertVerdict(TC_ACT_SHOT);
-            assertEquals(1, packets(t, DIR_EGRESS, DropReason.CONFIG_MISSING));
-            assertEquals(1, packets(t, DIR_INGRESS, DropReason.CONFIG_MISSING));
+            // no endpoint to count them under: the node's unattributed counters have them
+            TestMap unattributed = t.map("unattributed_metrics");
+            assertEquals(1, unattributed.sumU64(EndpointMaps.metricsKey(DIR_EGRESS, DropReason.CONFIG_MISSING), METRICS_PACKETS));
+            assertEquals(1, unattributed.sumU64(EndpointMaps.metricsKey(DIR_INGRESS, DropReason.CONFIG_MISSING), METRICS_PACKETS));
+            assertEquals(0, allPackets(t, DIR_EGRESS) + allPackets(t, DIR_INGRESS));
+        }
+    }
+
+    @Test
+    void tier0DropsWhenTheEndpointHasNoPolicyMapEvenInAudit() {
+        for (String mode : new String[] {"enforce", "audit"}) {
+            try (TemplateUnderTest t = Fixture.load("configSource", "node", "connectionTracking", false,
+                    "loadBalancing", false, "policyMode", mode)) {
+                Fixture.policy(t, EndpointMaps.IDENTITY_ANY, 0, 0, DIR_EGRESS, EndpointMaps.ALLOW);
+                t.run("from_endpoint", fromEndpoint(REMOTE).udp(1, 2).build()).assertVerdict(TC_ACT_OK);
+                assertTrue(t.map("policy_maps").bpf().delete(EndpointMaps.endpointIdKey(EP.id())));
+                t.run("from_endpoint", fromEndpoint(REMOTE).udp(1, 2).build()).assertVerdict(TC_ACT_SHOT);
+                assertEquals(1, packets(t, DIR_EGRESS, DropReason.POLICY_MAP_MISSING), mode);
+                assertEquals(2, allPackets(t, DIR_EGRESS), mode);
+            }
         }
     }
 }

@@ -36,7 +36,7 @@ class EndpointIpv6Test {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"constants", "map"})
+    @ValueSource(strings = {"constants", "node"})
     void policyConntrackAndDeliveryWorkForIpv6(String configSource) {
         try (TemplateUnderTest t = load("ipv6", true, "configSource", configSource)) {
             t.map("ipcache6").put(EndpointMaps.lpmKey(REMOTE6 + "/128"), EndpointMaps.identityValue(4000));

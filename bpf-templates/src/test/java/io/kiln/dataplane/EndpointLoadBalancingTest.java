@@ -28,7 +28,6 @@ import io.kiln.testing.TemplateUnderTest;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -54,7 +53,7 @@ class EndpointLoadBalancingTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"constants", "map"})
+    @ValueSource(strings = {"constants", "node"})
     void tcpIsTranslatedBothWaysWithValidChecksums(String configSource) {
         try (TemplateUnderTest t = withService(configSource, IPPROTO_TCP, 80)) {
             String backend = expectedBackend(40000, 80, IPPROTO_TCP);
@@ -113,9 +112,10 @@ class EndpointLoadBalancingTest {
         }
     }
 
-    @Test
-    void aFlowKeepsItsBackendWhenTheBackendsChange() {
-        try (TemplateUnderTest t = withService("constants", IPPROTO_TCP, 80)) {
+    @ParameterizedTest
+    @ValueSource(strings = {"constants", "node"})
+    void aFlowKeepsItsBackendWhenTheBackendsChange(String configSource) {
+        try (TemplateUnderTest t = withService(configSource, IPPROTO_TCP, 80)) {
             String first = t.run("from_endpoint", fromEndpoint(VIP).tcp(40001, 80, TCP_SYN).build()).view().dst();
             // swap the two slots: a new flow hashing to the same slot would now get the other backend
             for (int slot = 0; slot < BACKENDS.size(); slot++) {
@@ -128,9 +128,10 @@ class EndpointLoadBalancingTest {
         }
     }
 
-    @Test
-    void flowsSpreadOverEveryBackendAsTheHashPredicts() {
-        try (TemplateUnderTest t = withService("constants", IPPROTO_TCP, 80)) {
+    @ParameterizedTest
+    @ValueSource(strings = {"constants", "node"})
+    void flowsSpreadOverEveryBackendAsTheHashPredicts(String configSource) {
+        try (TemplateUnderTest t = withService(configSource, IPPROTO_TCP, 80)) {
             Set<String> seen = new HashSet<>();
             for (int sport = 40000; sport < 40064; sport++) {
                 String dst = t.run("from_endpoint", fromEndpoint(VIP).tcp(sport, 80, TCP_SYN).build())
@@ -142,9 +143,10 @@ class EndpointLoadBalancingTest {
         }
     }
 
-    @Test
-    void aServiceWithoutBackendsDrops() {
-        try (TemplateUnderTest t = load()) {
+    @ParameterizedTest
+    @ValueSource(strings = {"constants", "node"})
+    void aServiceWithoutBackendsDrops(String configSource) {
+        try (TemplateUnderTest t = load("configSource", configSource)) {
             policy(t, IDENTITY_ANY, 0, 0, DIR_EGRESS, ALLOW);
             t.map("services").put(EndpointMaps.serviceKey(VIP, 80, IPPROTO_TCP), EndpointMaps.serviceValue(0, SERVICE_ID));
             t.map("services").put(EndpointMaps.serviceKey(VIP, 81, IPPROTO_TCP), EndpointMaps.serviceValue(3, SERVICE_ID + 1));

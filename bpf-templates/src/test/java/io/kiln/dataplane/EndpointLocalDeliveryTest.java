@@ -36,7 +36,7 @@ class EndpointLocalDeliveryTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"constants", "map"})
+    @ValueSource(strings = {"constants", "node"})
     void redirectsWithRewrittenMacsLowerTtlAndTheSendersIdentity(String configSource) {
         try (TemplateUnderTest t = withNeighbour(configSource)) {
             byte[] in = fromEndpoint(NEIGHBOUR).ttl(64).tcp(40000, 8080, TCP_SYN).payload(20).build();
@@ -59,7 +59,7 @@ class EndpointLocalDeliveryTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"constants", "map"})
+    @ValueSource(strings = {"constants", "node"})
     void anAddressNotInTheEndpointsMapGoesToTheStackUntouched(String configSource) {
         try (TemplateUnderTest t = withNeighbour(configSource)) {
             byte[] in = fromEndpoint("198.18.0.14").tcp(40000, 8080, TCP_SYN).build();

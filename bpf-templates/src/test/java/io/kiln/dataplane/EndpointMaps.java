@@ -130,17 +130,22 @@ public final class EndpointMaps {
         }
     }
 
-    /** {@code endpoint_config}, the one entry the generic build ({@code configSource=map}) reads. */
+    /** {@code endpoint_configs}: tier 0's entry for an endpoint (the image of its .rodata), under its host-side ifindex. */
     public static byte[] endpointConfig(EndpointValues e) {
-        return EndpointBpf.EndpointConfigMap.Value.builder().identity(e.identity())
+        return EndpointBpf.EndpointConfigsMap.Value.builder().identity(e.identity())
                 .ipv4(EndpointDefines.ipv4(address(e.ipv4()))).gatewayIpv4(EndpointDefines.ipv4(address(e.gatewayIpv4())))
                 .ifindex(e.ifindex()).ipv6(e.ipv6() == null ? new byte[16] : address(e.ipv6()).getAddress())
                 .mac(mac(e.mac())).nodeMac(mac(e.nodeMac())).endpointId(e.id()).build().toBytes();
     }
 
-    /** Key 0 of {@code endpoint_config}. */
-    public static byte[] configKey() {
-        return new EndpointBpf.EndpointConfigMap.Key(0).toBytes();
+    /** The key of {@code endpoint_configs}: the ifindex of the endpoint's host-side veth. */
+    public static byte[] configKey(int ifindex) {
+        return new EndpointBpf.EndpointConfigsMap.Key(ifindex).toBytes();
+    }
+
+    /** The key of {@code policy_maps} and {@code metrics_maps}: the endpoint id. */
+    public static byte[] endpointIdKey(int endpointId) {
+        return new EndpointBpf.PolicyMapsMap.Key(endpointId).toBytes();
     }
 
     /**

@@ -42,7 +42,7 @@ class EndpointPolicyTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"constants", "map"})
+    @ValueSource(strings = {"constants", "node"})
     void allowsExactlyWhatAnEntryAllows(String configSource) {
         try (TemplateUnderTest t = stateless(configSource, "enforce")) {
             policy(t, REMOTE_IDENTITY, 80, IPPROTO_TCP, DIR_EGRESS, ALLOW);
@@ -61,7 +61,7 @@ class EndpointPolicyTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"constants", "map"})
+    @ValueSource(strings = {"constants", "node"})
     void emptyPolicyDeniesBothDirections(String configSource) {
         try (TemplateUnderTest t = stateless(configSource, "enforce")) {
             t.run("from_endpoint", syn(REMOTE, 80)).assertVerdict(TC_ACT_SHOT);
@@ -72,7 +72,7 @@ class EndpointPolicyTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"constants", "map"})
+    @ValueSource(strings = {"constants", "node"})
     void denyEntryDropsWithItsOwnReason(String configSource) {
         try (TemplateUnderTest t = stateless(configSource, "enforce")) {
             policy(t, REMOTE_IDENTITY, 80, IPPROTO_TCP, DIR_EGRESS, DENY);
@@ -83,7 +83,7 @@ class EndpointPolicyTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"constants", "map"})
+    @ValueSource(strings = {"constants", "node"})
     void wildcardPortAllowsEveryPortOfOneProtocol(String configSource) {
         try (TemplateUnderTest t = stateless(configSource, "enforce")) {
             policy(t, REMOTE_IDENTITY, 0, IPPROTO_TCP, DIR_EGRESS, ALLOW);
@@ -96,7 +96,7 @@ class EndpointPolicyTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"constants", "map"})
+    @ValueSource(strings = {"constants", "node"})
     void wildcardIdentityAllowsEveryRemoteIncludingWorld(String configSource) {
         try (TemplateUnderTest t = stateless(configSource, "enforce")) {
             policy(t, IDENTITY_ANY, 53, IPPROTO_UDP, DIR_EGRESS, ALLOW);
@@ -107,7 +107,7 @@ class EndpointPolicyTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"constants", "map"})
+    @ValueSource(strings = {"constants", "node"})
     void wildcardEverythingAllowsAnyProtocol(String configSource) {
         try (TemplateUnderTest t = stateless(configSource, "enforce")) {
             policy(t, REMOTE_IDENTITY, 0, 0, DIR_EGRESS, ALLOW);
@@ -119,7 +119,7 @@ class EndpointPolicyTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"constants", "map"})
+    @ValueSource(strings = {"constants", "node"})
     void denyBeatsAllowWhicheverIsMoreSpecific(String configSource) {
         try (TemplateUnderTest t = stateless(configSource, "enforce")) {
             // a broad allow with a narrow deny
@@ -137,7 +137,7 @@ class EndpointPolicyTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"constants", "map"})
+    @ValueSource(strings = {"constants", "node"})
     void unknownActionCountsAsDeny(String configSource) {
         try (TemplateUnderTest t = stateless(configSource, "enforce")) {
             policy(t, REMOTE_IDENTITY, 80, IPPROTO_TCP, DIR_EGRESS, 7);
@@ -147,7 +147,7 @@ class EndpointPolicyTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"constants", "map"})
+    @ValueSource(strings = {"constants", "node"})
     void ingressTakesTheSendersIdentityFromTheMarkElseTheIpcache(String configSource) {
         try (TemplateUnderTest t = stateless(configSource, "enforce")) {
             policy(t, 5000, 8080, IPPROTO_TCP, DIR_INGRESS, ALLOW);
@@ -165,7 +165,7 @@ class EndpointPolicyTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"constants", "map"})
+    @ValueSource(strings = {"constants", "node"})
     void auditPassesAndCountsWhatEnforceWouldDrop(String configSource) {
         try (TemplateUnderTest t = stateless(configSource, "audit")) {
             policy(t, REMOTE_IDENTITY, 80, IPPROTO_TCP, DIR_EGRESS, ALLOW);
@@ -181,7 +181,7 @@ class EndpointPolicyTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"constants", "map"})
+    @ValueSource(strings = {"constants", "node"})
     void offPassesEverythingWithoutEntries(String configSource) {
         try (TemplateUnderTest t = stateless(configSource, "off")) {
             policy(t, REMOTE_IDENTITY, 80, IPPROTO_TCP, DIR_EGRESS, DENY); // no policy code reads it
@@ -193,7 +193,7 @@ class EndpointPolicyTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"constants", "map"})
+    @ValueSource(strings = {"constants", "node"})
     void icmpEchoIsJudgedWithPortZero(String configSource) {
         try (TemplateUnderTest t = stateless(configSource, "enforce")) {
             policy(t, REMOTE_IDENTITY, 0, IPPROTO_ICMP, DIR_EGRESS, ALLOW);

@@ -20,7 +20,8 @@ import io.kiln.testing.KernelRequirements;
 import java.nio.file.Files;
 import java.util.Set;
 import java.util.TreeSet;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Real traffic between three endpoints on one namespace-made node, through the attached programs:
@@ -34,28 +35,29 @@ class NamespaceTrafficTest {
     /** skb->len of one such datagram at tc: Ethernet, IPv4, UDP, payload. */
     private static final int UDP_FRAME = 14 + 20 + 8 + UDP_PAYLOAD;
 
-    @Test
-    void threeEndpointsWithPolicyServiceAndCounters() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"constants", "node"})
+    void threeEndpointsWithPolicyServiceAndCounters(String configSource) throws Exception {
         KernelRequirements.assumeKernel();
         KernelRequirements.assumeTools("ip", "bpftool");
         BpfLeakCheck leaks = BpfLeakCheck.begin(TrafficNode.OBJECT_NAME);
         Set<Integer> programIds;
         java.nio.file.Path pins;
-        try (TrafficNode node = TrafficNode.create(3); Servers servers = new Servers()) {
+        try (TrafficNode node = TrafficNode.create(3, "configSource", configSource); Servers servers = new Servers()) {
             programIds = Set.copyOf(node.programIds());
             pins = node.pinRoot();
             Ep a = node.endpoint(1);
             Ep b = node.endpoint(2);
             Ep c = node.endpoint(3);
             long idA = a.values().identity();
-            Fixture.policy(a.programs(), IDENTITY_ANY, 0, 0, DIR_EGRESS, ALLOW);
+            Fixture.policy(a.map("policy"), IDENTITY_ANY, 0, 0, DIR_EGRESS, ALLOW);
             for (Ep backend : new Ep[] {b, c}) {
-                Fixture.policy(backend.programs(), idA, 8080, IPPROTO_TCP, DIR_INGRESS, ALLOW);
+                Fixture.policy(backend.map("policy"), idA, 8080, IPPROTO_TCP, DIR_INGRESS, ALLOW);
                 servers.tcpEcho(backend.ns(), 8080, "ep" + backend.values().id());
                 servers.tcpEcho(backend.ns(), 9090, "ep" + backend.values().id());
                 servers.udpEcho(backend.ns(), 5353, "ep" + backend.values().id());
             }
-            Fixture.policy(b.programs(), idA, 5353, IPPROTO_UDP, DIR_INGRESS, ALLOW);
+            Fixture.policy(b.map("policy"), idA, 5353, IPPROTO_UDP, DIR_INGRESS, ALLOW);
 
             // UDP allowed: every datagram and every echo is counted once, with its length, on both sides
             assertEquals(1, Servers.udpExchange(a.ns(), b.ip(), 5353, 1, UDP_PAYLOAD, Servers.TIMEOUT_MILLIS),

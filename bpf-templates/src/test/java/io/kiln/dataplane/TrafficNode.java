@@ -3,6 +3,7 @@ package io.kiln.dataplane;
 import io.kiln.templates.EndpointValues;
 
 import io.kiln.bpf.BpfFs;
+import io.kiln.bpf.BpfMap;
 import io.kiln.bpf.BpfLink;
 import io.kiln.bpf.Direction;
 import io.kiln.template.MapDecl;
@@ -23,23 +24,35 @@ import java.util.stream.Stream;
 
 /**
  * A node made of network namespaces: a "node" namespace holding the host side of each endpoint's
- * veth, and one namespace per endpoint. Each endpoint's programs are attached with tcx links at its
- * host-side veth and share the node maps through pins under a test root in bpffs. IPv6 is off
- * everywhere, so the only packets are the ones the test sends (and ARP). {@link #close()} removes
- * links, programs, pins and namespaces, also after a failure half-way through {@link #create}.
+ * veth, and one namespace per endpoint. Programs are attached with tcx links at each host-side veth
+ * and share the node maps through pins under a test root in bpffs. With {@code configSource=node}
+ * the node loads ONE tier-0 program set and attaches it to every endpoint, each endpoint's own
+ * policy and metrics maps pinned under {@code endpoints/ID/} and registered in tier 0 as
+ * io.kiln.runtime.Tier0 does it; {@link #specialize} then swaps an endpoint to its own tier-1
+ * programs by link update, reusing those maps. IPv6 is off everywhere, so the only packets are the
+ * ones the test sends (and ARP). {@link #close()} removes links, programs, pins and namespaces,
+ * also after a failure half-way through {@link #create}.
  */
 final class TrafficNode implements AutoCloseable {
     static final String GATEWAY = "198.18.0.1";
     static final String OBJECT_NAME = "ktraffic";
 
-    /** One endpoint: its namespace (interface eth0) and its loaded programs. */
-    record Ep(EndpointValues values, NetworkNamespace ns, TemplateUnderTest programs) {
+    /** Maps each endpoint has for itself, which tier 0 reaches through maps of maps. */
+    static final List<String> INNER_MAPS = List.of("policy", "metrics");
+
+    /**
+     * One endpoint: its namespace (interface eth0), the programs on its hooks (shared ones on tier 0)
+     * and, on tier 0, its own maps.
+     */
+    record Ep(EndpointValues values, NetworkNamespace ns, TemplateUnderTest programs, java.util.Map<String, TestMap> own) {
         String ip() {
             return values.ipv4();
         }
 
+        /** The endpoint's own map where it has one, else the one its programs use (node maps). */
         TestMap map(String name) {
-            return programs.map(name);
+            TestMap m = own.get(name);
+            return m != null ? m : programs.map(name);
         }
     }
 
@@ -48,6 +61,11 @@ final class TrafficNode implements AutoCloseable {
     private final List<NetworkNamespace> namespaces = new ArrayList<>();
     private final List<Ep> endpoints = new ArrayList<>();
     private final List<BpfLink> links = new ArrayList<>();
+    private final java.util.Map<Integer, BpfLink[]> hooks = new java.util.HashMap<>();
+    private final List<TemplateUnderTest> loaded = new ArrayList<>();
+    private final List<java.io.Closeable> ownMaps = new ArrayList<>();
+    private Object[] buildParameters;
+    private TemplateUnderTest tier0;
 
     private TrafficNode() {
         this.pinRoot = BpfFs.DEFAULT.resolve(String.format("kiln-test-%06x", new SecureRandom().nextInt(1 << 24)));
@@ -57,8 +75,12 @@ final class TrafficNode implements AutoCloseable {
     /** A node with {@code count} endpoints 198.18.0.11, .12, ... (identities 1001, 1002, ...). */
     static TrafficNode create(int count, Object... buildParameters) throws Exception {
         TrafficNode n = new TrafficNode();
+        n.buildParameters = buildParameters;
         try {
             Files.createDirectories(n.pinRoot.resolve("node"));
+            if (Fixture.isTier0(buildParameters)) {
+                n.tier0 = n.load(null, buildParameters);
+            }
             for (int i = 1; i <= count; i++) {
                 n.addEndpoint(i, buildParameters);
             }
@@ -110,22 +132,82 @@ final class TrafficNode implements AutoCloseable {
         int ifindex = node.ifindex(host);
         EndpointValues values = new EndpointValues(i, 1000 + i, ip, "2001:2::" + Integer.toHexString(10 + i), mac, hostMac, ifindex, GATEWAY);
 
-        TemplateUnderTest.Builder b = Fixture.endpoint(buildParameters).constants(values.constants()).objectName(OBJECT_NAME)
+        Ep ep;
+        if (tier0 != null) {
+            java.util.Map<String, TestMap> own = new java.util.LinkedHashMap<>();
+            for (String name : INNER_MAPS) {
+                BpfMap m = BpfMap.create(name, tier0.map(name).bpf().definition());
+                ownMaps.add(m::close);
+                Path pin = pinRoot.resolve("endpoints").resolve(Integer.toString(i)).resolve(name);
+                Files.createDirectories(pin.getParent());
+                m.pin(pin);
+                own.put(name, TestMap.of(m));
+            }
+            Fixture.register(tier0, values, own.get("policy").bpf(), own.get("metrics").bpf());
+            ep = new Ep(values, ns, tier0, own);
+        } else {
+            ep = new Ep(values, ns, load(values, buildParameters), java.util.Map.of());
+        }
+        endpoints.add(ep);
+        TemplateUnderTest programs = ep.programs();
+        // tcx attaches to an ifindex of the calling thread's namespace: attach from inside the node namespace
+        node.run(() -> {
+            BpfLink from = programs.program("from_endpoint").attachTcx(ifindex, Direction.INGRESS);
+            links.add(from);
+            BpfLink to = programs.program("to_endpoint").attachTcx(ifindex, Direction.EGRESS);
+            links.add(to);
+            hooks.put(i, new BpfLink[] {from, to});
+        });
+    }
+
+    /**
+     * Loads a variant with the node maps pinned; for an endpoint ({@code values} not null) also its
+     * per-endpoint maps, reused from {@code endpoints/ID/} where tier 0 registration pinned them.
+     */
+    private TemplateUnderTest load(EndpointValues values, Object... parameters) {
+        TemplateUnderTest.Builder b = Fixture.endpoint(parameters).objectName(OBJECT_NAME)
                 .beforeLoad(o -> {
                     for (MapDecl m : io.kiln.template.Templates.load(Fixture.ENDPOINT).maps()) {
                         if (m.scope() == MapScope.NODE) {
                             o.map(m.name()).setPinPath(pinRoot.resolve("node").resolve(m.name()));
+                        } else if (values != null) {
+                            Path pin = pinRoot.resolve("endpoints").resolve(Integer.toString(values.id())).resolve(m.name());
+                            if (Files.exists(pin)) {
+                                o.map(m.name()).reusePinned(pin);
+                            }
                         }
                     }
                 });
-        TemplateUnderTest programs = b.load();
-        endpoints.add(new Ep(values, ns, programs));
-        programs.map("endpoint_config").put(EndpointMaps.configKey(), EndpointMaps.endpointConfig(values));
-        // tcx attaches to an ifindex of the calling thread's namespace: attach from inside the node namespace
-        node.run(() -> {
-            links.add(programs.program("from_endpoint").attachTcx(ifindex, Direction.INGRESS));
-            links.add(programs.program("to_endpoint").attachTcx(ifindex, Direction.EGRESS));
-        });
+        if (values != null) {
+            b.constants(values.constants());
+        }
+        TemplateUnderTest t = b.load();
+        loaded.add(t);
+        return t;
+    }
+
+    /**
+     * Tier 0 to tier 1 for endpoint {@code i}: loads its own programs (configSource=constants, the
+     * other build parameters as the node's; its policy and metrics maps are the ones tier 0 used),
+     * then updates its two links to them, each an atomic swap. Returns the nanoseconds the two link
+     * updates took.
+     */
+    long specialize(int i) throws Exception {
+        Ep ep = endpoint(i);
+        Object[] params = java.util.Arrays.copyOf(buildParameters, buildParameters.length);
+        for (int k = 0; k < params.length; k += 2) {
+            if ("configSource".equals(params[k])) {
+                params[k + 1] = "constants";
+            }
+        }
+        TemplateUnderTest own = load(ep.values(), params);
+        BpfLink[] links = hooks.get(i);
+        long start = System.nanoTime();
+        links[0].update(own.program("from_endpoint"));
+        links[1].update(own.program("to_endpoint"));
+        long took = System.nanoTime() - start;
+        endpoints.set(i - 1, new Ep(ep.values(), ep.ns(), own, ep.own()));
+        return took;
     }
 
     Ep endpoint(int i) {
@@ -134,7 +216,7 @@ final class TrafficNode implements AutoCloseable {
 
     List<Integer> programIds() {
         List<Integer> ids = new ArrayList<>();
-        endpoints.forEach(e -> ids.addAll(e.programs().programIds()));
+        loaded.forEach(t -> ids.addAll(t.programIds()));
         return ids;
     }
 
@@ -152,7 +234,14 @@ final class TrafficNode implements AutoCloseable {
                 failure = failure == null ? e : failure;
             }
         }
-        endpoints.forEach(e -> e.programs().close());
+        loaded.forEach(TemplateUnderTest::close);
+        for (java.io.Closeable m : ownMaps) {
+            try {
+                m.close();
+            } catch (IOException | RuntimeException e) {
+                failure = failure == null ? new IllegalStateException(e) : failure;
+            }
+        }
         for (NetworkNamespace ns : namespaces) {
             try {
                 ns.close();

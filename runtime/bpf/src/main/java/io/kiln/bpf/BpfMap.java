@@ -38,6 +38,9 @@ public final class BpfMap implements AutoCloseable {
     public static final long EXIST = 2;
 
     private final BpfObject object;  // null for a standalone map
+    private static final java.util.regex.Pattern KERNEL_NAME = java.util.regex.Pattern.compile("[A-Za-z0-9_.]{1,15}");
+    private static final int TYPE_ARRAY_OF_MAPS = 12;
+    private static final int TYPE_HASH_OF_MAPS = 13;
     private final Pointer map;       // null for a standalone map
     private final OwnedFd ownFd;     // null for an object's map
     private final String name;
@@ -69,6 +72,65 @@ public final class BpfMap implements AutoCloseable {
         FdKind.MAP.require(fd, "map", "open pinned " + pin);
         try {
             return new BpfMap(fd, "map pinned at " + pin);
+        } catch (RuntimeException e) {
+            LibC.close(fd);
+            throw e;
+        }
+    }
+
+    /**
+     * Creates a standalone map ({@code bpf_map_create}) defined as {@code definition}: e.g. an
+     * endpoint's own map made before any program of the endpoint is loaded, to be pinned where
+     * the endpoint's programs will reuse it, or put in a map of maps. No BTF: the kernel knows only
+     * the sizes.
+     *
+     * @param name the kernel's name of the map: at most 15 letters, digits, {@code _} or {@code .}
+     */
+    public static BpfMap create(String name, MapDefinition definition) {
+        return create(name, definition, null);
+    }
+
+    /**
+     * {@link #create(String, MapDefinition)} for a map of maps ({@code array_of_maps},
+     * {@code hash_of_maps}): {@code innerTemplate} is a map defined as the inner maps will be (the
+     * kernel copies its definition; the template itself is not put in).
+     */
+    public static BpfMap create(String name, MapDefinition definition, BpfMap innerTemplate) {
+        LibbpfLoader.require();
+        if (name == null || !KERNEL_NAME.matcher(name).matches()) {
+            throw new BpfException("map name '" + name + "': use 1 to 15 letters, digits, '_' or '.'", 0, true, null);
+        }
+        boolean ofMaps = definition.type() == TYPE_ARRAY_OF_MAPS || definition.type() == TYPE_HASH_OF_MAPS;
+        if (ofMaps != (innerTemplate != null)) {
+            throw new BpfException("map " + name + ": create " + definition + ": " + (ofMaps
+                    ? "a map of maps needs an inner map template" : "only a map of maps takes an inner map template"),
+                    0, true, null);
+        }
+        try {
+            var opts = new Structs.MapCreateOpts();
+            opts.map_flags = definition.flags();
+            opts.inner_map_fd = ofMaps ? innerTemplate.fd() : 0;
+            LibbpfLog.begin();
+            int fd = Failures.check(LibBpf.bpf_map_create(definition.type(), name, definition.keySize(),
+                    definition.valueSize(), definition.maxEntries(), opts), "map " + name, "create " + definition);
+            try {
+                return new BpfMap(fd, "map " + name);
+            } catch (RuntimeException e) {
+                LibC.close(fd);
+                throw e;
+            }
+        } finally {
+            Reference.reachabilityFence(innerTemplate);
+        }
+    }
+
+    /** Opens the map with this kernel id ({@code bpf_map_get_fd_by_id}), e.g. one a map of maps holds. */
+    public static BpfMap fromId(int id) {
+        LibbpfLoader.require();
+        LibbpfLog.begin();
+        int fd = Failures.check(LibBpf.bpf_map_get_fd_by_id(id), "map", "open map id " + id);
+        try {
+            return new BpfMap(fd, "map id " + id);
         } catch (RuntimeException e) {
             LibC.close(fd);
             throw e;
@@ -307,6 +369,49 @@ public final class BpfMap implements AutoCloseable {
             Failures.check(LibBpf.bpf_map_update_elem(fd(), key, value, flags), context(), "update");
         } finally {
             Reference.reachabilityFence(this);
+        }
+    }
+
+    /** True for a map whose values are maps ({@code array_of_maps}, {@code hash_of_maps}). */
+    public boolean isMapOfMaps() {
+        int t = definition().type();
+        return t == TYPE_ARRAY_OF_MAPS || t == TYPE_HASH_OF_MAPS;
+    }
+
+    /**
+     * Puts {@code inner} under {@code key} of this map of maps (the kernel takes the inner map's fd
+     * and keeps a reference to the map itself). The kernel refuses an inner map whose type, key or
+     * value size or flags differ from the inner map this map was created with; the message names both.
+     */
+    public void updateInnerMap(byte[] key, BpfMap inner) {
+        requireMapOfMaps("put inner map");
+        checkKey(key, "put inner map");
+        try {
+            byte[] fd = java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.nativeOrder()).putInt(inner.fd()).array();
+            LibbpfLog.begin();
+            int ret = LibBpf.bpf_map_update_elem(fd(), key, fd, ANY);
+            if (ret == -Errno.EINVAL) {
+                throw new BpfException(context() + ": put inner " + inner.context() + " (" + inner.definition()
+                        + "): the kernel refused it (EINVAL): an inner map must have the type, key size, value size"
+                        + " and flags of the inner map this map of maps was made with", Errno.EINVAL, true, null);
+            }
+            Failures.check(ret, context(), "put inner " + inner.context());
+        } finally {
+            Reference.reachabilityFence(this);
+            Reference.reachabilityFence(inner);
+        }
+    }
+
+    /** The kernel id of the inner map under {@code key} of this map of maps, or empty if there is none. */
+    public Optional<Integer> innerMapId(byte[] key) {
+        requireMapOfMaps("look up inner map");
+        return lookup(key).map(v -> java.nio.ByteBuffer.wrap(v).order(java.nio.ByteOrder.nativeOrder()).getInt());
+    }
+
+    private void requireMapOfMaps(String operation) {
+        if (!isMapOfMaps()) {
+            throw new BpfException(context() + ": " + operation + ": a " + definition().typeName()
+                    + " map does not hold maps", 0, true, null);
         }
     }
 

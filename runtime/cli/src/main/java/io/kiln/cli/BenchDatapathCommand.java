@@ -1,7 +1,10 @@
 package io.kiln.cli;
 
 import io.kiln.host.Host;
+import io.kiln.bpf.BpfMap;
 import io.kiln.bpf.BpfProgram;
+import io.kiln.bench.TierComparison;
+import io.kiln.template.Parameters;
 import io.kiln.template.TemplateDescriptor;
 import io.kiln.template.Templates;
 import io.kiln.templates.EndpointDefines;
@@ -12,6 +15,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -22,8 +26,12 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "datapath", mixinStandardHelpOptions = true,
         description = {"Time the endpoint template's programs with BPF_PROG_TEST_RUN (the kernel's mean per run),"
                 + " on paths that do not rewrite the packet, alternating the two sides of each comparison:",
-                "specialized (configSource=constants) vs generic (configSource=map): an established TCP flow from the"
-                        + " endpoint to the stack; also the verifier's processed instructions of both.",
+                "tier 1 (the endpoint's specialized program, configSource=constants) vs tier 0 (the node-wide generic"
+                        + " program, configSource=node, shared by " + TierComparison.ENDPOINTS + " registered endpoints:"
+                        + " config by ifindex, policy and metrics through maps of maps), on the same packets and the same"
+                        + " maps: an established TCP flow from the endpoint to the stack, and a new connection through"
+                        + " policy (connectionTracking=false, so every run takes a first packet's path minus the"
+                        + " conntrack insert); also the verifier's processed and the translated instructions of both.",
                 "policy with 10 vs 10,000 entries (connectionTracking=false, so every packet looks policy up).",
                 "Ratios are the first over the second (below 1: the first is faster). Needs root."})
 final class BenchDatapathCommand implements Callable<Integer> {
@@ -66,28 +74,45 @@ final class BenchDatapathCommand implements Callable<Integer> {
 
         byte[] syn = DatapathFixture.tcpFromEndpoint(Packets.TCP_SYN, 443);
         byte[] ack = DatapathFixture.tcpFromEndpoint(Packets.TCP_ACK, 443);
-        try (DatapathFixture specialized = DatapathFixture.load(builder, t, Map.of("configSource", "constants"), "bench_spec");
-             DatapathFixture generic = DatapathFixture.load(builder, t, Map.of("configSource", "map"), "bench_gen")) {
-            BpfProgram s = specialized.program("from_endpoint");
-            BpfProgram g = generic.program("from_endpoint");
-            for (DatapathFixture f : new DatapathFixture[] {specialized, generic}) {
-                f.allow(DatapathFixture.REMOTE_IDENTITY, 443, Packets.IPPROTO_TCP, EndpointDefines.DIR_EGRESS);
-                DatapathFixture.expect(f.program("from_endpoint"), syn, 0, "open the TCP flow");
-                DatapathFixture.expect(f.program("from_endpoint"), ack, 0, "established TCP flow");
-            }
-            long[] pair = alternate(s, g, ack);
-            m.put("path", "from_endpoint, established TCP flow to the stack (" + ack.length + "-byte frame)");
-            m.put("parameters", specialized.variant.parameters().canonical().replace("configSource=constants,", ""));
-            m.put("specializedNs", pair[0]);
-            m.put("genericNs", pair[1]);
-            m.put("specializedOverGeneric", Stats.round((double) pair[0] / pair[1], 3));
-            m.put("specializedVerifiedInsns", s.verifiedInstructions());
-            m.put("genericVerifiedInsns", g.verifiedInstructions());
-            m.put("specializedXlatedInsns", s.xlatedInstructions());
-            m.put("genericXlatedInsns", g.xlatedInstructions());
-            m.put("verifiedInsnsToEndpoint", Map.of("specialized", specialized.program("to_endpoint").verifiedInstructions(),
-                    "generic", generic.program("to_endpoint").verifiedInstructions()));
+        Consumer<BpfMap> allow = policy -> TierComparison.allow(policy, DatapathFixture.REMOTE_IDENTITY, 443,
+                Packets.IPPROTO_TCP, EndpointDefines.DIR_EGRESS);
+        TierComparison.Figures established;
+        TierComparison.Figures fresh;
+        String parameters;
+        try (TierComparison c = TierComparison.load(builder, t, Map.of(), DatapathFixture.REMOTE,
+                DatapathFixture.REMOTE_IDENTITY, allow)) {
+            c.expect("from_endpoint", syn, 0, "open the TCP flow (conntrack is one map for both tiers)");
+            c.expect("from_endpoint", ack, 0, "established TCP flow");
+            established = c.measure("from_endpoint", ack, repeat, rounds);
+            parameters = Parameters.resolve(t, Map.of()).canonical().replace("configSource=constants,", "");
+            m.put("verifiedInsnsToEndpoint", Map.of("tier0", c.tier0("to_endpoint").verifiedInstructions(),
+                    "tier1", c.tier1("to_endpoint").verifiedInstructions()));
         }
+        Map<String, Object> statelessTiers = Map.of("connectionTracking", false, "loadBalancing", false);
+        try (TierComparison c = TierComparison.load(builder, t, statelessTiers, DatapathFixture.REMOTE,
+                DatapathFixture.REMOTE_IDENTITY, allow)) {
+            c.expect("from_endpoint", syn, 0, "a new connection allowed by policy");
+            fresh = c.measure("from_endpoint", syn, repeat, rounds);
+        }
+        m.put("path", "from_endpoint, established TCP flow to the stack (" + ack.length + "-byte frame)");
+        m.put("parameters", parameters);
+        m.put("tier0Endpoints", TierComparison.ENDPOINTS);
+        m.put("tier0Ns", established.tier0Ns());
+        m.put("tier1Ns", established.tier1Ns());
+        m.put("specializedOverGeneric", Stats.round(established.specializedOverGeneric(), 3));
+        m.put("tier0VerifiedInsns", established.tier0VerifiedInsns());
+        m.put("tier1VerifiedInsns", established.tier1VerifiedInsns());
+        m.put("tier0XlatedInsns", established.tier0XlatedInsns());
+        m.put("tier1XlatedInsns", established.tier1XlatedInsns());
+        m.put("newConnectionPath", "from_endpoint, TCP SYN allowed by policy, connectionTracking=false loadBalancing=false"
+                + " (ipcache and six policy probes per packet)");
+        m.put("tier0NewConnectionNs", fresh.tier0Ns());
+        m.put("tier1NewConnectionNs", fresh.tier1Ns());
+        m.put("specializedOverGenericNewConnection", Stats.round(fresh.specializedOverGeneric(), 3));
+        m.put("tier0NewConnectionVerifiedInsns", fresh.tier0VerifiedInsns());
+        m.put("tier1NewConnectionVerifiedInsns", fresh.tier1VerifiedInsns());
+        m.put("tier0NewConnectionXlatedInsns", fresh.tier0XlatedInsns());
+        m.put("tier1NewConnectionXlatedInsns", fresh.tier1XlatedInsns());
 
         Map<String, Object> stateless = Map.of("connectionTracking", false, "loadBalancing", false);
         try (DatapathFixture p10 = DatapathFixture.load(builder, t, stateless, "bench_p10");

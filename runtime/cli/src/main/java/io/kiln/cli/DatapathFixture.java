@@ -10,7 +10,6 @@ import io.kiln.build.VariantBuilder;
 import io.kiln.template.Constants;
 import io.kiln.template.Parameters;
 import io.kiln.template.TemplateDescriptor;
-import io.kiln.templates.EndpointBpf.EndpointConfigMap;
 import io.kiln.templates.EndpointBpf.IpcacheMap;
 import io.kiln.templates.EndpointBpf.PolicyMap;
 import io.kiln.templates.EndpointDefines;
@@ -33,14 +32,13 @@ final class DatapathFixture implements AutoCloseable {
         this.object = object;
     }
 
-    /** Builds, specializes (or, for configSource=map, writes endpoint_config) and loads one variant. */
+    /** Builds, specializes and loads one variant (tier 1: configSource=constants). */
     static DatapathFixture load(VariantBuilder builder, TemplateDescriptor t, Map<String, ?> parameters, String name) {
         BuiltVariant v = builder.build(t, Parameters.resolve(t, parameters));
         BpfObject o = BpfObject.open(v.result().object().bytes(), name);
         try {
             Constants.encodeAll(t, EP.constants()).forEach(o::setConstant);
             o.load();
-            o.map("endpoint_config").update(new EndpointConfigMap.Key(0).toBytes(), BenchEndpoint.configValue(EP));
             o.map("ipcache").update(BenchEndpoint.hostKey(REMOTE), new IpcacheMap.Value(REMOTE_IDENTITY).toBytes());
             return new DatapathFixture(v, o);
         } catch (RuntimeException e) {

@@ -77,6 +77,11 @@ public final class EndpointLoader {
         return mode;
     }
 
+    /** The hook lifecycle, for {@link Tier0}'s attach. */
+    HookLifecycle hooks() {
+        return hooks;
+    }
+
     /** The ids of the endpoints with a state file. */
     public List<Integer> endpointIds() {
         return states.endpointIds();

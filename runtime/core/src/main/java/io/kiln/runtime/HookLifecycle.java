@@ -74,6 +74,43 @@ final class HookLifecycle {
         }
     }
 
+    /**
+     * Attaches programs someone else loaded and keeps loaded (tier 0's, shared by many endpoints)
+     * at the endpoint's hooks, with pins and a state file as {@link #attach} makes them: the result
+     * is swapped to the endpoint's own programs by {@link #swap} like any attached endpoint.
+     * {@code mapPins} are the endpoint's pinned maps, recorded in its state.
+     */
+    AttachedEndpoint attachShared(TemplateObject object, Endpoint endpoint, java.util.function.Function<String, BpfProgram> programs,
+                                  Map<String, Path> mapPins) {
+        synchronized (locks.of(endpoint.id())) {
+            String prefix = endpoint.label() + ": ";
+            specializer.ensureBpffs();
+            if (states.exists(endpoint.id())) {
+                throw new EndpointException(prefix + "already attached (state file " + states.path(endpoint.id())
+                        + "); detach it first", true);
+            }
+            if (!PinTree.isEmpty(pins.linksDir(endpoint.id()))) {
+                throw new EndpointException(prefix + "links are pinned under " + pins.linksDir(endpoint.id())
+                        + " but there is no state file: an earlier attach did not finish; detach(" + endpoint.id()
+                        + ") removes them", false);
+            }
+            return endpoint.namespace().call(() -> {
+                int ifindex = requireInterface(endpoint.interfaceName(), endpoint.namespace(), prefix);
+                List<LiveHook> hooks = new ArrayList<>();
+                boolean[] createdClsact = {false};
+                try {
+                    attachAll(object.template(), programs, endpoint, ifindex, hooks, createdClsact);
+                    EndpointState state = stateOf(endpoint, object, ifindex, createdClsact[0], hooks, mapPins);
+                    states.write(state);
+                    return new AttachedEndpoint(state, hooks, null, false);
+                } catch (RuntimeException e) {
+                    undo(hooks, ifindex, createdClsact[0], e);
+                    throw e;
+                }
+            });
+        }
+    }
+
     private AttachedEndpoint attachInside(TemplateObject object, Endpoint endpoint, boolean dirExisted,
                                           Consumer<SpecializedEndpoint> beforeAttach) {
         String prefix = endpoint.label() + ": ";
@@ -83,7 +120,7 @@ final class HookLifecycle {
         boolean[] createdClsact = {false};
         try {
             beforeAttach.accept(spec);
-            attachAll(spec, endpoint, ifindex, hooks, createdClsact);
+            attachAll(spec.object().template(), spec::program, endpoint, ifindex, hooks, createdClsact);
             EndpointState state = stateOf(endpoint, object, ifindex, createdClsact[0], hooks, spec.mapPins());
             states.write(state);
             return new AttachedEndpoint(state, hooks, spec, false);
@@ -102,9 +139,8 @@ final class HookLifecycle {
     }
 
     /** Fills {@code hooks} as it goes so that the caller can undo a partial attach. */
-    private void attachAll(SpecializedEndpoint spec, Endpoint endpoint, int ifindex, List<LiveHook> hooks,
-                           boolean[] createdClsact) {
-        TemplateDescriptor t = spec.object().template();
+    private void attachAll(TemplateDescriptor t, java.util.function.Function<String, BpfProgram> programs,
+                           Endpoint endpoint, int ifindex, List<LiveHook> hooks, boolean[] createdClsact) {
         Attachment.Kind tcKind = tcKind();
         try {
             if (tcKind == Attachment.Kind.TC_FILTER && t.programs().stream().anyMatch(p -> p.hook() != Hook.XDP)) {
@@ -112,7 +148,7 @@ final class HookLifecycle {
             }
             for (int i = 0; i < t.programs().size(); i++) {
                 ProgramDecl p = t.programs().get(i);
-                hooks.add(attachOne(spec.program(p.name()), p, i, endpoint.id(), ifindex, tcKind));
+                hooks.add(attachOne(programs.apply(p.name()), p, i, endpoint.id(), ifindex, tcKind));
             }
         } catch (RuntimeException e) {
             throw Errors.withContext(endpoint.label() + ": ", e);

@@ -26,7 +26,7 @@ import java.util.Objects;
  */
 public final class Specializer {
     /** Two endpoints creating the same node map at once would race to pin it; one at a time in this process. */
-    private static final Object NODE_MAP_CREATION = new Object();
+    static final Object NODE_MAP_CREATION = new Object();
 
     private final PinLayout pins;
     private volatile boolean bpffsChecked;

@@ -6,6 +6,7 @@ import io.kiln.bpf.BpfProgram;
 import io.kiln.bpf.TestRunOptions;
 import io.kiln.bpf.TestRunResult;
 import io.kiln.build.BuiltVariant;
+import io.kiln.host.Netns;
 import io.kiln.build.VariantBuilder;
 import io.kiln.template.BuildParameters;
 import io.kiln.template.Constants;
@@ -52,6 +53,7 @@ public final class TemplateUnderTest implements AutoCloseable {
     /** {@code sizeof(struct __sk_buff)} (linux/bpf.h since 5.16); {@code mark} is at offset 8. */
     static final int SKB_CONTEXT_SIZE = 192;
     private static final int SKB_MARK_OFFSET = 8;
+    private static final int SKB_IFINDEX_OFFSET = 40;
     private static final int PROG_TYPE_XDP = 6;
 
     private final TemplateDescriptor template;
@@ -59,6 +61,9 @@ public final class TemplateUnderTest implements AutoCloseable {
     private final BpfObject object;
     private final List<Integer> programIds = new ArrayList<>();
     private final List<Integer> mapIds = new ArrayList<>();
+    private final List<AutoCloseable> owned = new ArrayList<>();
+    private volatile Netns runNamespace = Netns.host();
+    private volatile int runIfindex;
 
     private TemplateUnderTest(TemplateDescriptor template, BuiltVariant variant, BpfObject object) {
         this.template = template;
@@ -102,6 +107,28 @@ public final class TemplateUnderTest implements AutoCloseable {
         return object.program(name);
     }
 
+    /**
+     * Makes every later tc run see the packet on interface {@code ifindex} of {@code namespace}
+     * ({@code skb->ifindex}, {@code skb->dev}): {@code BPF_PROG_TEST_RUN} then runs on a thread inside
+     * that namespace, where the interface must exist (ifindex 2 or more). Needed by programs that
+     * look their configuration up by interface, such as a node-wide tier 0. Default: the kernel's
+     * choice (the loopback device of the calling thread's namespace).
+     */
+    public TemplateUnderTest runOnInterface(Netns namespace, int ifindex) {
+        if (ifindex < 2) {
+            throw new IllegalArgumentException("ifindex " + ifindex + ": the kernel takes 2 or more (1 is loopback, its default)");
+        }
+        this.runNamespace = java.util.Objects.requireNonNull(namespace, "namespace");
+        this.runIfindex = ifindex;
+        return this;
+    }
+
+    /** Closes {@code resource} with this instance, after its object (last added, first closed). */
+    public synchronized <T extends AutoCloseable> T closeWith(T resource) {
+        owned.add(resource);
+        return resource;
+    }
+
     /** Runs {@code packet} once through {@code program}. */
     public TestRun run(String program, byte[] packet) {
         return run(program, packet, 0);
@@ -123,12 +150,14 @@ public final class TemplateUnderTest implements AutoCloseable {
         TestRunOptions.Builder options = TestRunOptions.builder().data(packet).repeat(repeat);
         if (!xdp) {
             byte[] ctx = new byte[SKB_CONTEXT_SIZE];
-            ByteBuffer.wrap(ctx).order(ByteOrder.LITTLE_ENDIAN).putInt(SKB_MARK_OFFSET, mark);
+            ByteBuffer.wrap(ctx).order(ByteOrder.LITTLE_ENDIAN).putInt(SKB_MARK_OFFSET, mark)
+                    .putInt(SKB_IFINDEX_OFFSET, runIfindex);
             options.context(ctx).contextOutSize(SKB_CONTEXT_SIZE);
         } else if (mark != 0) {
             throw new IllegalArgumentException(program + ": an XDP program has no skb->mark");
         }
-        TestRunResult r = p.testRun(options.build());
+        TestRunOptions built = options.build();
+        TestRunResult r = xdp ? p.testRun(built) : runNamespace.call(() -> p.testRun(built));
         int markAfter = xdp || r.context().length < SKB_MARK_OFFSET + 4 ? 0
                 : ByteBuffer.wrap(r.context()).order(ByteOrder.LITTLE_ENDIAN).getInt(SKB_MARK_OFFSET);
         return new TestRun(program, xdp, r.retval(), r.data(), markAfter, r.durationNanos());
@@ -148,10 +177,34 @@ public final class TemplateUnderTest implements AutoCloseable {
         return List.copyOf(mapIds);
     }
 
-    /** Frees the object's programs and maps (unless something pinned or attached them). Idempotent. */
+    /**
+     * Frees the object's programs and maps (unless something pinned or attached them), then closes
+     * what {@link #closeWith} was given. Idempotent.
+     */
     @Override
     public void close() {
         object.close();
+        List<AutoCloseable> toClose;
+        synchronized (this) {
+            toClose = new ArrayList<>(owned);
+            owned.clear();
+        }
+        RuntimeException failure = null;
+        for (int i = toClose.size() - 1; i >= 0; i--) {
+            try {
+                toClose.get(i).close();
+            } catch (Exception e) {
+                RuntimeException r = e instanceof RuntimeException re ? re : new IllegalStateException(e);
+                if (failure == null) {
+                    failure = r;
+                } else {
+                    failure.addSuppressed(r);
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
     }
 
     @Override

@@ -19,6 +19,11 @@ public final class TestMap {
         this.map = map;
     }
 
+    /** A map this class did not get from a {@link TemplateUnderTest}: e.g. an endpoint's own map made for tier 0. */
+    public static TestMap of(BpfMap map) {
+        return new TestMap(java.util.Objects.requireNonNull(map, "map"));
+    }
+
     public String name() {
         return map.name();
     }

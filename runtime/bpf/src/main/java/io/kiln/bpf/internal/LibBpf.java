@@ -130,6 +130,9 @@ public final class LibBpf {
     public static native String btf__name_by_offset(Pointer btf, int offset);
 
     // ---- bpf(2) wrappers (bpf.h) ----
+    public static native int bpf_map_create(int mapType, String name, int keySize, int valueSize, int maxEntries,
+                                            Structs.MapCreateOpts opts);
+
     public static native int bpf_map_lookup_elem(int fd, byte[] key, byte[] value);
 
     public static native int bpf_map_update_elem(int fd, byte[] key, byte[] value, long flags);

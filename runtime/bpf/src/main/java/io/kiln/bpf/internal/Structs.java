@@ -64,6 +64,26 @@ public final class Structs {
         }
     }
 
+    /** {@code struct bpf_map_create_opts} (48 bytes). */
+    @FieldOrder({"sz", "btf_fd", "btf_key_type_id", "btf_value_type_id", "btf_vmlinux_value_type_id",
+            "inner_map_fd", "map_flags", "map_extra", "numa_node", "map_ifindex"})
+    public static final class MapCreateOpts extends CStruct {
+        public long sz;
+        public int btf_fd;
+        public int btf_key_type_id;
+        public int btf_value_type_id;
+        public int btf_vmlinux_value_type_id;
+        public int inner_map_fd;
+        public int map_flags;
+        public long map_extra;
+        public int numa_node;
+        public int map_ifindex;
+
+        public MapCreateOpts() {
+            sz = size();
+        }
+    }
+
     /** {@code struct bpf_link_update_opts} (16 bytes). */
     @FieldOrder({"sz", "flags", "old_prog_fd"})
     public static final class LinkUpdateOpts extends CStruct {

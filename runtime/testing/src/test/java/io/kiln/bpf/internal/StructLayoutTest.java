@@ -18,17 +18,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * program reports must be what JNA computes. Catches a wrong {@code sz} before libbpf rejects it.
  */
 class StructLayoutTest {
-    private static final Map<String, Structs.CStruct> STRUCTS = Map.of(
-            "bpf_object_open_opts", new Structs.ObjectOpenOpts(),
-            "bpf_link_create_opts", new Structs.LinkCreateOpts(),
-            "bpf_link_update_opts", new Structs.LinkUpdateOpts(),
-            "bpf_test_run_opts", new Structs.TestRunOpts(),
-            "bpf_tc_hook", new Structs.TcHook(),
-            "bpf_tc_opts", new Structs.TcOpts(),
-            "bpf_prog_load_opts", new Structs.ProgLoadOpts(),
-            "bpf_map_info", new Structs.MapInfo(),
-            "bpf_prog_info", new Structs.ProgInfo(),
-            "bpf_link_info", new Structs.LinkInfo());
+    private static final Map<String, Structs.CStruct> STRUCTS = Map.ofEntries(
+            Map.entry("bpf_object_open_opts", new Structs.ObjectOpenOpts()),
+            Map.entry("bpf_link_create_opts", new Structs.LinkCreateOpts()),
+            Map.entry("bpf_link_update_opts", new Structs.LinkUpdateOpts()),
+            Map.entry("bpf_map_create_opts", new Structs.MapCreateOpts()),
+            Map.entry("bpf_test_run_opts", new Structs.TestRunOpts()),
+            Map.entry("bpf_tc_hook", new Structs.TcHook()),
+            Map.entry("bpf_tc_opts", new Structs.TcOpts()),
+            Map.entry("bpf_prog_load_opts", new Structs.ProgLoadOpts()),
+            Map.entry("bpf_map_info", new Structs.MapInfo()),
+            Map.entry("bpf_prog_info", new Structs.ProgInfo()),
+            Map.entry("bpf_link_info", new Structs.LinkInfo()));
 
     @Test
     void javaLayoutsMatchTheHeaders() throws Exception {
@@ -59,7 +60,7 @@ class StructLayoutTest {
     void optsCarryTheirOwnSize() {
         List<Structs.CStruct> opts = List.of(new Structs.ObjectOpenOpts(), new Structs.LinkCreateOpts(),
                 new Structs.LinkUpdateOpts(), new Structs.TestRunOpts(), new Structs.TcHook(), new Structs.TcOpts(),
-                new Structs.ProgLoadOpts());
+                new Structs.ProgLoadOpts(), new Structs.MapCreateOpts());
         for (Structs.CStruct s : opts) {
             s.write(); // what JNA passes to C: sz in native memory
             assertEquals((long) s.size(), ((Number) s.readField("sz")).longValue(), s.getClass().getSimpleName());
