@@ -243,6 +243,8 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
         phases.observe("tier0_object", (t1 - t0) / 1e9);
         try {
             Endpoint endpoint = endpoint(plan);
+            long t2 = System.nanoTime();
+            phases.observe("tier0_interface", (t2 - t1) / 1e9);
             String ns = namespaces.nameOf(endpoint.namespace());
             String servedNs = tier0Namespaces.putIfAbsent(tier0Key(object0), String.valueOf(ns));
             if (servedNs != null && !servedNs.equals(String.valueOf(ns))) {
@@ -262,11 +264,15 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
                     }
                 }
             });
+            long t3 = System.nanoTime();
+            phases.observe("tier0_link", (t3 - t2) / 1e9);
             markTier0(plan.id(), true);
             attached.put(plan.id(), a);
             fingerprints.write(plan.id(), plan.fingerprint());
             nodeMaps.catchUp();
-            phases.observe("tier0_attach", (System.nanoTime() - t1) / 1e9);
+            long t4 = System.nanoTime();
+            phases.observe("tier0_record", (t4 - t3) / 1e9);
+            phases.observe("tier0_attach", (t4 - t1) / 1e9);
             return new RegenerateResult(a.programIds(), a.variantKey().orElse(null), 0);
         } catch (RuntimeException e) {
             throw DataplaneException.of(prefix + "tier 0: ", e);
