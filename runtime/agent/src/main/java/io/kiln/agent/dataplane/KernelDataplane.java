@@ -302,11 +302,12 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
     private void leaveTier0(AttachedEndpoint a) {
         int id = a.id();
         try {
+            // through the pins first, outside Tier0's lock: a delete from a map of maps in use can take
+            // milliseconds, and the next endpoint's registration must not wait for it
+            forgetTier0(id, a.ifindex());
             Tier0 known = tier0s.values().stream().filter(x -> x.isRegistered(id)).findFirst().orElse(null);
             if (known != null) {
-                known.remove(id);
-            } else {
-                forgetTier0(id, a.ifindex());
+                known.remove(id); // its own bookkeeping; the entries are gone already
             }
         } finally {
             markTier0(id, false);
