@@ -47,7 +47,11 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Set;
 import java.util.TreeMap;
+import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -91,6 +95,13 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
     private final Map<String, Tier0> tier0s = new ConcurrentHashMap<>(); // tier-0 variant key -> loaded tier 0
     private final Map<String, String> tier0Namespaces = new ConcurrentHashMap<>(); // variant key -> its interfaces' namespace
     private final Set<Integer> onTier0 = ConcurrentHashMap.newKeySet();
+    /** How long a promoted endpoint's tier-0 entries outlive the link update (packets in flight). */
+    static final Duration TIER0_GRACE = Duration.ofMillis(100);
+    private final ScheduledExecutorService tier0Cleanup = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "kiln-tier0-cleanup");
+        t.setDaemon(true);
+        return t;
+    });
     private final LatencyHistogram phases = new LatencyHistogram("kiln_regeneration_phase_seconds",
             "Time of each phase of a regeneration: object (bundle, store or clang), load_attach (verifier, maps, hooks).",
             "phase", LatencyHistogram.DEFAULT_BUCKETS);
@@ -209,7 +220,7 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
                 default -> throw new IllegalArgumentException(prefix + "regenerate cannot apply a " + kind + " change");
             };
             if (wasOnTier0 && effective != ChangeKind.CREATE && effective != ChangeKind.RECREATE) {
-                leaveTier0(a);
+                leaveTier0(a, TIER0_GRACE); // packets already inside tier 0 still look their endpoint up
             }
             attached.put(plan.id(), a);
             fingerprints.write(plan.id(), plan.fingerprint());
@@ -300,18 +311,42 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
      * registered it, else (a restarted agent) through the pinned node maps.
      */
     private void leaveTier0(AttachedEndpoint a) {
+        leaveTier0(a, Duration.ZERO);
+    }
+
+    /**
+     * As above, the entries removed after {@code grace}: a promotion's link update does not wait for
+     * packets the tier-0 program is handling on another CPU, and those still look the endpoint's
+     * config and maps up. Skipped if the endpoint is back on tier 0 by then.
+     */
+    private void leaveTier0(AttachedEndpoint a, Duration grace) {
         int id = a.id();
-        try {
+        int ifindex = a.ifindex();
+        markTier0(id, false);
+        Runnable forget = () -> {
+            if (onTier0.contains(id)) {
+                return; // registered again meanwhile: the entries are its new ones
+            }
             // through the pins first, outside Tier0's lock: a delete from a map of maps in use can take
             // milliseconds, and the next endpoint's registration must not wait for it
-            forgetTier0(id, a.ifindex());
+            forgetTier0(id, ifindex);
             Tier0 known = tier0s.values().stream().filter(x -> x.isRegistered(id)).findFirst().orElse(null);
             if (known != null) {
                 known.remove(id); // its own bookkeeping; the entries are gone already
             }
-        } finally {
-            markTier0(id, false);
+        };
+        if (grace.isZero()) {
+            forget.run();
+            return;
         }
+        tier0Cleanup.schedule(() -> {
+            try {
+                forget.run();
+            } catch (RuntimeException e) {
+                // the entries stay until the endpoint is removed; they name maps it still uses
+                System.err.println("kiln agent: endpoint " + id + ": removing its tier-0 entries: " + e.getMessage());
+            }
+        }, grace.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     private void forgetTier0(int id, int ifindex) {
@@ -489,6 +524,12 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
     /** Lets go of this process's handles on programs, links and maps; every endpoint keeps running. */
     @Override
     public void close() {
+        tier0Cleanup.shutdown(); // entries of endpoints promoted just now still go, after their grace
+        try {
+            tier0Cleanup.awaitTermination(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         attached.values().forEach(AttachedEndpoint::close);
         attached.clear();
         tier0s.values().forEach(Tier0::close);
