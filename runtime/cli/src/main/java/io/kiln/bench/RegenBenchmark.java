@@ -275,7 +275,7 @@ public final class RegenBenchmark {
     }
 
     /** The mean of one phase of the agent's regenerations (its {@code kiln_regeneration_phase_seconds}), in ms. */
-    private static double phaseMeanMillis(TemporaryAgent agent, String phase) {
+    static double phaseMeanMillis(TemporaryAgent agent, String phase) {
         double sum = 0;
         double count = 0;
         for (var f : agent.kernelMetrics().metrics()) {

@@ -94,6 +94,11 @@ final class AgentCommand implements Callable<Integer> {
             + " (default: ${DEFAULT-VALUE}).", defaultValue = "AUTO")
     AttachMode attachMode;
 
+    @Option(names = "--no-tier0", description = "Bring new endpoints up on their specialized programs only (the path"
+            + " before tiers). Default: an endpoint of a template with a tier 0 (the endpoint template) is attached to"
+            + " the node-wide generic program at once, enforced, and its specialized program is swapped in behind it.")
+    boolean noTier0;
+
     @Option(names = "--parallelism", paramLabel = "N", description = "Endpoints regenerated at once (default: the"
             + " number of cores).")
     Integer parallelism;
@@ -113,7 +118,7 @@ final class AgentCommand implements Callable<Integer> {
         TemplateCatalog catalog = catalog();
         ObjectSources objects = objects(out);
         KernelDataplane dataplane = KernelDataplane.builder().pinRoot(pinRoot).stateDirectory(stateDir)
-                .attachMode(attachMode).objects(objects)
+                .attachMode(attachMode).objects(objects).tier0(!noTier0)
                 .nodeNamespace(nodeNetns == null ? Netns.host() : Netns.named(nodeNetns)).build();
         ReconcilerOptions options = ReconcilerOptions.defaults();
         Agent.Builder b = Agent.builder().catalog(catalog).dataplane(dataplane).stateDirectory(stateDir)

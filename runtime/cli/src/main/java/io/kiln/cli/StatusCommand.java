@@ -16,7 +16,8 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "status", mixinStandardHelpOptions = true,
-        description = {"Show the agent's endpoints: ready or not and why, program ids, variant, last regeneration.",
+        description = {"Show the agent's endpoints: ready or not and why, tier (0: the node-wide generic program, 1: its",
+                "specialized program), program ids, variant, last regeneration.",
                 "The reason of a not-ready endpoint is a spec error, the template's file:line with clang's",
                 "diagnostic, or the verifier log's tail; then the specs the agent could not use."})
 final class StatusCommand implements Callable<Integer> {
@@ -49,14 +50,14 @@ final class StatusCommand implements Callable<Integer> {
         out.printf("agent: %s, %d/%d endpoints ready, node maps %s%s%n", st.synced() ? "synced" : "waiting for its sources",
                 st.ready(), st.total(), word(st.node()), st.nodeReason() == null ? "" : ": " + st.nodeReason());
         if (!st.endpoints().isEmpty()) {
-            out.printf("%-6s %-10s %-15s %-10s %-9s %-36s %-13s %-10s %-19s %s%n", "ID", "STATE", "INTERFACE", "TEMPLATE",
-                    "IDENTITY", "PROGRAMS", "VARIANT", "LAST", "AT", "TOOK");
+            out.printf("%-6s %-10s %-4s %-15s %-10s %-9s %-36s %-13s %-10s %-19s %s%n", "ID", "STATE", "TIER", "INTERFACE",
+                    "TEMPLATE", "IDENTITY", "PROGRAMS", "VARIANT", "LAST", "AT", "TOOK");
         }
         for (EndpointStatus e : st.endpoints()) {
             String programs = new java.util.TreeMap<>(e.programIds()).entrySet().stream().map(p -> p.getKey() + "=" + p.getValue())
                     .collect(Collectors.joining(" "));
-            out.printf("%-6d %-10s %-15s %-10s %-9s %-36s %-13s %-10s %-19s %s%n", e.id(), word(e.state()),
-                    dash(e.interfaceName()), dash(e.template()), e.identity() == null ? "-" : e.identity().toString(),
+            out.printf("%-6d %-10s %-4s %-15s %-10s %-9s %-36s %-13s %-10s %-19s %s%n", e.id(), word(e.state()),
+                    e.tier() == null ? "-" : e.tier().toString(), dash(e.interfaceName()), dash(e.template()), e.identity() == null ? "-" : e.identity().toString(),
                     programs.isEmpty() ? "-" : programs, e.variantKey() == null ? "-" : e.variantKey().substring(0,
                             Math.min(12, e.variantKey().length())), dash(e.lastChange()),
                     e.lastRegeneration() == null ? "-" : TIME.format(e.lastRegeneration()),

@@ -41,14 +41,14 @@ public final class TemporaryAgent implements AutoCloseable {
     private final Agent agent;
 
     private TemporaryAgent(Path base, Path pinRoot, TemplateCatalog catalog, int parallelism, AttachMode mode,
-                           boolean api) {
+                           boolean api, boolean tier0) {
         this.base = base;
         this.specs = new SpecFiles(base.resolve("specs"));
         this.pins = new PinLayout(pinRoot);
         VariantBuilder builder = VariantBuilder.defaults(base.resolve("objects")).build();
         this.objects = ObjectSources.builder().compiler(builder).build();
         this.kernel = KernelDataplane.builder().pinRoot(pinRoot).stateDirectory(base.resolve("state"))
-                .attachMode(mode).objects(objects).build();
+                .attachMode(mode).objects(objects).tier0(tier0).build();
         try {
             Files.createDirectories(specs.dir().resolve("endpoints"));
         } catch (IOException e) {
@@ -72,16 +72,26 @@ public final class TemporaryAgent implements AutoCloseable {
 
     /**
      * {@link #create(String, TemplateCatalog, int)} with an attach mode, and the local API on its Unix
-     * socket when {@code api} ({@link #client()}).
+     * socket when {@code api} ({@link #client()}). Endpoints go straight to their specialized programs.
      */
     public static TemporaryAgent create(String name, TemplateCatalog catalog, int parallelism, AttachMode mode,
                                         boolean api) {
+        return create(name, catalog, parallelism, mode, api, false);
+    }
+
+    /**
+     * {@link #create(String, TemplateCatalog, int, AttachMode, boolean)}; with {@code tier0}, new
+     * endpoints of templates that have a tier 0 start there ({@code KernelDataplane.Builder#tier0}).
+     */
+    public static TemporaryAgent create(String name, TemplateCatalog catalog, int parallelism, AttachMode mode,
+                                        boolean api, boolean tier0) {
         String suffix = name + "-" + String.format("%06x", RANDOM.nextInt(1 << 24));
         Path runDir = Files.isDirectory(Path.of("/run")) ? Path.of("/run") : Path.of(System.getProperty("java.io.tmpdir"));
         try {
             Path base = Files.createDirectories(runDir.resolve("kiln-" + suffix));
             try {
-                return new TemporaryAgent(base, Path.of("/sys/fs/bpf/kiln-" + suffix), catalog, parallelism, mode, api);
+                return new TemporaryAgent(base, Path.of("/sys/fs/bpf/kiln-" + suffix), catalog, parallelism, mode, api,
+                        tier0);
             } catch (RuntimeException e) {
                 deleteTree(base); // e.g. no clang: nothing was made but the folders
                 throw e;

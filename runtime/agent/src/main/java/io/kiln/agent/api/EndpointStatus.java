@@ -16,12 +16,24 @@ import java.util.Map;
  * @param lastRegenerationMillis  how long it took, or null
  * @param failures                failed attempts since the last success
  * @param nextRetry               when the next attempt is due after a failure, or null
+ * @param tier                    0: it runs its template's node-wide generic program (tier 0, enforced, its
+ *                                specialized program not yet swapped in, or failed: see reason); 1: its own
+ *                                specialized program; null when nothing runs
  */
 public record EndpointStatus(int id, State state, String reason, String interfaceName, String template,
                              Integer identity, Map<String, Integer> programIds, String variantKey, String lastChange,
-                             Instant lastRegeneration, Long lastRegenerationMillis, int failures, Instant nextRetry) {
+                             Instant lastRegeneration, Long lastRegenerationMillis, int failures, Instant nextRetry,
+                             Integer tier) {
     public EndpointStatus {
         programIds = programIds == null ? Map.of() : Map.copyOf(programIds);
+    }
+
+    /** Without a tier (nothing known to run). */
+    public EndpointStatus(int id, State state, String reason, String interfaceName, String template, Integer identity,
+                          Map<String, Integer> programIds, String variantKey, String lastChange, Instant lastRegeneration,
+                          Long lastRegenerationMillis, int failures, Instant nextRetry) {
+        this(id, state, reason, interfaceName, template, identity, programIds, variantKey, lastChange, lastRegeneration,
+                lastRegenerationMillis, failures, nextRetry, null);
     }
 
     public enum State {

@@ -45,6 +45,11 @@ public final class StatusJson {
             }
             x.put("failures", e.failures());
             putNullable(x, "nextRetry", e.nextRetry() == null ? null : e.nextRetry().toString());
+            if (e.tier() == null) {
+                x.putNull("tier");
+            } else {
+                x.put("tier", e.tier());
+            }
         }
         ArrayNode errs = o.putArray("errors");
         for (SpecError e : s.errors()) {
@@ -69,7 +74,8 @@ public final class StatusJson {
                     x.hasNonNull("identity") ? x.get("identity").asInt() : null, ids, text(x, "variantKey"),
                     text(x, "lastChange"), instant(x, "lastRegeneration"),
                     x.hasNonNull("lastRegenerationMillis") ? x.get("lastRegenerationMillis").asLong() : null,
-                    x.path("failures").asInt(), instant(x, "nextRetry")));
+                    x.path("failures").asInt(), instant(x, "nextRetry"),
+                    x.hasNonNull("tier") ? x.get("tier").asInt() : null));
         }
         List<SpecError> errors = new ArrayList<>();
         for (JsonNode x : o.path("errors")) {

@@ -30,6 +30,8 @@ import io.kiln.host.Netns;
 import io.kiln.runtime.PinLayout;
 import io.kiln.runtime.SpecializedEndpoint;
 import io.kiln.runtime.TemplateObject;
+import io.kiln.runtime.Tier0;
+import io.kiln.template.BuildParameters;
 import io.kiln.templates.EndpointBpf.PolicyMap;
 import io.kiln.template.Constants;
 import io.kiln.template.TemplateDescriptor;
@@ -41,8 +43,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Set;
 import java.util.TreeMap;
+import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -54,12 +63,26 @@ import java.util.function.Consumer;
  * state file, so a restarted agent adopts everything without a reload. State changes are map writes
  * on the pins. Any failure leaves the endpoint's running programs as they were.
  *
+ * <p><b>Tiers.</b> With tiering on (the default) a new endpoint of a template that has a tier 0 (a
+ * build parameter {@value #CONFIG_SOURCE} with the value {@value #NODE}, the endpoint template) is
+ * brought up on tier 0: the variant's node-wide generic program, loaded and verified once per node
+ * and kept ({@link Tier0}); the endpoint gets its config entry, its policy map filled, and links to
+ * tier 0, with no verifier on that path after the first. {@link #promote} then builds its
+ * specialized program (tier 1) and swaps it in with one link update per hook; a failure there
+ * leaves it on tier 0, enforced. An endpoint on tier 0 has a marker {@code ID.tier0} beside its
+ * state file, so a restarted agent knows it and promotes it (the policy map is the same pinned
+ * map in both tiers, so nothing is dropped). {@link Builder#tier0(boolean) tier0(false)} keeps the
+ * old path: every endpoint goes straight to its specialized program.
+ *
  * <p>Pins: {@code PIN_ROOT/node/MAP}, {@code PIN_ROOT/endpoints/ID/MAP}; state files:
  * {@code STATE_DIR/endpoints/ID.json} (the runtime's) and {@code ID.fingerprint.json} (the agent's).
  */
 public final class KernelDataplane implements Dataplane, AutoCloseable {
     private static final String IFINDEX = "ENDPOINT_IFINDEX";
     private static final String NODE_MAC = "NODE_MAC";
+    /** The build parameter that chooses a template's tier: {@value #NODE} builds its tier 0. */
+    public static final String CONFIG_SOURCE = "configSource";
+    public static final String NODE = "node";
 
     private final EndpointLoader loader;
     private final ObjectSources objects;
@@ -68,6 +91,17 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
     private final Namespaces namespaces;
     private final Map<Integer, AttachedEndpoint> attached = new ConcurrentHashMap<>();
     private volatile int adopted;
+    private final boolean tiered;
+    private final Map<String, Tier0> tier0s = new ConcurrentHashMap<>(); // tier-0 variant key -> loaded tier 0
+    private final Map<String, String> tier0Namespaces = new ConcurrentHashMap<>(); // variant key -> its interfaces' namespace
+    private final Set<Integer> onTier0 = ConcurrentHashMap.newKeySet();
+    /** How long a promoted endpoint's tier-0 entries outlive the link update (packets in flight). */
+    static final Duration TIER0_GRACE = Duration.ofMillis(100);
+    private final ScheduledExecutorService tier0Cleanup = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "kiln-tier0-cleanup");
+        t.setDaemon(true);
+        return t;
+    });
     private final LatencyHistogram phases = new LatencyHistogram("kiln_regeneration_phase_seconds",
             "Time of each phase of a regeneration: object (bundle, store or clang), load_attach (verifier, maps, hooks).",
             "phase", LatencyHistogram.DEFAULT_BUCKETS);
@@ -79,6 +113,25 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
         this.fingerprints = new Fingerprints(loader.stateDir());
         this.namespaces = new Namespaces(b.nodeNamespace);
         this.nodeMaps = new NodeMaps(loader.pins(), namespaces);
+        this.tiered = b.tier0;
+    }
+
+    /** True when new endpoints of templates with a tier 0 are brought up there first. */
+    public boolean tiered() {
+        return tiered;
+    }
+
+    /** True when {@code t} has a tier 0 and {@code build} is not already its tier-0 build. */
+    public static boolean hasTier0(TemplateDescriptor t, BuildParameters build) {
+        return t.buildParameter(CONFIG_SOURCE).map(p -> p.values().contains(NODE)).orElse(false)
+                && !NODE.equals(String.valueOf(build.get(CONFIG_SOURCE)));
+    }
+
+    /** The build parameters of {@code build}'s tier 0: the same with {@value #CONFIG_SOURCE} set to {@value #NODE}. */
+    public static BuildParameters tier0Build(BuildParameters build) {
+        Map<String, Object> v = new TreeMap<>(build.values());
+        v.put(CONFIG_SOURCE, NODE);
+        return BuildParameters.of(v);
     }
 
     public static Builder builder() {
@@ -120,7 +173,17 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
         return regenerate(plan, kind);
     }
 
+    @Override
+    public RegenerateResult promote(EndpointPlan plan) {
+        return regenerate(plan, ChangeKind.CONSTANTS);
+    }
+
     private RegenerateResult regenerate(EndpointPlan plan, ChangeKind kind) {
+        boolean fresh = kind == ChangeKind.RECREATE
+                || (!attached.containsKey(plan.id()) && !Files.exists(loader.stateFile(plan.id())));
+        if (tiered && fresh && tieredBypass.get() == null && hasTier0(plan.template(), plan.build())) {
+            return attachTier0(plan, kind);
+        }
         String prefix = plan.label() + ": ";
         long t0 = System.nanoTime();
         TemplateObject object;
@@ -135,7 +198,9 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
             Endpoint endpoint = endpoint(plan);
             Consumer<SpecializedEndpoint> fillPolicy = loaded -> writePolicy(loaded, plan, prefix);
             boolean nothingRecorded = !attached.containsKey(plan.id()) && !Files.exists(loader.stateFile(plan.id()));
-            AttachedEndpoint a = switch (nothingRecorded && kind != ChangeKind.RECREATE ? ChangeKind.CREATE : kind) {
+            ChangeKind effective = nothingRecorded && kind != ChangeKind.RECREATE ? ChangeKind.CREATE : kind;
+            boolean wasOnTier0 = onTier0.contains(plan.id());
+            AttachedEndpoint a = switch (effective) {
                 case CREATE -> {
                     clearLeftovers(plan.id());
                     yield loader.attach(object, endpoint, fillPolicy);
@@ -154,6 +219,9 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
                 }
                 default -> throw new IllegalArgumentException(prefix + "regenerate cannot apply a " + kind + " change");
             };
+            if (wasOnTier0 && effective != ChangeKind.CREATE && effective != ChangeKind.RECREATE) {
+                leaveTier0(a, TIER0_GRACE); // packets already inside tier 0 still look their endpoint up
+            }
             attached.put(plan.id(), a);
             fingerprints.write(plan.id(), plan.fingerprint());
             nodeMaps.catchUp();
@@ -161,6 +229,171 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
             return new RegenerateResult(a.programIds(), a.variantKey().orElse(null));
         } catch (RuntimeException e) {
             throw DataplaneException.of(prefix, e);
+        }
+    }
+
+    /**
+     * Brings a new endpoint up on its variant's tier 0: the config entry, its policy map filled with
+     * the plan's entries, then links to tier 0's programs. Tier 0 is loaded (and verified) on the
+     * first endpoint of the variant and kept. An endpoint whose interface is in another namespace than
+     * the endpoints already on that tier 0 (ifindexes are per namespace) goes straight to tier 1.
+     */
+    private RegenerateResult attachTier0(EndpointPlan plan, ChangeKind kind) {
+        String prefix = plan.label() + ": ";
+        long t0 = System.nanoTime();
+        BuildParameters build0 = tier0Build(plan.build());
+        TemplateObject object0;
+        Tier0 tier0;
+        try {
+            object0 = objects.get(plan.template(), build0);
+            tier0 = tier0s.computeIfAbsent(tier0Key(object0), k -> Tier0.load(loader, object0));
+        } catch (RuntimeException e) {
+            throw DataplaneException.of(prefix + "tier 0: ", e);
+        }
+        long t1 = System.nanoTime();
+        phases.observe("tier0_object", (t1 - t0) / 1e9);
+        try {
+            Endpoint endpoint = endpoint(plan);
+            long t2 = System.nanoTime();
+            phases.observe("tier0_interface", (t2 - t1) / 1e9);
+            String ns = namespaces.nameOf(endpoint.namespace());
+            String servedNs = tier0Namespaces.putIfAbsent(tier0Key(object0), String.valueOf(ns));
+            if (servedNs != null && !servedNs.equals(String.valueOf(ns))) {
+                return regenerateTier1(plan, kind); // tier 0 keys endpoints by ifindex, which is per namespace
+            }
+            if (kind == ChangeKind.RECREATE) {
+                detachEndpoint(plan.id());
+            } else {
+                clearLeftovers(plan.id());
+            }
+            AttachedEndpoint a = tier0.attach(endpoint, maps -> {
+                if (maps.containsKey(PolicyMap.NAME)) {
+                    try {
+                        PolicyMaps.sync(maps.get(PolicyMap.NAME), plan.policy());
+                    } catch (RuntimeException e) {
+                        throw DataplaneException.of(prefix + "map " + PolicyMap.NAME + ": ", e);
+                    }
+                }
+            });
+            long t3 = System.nanoTime();
+            phases.observe("tier0_link", (t3 - t2) / 1e9);
+            markTier0(plan.id(), true);
+            attached.put(plan.id(), a);
+            fingerprints.write(plan.id(), plan.fingerprint());
+            nodeMaps.catchUp();
+            long t4 = System.nanoTime();
+            phases.observe("tier0_record", (t4 - t3) / 1e9);
+            phases.observe("tier0_attach", (t4 - t1) / 1e9);
+            return new RegenerateResult(a.programIds(), a.variantKey().orElse(null), 0);
+        } catch (RuntimeException e) {
+            throw DataplaneException.of(prefix + "tier 0: ", e);
+        }
+    }
+
+    private static String tier0Key(TemplateObject o) {
+        return o.variantKey().orElse(o.template().name() + "@" + System.identityHashCode(o));
+    }
+
+    private RegenerateResult regenerateTier1(EndpointPlan plan, ChangeKind kind) {
+        tieredBypass.set(Boolean.TRUE);
+        try {
+            return regenerate(plan, kind);
+        } finally {
+            tieredBypass.remove();
+        }
+    }
+
+    private final ThreadLocal<Boolean> tieredBypass = new ThreadLocal<>();
+
+    /**
+     * The endpoint runs tier 1 now: its config entry and its maps' places in the maps of maps go (its
+     * maps stay, pinned, used by its tier-1 program). Through the loaded tier 0 when this process
+     * registered it, else (a restarted agent) through the pinned node maps.
+     */
+    private void leaveTier0(AttachedEndpoint a) {
+        leaveTier0(a, Duration.ZERO);
+    }
+
+    /**
+     * As above, the entries removed after {@code grace}: a promotion's link update does not wait for
+     * packets the tier-0 program is handling on another CPU, and those still look the endpoint's
+     * config and maps up. Skipped if the endpoint is back on tier 0 by then.
+     */
+    private void leaveTier0(AttachedEndpoint a, Duration grace) {
+        int id = a.id();
+        int ifindex = a.ifindex();
+        markTier0(id, false);
+        Runnable forget = () -> {
+            if (onTier0.contains(id)) {
+                return; // registered again meanwhile: the entries are its new ones
+            }
+            // through the pins first, outside Tier0's lock: a delete from a map of maps in use can take
+            // milliseconds, and the next endpoint's registration must not wait for it
+            forgetTier0(id, ifindex);
+            Tier0 known = tier0s.values().stream().filter(x -> x.isRegistered(id)).findFirst().orElse(null);
+            if (known != null) {
+                known.remove(id); // its own bookkeeping; the entries are gone already
+            }
+        };
+        if (grace.isZero()) {
+            forget.run();
+            return;
+        }
+        tier0Cleanup.schedule(() -> {
+            try {
+                forget.run();
+            } catch (RuntimeException e) {
+                // the entries stay until the endpoint is removed; they name maps it still uses
+                System.err.println("kiln agent: endpoint " + id + ": removing its tier-0 entries: " + e.getMessage());
+            }
+        }, grace.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private void forgetTier0(int id, int ifindex) {
+        Path configs = loader.pins().nodeMap(Tier0.CONFIG_MAP);
+        if (Files.exists(configs)) {
+            try (BpfMap m = BpfMap.openPinned(configs)) {
+                m.delete(u32(ifindex));
+            }
+        }
+        Path nodeDir = configs.getParent();
+        if (!Files.isDirectory(nodeDir)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> pins = Files.list(nodeDir)) {
+            for (Path outer : pins.filter(p -> p.getFileName().toString().endsWith(Tier0.INNER_MAPS_SUFFIX)).toList()) {
+                try (BpfMap m = BpfMap.openPinned(outer)) {
+                    if (m.isMapOfMaps()) {
+                        m.delete(u32(id));
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new KilnException("endpoint " + id + ": list " + nodeDir + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static byte[] u32(int v) {
+        return ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(v).array();
+    }
+
+    private Path tier0Marker(int id) {
+        return loader.stateDir().resolve(id + ".tier0");
+    }
+
+    private void markTier0(int id, boolean on) {
+        Path marker = tier0Marker(id);
+        try {
+            if (on) {
+                Files.createDirectories(marker.getParent());
+                Files.write(marker, new byte[0]);
+                onTier0.add(id);
+            } else {
+                onTier0.remove(id);
+                Files.deleteIfExists(marker);
+            }
+        } catch (IOException e) {
+            throw new KilnException("endpoint " + id + ": " + (on ? "write " : "remove ") + marker + ": " + e.getMessage(), e);
         }
     }
 
@@ -233,12 +466,29 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
 
     private void detachEndpoint(int id) {
         AttachedEndpoint a = attached.remove(id);
+        if (onTier0.contains(id) || Files.exists(tier0Marker(id))) {
+            AttachedEndpoint known = a != null ? a : adoptOrNull(id);
+            if (known != null) {
+                a = known;
+                leaveTier0(known); // before the detach: the config entry must not outlive the links' owner
+            } else {
+                markTier0(id, false);
+            }
+        }
         if (a != null) {
             loader.detach(a);
         } else {
             loader.detach(id);
         }
         fingerprints.delete(id);
+    }
+
+    private AttachedEndpoint adoptOrNull(int id) {
+        try {
+            return Files.exists(loader.stateFile(id)) ? loader.adopt(id) : null;
+        } catch (RuntimeException unreadable) {
+            return null;
+        }
     }
 
     // ---- state ----
@@ -274,8 +524,16 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
     /** Lets go of this process's handles on programs, links and maps; every endpoint keeps running. */
     @Override
     public void close() {
+        tier0Cleanup.shutdown(); // entries of endpoints promoted just now still go, after their grace
+        try {
+            tier0Cleanup.awaitTermination(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         attached.values().forEach(AttachedEndpoint::close);
         attached.clear();
+        tier0s.values().forEach(Tier0::close);
+        tier0s.clear();
     }
 
     // ---- adopt ----
@@ -296,7 +554,11 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
             if (!intact(a)) {
                 f = null; // a hook lost its program: reload once, which attaches it again
             }
-            out.add(new ActualEndpoint(id, f, readPolicy(a), a.programIds(), a.variantKey().orElse(null)));
+            int tier = Files.exists(tier0Marker(id)) ? 0 : 1;
+            if (tier == 0) {
+                onTier0.add(id);
+            }
+            out.add(new ActualEndpoint(id, f, readPolicy(a), a.programIds(), a.variantKey().orElse(null), tier));
             where.put(id, new NodeMaps.Attached(a.interfaceName(), namespaces.nameOf(a.namespace()), a.ifindex()));
         }
         adopted = out.size();
@@ -346,8 +608,18 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
         private AttachMode mode = AttachMode.AUTO;
         private ObjectSources objects;
         private Netns nodeNamespace = Netns.host();
+        private boolean tier0 = true;
 
         private Builder() {
+        }
+
+        /**
+         * Whether new endpoints of templates with a tier 0 start there and are promoted to their
+         * specialized program behind it (default true); false: straight to the specialized program.
+         */
+        public Builder tier0(boolean on) {
+            this.tier0 = on;
+            return this;
         }
 
         /** Where the interfaces of specs that name no {@code namespace} are (default: the agent's own namespace). */

@@ -20,7 +20,13 @@ public enum ChangeKind {
     /** Nothing runs yet: attach. */
     CREATE,
     /** Nothing is wanted any more: detach and remove the pins. */
-    REMOVE;
+    REMOVE,
+    /**
+     * What runs is the wanted plan, but on tier 0 (the node-wide generic program): build and verify
+     * the endpoint's specialized program (tier 1) and swap it in. Never returned by {@link #between};
+     * the reconciler asks for it for an endpoint its dataplane brought up on tier 0.
+     */
+    PROMOTE;
 
     /**
      * @param running       what runs (null when nothing does)
@@ -49,6 +55,6 @@ public enum ChangeKind {
 
     /** True when the change loads programs (and so goes through {@code Dataplane.attach}, {@code reattach} or {@code swap}). */
     public boolean reloads() {
-        return this == CONSTANTS || this == VARIANT || this == RECREATE || this == CREATE;
+        return this == CONSTANTS || this == VARIANT || this == RECREATE || this == CREATE || this == PROMOTE;
     }
 }

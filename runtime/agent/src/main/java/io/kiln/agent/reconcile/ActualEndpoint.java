@@ -14,10 +14,17 @@ import java.util.Map;
  *                    (stale entries stay until they differ)
  * @param programIds  program name to kernel program id
  * @param variantKey  the variant key it runs, or null
+ * @param tier        0 when it runs its template's tier 0 (it is then promoted to tier 1), else 1
  */
 public record ActualEndpoint(int id, PlanFingerprint fingerprint, EndpointPolicy policy,
-                             Map<String, Integer> programIds, String variantKey) {
+                             Map<String, Integer> programIds, String variantKey, int tier) {
     public ActualEndpoint {
         programIds = programIds == null ? Map.of() : Map.copyOf(programIds);
+    }
+
+    /** An endpoint running its specialized program (tier 1). */
+    public ActualEndpoint(int id, PlanFingerprint fingerprint, EndpointPolicy policy, Map<String, Integer> programIds,
+                          String variantKey) {
+        this(id, fingerprint, policy, programIds, variantKey, 1);
     }
 }

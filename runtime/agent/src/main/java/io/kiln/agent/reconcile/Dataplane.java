@@ -24,6 +24,10 @@ import java.util.List;
  * exactly {@code plan.policy()} before any hook is touched (so a new endpoint never runs with an
  * empty map), and store {@code plan.fingerprint()} with the endpoint's state so that
  * {@link #adopt} can give it back.
+ *
+ * <p>A dataplane may bring a new endpoint up on its template's <em>tier 0</em>, a node-wide
+ * generic program already verified, and say so in the {@link RegenerateResult}; the reconciler
+ * then calls {@link #promote} for the endpoint's specialized program (tier 1).
  */
 public interface Dataplane {
     /**
@@ -50,6 +54,15 @@ public interface Dataplane {
      * @param kind {@link ChangeKind#CONSTANTS} (same object, new constants) or {@link ChangeKind#VARIANT}
      */
     RegenerateResult swap(EndpointPlan plan, ChangeKind kind);
+
+    /**
+     * Moves an endpoint that runs {@code plan} on tier 0 (an {@link #attach} or {@link #reattach}
+     * returned tier 0) to its specialized program, tier 1: build, verify, swap atomically per hook.
+     * A failure leaves it on tier 0, enforced. By default a {@link ChangeKind#CONSTANTS} swap.
+     */
+    default RegenerateResult promote(EndpointPlan plan) {
+        return swap(plan, ChangeKind.CONSTANTS);
+    }
 
     /**
      * Writes an endpoint's policy map, in list order. Idempotent: an upsert of an equal value and a

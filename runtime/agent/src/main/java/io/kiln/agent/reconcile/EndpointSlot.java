@@ -31,6 +31,10 @@ final class EndpointSlot {
     ChangeKind lastChange;
     Instant lastRegeneration;
     Long lastMillis;
+    /** 0: runs its template's tier 0 (a promotion to tier 1 is due); 1: its specialized program. */
+    int tier = 1;
+    /** The last failure was a promotion's: the endpoint still runs its plan on tier 0. */
+    boolean promotionFailed;
 
     EndpointSlot(int id) {
         this.id = id;
@@ -47,7 +51,13 @@ final class EndpointSlot {
         if (runs && fingerprint == null) {
             return ChangeKind.CONSTANTS; // adopted without knowing what from: reload once, in place
         }
-        return ChangeKind.between(runs ? fingerprint : null, policy, wanted);
+        ChangeKind k = ChangeKind.between(runs ? fingerprint : null, policy, wanted);
+        return k == ChangeKind.NONE && runs && tier == 0 ? ChangeKind.PROMOTE : k;
+    }
+
+    /** True when all that is left to do for {@code wanted} is the promotion from tier 0 to tier 1. */
+    boolean onlyPromotionDue(EndpointPlan wanted, Plan plan) {
+        return wanted != null && runs && tier == 0 && decide(wanted, plan) == ChangeKind.PROMOTE;
     }
 
     void succeeded(ChangeKind kind, EndpointPlan wanted, RegenerateResult result, double seconds, Instant now) {
@@ -55,6 +65,7 @@ final class EndpointSlot {
         failedFor = null;
         reason = null;
         nextRetry = null;
+        promotionFailed = false;
         switch (kind) {
             case REMOVE -> {
                 runs = false;
@@ -62,6 +73,7 @@ final class EndpointSlot {
                 policy = null;
                 programIds = Map.of();
                 variantKey = null;
+                tier = 1;
             }
             case STATE_ONLY -> policy = wanted.policy();
             case NONE -> { }
@@ -71,6 +83,7 @@ final class EndpointSlot {
                 policy = wanted.policy();
                 programIds = result.programIds();
                 variantKey = result.variantKey();
+                tier = result.tier();
                 lastRegeneration = now;
                 lastMillis = Math.round(seconds * 1000);
             }
@@ -78,8 +91,9 @@ final class EndpointSlot {
     }
 
     /** Records the failure; the caller schedules the retry at {@link #nextRetry}. */
-    void failed(EndpointPlan wanted, RuntimeException e, Instant retryAt) {
+    void failed(ChangeKind kind, EndpointPlan wanted, RuntimeException e, Instant retryAt) {
         failures++;
+        promotionFailed = kind == ChangeKind.PROMOTE;
         failedFor = wanted;
         reason = e.getMessage() == null ? e.toString() : e.getMessage();
         nextRetry = retryAt;

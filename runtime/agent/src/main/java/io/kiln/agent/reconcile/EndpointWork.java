@@ -33,6 +33,7 @@ final class EndpointWork {
             case CREATE -> result = Objects.requireNonNull(dataplane.attach(wanted), "Dataplane.attach returned null");
             case RECREATE -> result = Objects.requireNonNull(dataplane.reattach(wanted),
                     "Dataplane.reattach returned null");
+            case PROMOTE -> result = Objects.requireNonNull(dataplane.promote(wanted), "Dataplane.promote returned null");
             default -> result = Objects.requireNonNull(dataplane.swap(wanted, kind), "Dataplane.swap returned null");
         }
         return result;

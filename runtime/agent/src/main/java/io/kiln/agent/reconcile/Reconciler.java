@@ -43,6 +43,7 @@ public final class Reconciler implements StatusProvider, MetricsProvider, AutoCl
     private final Dataplane dataplane;
     private final ReconcilerOptions options;
     private final ExecutorService workers;
+    private final ExecutorService promoters;
     private final ScheduledExecutorService timer;
     private final Object lock = new Object();
     private final Map<Integer, EndpointSlot> slots = new TreeMap<>();
@@ -60,6 +61,8 @@ public final class Reconciler implements StatusProvider, MetricsProvider, AutoCl
         this.endpointWork = new EndpointWork(dataplane, metrics);
         this.nodeMapWork = new NodeMapWork(dataplane, metrics);
         this.workers = Executors.newFixedThreadPool(options.parallelism(), threads("kiln-reconcile"));
+        // promotions (tier 0 to tier 1: clang, the verifier) never hold up a new endpoint's tier-0 attach
+        this.promoters = Executors.newFixedThreadPool(options.parallelism(), threads("kiln-promote"));
         this.timer = Executors.newSingleThreadScheduledExecutor(threads("kiln-retry"));
     }
 
@@ -87,6 +90,7 @@ public final class Reconciler implements StatusProvider, MetricsProvider, AutoCl
                 s.policy = a.policy();
                 s.programIds = a.programIds();
                 s.variantKey = a.variantKey();
+                s.tier = a.tier();
             }
             node.actual = adopted.node() == null ? NodeState.EMPTY : adopted.node();
             started = true;
@@ -142,7 +146,8 @@ public final class Reconciler implements StatusProvider, MetricsProvider, AutoCl
             s.dirty = true;
         } else if (!s.queued) {
             s.queued = true;
-            workers.execute(() -> work(s));
+            boolean promotion = plan != null && s.onlyPromotionDue(plan.endpoints().get(s.id), plan);
+            (promotion ? promoters : workers).execute(() -> work(s));
         }
     }
 
@@ -202,11 +207,13 @@ public final class Reconciler implements StatusProvider, MetricsProvider, AutoCl
                 regenerated = kind.reloads();
                 s.succeeded(kind, wanted, result, seconds, options.clock().instant());
             } else {
-                failed(s, wanted, failure);
+                failed(s, kind, wanted, failure);
             }
             if (s.dirty) {
                 s.dirty = false;
                 schedule(s);
+            } else if (failure == null && s.tier == 0 && plan.endpoints().get(s.id) != null) {
+                schedule(s); // up on tier 0: its specialized program comes next
             }
             if (!s.runs && plan.endpoints().get(s.id) == null && !s.inFlight && !s.queued && s.failures == 0) {
                 slots.remove(s.id);
@@ -221,9 +228,9 @@ public final class Reconciler implements StatusProvider, MetricsProvider, AutoCl
         }
     }
 
-    private void failed(EndpointSlot s, EndpointPlan wanted, RuntimeException e) {
+    private void failed(EndpointSlot s, ChangeKind kind, EndpointPlan wanted, RuntimeException e) {
         Duration wait = options.backoff(s.failures + 1);
-        s.failed(wanted, e, options.clock().instant().plus(wait));
+        s.failed(kind, wanted, e, options.clock().instant().plus(wait));
         if (!closed) {
             s.retry = timer.schedule(() -> {
                 synchronized (lock) {
@@ -346,14 +353,16 @@ public final class Reconciler implements StatusProvider, MetricsProvider, AutoCl
             lock.notifyAll();
         }
         timer.shutdownNow();
-        workers.shutdown();
-        try {
-            if (!workers.awaitTermination(30, TimeUnit.SECONDS)) {
-                workers.shutdownNow();
+        for (ExecutorService pool : List.of(workers, promoters)) {
+            pool.shutdown();
+            try {
+                if (!pool.awaitTermination(30, TimeUnit.SECONDS)) {
+                    pool.shutdownNow();
+                }
+            } catch (InterruptedException e) {
+                pool.shutdownNow();
+                Thread.currentThread().interrupt();
             }
-        } catch (InterruptedException e) {
-            workers.shutdownNow();
-            Thread.currentThread().interrupt();
         }
     }
 }

@@ -50,8 +50,14 @@ final class StatusReport {
         EndpointPlan wanted = p.endpoints().get(s.id);
         EndpointStatus.State state;
         String reason = s.reason;
-        if (s.failures > 0) {
+        boolean promotionOnly = working && s.onlyPromotionDue(wanted, p);
+        if (s.failures > 0 && s.promotionFailed && promotionOnly) {
+            state = EndpointStatus.State.READY; // its plan runs, enforced, on tier 0
+            reason = "on tier 0 (enforced): its specialized program (tier 1) failed: " + reason;
+        } else if (s.failures > 0) {
             state = EndpointStatus.State.NOT_READY;
+        } else if (promotionOnly) {
+            state = EndpointStatus.State.READY; // on tier 0, enforced; tier 1 is being built
         } else if (s.queued || s.inFlight || !working) {
             state = wanted == null && s.runs && !p.held().contains(s.id) ? EndpointStatus.State.REMOVING
                     : EndpointStatus.State.PENDING;
@@ -70,6 +76,6 @@ final class StatusReport {
         return new EndpointStatus(s.id, state, reason, wanted == null ? null : wanted.interfaceName(),
                 wanted == null ? null : wanted.template().name(), wanted == null ? null : wanted.identity(), s.programIds,
                 s.variantKey, s.lastChange == null ? null : s.lastChange.name(), s.lastRegeneration, s.lastMillis,
-                s.failures, s.nextRetry);
+                s.failures, s.nextRetry, s.runs ? s.tier : null);
     }
 }

@@ -46,6 +46,26 @@ public final class RecordingDataplane implements Dataplane {
     final AtomicInteger concurrent = new AtomicInteger();
     final AtomicInteger maxConcurrent = new AtomicInteger();
     private final AtomicInteger programIds = new AtomicInteger(100);
+    /** When set, attaches and reattaches bring endpoints up on tier 0 (shared programs 1 and 2). */
+    volatile boolean tiered;
+    /** Endpoints on tier 0 now. */
+    public final Set<Integer> onTier0 = ConcurrentHashMap.newKeySet();
+    /** Endpoints whose promotion to tier 1 fails (the verifier, say). */
+    final Set<Integer> promotionFails = ConcurrentHashMap.newKeySet();
+
+    @Override
+    public RegenerateResult promote(EndpointPlan plan) {
+        calls.add(new Call("promote", plan.id(), ChangeKind.PROMOTE, System.nanoTime(), plan));
+        if (!onTier0.contains(plan.id())) {
+            throw new IllegalStateException("endpoint " + plan.id() + " is not on tier 0");
+        }
+        if (promotionFails.contains(plan.id())) {
+            throw new KilnException("endpoint " + plan.id() + ": tier 1: program to_endpoint: verifier rejected it");
+        }
+        onTier0.remove(plan.id());
+        return new RegenerateResult(Map.of("from_endpoint", programIds.incrementAndGet(),
+                "to_endpoint", programIds.incrementAndGet()), "tier1", 1);
+    }
 
     @Override
     public RegenerateResult attach(EndpointPlan plan) {
@@ -85,6 +105,11 @@ public final class RecordingDataplane implements Dataplane {
             }
             running.put(plan.id(), plan.fingerprint());
             policies.put(plan.id(), plan.policy());
+            if (tiered && (kind == ChangeKind.CREATE || kind == ChangeKind.RECREATE)) {
+                onTier0.add(plan.id());
+                return new RegenerateResult(Map.of("from_endpoint", 1, "to_endpoint", 2), "tier0", 0);
+            }
+            onTier0.remove(plan.id());
             return new RegenerateResult(Map.of("from_endpoint", programIds.incrementAndGet(),
                     "to_endpoint", programIds.incrementAndGet()), "variant-" + plan.build().canonical().hashCode());
         } finally {
@@ -123,7 +148,8 @@ public final class RecordingDataplane implements Dataplane {
     /** What a restarted agent would find: what this dataplane runs now. */
     public void adoptWhatRuns() {
         List<ActualEndpoint> eps = new ArrayList<>();
-        running.forEach((id, fp) -> eps.add(new ActualEndpoint(id, fp, policies.get(id), Map.of(), null)));
+        running.forEach((id, fp) -> eps.add(new ActualEndpoint(id, fp, policies.get(id), Map.of(), null,
+                onTier0.contains(id) ? 0 : 1)));
         adopted = new AdoptedState(eps, node);
     }
 
