@@ -132,7 +132,7 @@ class HostileCliTest {
                 "?new", "compile", ftl("execute",
                         "// x\n${\"freemarker.template.utility.Execute\"?new()(\"id\")}\n").toString()));
         cases.add(kiln("template-include-etc", "`<#include \"/etc/hostname\">`", 2, "ftlinclude.bpf.c.ftl:2:",
-                "/etc/hostname", "compile", ftl("ftlinclude", "// x\n<#include \"/etc/hostname\">\n").toString()));
+                "refused, no such template", "compile", ftl("ftlinclude", "// x\n<#include \"/etc/hostname\">\n").toString()));
         cases.add(kiln("template-include-dotdot", "`<#include \"../../../../etc/hostname\">`", 2,
                 "ftlclimb.bpf.c.ftl:2:", "etc/hostname", "compile",
                 ftl("ftlclimb", "// x\n<#include \"../../../../etc/hostname\">\n").toString()));
@@ -175,7 +175,7 @@ class HostileCliTest {
         cases.add(apply("spec-alias-bomb", "an endpoint spec with a YAML \"billion laughs\"", "endpoint",
                 "laughs.yaml", endpoint("lxc3") + "x:\n" + aliasBomb("  "), "laughs.yaml", "alias"));
         cases.add(apply("spec-deep-nesting", "an endpoint spec nested 100,000 lists deep", "endpoint", "deep.yaml",
-                "id: " + "[".repeat(100_000) + "\n", "deep.yaml", "nesting depth"));
+                "id: " + "[".repeat(100_000) + "\n", "deep.yaml", "nested deeper than 1000 levels"));
         cases.add(apply("spec-not-utf8", "bytes that are not UTF-8", "endpoint", "binary.yaml",
                 "id: 3\ninterface: \u00ff\u00fe\n", "binary.yaml", "UTF-8"));
         cases.add(apply("policy-huge-port", "a policy port 70000", "policy", "port.yaml",
@@ -210,7 +210,7 @@ class HostileCliTest {
                 "inspect", truncated.toString()));
         Path corrupt = copyStore("corrupt-store");
         cases.add(new Case("object-corrupt-in-store", "a stored object with one byte changed (its .sha256 kept)", 0,
-                "cache miss", "", () -> {
+                "is corrupt (its SHA-256 does not match", "compiling it again", () -> {
                     Path object = storedObject(corrupt);
                     byte[] bytes = Files.readAllBytes(object);
                     bytes[bytes.length / 2] ^= 0x5a;

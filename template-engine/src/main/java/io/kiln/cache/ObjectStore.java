@@ -181,6 +181,7 @@ public final class ObjectStore {
             for (Path f : files) {
                 Files.deleteIfExists(f);
             }
+            warn("object store " + dir + ": " + entry + " is corrupt (" + why + "); removed, compiling it again");
         } catch (IOException e) {
             warn("object store " + dir + ": " + entry + " is corrupt (" + why + ") and cannot be removed ("
                     + e.getMessage() + "); compiling without it");

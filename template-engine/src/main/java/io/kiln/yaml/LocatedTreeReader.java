@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
@@ -86,7 +87,11 @@ public final class LocatedTreeReader {
         } catch (StreamReadException e) {
             JsonLocation l = e.getLocation();
             throw errors.at(l == null ? 0 : l.getLineNr(), l == null ? 0 : l.getColumnNr(), "",
-                    "malformed " + syntax + ": " + oneLine(e.getOriginalMessage()), e);
+                    "malformed " + syntax + ": " + ParserMessages.of(e), e);
+        } catch (StreamConstraintsException e) {
+            JsonLocation l = e.getLocation();
+            throw errors.at(l == null ? 0 : l.getLineNr(), l == null ? 0 : l.getColumnNr(), "",
+                    ParserMessages.of(e), e);
         } catch (IOException e) {
             throw errors.at(0, 0, "", ("cannot read " + wording.qualifier()).strip() + ": " + e.getMessage(), e);
         }

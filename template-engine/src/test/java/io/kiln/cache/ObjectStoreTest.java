@@ -53,13 +53,17 @@ class ObjectStoreTest {
 
     @Test
     void corruptOrTruncatedObjectsAreDeletedAndNeverReturned(@TempDir Path dir) throws IOException {
-        ObjectStore store = new ObjectStore(dir, 1 << 20);
+        java.util.List<String> warnings = new java.util.ArrayList<>();
+        ObjectStore store = new ObjectStore(dir, 1 << 20).onWarning(warnings::add);
         Path flipped = store.write(key(1), bytes(1, 500));
         byte[] b = Files.readAllBytes(flipped);
         b[7] ^= (byte) 0x80;
         Files.write(flipped, b);
         assertTrue(store.read(key(1)).isEmpty());
         assertFalse(Files.exists(flipped), "the corrupt object is deleted");
+        assertEquals(1, warnings.size(), "a corrupt object is said, not only counted: " + warnings);
+        assertTrue(warnings.get(0).contains(flipped + " is corrupt (its SHA-256 does not match")
+                && warnings.get(0).contains("compiling it again"), warnings.get(0));
 
         Path truncated = store.write(key(2), bytes(2, 500));
         Files.write(truncated, new byte[0]);

@@ -241,7 +241,9 @@ class RendererTest {
         for (String include : List.of("../../etc/passwd", "/etc/passwd", "../outside.ftl", "/../outside.ftl",
                 tmp.resolve("outside.ftl").toString())) {
             RenderException e = renderError("<#include \"" + include + "\">\n");
-            assertTrue(e.getMessage().contains("Template inclusion failed"), e.getMessage());
+            assertTrue(e.getMessage().contains("include/import of '" + include + "': refused, no such template;"
+                    + " templates load only from the template's folder")
+                    || e.getMessage().contains("Backing out from the root directory is not allowed"), e.getMessage());
             assertEquals(1, e.line());
         }
         TemplateDescriptor t = TestTemplates.withSource(tmp, "", "<#include \"link.ftl\">\n");

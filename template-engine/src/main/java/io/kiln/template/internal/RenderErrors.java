@@ -2,12 +2,14 @@ package io.kiln.template.internal;
 
 import freemarker.core.ParseException;
 import freemarker.template.TemplateException;
+import freemarker.template.TemplateNotFoundException;
 import io.kiln.template.RenderException;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -17,6 +19,7 @@ import java.util.regex.Pattern;
 public final class RenderErrors {
     private static final Pattern IN_TEMPLATE = Pattern.compile("\\s*\\[in template \"[^\"]*\" at line \\d+, column \\d+]");
     private static final int MAX_REASON_LINES = 8;
+    private static final Pattern PARAMETER_VALUE = Pattern.compile("for parameter value \"([^\"]{0,200})");
 
     private RenderErrors() {
     }
@@ -34,6 +37,13 @@ public final class RenderErrors {
             return located(e, loader, mainTemplate, parse.getTemplateName(), parse.getLineNumber(),
                     parse.getColumnNumber(), clean(reason) + context);
         }
+        TemplateNotFoundException missing = find(e, TemplateNotFoundException.class);
+        if (missing != null && e instanceof TemplateException te) {
+            Integer line = te.getLineNumber();
+            Integer column = te.getColumnNumber();
+            return located(e, loader, mainTemplate, te.getTemplateSourceName(), line == null ? 0 : line,
+                    column == null ? 0 : column, notFound(te, missing, loader) + context);
+        }
         if (e instanceof TemplateException te) {
             String name = te.getTemplateSourceName();
             Integer line = te.getLineNumber();
@@ -43,6 +53,32 @@ public final class RenderErrors {
         }
         String reason = e instanceof IOException ? e.getMessage() : e.toString();
         return new RenderException(mainTemplate, 0, 0, clean(reason) + context, e);
+    }
+
+    /**
+     * An include or import that names no file under the roots. FreeMarker reads an absolute name
+     * ({@code /etc/hostname}) or one that backs out ({@code ../x}) relative to the roots, so such a
+     * file is never read; the message says so instead of only "not found".
+     */
+    private static String notFound(TemplateException te, TemplateNotFoundException missing, TemplateRootsLoader loader) {
+        String asked = missing.getTemplateName();
+        Matcher m = PARAMETER_VALUE.matcher(String.valueOf(te.getMessageWithoutStackTop()));
+        if (m.find()) {
+            asked = m.group(1);
+        }
+        String why = asked.startsWith("/") || asked.contains("..")
+                ? "; templates load only from " + loader.describeRoots()
+                        + " (an absolute path or '..' is read inside them, never from the host)"
+                : "; looked in " + loader.describeRoots();
+        return "include/import of '" + printable(asked) + "': refused, no such template" + why;
+    }
+
+    /** At most 80 printable characters of a name the template gave. */
+    private static String printable(String name) {
+        String shown = name.codePoints().limit(80)
+                .map(c -> c < 0x20 || c == 0x7f ? '?' : c)
+                .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append).toString();
+        return name.length() > 80 ? shown + "... (" + name.length() + " characters)" : shown;
     }
 
     static RenderException located(Throwable e, TemplateRootsLoader loader, Path mainTemplate,

@@ -64,6 +64,14 @@ public final class TemplateRootsLoader implements TemplateLoader {
         return templateRoot.relativize(file).toString().replace(File.separatorChar, '/');
     }
 
+    /** The roots in words, for messages: the template's folder and its include folders. */
+    public String describeRoots() {
+        if (roots.size() == 1) {
+            return "the template's folder " + templateRoot;
+        }
+        return "the template's folder " + templateRoot + " and its include folders " + roots.subList(1, roots.size());
+    }
+
     /** The file FreeMarker loads for a template name, or null. */
     public Path fileOf(String name) {
         try {

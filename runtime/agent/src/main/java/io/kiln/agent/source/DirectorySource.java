@@ -116,7 +116,7 @@ public final class DirectorySource implements AutoCloseable {
                 continue;
             }
             try (Stream<Path> s = Files.list(dir)) {
-                s.filter(DirectorySource::isSpecFile).filter(this::staysInside).forEach(p -> out.put(p, k));
+                s.filter(DirectorySource::isSpecFile).forEach(p -> out.put(p, k));
             } catch (IOException | UncheckedIOException e) {
                 // the folder vanished or is unreadable: its files are gone for now; say so once per scan
                 LOG.warning("spec directory " + dir + ": cannot list it: " + e.getMessage());
@@ -125,17 +125,18 @@ public final class DirectorySource implements AutoCloseable {
         return out;
     }
 
-    /** A symlink may point within the spec directory (a ConfigMap's ..data/), not out of it. */
-    private boolean staysInside(Path p) {
+    /**
+     * A symlink may point within the spec directory (a ConfigMap's ..data/), not out of it: one that
+     * leads out is that file's error in {@code kiln status}, and it is never read. Null when inside.
+     */
+    private String outside(Path p) {
         try {
-            if (p.toRealPath().startsWith(root.toRealPath())) {
-                return true;
-            }
-            LOG.warning("spec directory " + root + ": " + p + " leads to " + p.toRealPath() + ", outside; ignored");
+            Path real = p.toRealPath();
+            return real.startsWith(root.toRealPath()) ? null
+                    : "it leads to " + real + ", outside the spec directory " + root + "; not read";
         } catch (IOException e) {
-            LOG.warning("spec directory " + root + ": " + p + ": " + e.getMessage() + "; ignored");
+            return null; // gone or dangling: SpecReader.text says which
         }
-        return false;
     }
 
     /**
@@ -156,6 +157,10 @@ public final class DirectorySource implements AutoCloseable {
         FileState old = files.get(file);
         String text;
         try {
+            String outside = outside(file);
+            if (outside != null) {
+                throw new SpecException(file.toString(), 0, 0, "", outside);
+            }
             text = SpecReader.text(file);
         } catch (SpecException e) {
             if (!Files.exists(file)) {

@@ -120,7 +120,7 @@ class DirectorySourceTest {
     }
 
     @Test
-    void aSymlinkOutOfTheSpecDirectoryIsIgnored(@TempDir Path dir, @TempDir Path outside) throws Exception {
+    void aSymlinkOutOfTheSpecDirectoryIsNotReadAndIsReported(@TempDir Path dir, @TempDir Path outside) throws Exception {
         DirectorySource source = new DirectorySource(dir, snapshots::add, Duration.ofSeconds(30));
         Files.createDirectories(dir.resolve("endpoints"));
         Files.writeString(dir.resolve("endpoints/web.yaml"), Fixtures.endpointYaml(1, Map.of("app", "web")));
@@ -133,6 +133,10 @@ class DirectorySourceTest {
         assertTrue(source.scan());
         SourceSnapshot s = snapshots.take();
         assertEquals(List.of(1, 3), s.endpoints().stream().map(e -> e.id()).sorted().toList());
+        assertEquals(1, s.errors().size(), "the link out is that file's error, for kiln status: " + s.errors());
+        String message = s.errors().get(0).message();
+        assertTrue(message.contains("x.yaml") && message.contains("leads to " + foreign.toRealPath())
+                && message.contains("outside the spec directory"), message);
     }
 
     @Test

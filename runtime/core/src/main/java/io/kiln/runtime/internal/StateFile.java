@@ -113,6 +113,9 @@ public final class StateFile {
             root = JSON.readTree(Files.readAllBytes(file));
         } catch (NoSuchFileException e) {
             return Optional.empty();
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new EndpointException("endpoint " + endpointId + ": state file " + file + " is not a Kiln state file ("
+                    + io.kiln.yaml.ParserMessages.of(e) + "); remove it and the endpoint's pins to start over", false, e);
         } catch (IOException e) {
             throw new EndpointException("endpoint " + endpointId + ": read state file " + file + ": " + e.getMessage(),
                     false, e);

@@ -67,7 +67,9 @@ class StateFileTest {
         assertTrue(assertThrows(EndpointException.class, () -> states.read(6)).getMessage()
                 .contains("(format 2, this Kiln reads format 1)"));
         Files.writeString(states.path(7), "not json");
-        assertTrue(assertThrows(EndpointException.class, () -> states.read(7)).getMessage()
-                .startsWith("endpoint 7: read state file " + states.path(7) + ": "));
+        assertEquals("endpoint 7: state file " + states.path(7) + " is not a Kiln state file (unrecognized token"
+                + " 'not': expected (JSON String, Number, Array, Object or token 'null', 'true' or 'false'));"
+                + " remove it and the endpoint's pins to start over",
+                assertThrows(EndpointException.class, () -> states.read(7)).getMessage());
     }
 }
