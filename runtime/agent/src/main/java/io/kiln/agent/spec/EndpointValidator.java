@@ -35,6 +35,14 @@ public final class EndpointValidator {
         } catch (ParameterException e) {
             throw o.error("constants." + e.parameter(), strip(e.getMessage(), t));
         }
+        // Without a MAC the constant stays 00:00:00:00:00:00 and every frame the endpoint sends is
+        // dropped as spoofed. A spec the operator wrote is refused with the field named; a Pod is not
+        // refused, because a refused Pod would run with no program at all, unenforced: it stays an
+        // endpoint that drops what it sends (fail closed) until its kiln.io/mac annotation is set.
+        if (spec.mac() == null && t.constant("ENDPOINT_MAC").isPresent() && !o.name().startsWith("pod ")) {
+            throw o.error("mac", "missing; template " + t.name() + " needs the MAC of the endpoint's interface"
+                    + " (ENDPOINT_MAC: it drops frames from any other source MAC), like 02:00:00:00:00:0c");
+        }
         return new Valid(spec, t, build);
     }
 

@@ -217,6 +217,11 @@ class SpecReaderTest {
                 catalog));
         assertEquals("constants.GATEWAY_IPV4", c.field());
         assertEquals(5, c.line());
+        SpecException m = assertThrows(SpecException.class, () -> EndpointValidator.validate(
+                SpecReader.endpoint("web.yaml", FULL.replace("mac: \"02:00:00:00:00:0C\"\n", "")), catalog));
+        assertEquals("mac", m.field());
+        assertEquals("web.yaml: mac: missing; template endpoint needs the MAC of the endpoint's interface"
+                + " (ENDPOINT_MAC: it drops frames from any other source MAC), like 02:00:00:00:00:0c", m.getMessage());
     }
 
     private static void assertField(String field, String yaml, String reason) {
