@@ -3,12 +3,14 @@ package io.kiln.agent.policy;
 import io.kiln.agent.identity.Identities;
 import io.kiln.agent.spec.Cidr;
 import io.kiln.agent.spec.Entity;
+import io.kiln.agent.spec.FqdnSelector;
 import io.kiln.agent.spec.LabelSelector;
 import io.kiln.agent.spec.PolicyRule;
 import io.kiln.agent.spec.PolicySpec;
 import io.kiln.agent.spec.PortRule;
 import io.kiln.agent.spec.Protocol;
 
+import java.net.InetAddress;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -34,6 +36,9 @@ import java.util.TreeSet;
  *     {@code ANY p} is both TCP and UDP, {@code ANY 0} is {@code {0, 0}}; ICMP is {@code {0, 1}}.</li>
  * <li>Deny rules give the same entries with DENY, replacing an ALLOW of the same key.</li>
  * <li>A selector that matches no endpoint gives no entry (not a wildcard).</li>
+ * <li>A {@code toFQDNs} selector's peers are the CIDR identities of the host prefixes of the
+ *     addresses learned for the names it selects (a rule of names only allows nothing until an
+ *     answer is learned).</li>
  * </ul>
  * CIDR rules do not match the node's endpoints: their /32s are in the ipcache with the endpoint's
  * own identity, which wins the longest-prefix match (as in Cilium).
@@ -57,15 +62,28 @@ public final class PolicyComputer {
     public static SortedMap<Integer, EndpointPolicy> compute(Collection<IdentifiedEndpoint> endpoints,
                                                             Collection<PolicySpec> policies,
                                                             Map<Cidr, Integer> cidrIdentities) {
+        return compute(endpoints, policies, cidrIdentities, Map.of());
+    }
+
+    /**
+     * As above, with DNS names: {@code learned} gives, per {@code toFQDNs} selector, the addresses
+     * learned for the names it selects; each address whose host prefix has a CIDR identity in
+     * {@code cidrIdentities} is a peer of the rule. A selector nothing was learned for adds no peer.
+     */
+    public static SortedMap<Integer, EndpointPolicy> compute(Collection<IdentifiedEndpoint> endpoints,
+                                                            Collection<PolicySpec> policies,
+                                                            Map<Cidr, Integer> cidrIdentities,
+                                                            Map<FqdnSelector, ? extends Collection<InetAddress>> learned) {
         SortedMap<Integer, EndpointPolicy> out = new TreeMap<>();
         for (IdentifiedEndpoint e : endpoints) {
-            out.put(e.id(), forEndpoint(e, endpoints, policies, cidrIdentities));
+            out.put(e.id(), forEndpoint(e, endpoints, policies, cidrIdentities, learned));
         }
         return out;
     }
 
     private static EndpointPolicy forEndpoint(IdentifiedEndpoint e, Collection<IdentifiedEndpoint> all,
-                                              Collection<PolicySpec> policies, Map<Cidr, Integer> cidrIdentities) {
+                                              Collection<PolicySpec> policies, Map<Cidr, Integer> cidrIdentities,
+                                              Map<FqdnSelector, ? extends Collection<InetAddress>> learned) {
         List<PolicySpec> selecting = policies.stream().filter(p -> selector(p, p.endpointSelector()).matches(e.labels()))
                 .toList();
         SortedMap<PolicyKey, PolicyAction> entries = new TreeMap<>();
@@ -76,7 +94,7 @@ public final class PolicyComputer {
                 if (rules != null) {
                     enforced = true;
                     for (PolicyRule r : rules) {
-                        add(entries, p, r, dir, PolicyAction.ALLOW, all, cidrIdentities);
+                        add(entries, p, r, dir, PolicyAction.ALLOW, all, cidrIdentities, learned);
                     }
                 }
             }
@@ -85,7 +103,7 @@ public final class PolicyComputer {
             }
             for (PolicySpec p : selecting) {
                 for (PolicyRule r : dir == TrafficDirection.INGRESS ? p.ingressDeny() : p.egressDeny()) {
-                    add(entries, p, r, dir, PolicyAction.DENY, all, cidrIdentities);
+                    add(entries, p, r, dir, PolicyAction.DENY, all, cidrIdentities, learned);
                 }
             }
         }
@@ -94,8 +112,9 @@ public final class PolicyComputer {
 
     private static void add(SortedMap<PolicyKey, PolicyAction> entries, PolicySpec p, PolicyRule r,
                             TrafficDirection dir, PolicyAction action, Collection<IdentifiedEndpoint> all,
-                            Map<Cidr, Integer> cidrIdentities) {
-        for (int peer : peers(p, r, all, cidrIdentities)) {
+                            Map<Cidr, Integer> cidrIdentities,
+                            Map<FqdnSelector, ? extends Collection<InetAddress>> learned) {
+        for (int peer : peers(p, r, all, cidrIdentities, learned)) {
             for (int[] port : ports(r)) {
                 PolicyKey k = new PolicyKey(peer, port[0], port[1], dir);
                 if (action == PolicyAction.DENY || !entries.containsKey(k)) {
@@ -106,7 +125,8 @@ public final class PolicyComputer {
     }
 
     private static SortedSet<Integer> peers(PolicySpec p, PolicyRule r, Collection<IdentifiedEndpoint> all,
-                                            Map<Cidr, Integer> cidrIdentities) {
+                                            Map<Cidr, Integer> cidrIdentities,
+                                            Map<FqdnSelector, ? extends Collection<InetAddress>> learned) {
         SortedSet<Integer> out = new TreeSet<>();
         if (r.anyPeer()) {
             out.add(Identities.ANY);
@@ -126,6 +146,15 @@ public final class PolicyComputer {
                     out.add(id);
                 }
             });
+        }
+        for (FqdnSelector q : r.fqdns()) {
+            Collection<InetAddress> addresses = learned.get(q);
+            for (InetAddress a : addresses == null ? List.<InetAddress>of() : addresses) {
+                Integer id = cidrIdentities.get(Cidr.host(a));
+                if (id != null) {
+                    out.add(id);
+                }
+            }
         }
         for (Entity en : r.entities()) {
             out.add(switch (en) {

@@ -99,6 +99,11 @@ public final class SpecJson {
                 ArrayNode a = o.putArray(ingress ? "fromEntities" : "toEntities");
                 r.entities().forEach(en -> a.add(en.text()));
             }
+            if (!r.fqdns().isEmpty()) {
+                ArrayNode a = o.putArray("toFQDNs");
+                r.fqdns().forEach(q -> a.addObject().put(q.matchName() != null ? "matchName" : "matchPattern",
+                        q.matchName() != null ? q.matchName() : q.matchPattern()));
+            }
             if (!r.ports().isEmpty()) {
                 ArrayNode a = o.putArray("toPorts");
                 for (PortRule pr : r.ports()) {

@@ -4,6 +4,7 @@ import io.kiln.agent.spec.Origin;
 import io.kiln.agent.spec.SpecException;
 import io.kiln.agent.spec.Cidr;
 import io.kiln.agent.spec.Entity;
+import io.kiln.agent.spec.FqdnSelector;
 import io.kiln.agent.spec.LabelSelector;
 import io.kiln.agent.spec.Labels;
 import io.kiln.agent.spec.PolicyRule;
@@ -24,7 +25,7 @@ public final class PolicyReader {
     public static final List<String> FIELDS = List.of("name", "endpointSelector", "ingress", "egress", "ingressDeny",
             "egressDeny");
     private static final List<String> INGRESS_RULE = List.of("fromEndpoints", "fromCIDR", "fromEntities", "toPorts");
-    private static final List<String> EGRESS_RULE = List.of("toEndpoints", "toCIDR", "toEntities", "toPorts");
+    private static final List<String> EGRESS_RULE = List.of("toEndpoints", "toCIDR", "toEntities", "toPorts", "toFQDNs");
     /** A Kubernetes object name (DNS subdomain), so that a file policy could become a KilnPolicy as it is. */
     public static final Pattern NAME = Pattern.compile("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?");
 
@@ -74,12 +75,18 @@ public final class PolicyReader {
 
     private List<PolicyRule> rules(LocatedNode.Mapping top, String at, String key, boolean ingress) {
         String path = LocatedFields.child(at, key);
-        return f.each(f.optionalList(top, at, key), path, (n, p) -> rule(n, p, ingress));
+        return f.each(f.optionalList(top, at, key), path, (n, p) -> rule(n, p, ingress, key.endsWith("Deny")));
     }
 
-    private PolicyRule rule(LocatedNode node, String path, boolean ingress) {
+    private PolicyRule rule(LocatedNode node, String path, boolean ingress, boolean deny) {
         LocatedNode.Mapping m = f.mapping(node, path);
         List<String> allowed = ingress ? INGRESS_RULE : EGRESS_RULE;
+        LocatedNode names = LocatedFields.optional(m, "toFQDNs");
+        if (deny && names != null) {
+            throw f.error(names, LocatedFields.child(path, "toFQDNs"), "not allowed in a deny rule: a name's addresses"
+                    + " are known only once an answer arrives, so a deny by name could not hold from the first packet;"
+                    + " deny by toCIDR instead");
+        }
         f.allowOnly(m, path, allowed, ingress ? "an ingress rule" : "an egress rule");
         String ep = allowed.get(0);
         String cidr = allowed.get(1);
@@ -88,7 +95,9 @@ public final class PolicyReader {
         List<Cidr> cidrs = f.each(f.optionalList(m, path, cidr), LocatedFields.child(path, cidr), this::cidr);
         List<Entity> entities = f.each(f.optionalList(m, path, ent), LocatedFields.child(path, ent), this::entity);
         List<PortRule> ports = f.each(f.optionalList(m, path, "toPorts"), LocatedFields.child(path, "toPorts"), this::port);
-        return new PolicyRule(endpoints, cidrs, entities, ports);
+        List<FqdnSelector> fqdns = ingress ? List.of()
+                : f.each(f.optionalList(m, path, "toFQDNs"), LocatedFields.child(path, "toFQDNs"), this::fqdn);
+        return new PolicyRule(endpoints, cidrs, entities, ports, fqdns);
     }
 
     private LabelSelector selector(LocatedNode node, String path) {
@@ -97,6 +106,24 @@ public final class PolicyReader {
         Labels labels = EndpointReader.labels(f, f.optionalMapping(m, path, "matchLabels"),
                 LocatedFields.child(path, "matchLabels"));
         return LabelSelector.of(labels.map());
+    }
+
+    private FqdnSelector fqdn(LocatedNode node, String path) {
+        LocatedNode.Mapping m = f.mapping(node, path);
+        f.allowOnly(m, path, List.of("matchName", "matchPattern"), "a DNS name selector");
+        LocatedNode name = LocatedFields.optional(m, "matchName");
+        LocatedNode pattern = LocatedFields.optional(m, "matchPattern");
+        if ((name == null) == (pattern == null)) {
+            throw f.error(node, path, "give exactly one of matchName (api.example.test) and matchPattern (*.example.test)");
+        }
+        String field = LocatedFields.child(path, name != null ? "matchName" : "matchPattern");
+        LocatedNode value = name != null ? name : pattern;
+        String text = f.string(value, field);
+        try {
+            return name != null ? FqdnSelector.name(text) : FqdnSelector.pattern(text);
+        } catch (IllegalArgumentException e) {
+            throw f.error(value, field, e.getMessage());
+        }
     }
 
     private Cidr cidr(LocatedNode node, String path) {
