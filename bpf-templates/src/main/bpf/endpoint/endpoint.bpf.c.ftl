@@ -46,6 +46,7 @@
 #include "kiln/arp.h"
 #ifdef ENABLE_IPV6
 #include "kiln/ipv6.h"
+#include "kiln/nd.h"
 #endif
 
 /*
@@ -166,7 +167,7 @@ static __always_inline int ipv6_from_endpoint(struct kiln_ctx *c)
 	if (ret)
 		return ctx_drop(c, ret);
 	if (ipv6_is_nd(&f))
-		return ctx_pass(c);
+		return nd_from_endpoint(c, &f);
 	if (!cfg_is_endpoint_ipv6(c->cfg, &f.saddr))
 		return ctx_drop(c, REASON_SPOOFED_IP);
 #ifdef ENABLE_CONNTRACK

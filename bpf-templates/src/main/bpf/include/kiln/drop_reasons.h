@@ -19,6 +19,7 @@
 #define REASON_ARP_REPLIED      2 /* ARP request answered with NODE_MAC, reply sent to the endpoint */
 #define REASON_POLICY_AUDIT     3 /* policy would drop it; passed because policyMode=audit */
 #define REASON_PREFILTER_AUDIT  4 /* source is on the prefilter deny-list; passed because AUDIT_ONLY */
+#define REASON_ND_REPLIED       5 /* IPv6 neighbour solicitation answered with NODE_MAC, advertisement sent to the endpoint */
 
 /* The packet was dropped. */
 #define REASON_POLICY_DENIED    8 /* no policy entry allows it (default deny) */

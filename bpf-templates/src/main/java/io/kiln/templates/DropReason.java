@@ -12,6 +12,7 @@ public enum DropReason {
     ARP_REPLIED(2),
     POLICY_AUDIT(3),
     PREFILTER_AUDIT(4),
+    ND_REPLIED(5),
     POLICY_DENIED(8),
     POLICY_DENY_RULE(9),
     MALFORMED(10),

@@ -30,12 +30,30 @@ import java.util.stream.Stream;
  * policy and metrics maps pinned under {@code endpoints/ID/} and registered in tier 0 as
  * io.kiln.runtime.Tier0 does it; {@link #specialize} then swaps an endpoint to its own tier-1
  * programs by link update, reusing those maps. IPv6 is off everywhere, so the only packets are the
- * ones the test sends (and ARP). {@link #close()} removes links, programs, pins and namespaces,
+ * ones the test sends (and ARP); with the build parameter ipv6=true it is on in each endpoint's eth0
+ * (address {@link #ipv6Of}, default route via {@link #GATEWAY6}), so neighbour discovery, router
+ * solicitations and MLD reports go out too. {@link #close()} removes links, programs, pins and namespaces,
  * also after a failure half-way through {@link #create}.
  */
 final class TrafficNode implements AutoCloseable {
     static final String GATEWAY = "198.18.0.1";
     static final String OBJECT_NAME = "ktraffic";
+    /** With ipv6=true: each endpoint's default route; only the ND responder answers for it. */
+    static final String GATEWAY6 = "fe80::1";
+
+    /** Endpoint {@code i}'s IPv6 address, 2001:2::(10+i), in the endpoints' /64. */
+    static String ipv6Of(int i) {
+        return "2001:2::" + Integer.toHexString(10 + i);
+    }
+
+    private static boolean hasIpv6(Object... parameters) {
+        for (int i = 0; i < parameters.length; i += 2) {
+            if ("ipv6".equals(parameters[i]) && Boolean.TRUE.equals(parameters[i + 1])) {
+                return true;
+            }
+        }
+        return false;
+    }
 
     /** Maps each endpoint has for itself, which tier 0 reaches through maps of maps. */
     static final List<String> INNER_MAPS = List.of("policy", "metrics");
@@ -65,6 +83,7 @@ final class TrafficNode implements AutoCloseable {
     private final List<TemplateUnderTest> loaded = new ArrayList<>();
     private final List<java.io.Closeable> ownMaps = new ArrayList<>();
     private Object[] buildParameters;
+    private boolean ipv6;
     private TemplateUnderTest tier0;
 
     private TrafficNode() {
@@ -76,6 +95,7 @@ final class TrafficNode implements AutoCloseable {
     static TrafficNode create(int count, Object... buildParameters) throws Exception {
         TrafficNode n = new TrafficNode();
         n.buildParameters = buildParameters;
+        n.ipv6 = hasIpv6(buildParameters);
         try {
             Files.createDirectories(n.pinRoot.resolve("node"));
             if (Fixture.isTier0(buildParameters)) {
@@ -90,6 +110,12 @@ final class TrafficNode implements AutoCloseable {
                 endpointsMap.put(EndpointMaps.endpointKey(e.ip()),
                         EndpointMaps.endpointInfo(e.values().ifindex(), e.values().mac(), e.values().id()));
                 ipcache.put(EndpointMaps.lpmKey(e.ip() + "/32"), EndpointMaps.identityValue(e.values().identity()));
+                if (n.ipv6) {
+                    n.endpoints.get(0).map("endpoints6").put(EndpointMaps.endpointKey(e.values().ipv6()),
+                            EndpointMaps.endpointInfo(e.values().ifindex(), e.values().mac(), e.values().id()));
+                    n.endpoints.get(0).map("ipcache6").put(EndpointMaps.lpmKey(e.values().ipv6() + "/128"),
+                            EndpointMaps.identityValue(e.values().identity()));
+                }
             }
             return n;
         } catch (Exception | Error e) {
@@ -129,8 +155,18 @@ final class TrafficNode implements AutoCloseable {
         String ip = "198.18.0." + (10 + i);
         pair.b().addAddress(ip + "/24");
         ns.ip("route", "add", "default", "via", GATEWAY, "dev", "eth0");
+        if (ipv6) {
+            // the endpoint's eth0 only: its own /64 address, no duplicate-address detection (nothing
+            // else is on the link), and the gateway a link-local address only the ND responder knows
+            ns.run(() -> {
+                Files.writeString(Path.of("/proc/sys/net/ipv6/conf/eth0/accept_dad"), "0");
+                Files.writeString(Path.of("/proc/sys/net/ipv6/conf/eth0/disable_ipv6"), "0");
+            });
+            ns.ip("-6", "addr", "add", ipv6Of(i) + "/64", "dev", "eth0", "nodad");
+            ns.ip("-6", "route", "add", "default", "via", GATEWAY6, "dev", "eth0");
+        }
         int ifindex = node.ifindex(host);
-        EndpointValues values = new EndpointValues(i, 1000 + i, ip, "2001:2::" + Integer.toHexString(10 + i), mac, hostMac, ifindex, GATEWAY);
+        EndpointValues values = new EndpointValues(i, 1000 + i, ip, ipv6Of(i), mac, hostMac, ifindex, GATEWAY);
 
         Ep ep;
         if (tier0 != null) {
