@@ -149,7 +149,7 @@ class TieredBringUpKernelTest {
                 .orElse(-1);
     }
 
-    private static Path copyTemplates(Path to) throws IOException {
+    static Path copyTemplates(Path to) throws IOException {
         Path from = Path.of(System.getProperty("kiln.home", ".."), "bpf-templates", "src", "main", "bpf");
         try (Stream<Path> walk = Files.walk(from)) {
             for (Path p : walk.toList()) {

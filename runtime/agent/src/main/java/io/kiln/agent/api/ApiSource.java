@@ -24,6 +24,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
@@ -41,11 +46,19 @@ public final class ApiSource {
     private final SourceListener listener;
     private final Map<SpecKind, Map<String, Spec>> specs = new EnumMap<>(SpecKind.class);
     private final List<SpecError> loadErrors = new ArrayList<>();
+    /** Writes the spec files, one at a time, beside the planning of the change they carry. */
+    private final ThreadPoolExecutor storer = new ThreadPoolExecutor(1, 1, 60, TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(), r -> {
+                Thread t = new Thread(r, "kiln-api-store");
+                t.setDaemon(true);
+                return t;
+            });
 
     /** @param dir where applied specs are kept, or null to keep them in memory only */
     public ApiSource(Path dir, SourceListener listener) {
         this.dir = dir == null ? null : dir.toAbsolutePath().normalize();
         this.listener = listener;
+        storer.allowCoreThreadTimeOut(true);
         for (SpecKind k : SpecKind.values()) {
             specs.put(k, new TreeMap<>());
         }
@@ -77,25 +90,58 @@ public final class ApiSource {
     }
 
     /**
-     * Sends a snapshot with {@code spec} (replacing any with the same key), then stores it: the map
-     * entries a rule change makes do not wait for the disk. The caller answers only after both; when
-     * storing fails, the previous spec is put back and sent again, so what is in effect is always what
-     * is stored.
+     * Stores {@code spec} (replacing any with the same key) and, at the same time, sends a snapshot
+     * with it: the file is written and forced to disk on a thread of its own while the agent plans and
+     * hands the map writes on, so a rule change waits for the slower of the two, not their sum. Returns
+     * only once the file is durable, so the caller answers after both; when storing fails, the
+     * previous spec is put back and sent again, so what is in effect is always what is stored. Puts
+     * are one at a time, in the order they come.
      */
     public synchronized void put(Spec spec) {
         Spec previous = specs.get(spec.kind()).put(spec.key(), spec);
-        send();
+        Future<?> stored = null;
         if (dir != null) {
-            try {
-                AtomicFile.write(file(spec.kind(), spec.key()), SpecJson.text(spec).getBytes(StandardCharsets.UTF_8));
-            } catch (IOException e) {
-                if (previous == null) {
-                    specs.get(spec.kind()).remove(spec.key());
-                } else {
-                    specs.get(spec.kind()).put(spec.key(), previous);
+            Path file = file(spec.kind(), spec.key());
+            byte[] text = SpecJson.text(spec).getBytes(StandardCharsets.UTF_8);
+            stored = storer.submit(() -> {
+                AtomicFile.write(file, text);
+                return null;
+            });
+        }
+        try {
+            send();
+        } finally {
+            if (stored != null) {
+                awaitStored(spec, previous, stored);
+            }
+        }
+    }
+
+    /** Waits for the spec's file; when it could not be written, takes the spec back out of effect and throws. */
+    private void awaitStored(Spec spec, Spec previous, Future<?> stored) {
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    stored.get();
+                    return;
+                } catch (InterruptedException e) {
+                    interrupted = true; // the write is under way: its outcome decides what is in effect
                 }
-                send();
-                throw new UncheckedIOException("store " + spec.kind().word() + " " + spec.key() + ": " + e.getMessage(), e);
+            }
+        } catch (ExecutionException failed) {
+            Throwable e = failed.getCause();
+            if (previous == null) {
+                specs.get(spec.kind()).remove(spec.key());
+            } else {
+                specs.get(spec.kind()).put(spec.key(), previous);
+            }
+            send();
+            IOException io = e instanceof IOException x ? x : new IOException(String.valueOf(e), e);
+            throw new UncheckedIOException("store " + spec.kind().word() + " " + spec.key() + ": " + io.getMessage(), io);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
             }
         }
     }

@@ -81,6 +81,27 @@ public final class PolicyComputer {
         return out;
     }
 
+    /**
+     * As {@link #compute}, for {@code targets} only (a subset of {@code endpoints}, which stay the
+     * peers rules match): an endpoint's map depends only on the policies that select it, so after a
+     * change of some policies the endpoints they select (before or after) are all there is to redo.
+     */
+    public static SortedMap<Integer, EndpointPolicy> computeFor(Collection<IdentifiedEndpoint> targets,
+                                                               Collection<IdentifiedEndpoint> endpoints,
+                                                               Collection<PolicySpec> policies,
+                                                               Map<Cidr, Integer> cidrIdentities) {
+        SortedMap<Integer, EndpointPolicy> out = new TreeMap<>();
+        for (IdentifiedEndpoint e : targets) {
+            out.put(e.id(), forEndpoint(e, endpoints, policies, cidrIdentities));
+        }
+        return out;
+    }
+
+    /** True when {@code p} selects an endpoint with these labels (its map holds {@code p}'s entries). */
+    public static boolean selects(PolicySpec p, io.kiln.agent.spec.Labels labels) {
+        return selector(p, p.endpointSelector()).matches(labels);
+    }
+
     private static EndpointPolicy forEndpoint(IdentifiedEndpoint e, Collection<IdentifiedEndpoint> all,
                                               Collection<PolicySpec> policies, Map<Cidr, Integer> cidrIdentities,
                                               Map<FqdnSelector, ? extends Collection<InetAddress>> learned) {

@@ -35,6 +35,12 @@ final class EndpointSlot {
     int tier = 1;
     /** The last failure was a promotion's: the endpoint still runs its plan on tier 0. */
     boolean promotionFailed;
+    /**
+     * The plan (this very object) the last piece of work brought the endpoint to, when it succeeded
+     * and left it on tier 1: a new plan that hands the same object on (the planner's policy-only path
+     * does for every endpoint a change is not about) needs no look at this slot at all.
+     */
+    EndpointPlan syncedWith;
 
     EndpointSlot(int id) {
         this.id = id;
@@ -66,6 +72,7 @@ final class EndpointSlot {
         reason = null;
         nextRetry = null;
         promotionFailed = false;
+        syncedWith = null;
         switch (kind) {
             case REMOVE -> {
                 runs = false;
@@ -88,11 +95,15 @@ final class EndpointSlot {
                 lastMillis = Math.round(seconds * 1000);
             }
         }
+        if (wanted != null && tier == 1 && ChangeKind.between(fingerprint, policy, wanted) == ChangeKind.NONE) {
+            syncedWith = wanted;
+        }
     }
 
     /** Records the failure; the caller schedules the retry at {@link #nextRetry}. */
     void failed(ChangeKind kind, EndpointPlan wanted, RuntimeException e, Instant retryAt) {
         failures++;
+        syncedWith = null;
         promotionFailed = kind == ChangeKind.PROMOTE;
         failedFor = wanted;
         reason = e.getMessage() == null ? e.toString() : e.getMessage();

@@ -44,6 +44,8 @@ public final class Reconciler implements StatusProvider, MetricsProvider, AutoCl
     private final ReconcilerOptions options;
     private final ExecutorService workers;
     private final ExecutorService promoters;
+    /** Map writes only (policy and node maps): never behind a load, a clang run or a verifier. */
+    private final ExecutorService fastLane;
     private final ScheduledExecutorService timer;
     private final Object lock = new Object();
     private final Map<Integer, EndpointSlot> slots = new TreeMap<>();
@@ -63,6 +65,8 @@ public final class Reconciler implements StatusProvider, MetricsProvider, AutoCl
         this.workers = Executors.newFixedThreadPool(options.parallelism(), threads("kiln-reconcile"));
         // promotions (tier 0 to tier 1: clang, the verifier) never hold up a new endpoint's tier-0 attach
         this.promoters = Executors.newFixedThreadPool(options.parallelism(), threads("kiln-promote"));
+        // a policy change is a few map writes: it must not queue behind another endpoint's regeneration
+        this.fastLane = Executors.newSingleThreadExecutor(threads("kiln-state"));
         this.timer = Executors.newSingleThreadScheduledExecutor(threads("kiln-retry"));
     }
 
@@ -126,6 +130,15 @@ public final class Reconciler implements StatusProvider, MetricsProvider, AutoCl
             if (s.failures > 0 && s.retry != null && Objects.equals(wanted, s.failedFor)) {
                 continue; // the retry timer will come; the same plan failing again at once helps nobody
             }
+            if (!s.inFlight && !s.queued && s.failures == 0
+                    && ((wanted != null && wanted == s.syncedWith) || s.decide(wanted, plan) == ChangeKind.NONE)) {
+                // in sync: no piece of work to hand to a thread (a rule change of one endpoint used to queue
+                // one for every endpoint, ahead of its own)
+                if (!s.runs && wanted == null) {
+                    slots.remove(s.id);
+                }
+                continue;
+            }
             schedule(s);
         }
     }
@@ -146,9 +159,25 @@ public final class Reconciler implements StatusProvider, MetricsProvider, AutoCl
             s.dirty = true;
         } else if (!s.queued) {
             s.queued = true;
-            boolean promotion = plan != null && s.onlyPromotionDue(plan.endpoints().get(s.id), plan);
-            (promotion ? promoters : workers).execute(() -> work(s));
+            ExecutorService lane = lane(s);
+            lane.execute(() -> work(s, lane));
         }
+    }
+
+    /**
+     * Where the slot's next piece of work runs: map writes alone (or nothing) on the fast lane, a
+     * promotion on the promoters, any other load on the workers. Decided again when it runs.
+     */
+    private ExecutorService lane(EndpointSlot s) {
+        if (plan == null) {
+            return workers;
+        }
+        EndpointPlan wanted = plan.endpoints().get(s.id);
+        return switch (s.decide(wanted, plan)) {
+            case NONE, STATE_ONLY -> fastLane;
+            case PROMOTE -> s.onlyPromotionDue(wanted, plan) ? promoters : workers;
+            default -> workers;
+        };
     }
 
     private void scheduleNode() {
@@ -163,13 +192,14 @@ public final class Reconciler implements StatusProvider, MetricsProvider, AutoCl
             node.dirty = true;
         } else if (!node.queued) {
             node.queued = true;
-            workers.execute(this::workNode);
+            fastLane.execute(this::workNode); // node maps are map writes: the fast lane
         }
     }
 
     // ---- endpoint work ----
 
-    private void work(EndpointSlot s) {
+    /** @param on the pool this runs on */
+    private void work(EndpointSlot s, ExecutorService on) {
         EndpointPlan wanted;
         ChangeKind kind;
         EndpointPolicy policyBefore;
@@ -179,9 +209,18 @@ public final class Reconciler implements StatusProvider, MetricsProvider, AutoCl
                 lock.notifyAll();
                 return;
             }
-            s.inFlight = true;
             wanted = plan.endpoints().get(s.id);
             kind = s.decide(wanted, plan);
+            if (kind.reloads() || kind == ChangeKind.REMOVE) {
+                ExecutorService lane = lane(s);
+                if (lane != on) {
+                    // the plan changed since it was queued: loads go where they cannot hold up map writes
+                    s.queued = true;
+                    lane.execute(() -> work(s, lane));
+                    return;
+                }
+            }
+            s.inFlight = true;
             policyBefore = s.policy == null ? EndpointPolicy.EMPTY : s.policy;
         }
         long t0 = System.nanoTime();
@@ -353,7 +392,7 @@ public final class Reconciler implements StatusProvider, MetricsProvider, AutoCl
             lock.notifyAll();
         }
         timer.shutdownNow();
-        for (ExecutorService pool : List.of(workers, promoters)) {
+        for (ExecutorService pool : List.of(fastLane, workers, promoters)) {
             pool.shutdown();
             try {
                 if (!pool.awaitTermination(30, TimeUnit.SECONDS)) {

@@ -47,6 +47,54 @@ class PlannerTest {
     private final Planner planner = new Planner(Fixtures.catalog(), IdentityAllocator.inMemory());
 
     @Test
+    void aPolicyOnlyChangeRedoesTheEndpointsItSelectsAndGivesWhatAFullPlanGives() {
+        List<EndpointSpec> eps = List.of(Fixtures.endpoint(1, "app", "web"), Fixtures.endpoint(2, "app", "client"),
+                Fixtures.endpoint(3, "app", "db"));
+        Plan first = planner.plan(DesiredState.of(eps, List.of(WEB_FROM_CLIENT), List.of(SERVICE)), List.of());
+        assertEquals(0, planner.policyOnlyPlans());
+        PolicySpec db = Fixtures.policy("""
+                name: db
+                endpointSelector: { matchLabels: { app: db } }
+                ingress:
+                  - fromEndpoints: [ { matchLabels: { app: web } } ]
+                    toPorts: [ { port: 5432, protocol: TCP } ]
+                """);
+        DesiredState withDb = DesiredState.of(eps, List.of(WEB_FROM_CLIENT, db), List.of(SERVICE));
+        Plan second = planner.plan(withDb, List.of());
+        assertEquals(1, planner.policyOnlyPlans(), "only a policy changed: the quick path");
+        assertTrue(second.endpoints().get(1) == first.endpoints().get(1), "web is not selected by db: its plan is kept");
+        assertTrue(second.endpoints().get(2) == first.endpoints().get(2));
+        assertNotEquals(first.endpoints().get(3).policy(), second.endpoints().get(3).policy());
+        Plan full = new Planner(Fixtures.catalog(), IdentityAllocator.inMemory()).plan(withDb, List.of());
+        assertEquals(full.endpoints(), second.endpoints(), "the same as a full plan of the node");
+        assertEquals(full.node(), second.node());
+        assertEquals(full.errors(), second.errors());
+
+        // a policy goes: the endpoints it selected get their default back
+        Plan third = planner.plan(DesiredState.of(eps, List.of(WEB_FROM_CLIENT), List.of(SERVICE)), List.of());
+        assertEquals(2, planner.policyOnlyPlans());
+        assertEquals(first.endpoints(), third.endpoints());
+
+        // a source's error about a policy passes through the quick path too
+        SpecError bad = new SpecError(SpecKind.POLICY, "x", "x.yaml", 2, "ingress", "x.yaml:2: ingress: bad", false);
+        Plan fourth = planner.plan(DesiredState.of(eps, List.of(WEB_FROM_CLIENT), List.of(SERVICE)), List.of(bad));
+        assertEquals(3, planner.policyOnlyPlans());
+        assertEquals(List.of(bad), fourth.errors());
+    }
+
+    @Test
+    void newCidrsEndpointsOrServicesTakeTheFullPlan() {
+        List<EndpointSpec> eps = List.of(Fixtures.endpoint(1, "app", "web"), Fixtures.endpoint(2, "app", "client"));
+        planner.plan(DesiredState.of(eps, List.of(), List.of()), List.of());
+        Plan cidr = planner.plan(DesiredState.of(eps, List.of(WEB_FROM_CLIENT), List.of()), List.of());
+        assertEquals(0, planner.policyOnlyPlans(), "a rule with a CIDR new to the node changes the ipcache");
+        assertTrue(cidr.node().ipcache().size() > 2, cidr.node().toString());
+        planner.plan(DesiredState.of(eps.subList(0, 1), List.of(WEB_FROM_CLIENT), List.of()), List.of());
+        planner.plan(DesiredState.of(eps.subList(0, 1), List.of(WEB_FROM_CLIENT), List.of(SERVICE)), List.of());
+        assertEquals(0, planner.policyOnlyPlans());
+    }
+
+    @Test
     void plansEndpointsWithDerivedConstantsPoliciesAndNodeMaps() {
         EndpointSpec web = SpecReader.endpoint("e1.yaml", Fixtures.endpointYaml(1, Map.of("app", "web"))
                 + "constants: { GATEWAY_IPV4: 198.18.0.254 }\n");

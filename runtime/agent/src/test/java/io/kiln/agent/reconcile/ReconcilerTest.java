@@ -94,6 +94,59 @@ class ReconcilerTest {
     }
 
     @Test
+    void aPolicyChangeDoesNotWaitBehindAnotherEndpointsRegeneration() throws Exception {
+        Reconciler r = reconciler(1, Duration.ofMillis(10));
+        r.start();
+        List<EndpointSpec> eps = List.of(Fixtures.endpoint(1, "app", "web"), withGateway(2, 1));
+        r.update(plan(eps, List.of()));
+        assertTrue(r.awaitSettled(WAIT));
+        CountDownLatch gate = new CountDownLatch(1);
+        dataplane.gates.put(2, gate);
+        try {
+            r.update(plan(List.of(eps.get(0), withGateway(2, 2)), List.of()));
+            waitFor(() -> dataplane.regenerations(2).size() == 2); // the only worker is busy with endpoint 2
+            Plan locked = plan(List.of(eps.get(0), withGateway(2, 2)), List.of(LOCK_WEB));
+            r.update(locked);
+            waitFor(() -> dataplane.callsOf("policy", 1).size() == 1);
+            assertEquals(locked.endpoints().get(1).policy(), dataplane.policies.get(1),
+                    "written while endpoint 2's regeneration still runs");
+            assertEquals(1, dataplane.concurrent.get());
+        } finally {
+            gate.countDown();
+        }
+        assertTrue(r.awaitSettled(WAIT));
+        assertEquals(2, dataplane.regenerations(2).size());
+        assertEquals(1, dataplane.regenerations(1).size(), "the policy change reloaded nothing");
+    }
+
+    @Test
+    void successivePolicyChangesEndWithTheLastAndTouchNoOtherEndpoint() throws Exception {
+        Reconciler r = reconciler(2, Duration.ofMillis(10));
+        r.start();
+        List<EndpointSpec> eps = List.of(Fixtures.endpoint(1, "app", "web"), Fixtures.endpoint(2, "app", "db"));
+        r.update(plan(eps, List.of()));
+        assertTrue(r.awaitSettled(WAIT));
+        int callsBefore = dataplane.calls.size();
+        Plan last = null;
+        for (int port = 1; port <= 30; port++) {
+            last = plan(eps, List.of(Fixtures.policy("""
+                    name: web
+                    endpointSelector: { matchLabels: { app: web } }
+                    ingress:
+                      - toPorts: [ { port: %d, protocol: TCP } ]
+                    """.formatted(port))));
+            r.update(last);
+        }
+        assertTrue(r.awaitSettled(WAIT));
+        assertEquals(last.endpoints().get(1).policy(), dataplane.policies.get(1));
+        synchronized (dataplane.calls) {
+            List<RecordingDataplane.Call> after = dataplane.calls.subList(callsBefore, dataplane.calls.size());
+            assertTrue(after.stream().allMatch(c -> c.what().equals("policy") && c.endpoint() == 1), after.toString());
+        }
+        assertEquals(1, dataplane.regenerations(1).size());
+    }
+
+    @Test
     void theLatestChangeWinsWhileAnEndpointIsBusy() throws Exception {
         Reconciler r = reconciler(2, Duration.ofMillis(10));
         r.start();
