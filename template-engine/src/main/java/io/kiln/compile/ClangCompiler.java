@@ -20,7 +20,8 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Compiles rendered sources to BPF objects with clang: {@code -target bpf -O2 -g}, no shell, a time
+ * Compiles rendered sources to BPF objects with clang: {@code -target bpf -O2 -g -Wall
+ * -fno-color-diagnostics}, then the template's {@code compile:} flags ({@code -mcpu=vN} first), no shell, a time
  * limit, a clean environment, in a fresh temporary folder. The object's bytes depend only on the
  * source, the headers' contents and the compiler, never on the checkout or temp folder: prefix maps
  * rewrite include folders to their label and the compilation folder to {@code .}.
@@ -55,6 +56,8 @@ public final class ClangCompiler {
     public Invocation invocation(RenderedSource src) {
         TemplateDescriptor template = src.template();
         List<String> flags = new ArrayList<>(List.of("-target", "bpf", "-O2", "-g", "-Wall", "-fno-color-diagnostics"));
+        // The template's own (descriptor compile:, validated there) after Kiln's, so its -W flags win.
+        flags.addAll(template.compile().clangFlags());
         List<String> keyFlags = new ArrayList<>(flags);
         List<Invocation.SearchDir> searchDirs = new ArrayList<>();
         Path root = template.root().toAbsolutePath().normalize();
