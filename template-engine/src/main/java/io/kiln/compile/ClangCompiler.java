@@ -1,6 +1,7 @@
 package io.kiln.compile;
 
 import io.kiln.KilnException;
+import io.kiln.compile.internal.BackendCrash;
 import io.kiln.compile.internal.Confinement;
 import io.kiln.compile.internal.DepFile;
 import io.kiln.compile.internal.DiagnosticParser;
@@ -203,8 +204,20 @@ public final class ClangCompiler {
 
     private static CompileException failure(RenderedSource src, List<String> command, ToolProcess.Outcome outcome,
                                             List<Diagnostic> diagnostics) {
+        String detail = "";
+        if (diagnostics.stream().noneMatch(d -> d.severity().isError())) {
+            // A backend error names no file: make it one diagnostic at the template line.
+            var crash = BackendCrash.read(src.template().root().toAbsolutePath().normalize(), src.fileName(),
+                    src.text(), outcome.output());
+            if (crash.isPresent()) {
+                diagnostics = new ArrayList<>(diagnostics);
+                diagnostics.add(crash.get().diagnostic());
+                detail = (crash.get().sourceLine().isEmpty() ? "" : "\n      " + crash.get().sourceLine())
+                        + crash.get().hint().map(h -> "\n  hint: " + h).orElse("");
+            }
+        }
         String message = FailureReport.message(subject(src), "clang failed (exit " + outcome.exitCode() + ")",
-                diagnostics, outcome.output(), command);
+                diagnostics, detail, outcome.output(), command);
         return new CompileException(message, command, outcome.exitCode(), diagnostics, outcome.output());
     }
 

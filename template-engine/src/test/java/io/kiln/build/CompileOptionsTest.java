@@ -1,6 +1,7 @@
 package io.kiln.build;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -87,10 +88,18 @@ class CompileOptionsTest {
     }
 
     @Test
-    void withoutCpuV3ClangFails() throws Exception {
+    void withoutCpuV3TheBackendCrashIsOneDiagnosticAtTheTemplateLine() throws Exception {
         TemplateDescriptor t = guard("compile: { flags: [-DLIMIT=5] }\n");
         CompileException e = assertThrows(CompileException.class, () -> builder().build(t, Parameters.resolve(t, Map.of())));
-        assertTrue(e.getMessage().contains("Invalid usage of the XADD return value"), e.getMessage());
+        String m = e.getMessage();
+        assertTrue(m.startsWith("template guard: clang failed (exit 1):\n  " + t.templateFile() + ":18:1: fatal error:"
+                + " error in backend (LLVM crashed compiling guard_in): Invalid usage of the XADD return value\n"
+                + "      __u32 seen = __sync_fetch_and_add(left, 1);\n"
+                + "  hint: an atomic operation whose result is used needs BPF CPU v3 or later"), m);
+        assertEquals(1, e.diagnostics().size());
+        assertEquals(18, e.diagnostics().get(0).line());
+        assertFalse(m.contains(" 0x"), "no stack frames: " + m);
+        assertTrue(m.lines().count() < 12, m);
     }
 
     @Test
