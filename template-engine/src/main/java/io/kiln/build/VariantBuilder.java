@@ -18,8 +18,8 @@ import java.util.concurrent.Executor;
 
 /**
  * Template plus build parameters in, checked object out: render, compile through the object
- * cache (so one variant is compiled once), then check the object's constants against the
- * descriptor. Thread-safe; share one per process.
+ * cache (so one variant is compiled once), then check the object against the descriptor: its
+ * programs and maps both ways, then its constants. Thread-safe; share one per process.
  */
 public final class VariantBuilder {
     private final Renderer renderer;
@@ -124,6 +124,7 @@ public final class VariantBuilder {
     private static BuiltVariant check(TemplateDescriptor template, BuildParameters parameters, CacheResult result) {
         String name = template.name() + "(" + parameters.canonical() + ")";
         ObjectInfo info = ObjectInfo.read(result.object().bytes(), name);
+        ContractCheck.verify(template, info, name);
         ConstantCheck.verify(template, info, name);
         return new BuiltVariant(template, parameters, result, info);
     }

@@ -1,6 +1,7 @@
 package io.kiln.compile;
 
 import io.kiln.KilnException;
+import io.kiln.compile.internal.BackendCrash;
 import io.kiln.compile.internal.Confinement;
 import io.kiln.compile.internal.DepFile;
 import io.kiln.compile.internal.DiagnosticParser;
@@ -20,7 +21,8 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Compiles rendered sources to BPF objects with clang: {@code -target bpf -O2 -g}, no shell, a time
+ * Compiles rendered sources to BPF objects with clang: {@code -target bpf -O2 -g -Wall
+ * -fno-color-diagnostics}, then the template's {@code compile:} flags ({@code -mcpu=vN} first), no shell, a time
  * limit, a clean environment, in a fresh temporary folder. The object's bytes depend only on the
  * source, the headers' contents and the compiler, never on the checkout or temp folder: prefix maps
  * rewrite include folders to their label and the compilation folder to {@code .}.
@@ -55,6 +57,8 @@ public final class ClangCompiler {
     public Invocation invocation(RenderedSource src) {
         TemplateDescriptor template = src.template();
         List<String> flags = new ArrayList<>(List.of("-target", "bpf", "-O2", "-g", "-Wall", "-fno-color-diagnostics"));
+        // The template's own (descriptor compile:, validated there) after Kiln's, so its -W flags win.
+        flags.addAll(template.compile().clangFlags());
         List<String> keyFlags = new ArrayList<>(flags);
         List<Invocation.SearchDir> searchDirs = new ArrayList<>();
         Path root = template.root().toAbsolutePath().normalize();
@@ -200,8 +204,20 @@ public final class ClangCompiler {
 
     private static CompileException failure(RenderedSource src, List<String> command, ToolProcess.Outcome outcome,
                                             List<Diagnostic> diagnostics) {
+        String detail = "";
+        if (diagnostics.stream().noneMatch(d -> d.severity().isError())) {
+            // A backend error names no file: make it one diagnostic at the template line.
+            var crash = BackendCrash.read(src.template().root().toAbsolutePath().normalize(), src.fileName(),
+                    src.text(), outcome.output());
+            if (crash.isPresent()) {
+                diagnostics = new ArrayList<>(diagnostics);
+                diagnostics.add(crash.get().diagnostic());
+                detail = (crash.get().sourceLine().isEmpty() ? "" : "\n      " + crash.get().sourceLine())
+                        + crash.get().hint().map(h -> "\n  hint: " + h).orElse("");
+            }
+        }
         String message = FailureReport.message(subject(src), "clang failed (exit " + outcome.exitCode() + ")",
-                diagnostics, outcome.output(), command);
+                diagnostics, detail, outcome.output(), command);
         return new CompileException(message, command, outcome.exitCode(), diagnostics, outcome.output());
     }
 

@@ -7,18 +7,28 @@ import java.util.Optional;
 /**
  * A validated template: the descriptor {@code NAME.template.yaml} and its FreeMarker source
  * {@code NAME.bpf.c.ftl}, both in {@code root}. {@code includeDirs} are absolute folders searched
- * for C headers and FreeMarker includes, {@code root} first.
+ * for C headers and FreeMarker includes, {@code root} first. {@code compile} holds the descriptor's
+ * {@code compile:} section (BPF CPU version and extra clang flags).
  */
 public record TemplateDescriptor(String name, Path root, Path descriptorFile, Path templateFile,
                                  List<Path> includeDirs, List<ProgramDecl> programs,
                                  List<BuildParameter> buildParameters, List<ConstantDecl> constants,
-                                 List<MapDecl> maps) {
+                                 List<MapDecl> maps, CompileOptions compile) {
     public TemplateDescriptor {
+        java.util.Objects.requireNonNull(compile, "compile");
         includeDirs = List.copyOf(includeDirs);
         programs = List.copyOf(programs);
         buildParameters = List.copyOf(buildParameters);
         constants = List.copyOf(constants);
         maps = List.copyOf(maps);
+    }
+
+    /** A descriptor without a {@code compile:} section ({@link CompileOptions#DEFAULT}). */
+    public TemplateDescriptor(String name, Path root, Path descriptorFile, Path templateFile, List<Path> includeDirs,
+                              List<ProgramDecl> programs, List<BuildParameter> buildParameters,
+                              List<ConstantDecl> constants, List<MapDecl> maps) {
+        this(name, root, descriptorFile, templateFile, includeDirs, programs, buildParameters, constants, maps,
+                CompileOptions.DEFAULT);
     }
 
     public Optional<BuildParameter> buildParameter(String name) {

@@ -86,6 +86,10 @@ class ClangCompilerTest {
         assertFalse(message.contains(" 0x"), "no stack frames: " + message);
         assertTrue(message.contains("LLVM crash report omitted"), message);
         assertTrue(message.lines().count() < 12, message);
+        assertTrue(message.contains("error in backend (LLVM crashed compiling hello): Unsupported dynamic stack"
+                + " allocation"), message);
+        assertTrue(message.contains("hint: BPF has no variable-length arrays"), message);
+        assertEquals(1, e.diagnostics().size(), "one diagnostic, at the function: " + e.diagnostics());
     }
 
     @Test

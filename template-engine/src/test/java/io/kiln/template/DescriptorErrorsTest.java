@@ -28,7 +28,7 @@ class DescriptorErrorsTest {
     static Stream<Arguments> badDescriptors() {
         return Stream.of(
                 arguments("unknown top-level key", "name: t\n§program:\n  p: { hook: xdp }\n", "program",
-                        "unknown field 'program' in a template descriptor; allowed: name, includes, programs, build, constants, maps"),
+                        "unknown field 'program' in a template descriptor; allowed: name, includes, programs, build, constants, maps, compile"),
                 arguments("name of the wrong type", "name: §[t]\n" + PROGRAMS, "name", "expected a string, got a list"),
                 arguments("missing programs", "§name: t\n", "programs", "missing required field 'programs'"),
                 arguments("missing name", "§" + PROGRAMS, "name", "missing required field 'name'"),
@@ -126,7 +126,39 @@ class DescriptorErrorsTest {
                         "build.b", "YAML aliases (*x) are not supported"),
                 arguments("second document", "name: t\n" + PROGRAMS + "---\n§name: u\n", "",
                         "a descriptor holds one YAML document, found a second one"),
-                arguments("top level a list", "§- name: t\n", "", "expected a mapping, got a list"));
+                arguments("top level a list", "§- name: t\n", "", "expected a mapping, got a list"),
+                arguments("unknown cpu", "name: t\n" + PROGRAMS + "compile:\n  cpu: §v9\n", "compile.cpu",
+                        "unknown BPF CPU version 'v9'; allowed: v1, v2, v3, v4"),
+                arguments("probe cpu", "name: t\n" + PROGRAMS + "compile:\n  cpu: §probe\n", "compile.cpu",
+                        "unknown BPF CPU version 'probe'; allowed: v1, v2, v3, v4 (probe would make the object depend"
+                                + " on the kernel of the machine that compiles it, which the variant key does not capture)"),
+                arguments("unknown compile field", "name: t\n" + PROGRAMS + "compile:\n  §target: bpfeb\n",
+                        "compile.target", "unknown field 'target' in the compile section; allowed: cpu, flags"),
+                arguments("flags not a list", "name: t\n" + PROGRAMS + "compile:\n  flags: §-DX\n", "compile.flags",
+                        "expected a list, got '-DX'"),
+                arguments("plugin flag", "name: t\n" + PROGRAMS + "compile:\n  flags: [-DX=1, §-fplugin=/tmp/p.so]\n",
+                        "compile.flags[1]", "flag '-fplugin=/tmp/p.so' is not allowed: not one of the allowed -f"),
+                arguments("include flag", "name: t\n" + PROGRAMS + "compile:\n  flags: [§-I/etc]\n",
+                        "compile.flags[0]", "flag '-I/etc' is not allowed: include folders go under includes:"),
+                arguments("output flag", "name: t\n" + PROGRAMS + "compile:\n  flags: [§-o, x.o]\n",
+                        "compile.flags[0]", "flag '-o' is not allowed: not an allowed flag"),
+                arguments("response file", "name: t\n" + PROGRAMS + "compile:\n  flags: [§'@args']\n",
+                        "compile.flags[0]", "flag '@args' is not allowed"),
+                arguments("language flag", "name: t\n" + PROGRAMS + "compile:\n  flags: [§-xc++]\n",
+                        "compile.flags[0]", "flag '-xc++' is not allowed"),
+                arguments("linker pass-through", "name: t\n" + PROGRAMS + "compile:\n  flags: [§'-Wl,-T,/etc/x']\n",
+                        "compile.flags[0]", "flag '-Wl,-T,/etc/x' is not allowed: expected a warning switch"),
+                arguments("preprocessor pass-through", "name: t\n" + PROGRAMS
+                                + "compile:\n  flags: [§'-Wp,-MD,/tmp/x']\n",
+                        "compile.flags[0]", "flag '-Wp,-MD,/tmp/x' is not allowed"),
+                arguments("define with a space", "name: t\n" + PROGRAMS + "compile:\n  flags: [§'-DX=a b']\n",
+                        "compile.flags[0]", "flag '-DX=a b' is not allowed: expected -DNAME or -DNAME=VALUE"),
+                arguments("mcpu as a flag", "name: t\n" + PROGRAMS + "compile:\n  flags: [§-mcpu=v3]\n",
+                        "compile.flags[0]", "flag '-mcpu=v3' is not allowed: set the BPF CPU version with compile.cpu"),
+                arguments("optimization level", "name: t\n" + PROGRAMS + "compile:\n  flags: [§-O0]\n",
+                        "compile.flags[0]", "flag '-O0' is not allowed: Kiln always compiles with -O2 -g"),
+                arguments("time trace writes a file", "name: t\n" + PROGRAMS + "compile:\n  flags: [§-ftime-trace]\n",
+                        "compile.flags[0]", "flag '-ftime-trace' is not allowed: not one of the allowed -f"));
     }
 
     @ParameterizedTest(name = "{0}")

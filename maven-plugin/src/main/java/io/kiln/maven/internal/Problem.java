@@ -2,6 +2,7 @@ package io.kiln.maven.internal;
 
 import io.kiln.KilnException;
 import io.kiln.build.ConstantMismatchException;
+import io.kiln.build.ContractMismatchException;
 import io.kiln.compile.CompileException;
 import io.kiln.compile.Diagnostic;
 import io.kiln.template.DescriptorException;
@@ -42,6 +43,11 @@ public record Problem(Path file, int line, int column, String message, boolean w
                 if (d.severity().isError()) {
                     out.add(new Problem(d.file(), d.line(), d.column(), d.severity().label() + ": " + d.message(), false));
                 }
+            }
+        } else if (e instanceof ContractMismatchException c) {
+            String variant = "template " + c.template() + ": variant " + c.variant();
+            for (ContractMismatchException.Mismatch m : c.mismatches()) {
+                out.add(new Problem(c.descriptorFile(), m.line(), 0, variant + ": " + m.message(), false));
             }
         } else if (e instanceof ConstantMismatchException) {
             out.add(new Problem(null, 0, 0, e.getMessage(), false));

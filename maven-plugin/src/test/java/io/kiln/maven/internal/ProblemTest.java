@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.kiln.build.ContractMismatchException;
 import io.kiln.template.DescriptorException;
 import io.kiln.template.Parameters;
 import io.kiln.template.RenderException;
@@ -46,5 +47,19 @@ class ProblemTest {
         assertEquals("/x/t.template.yaml no such file",
                 Problem.of(new DescriptorException(Path.of("/x/t.template.yaml"), 0, 0, "", "no such file")).get(0)
                         .toString());
+    }
+
+    @Test
+    void aContractMismatchPointsAtEachDeclarationLine() {
+        Path descriptor = Path.of("/x/guard.template.yaml");
+        ContractMismatchException e = new ContractMismatchException("whole message", "guard", "guard(ipv6=false)",
+                descriptor, List.of(new ContractMismatchException.Mismatch(8, "maps.syn_counts6", "map syn_counts6 is"
+                        + " declared but the object has no such map"),
+                        new ContractMismatchException.Mismatch(0, "", "map extra is in the object but not declared")));
+        List<Problem> problems = Problem.of(e);
+        assertEquals(List.of("/x/guard.template.yaml:[8,1] template guard: variant guard(ipv6=false): map syn_counts6"
+                        + " is declared but the object has no such map",
+                "/x/guard.template.yaml template guard: variant guard(ipv6=false): map extra is in the object but not"
+                        + " declared"), problems.stream().map(Problem::toString).toList());
     }
 }

@@ -95,6 +95,44 @@ class CliTest {
     }
 
     @Test
+    void aDeclaredMapMissingFromTheVariantIsExitTwoNamingTheVariantAndTheMap(@TempDir Path dir) throws Exception {
+        Path t = dir.resolve("guard");
+        Files.createDirectories(t);
+        Files.writeString(t.resolve("guard.template.yaml"), """
+                name: guard
+                programs:
+                  prog: { hook: tc-ingress }
+                build:
+                  ipv6: { type: bool, default: false }
+                maps:
+                  counts6: { scope: endpoint }
+                """);
+        Files.writeString(t.resolve("guard.bpf.c.ftl"), """
+                #include <linux/bpf.h>
+                #include <bpf/bpf_helpers.h>
+                <#if ipv6>
+                struct {
+                    __uint(type, BPF_MAP_TYPE_HASH);
+                    __uint(max_entries, 8);
+                    __type(key, __u32);
+                    __type(value, __u64);
+                } counts6 SEC(".maps");
+                </#if>
+                SEC("tc")
+                int prog(struct __sk_buff *skb) { return 0; }
+                char LICENSE[] SEC("license") = "GPL";
+                """);
+        Run ok = kiln("compile", t.toString(), "--set", "ipv6=true", "--cache-dir", dir.resolve("cache").toString());
+        assertEquals(0, ok.exit(), ok.err());
+        Run run = kiln("compile", t.toString(), "--cache-dir", dir.resolve("cache").toString());
+        assertEquals(2, run.exit(), run.err());
+        assertTrue(run.err().contains("template guard: variant guard(ipv6=false): the object does not match"), run.err());
+        assertTrue(run.err().contains("line 7: map counts6 (scope endpoint) is declared but the object has no such map"),
+                run.err());
+        assertFalse(run.err().contains("\tat "), run.err());
+    }
+
+    @Test
     void inspectListsProgramsMapsAndConstants(@TempDir Path cache) throws Exception {
         Path object = cache.resolve("hello.o");
         Run compile = kiln("compile", HELLO.toString(), "--cache-dir", cache.toString(), "--out", object.toString());

@@ -23,12 +23,19 @@ public final class FailureReport {
 
     public static String message(String subject, String what, List<Diagnostic> diagnostics, String output,
                                  List<String> command) {
+        return message(subject, what, diagnostics, "", output, command);
+    }
+
+    /** With {@code detail} (lines that start with a newline) after the errors: the source line, a hint. */
+    public static String message(String subject, String what, List<Diagnostic> diagnostics, String detail,
+                                 String output, List<String> command) {
         StringBuilder sb = new StringBuilder(subject).append(": ").append(what).append(':');
         List<Diagnostic> errors = diagnostics.stream().filter(d -> d.severity().isError()).toList();
         errors.stream().limit(MAX_ERRORS).forEach(d -> sb.append("\n  ").append(d));
         if (errors.size() > MAX_ERRORS) {
             sb.append("\n  ... and ").append(errors.size() - MAX_ERRORS).append(" more errors");
         }
+        sb.append(detail);
         String trimmed = trim(output);
         if (!trimmed.isEmpty()) {
             sb.append("\nclang output:\n").append(trimmed.indent(2).stripTrailing());

@@ -1,6 +1,7 @@
 package io.kiln.template.internal;
 
 import io.kiln.template.BuildParameter;
+import io.kiln.template.CompileOptions;
 import io.kiln.template.ConstantDecl;
 import io.kiln.template.ConstantType;
 import io.kiln.template.DescriptorException;
@@ -25,6 +26,7 @@ import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -40,7 +42,8 @@ public final class DescriptorReader {
     private static final LocatedTreeReader.Wording WORDING = new LocatedTreeReader.Wording(
             "a descriptor holds one YAML document, found a second one", "descriptors", "YAML ");
 
-    private static final List<String> TOP_LEVEL = List.of("name", "includes", "programs", "build", "constants", "maps");
+    private static final List<String> TOP_LEVEL = List.of("name", "includes", "programs", "build", "constants", "maps",
+            "compile");
 
     private final Path file;
     private final Path root;
@@ -75,6 +78,7 @@ public final class DescriptorReader {
         List<BuildParameter> build = List.of();
         List<ConstantDecl> constants = List.of();
         List<MapDecl> maps = List.of();
+        CompileOptions compile = CompileOptions.DEFAULT;
         // Sections in file order, so the first error reported is the first in the file.
         for (LocatedNode.Entry section : top.entries().values()) {
             switch (section.key()) {
@@ -82,6 +86,7 @@ public final class DescriptorReader {
                 case "build" -> build = readEach(section, new BuildParameterReader(y)::read, "build parameter");
                 case "constants" -> constants = readEach(section, this::readConstant, "constant");
                 case "maps" -> maps = readEach(section, this::readMap, "map");
+                case "compile" -> compile = readCompile(section);
                 default -> { }
             }
         }
@@ -94,7 +99,8 @@ public final class DescriptorReader {
             throw y.error(at, "name", "template source " + templateFile.getFileName()
                     + " not found beside the descriptor (looked for " + templateFile + ")");
         }
-        return new TemplateDescriptor(name, root, file, templateFile, includeDirs, programs, build, constants, maps);
+        return new TemplateDescriptor(name, root, file, templateFile, includeDirs, programs, build, constants, maps,
+                compile);
     }
 
     private String readText() {
@@ -232,6 +238,39 @@ public final class DescriptorReader {
         LocatedNode.Entry pin = m.entries().get("pin");
         boolean pinned = pin == null || y.bool(pin.value(), LocatedFields.child(path, "pin"));
         return new MapDecl(e.key(), scope, pinned);
+    }
+
+    private CompileOptions readCompile(LocatedNode.Entry section) {
+        LocatedNode.Mapping m = y.optionalMapping(section, "compile");
+        y.allowOnly(m, "compile", List.of("cpu", "flags"), "the compile section");
+        Optional<String> cpu = Optional.empty();
+        LocatedNode cpuNode = LocatedFields.optional(m, "cpu");
+        if (cpuNode != null) {
+            String text = y.word(cpuNode, "compile.cpu");
+            if (!CompileFlags.CPUS.contains(text)) {
+                throw y.error(cpuNode, "compile.cpu", "unknown BPF CPU version '" + io.kiln.Excerpt.of(text)
+                        + "'; allowed: " + String.join(", ", CompileFlags.CPUS) + (text.equals("probe")
+                        ? " (probe would make the object depend on the kernel of the machine that compiles it, which"
+                        + " the variant key does not capture)" : ""));
+            }
+            cpu = Optional.of(text);
+        }
+        List<LocatedNode> items = y.optionalList(m, "compile", "flags");
+        if (items.size() > CompileFlags.MAX_FLAGS) {
+            throw y.error(m.entries().get("flags"), "compile.flags", items.size() + " flags; at most "
+                    + CompileFlags.MAX_FLAGS);
+        }
+        List<String> flags = new ArrayList<>();
+        for (int i = 0; i < items.size(); i++) {
+            String path = LocatedFields.item("compile.flags", i);
+            String flag = y.string(items.get(i), path);
+            Optional<String> problem = CompileFlags.problem(flag);
+            if (problem.isPresent()) {
+                throw y.error(items.get(i), path, problem.get());
+            }
+            flags.add(flag);
+        }
+        return new CompileOptions(cpu, flags);
     }
 
     private void checkCName(LocatedNode.Entry e, String path) {
