@@ -19,6 +19,11 @@
 <#if loadBalancing>
 #define ENABLE_LB 1
 </#if>
+<#if flowEvents == "on">
+#define FLOW_EVENTS 1
+#define FLOW_START_SAMPLE ${flowStartSample}
+</#if>
+#define FLOW_RING_SIZE ${flowRingSize}
 #define POLICY_MODE_${policyMode?upper_case} 1
 #define CONFIG_SOURCE_${configSource?upper_case} 1
 #define CT_SIZE ${ctSize}
@@ -94,6 +99,7 @@ static __always_inline int ipv4_from_endpoint(struct kiln_ctx *c)
 	ret = ipv4_parse(c->skb, &f);
 	if (ret)
 		return ctx_drop(c, ret);
+	ctx_note_flow4(c, &f);
 	if (f.saddr != cfg_endpoint_ipv4(c->cfg))
 		return ctx_drop(c, REASON_SPOOFED_IP);
 #ifdef ENABLE_CONNTRACK
@@ -126,6 +132,7 @@ static __always_inline int ipv4_to_endpoint(struct kiln_ctx *c)
 	ret = ipv4_parse(c->skb, &f);
 	if (ret)
 		return ctx_drop(c, ret);
+	ctx_note_flow4(c, &f);
 #ifdef ENABLE_CONNTRACK
 	ct_start(c);
 #endif
@@ -166,6 +173,7 @@ static __always_inline int ipv6_from_endpoint(struct kiln_ctx *c)
 	ret = ipv6_parse(c->skb, &f);
 	if (ret)
 		return ctx_drop(c, ret);
+	ctx_note_flow6(c, &f);
 	if (ipv6_is_nd(&f))
 		return nd_from_endpoint(c, &f);
 	if (!cfg_is_endpoint_ipv6(c->cfg, &f.saddr))
@@ -195,6 +203,7 @@ static __always_inline int ipv6_to_endpoint(struct kiln_ctx *c)
 	ret = ipv6_parse(c->skb, &f);
 	if (ret)
 		return ctx_drop(c, ret);
+	ctx_note_flow6(c, &f);
 	if (ipv6_is_nd(&f))
 		return ctx_pass(c);
 #ifdef ENABLE_CONNTRACK

@@ -7,6 +7,8 @@
  * ct4_lookup(c, f, &entry) / ct6_lookup() -> CT_NEW, CT_ESTABLISHED or CT_REPLY, and after
  * policy admitted a new flow ct4_create(c, f, fresh) / ct6_create(); ct_find() and ct_put() serve
  * other kinds of entry (lb.h).
+ * With flowEvents=on, lookups and creates of connection entries (not service entries) also count
+ * the packet in the entry and send flow start and end events (flows.h).
  *
  * Entries are directional, like Cilium's: from_endpoint makes CT_KIND_EGRESS entries for
  * connections its endpoint opens, to_endpoint makes CT_KIND_INGRESS entries for connections
@@ -31,6 +33,7 @@
 #include "kiln/compiler.h"
 #include "kiln/addr.h"
 #include "kiln/context.h"
+#include "kiln/flows.h"
 #include "kiln/ipv4.h"
 #ifdef ENABLE_IPV6
 #include "kiln/ipv6.h"
@@ -76,9 +79,17 @@ struct ct_entry {
 	__u16 service_id;	/* service (lb.h) the connection went through; 0: none */
 	__u16 endpoint_id;	/* ENDPOINT_ID of the program that made the entry */
 	__u8 tcp_flags;		/* TCP_FLAG_* seen in either direction */
-	__u8 pad[5];
+	__u8 flow_flags;	/* FLOW_F_* (flows.h) */
+	__u32 pad;
+	/* Flow counters (flows.h), 0 with flowEvents=off: "fwd" is the opening packet's direction. */
+	__u64 first_seen;	/* bpf_ktime_get_ns() of the first and the last packet */
+	__u64 last_seen;
+	__u64 packets_fwd;
+	__u64 bytes_fwd;	/* skb->len, L2 header included */
+	__u64 packets_rev;
+	__u64 bytes_rev;
 };
-KILN_ASSERT_SIZE(struct ct_entry, 24);
+KILN_ASSERT_SIZE(struct ct_entry, 72);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -170,6 +181,137 @@ static __always_inline int ct_put(struct kiln_ctx *c, void *map, const void *key
 	return KILN_OK;
 }
 
+#ifdef FLOW_EVENTS
+/* A new entry's flow fields: its first packet counted, the policy verdict remembered. */
+static __always_inline void flow_open(const struct kiln_ctx *c, struct ct_entry *e)
+{
+	e->first_seen = c->now;
+	e->last_seen = c->now;
+	e->packets_fwd = 1;
+	e->bytes_fwd = c->skb->len;
+	e->flow_flags = c->audited ? FLOW_F_AUDIT : 0;
+}
+
+enum flow_step {
+	FLOW_GOES_ON,
+	FLOW_ENDS,		/* send the end event */
+	FLOW_RESTARTS,		/* a SYN reused the tuple of a closed connection: send a start event */
+};
+
+/*
+ * Counts a packet of an existing entry (reverse: a reply) and follows the TCP close: an RST ends
+ * the connection, and so does the ACK of the second FIN (the packet after both FINs that goes
+ * against the second one). The FIN bits are not set atomically: two FINs of one connection at the
+ * same moment on two CPUs could both miss the other's bit, and the end then comes by expiry.
+ */
+static __always_inline enum flow_step flow_count(const struct kiln_ctx *c, struct ct_entry *e,
+						 const struct l4_info *l4, bool reverse)
+{
+	__u8 ff = e->flow_flags;
+	__u8 fin = reverse ? FLOW_F_FIN_REV : FLOW_F_FIN_FWD;
+	enum flow_step step = FLOW_GOES_ON;
+
+	if (l4->proto == IPPROTO_TCP && (ff & (FLOW_F_ENDED | FLOW_F_FIN_FWD | FLOW_F_FIN_REV)) &&
+	    e->tcp_flags == TCP_FLAG_SYN) {
+		/* ct_entry_touch() started the entry afresh for a new SYN */
+		e->first_seen = c->now;
+		e->packets_fwd = 0;
+		e->bytes_fwd = 0;
+		e->packets_rev = 0;
+		e->bytes_rev = 0;
+		ff &= FLOW_F_AUDIT;
+		e->flow_flags = ff;
+		step = FLOW_RESTARTS;
+	}
+	if (reverse) {
+		__sync_fetch_and_add(&e->packets_rev, 1);
+		__sync_fetch_and_add(&e->bytes_rev, c->skb->len);
+	} else {
+		__sync_fetch_and_add(&e->packets_fwd, 1);
+		__sync_fetch_and_add(&e->bytes_fwd, c->skb->len);
+	}
+	e->last_seen = c->now;
+	if (l4->proto != IPPROTO_TCP || (ff & FLOW_F_ENDED))
+		return step;
+	if (l4->tcp_flags & TCP_FLAG_RST) {
+		e->flow_flags = ff | FLOW_F_ENDED;
+		return FLOW_ENDS;
+	}
+	if (l4->tcp_flags & TCP_FLAG_FIN) {
+		if (!(ff & fin)) {
+			if (ff & (FLOW_F_FIN_FWD | FLOW_F_FIN_REV))
+				ff |= reverse ? FLOW_F_LAST_FIN_REV : 0;
+			e->flow_flags = ff | fin;
+		}
+		return step;
+	}
+	if ((ff & (FLOW_F_FIN_FWD | FLOW_F_FIN_REV)) == (FLOW_F_FIN_FWD | FLOW_F_FIN_REV) &&
+	    !(ff & FLOW_F_LAST_FIN_REV) == reverse && (l4->tcp_flags & TCP_FLAG_ACK)) {
+		e->flow_flags = ff | FLOW_F_ENDED;
+		return FLOW_ENDS;
+	}
+	return step;
+}
+
+/* The entry's counters into a reserved event; the tuple and direction are the caller's. */
+static __always_inline void flow_fill(struct flow_event *ev, const struct ct_entry *e)
+{
+	ev->reason = (e->flow_flags & FLOW_F_AUDIT) ? REASON_POLICY_AUDIT : REASON_FORWARDED;
+	ev->tcp_flags = e->tcp_flags;
+	ev->flow_flags = e->flow_flags;
+	ev->endpoint_id = e->endpoint_id;
+	ev->first_seen = e->first_seen;
+	ev->last_seen = e->last_seen;
+	ev->packets_fwd = e->packets_fwd;
+	ev->bytes_fwd = e->bytes_fwd;
+	ev->packets_rev = e->packets_rev;
+	ev->bytes_rev = e->bytes_rev;
+}
+
+/* Flow start events are sampled 1 in FLOW_START_SAMPLE. */
+static __always_inline bool flow_start_sampled(void)
+{
+#if FLOW_START_SAMPLE > 1
+	return bpf_get_prandom_u32() % FLOW_START_SAMPLE == 0;
+#else
+	return true;
+#endif
+}
+
+static __always_inline void flow4_emit(const struct kiln_ctx *c, __u8 type, const struct ct_entry *e,
+				       const struct flow4 *f, bool reverse)
+{
+	struct flow_event *ev;
+
+	if (type == FLOW_EVENT_START && !flow_start_sampled())
+		return;
+	ev = flow_reserve(type, c->now);
+	if (!ev)
+		return;
+	flow_tuple4(ev, f, reverse);
+	ev->dir = reverse ? !c->dir : c->dir;
+	flow_fill(ev, e);
+	bpf_ringbuf_submit(ev, 0);
+}
+
+static __always_inline void flow4_packet(const struct kiln_ctx *c, struct ct_entry *e,
+					 const struct flow4 *f, bool reverse)
+{
+	switch (flow_count(c, e, &f->l4, reverse)) {
+	case FLOW_ENDS:
+		flow4_emit(c, FLOW_EVENT_END, e, f, reverse);
+		break;
+	case FLOW_RESTARTS:
+		flow4_emit(c, FLOW_EVENT_START, e, f, reverse);
+		break;
+	default:
+		break;
+	}
+}
+#else
+#define flow4_packet(c, e, f, reverse)	do { } while (0)
+#endif /* FLOW_EVENTS */
+
 static __always_inline void ct4_key(struct ct_key4 *key, const struct flow4 *f, __u8 kind,
 				    bool reverse)
 {
@@ -202,12 +344,16 @@ static __always_inline enum ct_result ct4_lookup(struct kiln_ctx *c, const struc
 		return CT_NEW;
 	ct4_key(&key, f, ct_own_kind(c), false);
 	*entry = ct_find(&conntrack, &key, &f->l4, c->now);
-	if (*entry)
+	if (*entry) {
+		flow4_packet(c, *entry, f, false);
 		return CT_ESTABLISHED;
+	}
 	ct4_key(&key, f, ct_peer_kind(c), true);
 	*entry = ct_find(&conntrack, &key, &f->l4, c->now);
-	if (*entry)
+	if (*entry) {
+		flow4_packet(c, *entry, f, true);
 		return CT_REPLY;
+	}
 	return CT_NEW;
 }
 
@@ -216,14 +362,58 @@ static __always_inline int ct4_create(struct kiln_ctx *c, const struct flow4 *f,
 				      struct ct_entry *fresh)
 {
 	struct ct_key4 key;
+	int ret;
 
 	if (f->l4.ct != L4_CT_OPEN)
 		return KILN_OK;
 	ct4_key(&key, f, ct_own_kind(c), false);
-	return ct_put(c, &conntrack, &key, fresh, &f->l4);
+#ifdef FLOW_EVENTS
+	flow_open(c, fresh);
+#endif
+	ret = ct_put(c, &conntrack, &key, fresh, &f->l4);
+#ifdef FLOW_EVENTS
+	if (!ret)
+		flow4_emit(c, FLOW_EVENT_START, fresh, f, false);
+#endif
+	return ret;
 }
 
 #ifdef ENABLE_IPV6
+#ifdef FLOW_EVENTS
+static __always_inline void flow6_emit(const struct kiln_ctx *c, __u8 type, const struct ct_entry *e,
+				       const struct flow6 *f, bool reverse)
+{
+	struct flow_event *ev;
+
+	if (type == FLOW_EVENT_START && !flow_start_sampled())
+		return;
+	ev = flow_reserve(type, c->now);
+	if (!ev)
+		return;
+	flow_tuple6(ev, f, reverse);
+	ev->dir = reverse ? !c->dir : c->dir;
+	flow_fill(ev, e);
+	bpf_ringbuf_submit(ev, 0);
+}
+
+static __always_inline void flow6_packet(const struct kiln_ctx *c, struct ct_entry *e,
+					 const struct flow6 *f, bool reverse)
+{
+	switch (flow_count(c, e, &f->l4, reverse)) {
+	case FLOW_ENDS:
+		flow6_emit(c, FLOW_EVENT_END, e, f, reverse);
+		break;
+	case FLOW_RESTARTS:
+		flow6_emit(c, FLOW_EVENT_START, e, f, reverse);
+		break;
+	default:
+		break;
+	}
+}
+#else
+#define flow6_packet(c, e, f, reverse)	do { } while (0)
+#endif /* FLOW_EVENTS */
+
 static __always_inline void ct6_key(struct ct_key6 *key, const struct flow6 *f, __u8 kind,
 				    bool reverse)
 {
@@ -245,12 +435,16 @@ static __always_inline enum ct_result ct6_lookup(struct kiln_ctx *c, const struc
 		return CT_NEW;
 	ct6_key(&key, f, ct_own_kind(c), false);
 	*entry = ct_find(&conntrack6, &key, &f->l4, c->now);
-	if (*entry)
+	if (*entry) {
+		flow6_packet(c, *entry, f, false);
 		return CT_ESTABLISHED;
+	}
 	ct6_key(&key, f, ct_peer_kind(c), true);
 	*entry = ct_find(&conntrack6, &key, &f->l4, c->now);
-	if (*entry)
+	if (*entry) {
+		flow6_packet(c, *entry, f, true);
 		return CT_REPLY;
+	}
 	return CT_NEW;
 }
 
@@ -258,11 +452,20 @@ static __always_inline int ct6_create(struct kiln_ctx *c, const struct flow6 *f,
 				      struct ct_entry *fresh)
 {
 	struct ct_key6 key;
+	int ret;
 
 	if (f->l4.ct != L4_CT_OPEN)
 		return KILN_OK;
 	ct6_key(&key, f, ct_own_kind(c), false);
-	return ct_put(c, &conntrack6, &key, fresh, &f->l4);
+#ifdef FLOW_EVENTS
+	flow_open(c, fresh);
+#endif
+	ret = ct_put(c, &conntrack6, &key, fresh, &f->l4);
+#ifdef FLOW_EVENTS
+	if (!ret)
+		flow6_emit(c, FLOW_EVENT_START, fresh, f, false);
+#endif
+	return ret;
 }
 #endif /* ENABLE_IPV6 */
 

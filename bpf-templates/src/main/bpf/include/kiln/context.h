@@ -11,6 +11,9 @@
  * the counters go on across the swap. A packet tier 0 cannot attribute (no endpoint_configs entry
  * for the interface, or no metrics map registered for the endpoint) is counted in the node map
  * `unattributed_metrics` (same layout as `metrics`). Tier 1 never touches either map.
+ *
+ * With flowEvents=on every dropped packet also sends a drop event (flows.h), with the tuple the
+ * program noted through ctx_note_flow4() / ctx_note_flow6() if it got that far.
  */
 #ifndef KILN_CONTEXT_H
 #define KILN_CONTEXT_H
@@ -18,6 +21,7 @@
 #include "kiln/compiler.h"
 #include "kiln/config.h"
 #include "kiln/metrics.h"
+#include "kiln/flows.h"
 
 /* Node-wide: endpoint id -> that endpoint's `metrics` map (tier 0 only). */
 struct {
@@ -37,7 +41,20 @@ struct kiln_ctx {
 	__u8 dir;				/* DIR_INGRESS or DIR_EGRESS */
 	bool audited;				/* policy audit passed a would-drop */
 	__u64 now;				/* conntrack.h: ct_start() */
+#ifdef FLOW_EVENTS
+	const struct flow4 *f4;			/* the packet's parsed tuple, for drop events */
+	const void *f6;				/* (flows.h); NULL until parsed */
+#endif
 };
+
+/* After the IP header is parsed: drop events carry the tuple (flows.h). No code with flowEvents=off. */
+#ifdef FLOW_EVENTS
+#define ctx_note_flow4(c, f)	((c)->f4 = (f))
+#define ctx_note_flow6(c, f)	((c)->f6 = (f))
+#else
+#define ctx_note_flow4(c, f)	do { } while (0)
+#define ctx_note_flow6(c, f)	do { } while (0)
+#endif
 
 static __always_inline int ctx_init(struct kiln_ctx *c, struct __sk_buff *skb, __u8 dir)
 {
@@ -45,6 +62,10 @@ static __always_inline int ctx_init(struct kiln_ctx *c, struct __sk_buff *skb, _
 	c->dir = dir;
 	c->audited = false;
 	c->now = 0;
+#ifdef FLOW_EVENTS
+	c->f4 = NULL;
+	c->f6 = NULL;
+#endif
 	return config_load(skb, &c->cfg);
 }
 
@@ -52,6 +73,16 @@ static __always_inline int ctx_finish(struct kiln_ctx *c, __u32 reason, int acti
 {
 	if (c->audited && !REASON_IS_DROP(reason))
 		reason = REASON_POLICY_AUDIT;
+#ifdef FLOW_EVENTS
+	if (REASON_IS_DROP(reason)) {
+#ifdef CONFIG_SOURCE_NODE
+		__u16 endpoint_id = c->cfg ? c->cfg->endpoint_id : 0;
+#else
+		__u16 endpoint_id = ENDPOINT_ID;
+#endif
+		flow_drop(endpoint_id, c->dir, reason, c->now, c->f4, c->f6);
+	}
+#endif
 #ifdef CONFIG_SOURCE_NODE
 	void *map = NULL;
 

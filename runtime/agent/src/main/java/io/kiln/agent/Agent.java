@@ -5,6 +5,7 @@ import io.kiln.agent.api.AgentClient;
 import io.kiln.agent.api.ApiServer;
 import io.kiln.agent.api.ApiSource;
 import io.kiln.agent.api.MetricsProvider;
+import io.kiln.agent.flow.FlowPipeline;
 import io.kiln.agent.identity.IdentityAllocator;
 import io.kiln.agent.k8s.KubernetesSource;
 import io.kiln.agent.k8s.PodProfiles;
@@ -59,6 +60,7 @@ public final class Agent implements AutoCloseable {
     private volatile DesiredState desired = DesiredState.EMPTY;
     private volatile Plan plan = Plan.EMPTY;
     private ApiServer api;
+    private FlowPipeline flows;
 
     private Agent(Builder b) {
         this.b = b;
@@ -90,6 +92,10 @@ public final class Agent implements AutoCloseable {
         }
         SpecAggregator aggregator = new SpecAggregator(sources, this::onDesiredState);
         try {
+            if (b.flows != null) {
+                flows = new FlowPipeline(b.flows, () -> plan).start();
+                running.add(0, flows);
+            }
             if (b.api) {
                 createStateDirectory(); // the socket's home, even before anything else is written there
                 ApiSource store = new ApiSource(b.stateDir.resolve("api"), aggregator);
@@ -97,7 +103,9 @@ public final class Agent implements AutoCloseable {
                 // the socket's mode is its access control; TCP, which any local user reaches, needs the token
                 String token = b.apiPort >= 0 && b.apiToken ? writeToken(b.stateDir.resolve(tokenFileName())) : null;
                 api = new ApiServer(new ApiServer.Options(b.apiPort, token, apiSocket()), store, b.catalog, () -> desired, reconciler,
-                        MetricsProvider.of(List.of(reconciler, b.metrics)));
+                        MetricsProvider.of(flows == null ? List.of(reconciler, b.metrics)
+                                : List.of(reconciler, b.metrics, flows)));
+                api.flows(flows);
                 api.start();
                 running.add(0, api);
             }
@@ -124,6 +132,11 @@ public final class Agent implements AutoCloseable {
         Plan p = planner.plan(state, errors);
         plan = p;
         reconciler.update(p);
+    }
+
+    /** The flow pipeline, if the agent was built with {@link Builder#flows}. */
+    public Optional<FlowPipeline> flows() {
+        return Optional.ofNullable(flows);
     }
 
     public Reconciler reconciler() {
@@ -228,6 +241,7 @@ public final class Agent implements AutoCloseable {
         private List<Cidr> hostCidrs = List.of();
         private ReconcilerOptions options = ReconcilerOptions.defaults();
         private MetricsProvider metrics = List::of;
+        private FlowPipeline.Options flows;
 
         public Builder catalog(TemplateCatalog c) {
             this.catalog = Objects.requireNonNull(c, "catalog");
@@ -314,6 +328,12 @@ public final class Agent implements AutoCloseable {
         }
 
         /** More metrics for {@code /metrics} (the dataplane's cache, clang and drop counters). */
+        /** Reads the node's flow events (io.kiln.agent.flow) and serves them at {@code GET /v1/flows}. */
+        public Builder flows(FlowPipeline.Options options) {
+            this.flows = options;
+            return this;
+        }
+
         public Builder metrics(MetricsProvider m) {
             this.metrics = Objects.requireNonNull(m, "metrics");
             return this;

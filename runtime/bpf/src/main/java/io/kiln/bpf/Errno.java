@@ -7,6 +7,7 @@ import io.kiln.bpf.internal.Structs;
 /** errno values as a person reads them: "File exists (EEXIST)", never a bare -17. */
 public final class Errno {
     public static final int EPERM = 1;
+    public static final int EINTR = 4;
     public static final int ENOENT = 2;
     public static final int EBADF = 9;
     public static final int EBUSY = 16;

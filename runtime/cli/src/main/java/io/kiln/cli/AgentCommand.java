@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.kiln.agent.Agent;
 import io.kiln.agent.api.MetricsProvider;
+import io.kiln.agent.flow.FlowPipeline;
 import io.kiln.agent.dataplane.BundleObjectSource;
 import io.kiln.agent.dataplane.KernelDataplane;
 import io.kiln.agent.dataplane.ObjectSources;
@@ -99,6 +100,13 @@ final class AgentCommand implements Callable<Integer> {
             + " the node-wide generic program at once, enforced, and its specialized program is swapped in behind it.")
     boolean noTier0;
 
+    @Option(names = "--no-flows", description = "Do not read the node's flow events (kiln flows then has nothing to show).")
+    boolean noFlows;
+
+    @Option(names = "--flow-records", paramLabel = "N", defaultValue = "65536",
+            description = "Recent flow records the agent keeps for kiln flows (default ${DEFAULT-VALUE}).")
+    int flowRecords;
+
     @Option(names = "--parallelism", paramLabel = "N", description = "Endpoints regenerated at once (default: the"
             + " number of cores).")
     Integer parallelism;
@@ -125,6 +133,9 @@ final class AgentCommand implements Callable<Integer> {
                 .api(!noApi).apiPort(apiPort == null ? -1 : apiPort).hostCidrs(hostCidrs())
                 .reconcilerOptions(parallelism == null ? options : options.withParallelism(parallelism))
                 .metrics(MetricsProvider.of(List.of(dataplane.metrics())));
+        if (!noFlows) {
+            b.flows(new FlowPipeline.Options(new PinLayout(pinRoot).nodeDir(), flowRecords, FlowPipeline.Options.DEFAULT_QUEUE));
+        }
         if (specDir != null) {
             b.specDirectory(specDir, DirectorySource.DEFAULT_RESCAN);
         }
@@ -174,6 +185,9 @@ final class AgentCommand implements Callable<Integer> {
     }
 
     private void checkOptions() {
+        if (flowRecords < 1) {
+            throw new UsageException("--flow-records", "--flow-records " + flowRecords + ": expected at least 1");
+        }
         if (kubernetes && (nodeName == null || nodeName.isBlank())) {
             throw new UsageException("--node-name", "--kubernetes needs --node-name (the Pods'"
                     + " spec.nodeName on this node; in a DaemonSet: --node-name=$(NODE_NAME))");

@@ -13,6 +13,7 @@ import io.kiln.lab.Packets;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
@@ -33,6 +34,7 @@ import picocli.CommandLine.Model.CommandSpec;
                         + " policy (connectionTracking=false, so every run takes a first packet's path minus the"
                         + " conntrack insert); also the verifier's processed and the translated instructions of both.",
                 "policy with 10 vs 10,000 entries (connectionTracking=false, so every packet looks policy up).",
+                "flowEvents=on vs off on the established TCP flow (tier 1): the per-packet cost of flow counters.",
                 "Ratios are the first over the second (below 1: the first is faster). Needs root."})
 final class BenchDatapathCommand implements Callable<Integer> {
     @Option(names = "--template", paramLabel = "DIR",
@@ -128,6 +130,22 @@ final class BenchDatapathCommand implements Callable<Integer> {
             m.put("policy10Ns", pair[0]);
             m.put("policy10kNs", pair[1]);
             m.put("policy10kOverPolicy10", Stats.round((double) pair[1] / pair[0], 3));
+        }
+        if (t.buildParameters().stream().anyMatch(p -> p.name().equals("flowEvents"))) {
+            try (DatapathFixture on = DatapathFixture.load(builder, t, Map.of("flowEvents", "on"), "bench_flows_on");
+                 DatapathFixture off = DatapathFixture.load(builder, t, Map.of("flowEvents", "off"), "bench_flows_off")) {
+                for (DatapathFixture f : List.of(on, off)) {
+                    f.allow(DatapathFixture.REMOTE_IDENTITY, 443, Packets.IPPROTO_TCP, EndpointDefines.DIR_EGRESS);
+                    DatapathFixture.expect(f.program("from_endpoint"), syn, 0, "open the TCP flow");
+                    DatapathFixture.expect(f.program("from_endpoint"), ack, 0, "established TCP flow");
+                }
+                long[] pair = alternate(on.program("from_endpoint"), off.program("from_endpoint"), ack);
+                m.put("flowsPath", "from_endpoint, established TCP flow, tier 1, flowEvents=on (counters in the conntrack"
+                        + " entry, no event) vs flowEvents=off (no flow code)");
+                m.put("flowsOnNs", pair[0]);
+                m.put("flowsOffNs", pair[1]);
+                m.put("flowsOnOverOff", Stats.round((double) pair[0] / pair[1], 3));
+            }
         }
         m.put("machine", Machine.describe());
         if (json) {

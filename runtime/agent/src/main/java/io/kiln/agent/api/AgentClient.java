@@ -131,6 +131,22 @@ public final class AgentClient {
         return send("GET", "/metrics", null);
     }
 
+    /**
+     * {@code GET /v1/flows} with these query parameters (names and values are encoded here): recent
+     * flow records, one JSON object a line. A {@code wait} parameter (ms, at most 25000) makes the
+     * agent hold the answer until a record matches.
+     */
+    public String flows(java.util.Map<String, String> query) {
+        StringBuilder q = new StringBuilder("/v1/flows");
+        char sep = '?';
+        for (var e : query.entrySet()) {
+            q.append(sep).append(URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8)).append('=')
+                    .append(URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8));
+            sep = '&';
+        }
+        return send("GET", q.toString(), null);
+    }
+
     private static String path(SpecKind kind, String key) {
         return "/v1/" + kind.folder() + "/" + URLEncoder.encode(key, StandardCharsets.UTF_8);
     }

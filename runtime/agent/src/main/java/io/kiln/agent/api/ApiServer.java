@@ -36,6 +36,7 @@ import java.util.function.Supplier;
  *   GET    /healthz                           "ok" (no token needed: for liveness probes)
  *   GET    /v1/status                         agent and endpoint status (JSON)
  *   GET    /metrics                           Prometheus text
+ *   GET    /v1/flows?after=&amp;since=&amp;...          recent flows, one JSON object a line (FlowSource)
  *   GET    /v1/{endpoints|policies|services}  every spec in effect, from any source
  *   GET    /v1/{kind}/{id or name}            one spec in effect, with its source
  *   PUT    /v1/{kind}/{id or name}            apply a spec (JSON or YAML body)
@@ -80,6 +81,7 @@ public final class ApiServer implements AutoCloseable {
     private final MetricsProvider metrics;
     private LocalHttpServer server;
     private LocalHttpServer unixServer;
+    private volatile FlowSource flows;
 
     /**
      * @param desired the merged desired state of every source, for GETs and for refusing to shadow another source
@@ -92,6 +94,12 @@ public final class ApiServer implements AutoCloseable {
         this.desired = Objects.requireNonNull(desired, "desired");
         this.status = Objects.requireNonNull(status, "status");
         this.metrics = Objects.requireNonNull(metrics, "metrics");
+    }
+
+    /** Serves {@code GET /v1/flows} from {@code source} (404 without one: the agent runs without flow visibility). */
+    public ApiServer flows(FlowSource source) {
+        this.flows = source;
+        return this;
     }
 
     public synchronized void start() {
@@ -166,6 +174,9 @@ public final class ApiServer implements AutoCloseable {
             } else if (path.equals("/v1/status")) {
                 requireMethod(method, "GET");
                 return json(200, StatusJson.write(status.status()));
+            } else if (path.equals("/v1/flows")) {
+                requireMethod(method, "GET");
+                return flows(x);
             } else if (path.startsWith("/v1/")) {
                 return specs(x, method, path.substring(4));
             } else {
@@ -180,6 +191,21 @@ public final class ApiServer implements AutoCloseable {
             return e.allow == null ? r : new Response(r.status(), r.contentType(), r.body(), Map.of("Allow", e.allow));
         } catch (RuntimeException e) {
             return json(500, JSON.createObjectNode().put("error", "internal error: " + e));
+        }
+    }
+
+    private Response flows(Request x) {
+        FlowSource source = flows;
+        if (source == null) {
+            throw new HttpError(404, "this agent runs without flow visibility (no flow pipeline)", null, 0);
+        }
+        try {
+            return Response.of(200, "application/x-ndjson", source.query(x.query()));
+        } catch (IllegalArgumentException e) {
+            throw new HttpError(400, "/v1/flows: " + e.getMessage(), null, 0);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new HttpError(503, "the agent is stopping", null, 0);
         }
     }
 

@@ -47,10 +47,25 @@ final class LocalHttpServer implements AutoCloseable {
         static final Limits DEFAULT = new Limits(256, Duration.ofSeconds(5), Duration.ofSeconds(30), 16 << 10, 1 << 20);
     }
 
-    /** A request read whole: method, decoded path, headers by lower-case name (first value), body. */
-    record Request(String method, String path, Map<String, String> headers, byte[] body) {
+    /** A request read whole: method, decoded path, headers by lower-case name (first value), body, raw query (or null). */
+    record Request(String method, String path, Map<String, String> headers, byte[] body, String rawQuery) {
         String header(String name) {
             return headers.get(name.toLowerCase(Locale.ROOT));
+        }
+
+        /** The query parameters, decoded; the first of repeated names. */
+        Map<String, String> query() {
+            Map<String, String> out = new java.util.LinkedHashMap<>();
+            if (rawQuery == null || rawQuery.isEmpty()) {
+                return out;
+            }
+            for (String pair : rawQuery.split("&")) {
+                int eq = pair.indexOf('=');
+                String k = java.net.URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+                String v = eq < 0 ? "" : java.net.URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+                out.putIfAbsent(k, v);
+            }
+            return out;
         }
     }
 
@@ -210,8 +225,11 @@ final class LocalHttpServer implements AutoCloseable {
             headers.putIfAbsent(h.substring(0, colon).strip().toLowerCase(Locale.ROOT), h.substring(colon + 1).strip());
         }
         String path;
+        String rawQuery;
         try {
-            path = new java.net.URI(parts[1]).getPath();
+            java.net.URI target = new java.net.URI(parts[1]);
+            path = target.getPath();
+            rawQuery = target.getRawQuery();
         } catch (java.net.URISyntaxException e) {
             throw new Refused(400, "bad request target " + parts[1]);
         }
@@ -247,7 +265,7 @@ final class LocalHttpServer implements AutoCloseable {
         if (body.length < length) {
             throw new SocketException("the client closed before its body ended");
         }
-        return new Request(parts[0], path, headers, body);
+        return new Request(parts[0], path, headers, body, rawQuery);
     }
 
     /** One CRLF- (or LF-) ended line of ISO-8859-1 text, counted against the header budget. */

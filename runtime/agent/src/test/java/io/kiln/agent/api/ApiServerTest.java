@@ -82,6 +82,30 @@ class ApiServerTest {
     }
 
     @Test
+    void flowsAreServedWithTheirQueryAndBadParametersAreRefused(@TempDir Path dir) {
+        ApiServer s = server(dir, TOKEN);
+        AgentClient c = new AgentClient(s.uri(), TOKEN);
+        AgentApiException none = assertThrows(AgentApiException.class, () -> c.flows(Map.of()));
+        assertTrue(none.getMessage().contains("without flow visibility"), none.getMessage());
+        List<Map<String, String>> seen = new ArrayList<>();
+        s.flows(q -> {
+            if (q.containsKey("port") && !q.get("port").matches("\\d+")) {
+                throw new IllegalArgumentException("port '" + q.get("port") + "': expected a number 0..65535");
+            }
+            seen.add(q);
+            return "{\"seq\":1}\n";
+        });
+        java.util.Map<String, String> q = new java.util.LinkedHashMap<>();
+        q.put("from", "app=web");
+        q.put("since", "5m");
+        assertEquals("{\"seq\":1}\n", c.flows(q));
+        assertEquals(List.of(Map.of("from", "app=web", "since", "5m")), seen, "decoded as sent");
+        AgentApiException bad = assertThrows(AgentApiException.class, () -> c.flows(Map.of("port", "http")));
+        assertEquals(400, bad.status());
+        assertEquals("agent: /v1/flows: port 'http': expected a number 0..65535", bad.getMessage());
+    }
+
+    @Test
     void appliesReadsAndDeletesSpecs(@TempDir Path dir) {
         ApiServer s = server(dir, TOKEN);
         assertEquals("127.0.0.1", s.uri().getHost());

@@ -32,6 +32,14 @@ public final class LibBpf {
         int invoke(int level, Pointer format, Pointer ap);
     }
 
+    /**
+     * {@code ring_buffer_sample_fn}: one record, {@code size} bytes at {@code data}, valid only
+     * during the call. A negative return stops the consume and is returned by it.
+     */
+    public interface RingBufferSampleFn extends Callback {
+        int invoke(Pointer ctx, Pointer data, long size);
+    }
+
     // ---- library ----
     public static native int libbpf_major_version();
 
@@ -163,6 +171,17 @@ public final class LibBpf {
     public static native int bpf_link_detach(int linkFd);
 
     public static native int bpf_prog_test_run_opts(int progFd, Structs.TestRunOpts opts);
+
+    // ---- ring buffer (libbpf.h) ----
+    public static native Pointer ring_buffer__new(int mapFd, RingBufferSampleFn sampleCb, Pointer ctx, Pointer opts);
+
+    public static native void ring_buffer__free(Pointer rb);
+
+    public static native int ring_buffer__poll(Pointer rb, int timeoutMs);
+
+    public static native int ring_buffer__consume(Pointer rb);
+
+    public static native int ring_buffer__epoll_fd(Pointer rb);
 
     // ---- tc (netlink, in the calling thread's network namespace) ----
     public static native int bpf_tc_hook_create(Structs.TcHook hook);

@@ -14,6 +14,10 @@ public final class LibC {
     public static final int O_CLOEXEC = 0x80000;
     public static final int CLONE_NEWNET = 0x40000000;
     public static final int MNT_DETACH = 2;
+    public static final int EFD_CLOEXEC = 0x80000;
+    public static final int EFD_NONBLOCK = 0x800;
+    public static final int EPOLL_CTL_ADD = 1;
+    public static final int EPOLLIN = 0x1;
 
     private LibC() {
     }
@@ -50,6 +54,15 @@ public final class LibC {
 
     /** ioctl with a buffer argument (e.g. {@code struct ifreq} for SIOCGIFHWADDR). */
     public static native int ioctl(int fd, long request, byte[] arg);
+
+    public static native int eventfd(int initval, int flags);
+
+    /** {@code event} is a {@code struct epoll_event}: 12 bytes on x86_64 (packed: u32 events, u64 data). */
+    public static native int epoll_ctl(int epfd, int op, int fd, byte[] event);
+
+    public static native long write(int fd, byte[] buf, long count);
+
+    public static native long read(int fd, byte[] buf, long count);
 
     public static native int vsnprintf(byte[] buf, long size, Pointer format, Pointer ap);
 }

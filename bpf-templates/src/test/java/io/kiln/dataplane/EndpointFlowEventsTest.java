@@ -1,0 +1,227 @@
+package io.kiln.dataplane;
+
+import io.kiln.bpf.RingBuffer;
+import io.kiln.dataplane.EndpointMaps.CtEntry;
+import io.kiln.templates.DropReason;
+import io.kiln.templates.FlowEvent;
+import io.kiln.testing.TemplateUnderTest;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static io.kiln.dataplane.EndpointMaps.ALLOW;
+import static io.kiln.dataplane.EndpointMaps.CT_KIND_EGRESS;
+import static io.kiln.dataplane.EndpointMaps.DIR_EGRESS;
+import static io.kiln.dataplane.EndpointMaps.DIR_INGRESS;
+import static io.kiln.dataplane.Fixture.EP;
+import static io.kiln.dataplane.Fixture.REMOTE;
+import static io.kiln.dataplane.Fixture.REMOTE_IDENTITY;
+import static io.kiln.dataplane.Fixture.fromEndpoint;
+import static io.kiln.dataplane.Fixture.load;
+import static io.kiln.dataplane.Fixture.policy;
+import static io.kiln.dataplane.Fixture.toEndpoint;
+import static io.kiln.lab.Packets.IPPROTO_TCP;
+import static io.kiln.lab.Packets.IPPROTO_UDP;
+import static io.kiln.lab.Packets.TCP_ACK;
+import static io.kiln.lab.Packets.TCP_FIN;
+import static io.kiln.lab.Packets.TCP_RST;
+import static io.kiln.lab.Packets.TCP_SYN;
+import static io.kiln.testing.TestRun.TC_ACT_OK;
+import static io.kiln.testing.TestRun.TC_ACT_SHOT;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Flow visibility (flows.h): counters in the conntrack entry, start/end/drop events in the node ring
+ * buffer, read back through libbpf's ring buffer API, in both tiers.
+ */
+class EndpointFlowEventsTest {
+
+    private static List<FlowEvent> drain(TemplateUnderTest t) {
+        List<FlowEvent> out = new ArrayList<>();
+        try (RingBuffer ring = RingBuffer.open(t.map("flow_events").bpf(), r -> out.add(FlowEvent.decode(r)))) {
+            ring.consume();
+        }
+        return out;
+    }
+
+    private static TemplateUnderTest tracked(String configSource, Object... more) {
+        Object[] p = new Object[4 + more.length];
+        p[0] = "loadBalancing";
+        p[1] = false;
+        p[2] = "configSource";
+        p[3] = configSource;
+        System.arraycopy(more, 0, p, 4, more.length);
+        return load(p);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"constants", "node"})
+    void aTcpConnectionIsStartedOnceCountedExactlyAndEndedOnceByTheLastAck(String configSource) {
+        try (TemplateUnderTest t = tracked(configSource)) {
+            policy(t, REMOTE_IDENTITY, 80, IPPROTO_TCP, DIR_EGRESS, ALLOW);
+            List<byte[]> sent = new ArrayList<>();
+            List<byte[]> received = new ArrayList<>();
+            sent.add(fromEndpoint(REMOTE).tcp(40000, 80, TCP_SYN).build());
+            received.add(toEndpoint(REMOTE).tcp(80, 40000, TCP_SYN | TCP_ACK).build());
+            sent.add(fromEndpoint(REMOTE).tcp(40000, 80, TCP_ACK).payload(100).build());
+            received.add(toEndpoint(REMOTE).tcp(80, 40000, TCP_ACK).payload(1000).build());
+            received.add(toEndpoint(REMOTE).tcp(80, 40000, TCP_ACK).payload(500).build());
+            sent.add(fromEndpoint(REMOTE).tcp(40000, 80, TCP_FIN | TCP_ACK).build());
+            received.add(toEndpoint(REMOTE).tcp(80, 40000, TCP_FIN | TCP_ACK).build());
+            sent.add(fromEndpoint(REMOTE).tcp(40000, 80, TCP_ACK).build()); // the last ACK: the end
+            int sentFirst = sent.get(0).length;
+            // interleave as a real exchange would
+            t.run("from_endpoint", sent.get(0)).assertVerdict(TC_ACT_OK);
+            List<FlowEvent> first = drain(t);
+            assertEquals(1, first.size(), "one start event: " + first);
+            FlowEvent start = first.get(0);
+            assertEquals(FlowEvent.Type.START, start.type());
+            assertEquals(EP.id(), start.endpointId());
+            assertEquals(DIR_EGRESS, start.dir());
+            assertEquals(EP.ipv4(), start.saddr().getHostAddress());
+            assertEquals(REMOTE, start.daddr().getHostAddress());
+            assertEquals(40000, start.sport());
+            assertEquals(80, start.dport());
+            assertEquals(IPPROTO_TCP, start.proto());
+            assertEquals(DropReason.FORWARDED, start.verdictReason());
+            assertEquals(1, start.packetsFwd());
+            assertEquals(sentFirst, start.bytesFwd());
+            assertEquals(0, start.packetsRev());
+
+            t.run("to_endpoint", received.get(0)).assertVerdict(TC_ACT_OK);
+            t.run("from_endpoint", sent.get(1)).assertVerdict(TC_ACT_OK);
+            t.run("to_endpoint", received.get(1)).assertVerdict(TC_ACT_OK);
+            t.run("to_endpoint", received.get(2)).assertVerdict(TC_ACT_OK);
+            t.run("from_endpoint", sent.get(2)).assertVerdict(TC_ACT_OK);
+            t.run("to_endpoint", received.get(3)).assertVerdict(TC_ACT_OK);
+            assertEquals(List.of(), drain(t), "no event before the last ACK");
+            t.run("from_endpoint", sent.get(3)).assertVerdict(TC_ACT_OK);
+
+            List<FlowEvent> events = drain(t);
+            assertEquals(1, events.size(), "one end event: " + events);
+            FlowEvent end = events.get(0);
+            assertEquals(FlowEvent.Type.END, end.type());
+            assertEquals(40000, end.sport());
+            assertEquals(EP.ipv4(), end.saddr().getHostAddress());
+            assertEquals(DIR_EGRESS, end.dir());
+            assertEquals(sent.size(), end.packetsFwd());
+            assertEquals(sent.stream().mapToLong(b -> b.length).sum(), end.bytesFwd());
+            assertEquals(received.size(), end.packetsRev());
+            assertEquals(received.stream().mapToLong(b -> b.length).sum(), end.bytesRev());
+            assertEquals(TCP_SYN | TCP_ACK | TCP_FIN, end.tcpFlags());
+            assertTrue(end.firstSeen() <= end.lastSeen() && end.lastSeen() <= end.timestamp());
+            assertEquals(start.firstSeen(), end.firstSeen());
+
+            // later packets (a retransmitted ACK) end nothing a second time, but are still counted
+            t.run("from_endpoint", sent.get(3)).assertVerdict(TC_ACT_OK);
+            assertEquals(List.of(), drain(t));
+            CtEntry e = EndpointMaps.CtEntry.decode(t.map("conntrack").get(
+                    EndpointMaps.ctKey4(EP.ipv4(), REMOTE, 40000, 80, IPPROTO_TCP, CT_KIND_EGRESS)).orElseThrow());
+            assertEquals(EP.id(), e.endpointId());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"constants", "node"})
+    void anRstEndsTheFlowAndAnIncomingConnectionIsSeenFromTheEndpoint(String configSource) {
+        try (TemplateUnderTest t = tracked(configSource)) {
+            policy(t, REMOTE_IDENTITY, 8080, IPPROTO_TCP, DIR_INGRESS, ALLOW);
+            t.run("to_endpoint", toEndpoint(REMOTE).tcp(50000, 8080, TCP_SYN).build()).assertVerdict(TC_ACT_OK);
+            t.run("from_endpoint", fromEndpoint(REMOTE).tcp(8080, 50000, TCP_SYN | TCP_ACK).build()).assertVerdict(TC_ACT_OK);
+            t.run("to_endpoint", toEndpoint(REMOTE).tcp(50000, 8080, TCP_RST).build()).assertVerdict(TC_ACT_OK);
+            List<FlowEvent> events = drain(t);
+            assertEquals(List.of(FlowEvent.Type.START, FlowEvent.Type.END), events.stream().map(FlowEvent::type).toList());
+            FlowEvent end = events.get(1);
+            assertEquals(DIR_INGRESS, end.dir(), "opened towards the endpoint");
+            assertEquals(REMOTE, end.saddr().getHostAddress());
+            assertEquals(50000, end.sport());
+            assertEquals(8080, end.dport());
+            assertEquals(2, end.packetsFwd());
+            assertEquals(1, end.packetsRev());
+            assertEquals(TCP_SYN | TCP_ACK | TCP_RST, end.tcpFlags());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"constants", "node"})
+    void aDeniedPacketSendsADropEventWithItsReasonEndpointAndTuple(String configSource) {
+        try (TemplateUnderTest t = tracked(configSource)) {
+            byte[] denied = toEndpoint(REMOTE).udp(5353, 53).payload(20).build();
+            t.run("to_endpoint", denied).assertVerdict(TC_ACT_SHOT);
+            t.run("from_endpoint", Frames.spoofed()).assertVerdict(TC_ACT_SHOT);
+            List<FlowEvent> events = drain(t);
+            assertEquals(2, events.size(), events.toString());
+            FlowEvent drop = events.get(0);
+            assertEquals(FlowEvent.Type.DROP, drop.type());
+            assertEquals(DropReason.POLICY_DENIED, drop.verdictReason());
+            assertEquals(EP.id(), drop.endpointId());
+            assertEquals(DIR_INGRESS, drop.dir());
+            assertEquals(4, drop.family());
+            assertEquals(REMOTE, drop.saddr().getHostAddress());
+            assertEquals(EP.ipv4(), drop.daddr().getHostAddress());
+            assertEquals(5353, drop.sport());
+            assertEquals(53, drop.dport());
+            assertEquals(IPPROTO_UDP, drop.proto());
+            FlowEvent mac = events.get(1);
+            assertEquals(DropReason.SPOOFED_MAC, mac.verdictReason());
+            assertEquals(0, mac.family(), "dropped before the IP header was read");
+            assertEquals(DIR_EGRESS, mac.dir());
+        }
+    }
+
+    @Test
+    void auditModeFlowsCarryTheAuditVerdict() {
+        try (TemplateUnderTest t = tracked("constants", "policyMode", "audit")) {
+            t.run("to_endpoint", toEndpoint(REMOTE).udp(5353, 53).build()).assertVerdict(TC_ACT_OK);
+            List<FlowEvent> events = drain(t);
+            assertEquals(1, events.size(), events.toString());
+            assertEquals(FlowEvent.Type.START, events.get(0).type());
+            assertEquals(DropReason.POLICY_AUDIT, events.get(0).verdictReason());
+            assertTrue(events.get(0).isAudit());
+        }
+    }
+
+    @Test
+    void flowEventsOffSendsNothingAndCountsNothing() {
+        try (TemplateUnderTest t = tracked("constants", "flowEvents", "off")) {
+            policy(t, REMOTE_IDENTITY, 80, IPPROTO_TCP, DIR_EGRESS, ALLOW);
+            t.run("from_endpoint", fromEndpoint(REMOTE).tcp(40000, 80, TCP_SYN).build()).assertVerdict(TC_ACT_OK);
+            t.run("to_endpoint", toEndpoint(REMOTE).udp(5353, 53).build()).assertVerdict(TC_ACT_SHOT);
+            assertEquals(List.of(), drain(t));
+            CtEntry e = EndpointMaps.CtEntry.decode(t.map("conntrack").get(
+                    EndpointMaps.ctKey4(EP.ipv4(), REMOTE, 40000, 80, IPPROTO_TCP, CT_KIND_EGRESS)).orElseThrow());
+            assertEquals(TCP_SYN, e.tcpFlags(), "conntrack itself works as before");
+            byte[] raw = t.map("conntrack").get(EndpointMaps.ctKey4(EP.ipv4(), REMOTE, 40000, 80, IPPROTO_TCP,
+                    CT_KIND_EGRESS)).orElseThrow();
+            for (int i = 24; i < raw.length; i++) {
+                assertEquals(0, raw[i], "flow counters stay 0 with flowEvents=off (byte " + i + ")");
+            }
+        }
+    }
+
+    @Test
+    void aFullRingCountsLostEvents() {
+        try (TemplateUnderTest t = tracked("constants", "flowRingSize", 4096)) {
+            int fits = 4096 / (FlowEvent.SIZE + 8);
+            byte[] denied = toEndpoint(REMOTE).udp(5353, 53).build();
+            t.run("to_endpoint", denied, 0, 100).assertVerdict(TC_ACT_SHOT);
+            long lost = t.map("flow_lost").sumU64(new byte[4], 0);
+            assertEquals(100 - fits, lost, "events beyond the ring's " + fits + " slots are counted as lost");
+            assertEquals(fits, drain(t).size());
+            t.run("to_endpoint", denied).assertVerdict(TC_ACT_SHOT);
+            assertEquals(1, drain(t).size(), "room again once read");
+        }
+    }
+
+    /** Frames for the drop test. */
+    private static final class Frames {
+        static byte[] spoofed() {
+            return io.kiln.lab.Packets.ethernet("02:00:00:00:00:99", EP.nodeMac()).ipv4(EP.ipv4(), REMOTE).udp(1, 2)
+                    .build();
+        }
+    }
+}

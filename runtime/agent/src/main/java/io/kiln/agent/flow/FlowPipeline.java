@@ -1,0 +1,322 @@
+package io.kiln.agent.flow;
+
+import io.kiln.agent.api.FlowSource;
+import io.kiln.agent.api.MetricFamily;
+import io.kiln.agent.api.MetricsProvider;
+import io.kiln.agent.plan.Plan;
+import io.kiln.bpf.BpfMap;
+import io.kiln.bpf.RingBufferReader;
+import io.kiln.templates.FlowEvent;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+
+/**
+ * The agent's flow pipeline. A reader thread sleeps in {@code epoll_wait} on the node ring buffer
+ * {@code flow_events} and only decodes and queues what the kernel sends, so that the kernel's ring
+ * drains as fast as it can; an enricher thread names the endpoints and peers of each event and
+ * keeps the last {@link Options#capacity()} records. Nothing is lost silently: events the kernel
+ * could not put in a full ring are counted in its {@code flow_lost} map, events the agent's queue
+ * had no room for in {@link #agentDropped()}, records it could not decode in {@link #decodeErrors()}.
+ *
+ * <p>The ring buffer map is pinned when the first endpoint of the node loads; until then the
+ * pipeline looks for its pin once a second.
+ */
+public final class FlowPipeline implements FlowSource, MetricsProvider, AutoCloseable {
+    /**
+     * @param nodeMapDir the folder of the node maps' pins ({@code /sys/fs/bpf/kiln/node})
+     * @param capacity   recent flow records kept
+     * @param queue      events decoded but not yet enriched, at most (the agent's backlog)
+     */
+    public record Options(Path nodeMapDir, int capacity, int queue) {
+        public static final int DEFAULT_CAPACITY = 65536;
+        public static final int DEFAULT_QUEUE = 65536;
+
+        public Options {
+            if (capacity < 1 || queue < 1) {
+                throw new IllegalArgumentException("flow pipeline: capacity " + capacity + " and queue " + queue
+                        + ": expected at least 1 each");
+            }
+        }
+
+        public static Options of(Path nodeMapDir) {
+            return new Options(nodeMapDir, DEFAULT_CAPACITY, DEFAULT_QUEUE);
+        }
+    }
+
+    private static final String RING_MAP = "flow_events";
+    private static final String LOST_MAP = "flow_lost";
+    private static final Duration MAX_WAIT = Duration.ofSeconds(25);
+
+    private final Options options;
+    private final FlowEnricher enricher;
+    private final FlowStore store;
+    private final BlockingQueue<FlowEvent> queue;
+    private final AtomicLong received = new AtomicLong();
+    private final AtomicLong agentDropped = new AtomicLong();
+    private final AtomicLong decodeErrors = new AtomicLong();
+    private final AtomicLong[] byType = {new AtomicLong(), new AtomicLong(), new AtomicLong()};
+    private final Thread opener;
+    private final Thread enricherThread;
+    private volatile boolean closed;
+    private volatile RingBufferReader reader;
+    private volatile BpfMap ringMap;
+    private volatile String lastDecodeError;
+
+    public FlowPipeline(Options options, Supplier<Plan> plan) {
+        this.options = options;
+        this.enricher = new FlowEnricher(plan);
+        this.store = new FlowStore(options.capacity());
+        this.queue = new ArrayBlockingQueue<>(options.queue());
+        this.opener = new Thread(this::openWhenPinned, "kiln-flows-open");
+        this.opener.setDaemon(true);
+        this.enricherThread = new Thread(this::enrichLoop, "kiln-flows-enrich");
+        this.enricherThread.setDaemon(true);
+    }
+
+    public FlowPipeline start() {
+        enricherThread.start();
+        opener.start();
+        return this;
+    }
+
+    /** Whether the reader is attached to the node ring buffer (false until its pin exists). */
+    public boolean reading() {
+        RingBufferReader r = reader;
+        return r != null && r.isRunning();
+    }
+
+    private void openWhenPinned() {
+        Path pin = options.nodeMapDir().resolve(RING_MAP);
+        while (!closed) {
+            if (Files.exists(pin)) {
+                try {
+                    BpfMap map = BpfMap.openPinned(pin);
+                    RingBufferReader r = RingBufferReader.start(map, "kiln-flows-read", this::onRecord);
+                    synchronized (this) {
+                        if (closed) {
+                            r.close();
+                            map.close();
+                            return;
+                        }
+                        ringMap = map;
+                        reader = r;
+                    }
+                    return;
+                } catch (RuntimeException e) {
+                    lastDecodeError = "open " + pin + ": " + e.getMessage();
+                }
+            }
+            try {
+                Thread.sleep(1000);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    private void onRecord(java.nio.ByteBuffer record) {
+        received.incrementAndGet();
+        FlowEvent e;
+        try {
+            e = FlowEvent.decode(record);
+        } catch (IllegalArgumentException bad) {
+            decodeErrors.incrementAndGet();
+            lastDecodeError = bad.getMessage();
+            return;
+        }
+        byType[e.type().code() - 1].incrementAndGet();
+        if (!queue.offer(e)) {
+            agentDropped.incrementAndGet();
+        }
+    }
+
+    private void enrichLoop() {
+        while (!closed || !queue.isEmpty()) {
+            FlowEvent e;
+            try {
+                e = queue.poll(200, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException ie) {
+                return;
+            }
+            if (e != null) {
+                try {
+                    store.add(enricher.enrich(e));
+                } catch (RuntimeException bad) {
+                    decodeErrors.incrementAndGet();
+                    lastDecodeError = "enrich: " + bad;
+                }
+            }
+        }
+    }
+
+    // ---- figures ----
+
+    /** Events the agent read from the ring buffer. */
+    public long received() {
+        return received.get();
+    }
+
+    /** Events of this type the agent read from the ring buffer. */
+    public long received(FlowEvent.Type type) {
+        return byType[type.code() - 1].get();
+    }
+
+    /** Events the kernel could not send because the ring was full (the node's {@code flow_lost}, summed over CPUs). */
+    public long kernelLost() {
+        Path pin = options.nodeMapDir().resolve(LOST_MAP);
+        if (!Files.exists(pin)) {
+            return 0;
+        }
+        try (BpfMap m = BpfMap.openPinned(pin)) {
+            long sum = 0;
+            for (byte[] v : m.lookupPerCpu(new byte[4]).orElse(List.of())) {
+                sum += java.nio.ByteBuffer.wrap(v).order(java.nio.ByteOrder.nativeOrder()).getLong();
+            }
+            return sum;
+        } catch (RuntimeException gone) {
+            return 0;
+        }
+    }
+
+    /** Events read but thrown away because the agent's queue was full (the enricher was behind). */
+    public long agentDropped() {
+        return agentDropped.get();
+    }
+
+    public long decodeErrors() {
+        return decodeErrors.get();
+    }
+
+    /** Events waiting to be enriched now. */
+    public int backlog() {
+        return queue.size();
+    }
+
+    /** The last sequence number given to a record (0: none yet). */
+    public long lastSeq() {
+        return store.lastSeq();
+    }
+
+    @Override
+    public List<MetricFamily> metrics() {
+        List<MetricFamily> out = new ArrayList<>();
+        List<MetricFamily.Sample> types = new ArrayList<>();
+        String[] names = {"start", "end", "drop"};
+        for (int i = 0; i < names.length; i++) {
+            types.add(MetricFamily.Sample.of(Map.of("type", names[i]), byType[i].get()));
+        }
+        out.add(new MetricFamily("kiln_flow_events_total", "Flow events the agent read from the node ring buffer, by"
+                + " type.", MetricFamily.Type.COUNTER, types));
+        out.add(new MetricFamily("kiln_flow_events_lost_total", "Flow events the dataplane could not send because the"
+                + " ring buffer was full (flow_lost).", MetricFamily.Type.COUNTER,
+                List.of(MetricFamily.Sample.of(kernelLost()))));
+        out.add(new MetricFamily("kiln_flow_events_agent_dropped_total", "Flow events the agent read but dropped"
+                + " because its queue to the enricher was full.", MetricFamily.Type.COUNTER,
+                List.of(MetricFamily.Sample.of(agentDropped()))));
+        out.add(new MetricFamily("kiln_flow_events_decode_errors_total", "Flow events the agent could not decode or"
+                + " enrich.", MetricFamily.Type.COUNTER, List.of(MetricFamily.Sample.of(decodeErrors()))));
+        out.add(new MetricFamily("kiln_flow_backlog", "Flow events read and waiting to be enriched.",
+                MetricFamily.Type.GAUGE, List.of(MetricFamily.Sample.of(backlog()))));
+        out.add(new MetricFamily("kiln_flow_records", "Recent flow records the agent keeps for kiln flows.",
+                MetricFamily.Type.GAUGE, List.of(MetricFamily.Sample.of(store.size()))));
+        return out;
+    }
+
+    // ---- the API ----
+
+    /**
+     * {@code GET /v1/flows}: one JSON object a line. Parameters: {@code after} (a sequence number: only
+     * later records), {@code since} (an ISO-8601 instant, or a duration back from now such as
+     * {@code 30s}, {@code 5m}, {@code 1h}), {@code limit} (the newest N, default 1000), {@code wait}
+     * (milliseconds to wait for a first match, at most 25000), and the filters of {@link FlowFilter}.
+     */
+    @Override
+    public String query(Map<String, String> q) throws InterruptedException {
+        for (String k : q.keySet()) {
+            if (!FlowFilter.PARAMETERS.contains(k) && !List.of("after", "since", "limit", "wait").contains(k)) {
+                throw new IllegalArgumentException("unknown parameter '" + k + "'; known: after, since, limit, wait, "
+                        + String.join(", ", new java.util.TreeSet<>(FlowFilter.PARAMETERS)));
+            }
+        }
+        FlowFilter filter = FlowFilter.of(q);
+        long after = number(q, "after", 0, Long.MAX_VALUE, 0);
+        int limit = (int) number(q, "limit", 1, 1_000_000, 1000);
+        long waitMs = number(q, "wait", 0, MAX_WAIT.toMillis(), 0);
+        Instant since = q.get("since") == null ? null : since(q.get("since"));
+        StringBuilder b = new StringBuilder();
+        for (FlowRecord r : store.query(after, since, filter, limit, Duration.ofMillis(waitMs))) {
+            b.append(r.toJson()).append('\n');
+        }
+        return b.toString();
+    }
+
+    private static long number(Map<String, String> q, String name, long min, long max, long dflt) {
+        String v = q.get(name);
+        if (v == null) {
+            return dflt;
+        }
+        try {
+            long n = Long.parseLong(v);
+            if (n >= min && n <= max) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // below
+        }
+        throw new IllegalArgumentException(name + " '" + v + "': expected a number " + min + ".." + max);
+    }
+
+    static Instant since(String v) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)(ms|s|m|h)").matcher(v);
+        if (m.matches()) {
+            long n = Long.parseLong(m.group(1));
+            Duration d = switch (m.group(2)) {
+                case "ms" -> Duration.ofMillis(n);
+                case "s" -> Duration.ofSeconds(n);
+                case "m" -> Duration.ofMinutes(n);
+                default -> Duration.ofHours(n);
+            };
+            return Instant.now().minus(d);
+        }
+        try {
+            return Instant.parse(v);
+        } catch (java.time.format.DateTimeParseException e) {
+            throw new IllegalArgumentException("since '" + v + "': expected an ISO-8601 instant"
+                    + " (2026-12-04T12:00:00Z) or a duration back from now (30s, 5m, 1h)");
+        }
+    }
+
+    /** Stops reading (the reader finishes its batch), lets the enricher empty its queue, frees the ring. */
+    @Override
+    public void close() {
+        synchronized (this) {
+            closed = true;
+        }
+        opener.interrupt();
+        RingBufferReader r = reader;
+        if (r != null) {
+            r.close();
+        }
+        try {
+            enricherThread.join(5000);
+            opener.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        BpfMap m = ringMap;
+        if (m != null) {
+            m.close();
+        }
+    }
+}
