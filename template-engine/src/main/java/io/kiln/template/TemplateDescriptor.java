@@ -7,18 +7,34 @@ import java.util.Optional;
 /**
  * A validated template: the descriptor {@code NAME.template.yaml} and its FreeMarker source
  * {@code NAME.bpf.c.ftl}, both in {@code root}. {@code includeDirs} are absolute folders searched
- * for C headers and FreeMarker includes, {@code root} first.
+ * for C headers and FreeMarker includes, {@code root} first. {@code reasons} are the verdict
+ * reasons its programs count packets under; {@code reasonCounters} names the map that counts them
+ * (per CPU, key {@code direction * ReasonDecl.SLOTS + code}, value packets and bytes), if any.
  */
 public record TemplateDescriptor(String name, Path root, Path descriptorFile, Path templateFile,
                                  List<Path> includeDirs, List<ProgramDecl> programs,
                                  List<BuildParameter> buildParameters, List<ConstantDecl> constants,
-                                 List<MapDecl> maps) {
+                                 List<MapDecl> maps, List<ReasonDecl> reasons, Optional<String> reasonCounters) {
     public TemplateDescriptor {
         includeDirs = List.copyOf(includeDirs);
         programs = List.copyOf(programs);
         buildParameters = List.copyOf(buildParameters);
         constants = List.copyOf(constants);
         maps = List.copyOf(maps);
+        reasons = List.copyOf(reasons);
+        reasonCounters = java.util.Objects.requireNonNull(reasonCounters, "reasonCounters");
+    }
+
+    /** A template that declares no reasons. */
+    public TemplateDescriptor(String name, Path root, Path descriptorFile, Path templateFile, List<Path> includeDirs,
+                              List<ProgramDecl> programs, List<BuildParameter> buildParameters,
+                              List<ConstantDecl> constants, List<MapDecl> maps) {
+        this(name, root, descriptorFile, templateFile, includeDirs, programs, buildParameters, constants, maps,
+                List.of(), Optional.empty());
+    }
+
+    public Optional<ReasonDecl> reason(String name) {
+        return reasons.stream().filter(r -> r.name().equals(name)).findFirst();
     }
 
     public Optional<BuildParameter> buildParameter(String name) {
