@@ -6,7 +6,7 @@ import io.kiln.agent.api.MetricFamily;
 import io.kiln.agent.api.MetricsProvider;
 import io.kiln.bpf.BpfMap;
 import io.kiln.runtime.EndpointLoader;
-import io.kiln.templates.DropReason;
+import io.kiln.templates.EndpointBpf.DropReason;
 import io.kiln.templates.EndpointBpf.MetricsMap;
 import io.kiln.templates.EndpointDefines;
 
