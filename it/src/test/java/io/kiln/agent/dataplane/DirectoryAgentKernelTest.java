@@ -63,7 +63,7 @@ class DirectoryAgentKernelTest {
             assertEquals(web, endpoint(st, 2).programIds(), "a policy change reloads nothing");
             assertEquals(client, endpoint(st, 1).programIds());
             String metrics = PrometheusText.write(dp.metrics().metrics());
-            assertTrue(metrics.contains("kiln_endpoint_drops_total{direction=\"ingress\",endpoint=\"2\",reason=\"POLICY_DENIED\"}"),
+            assertTrue(metrics.contains("kiln_endpoint_drops_total{direction=\"ingress\",endpoint=\"2\",reason=\"POLICY_DENIED\",template=\"endpoint\"}"),
                     metrics);
 
             // UDP allowed too (any port): traffic follows, still no reload
