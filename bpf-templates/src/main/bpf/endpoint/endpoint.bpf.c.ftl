@@ -6,7 +6,7 @@
  *   to_endpoint    tc egress: what the endpoint receives. Conntrack, reverse NAT, ingress policy.
  * This file is glue: the order of the steps. Each step lives in a kiln/ header that says what it
  * does and what happens when its feature is built out. Every packet ends in ctx_pass(),
- * ctx_redirect(), ctx_reply() or ctx_drop(), which count it under one reason (drop_reasons.h).
+ * ctx_redirect(), ctx_reply() or ctx_drop(), which count it under one reason (the descriptor's reasons; drop_reasons.h).
  */
 
 /* Build configuration: the only FreeMarker in this file. */
@@ -33,6 +33,8 @@
 #define SERVICES_SIZE ${servicesSize}
 #define BACKENDS_SIZE ${backendsSize}
 #define ENDPOINTS_SIZE ${endpointsSize}
+/* The descriptor's verdict reasons: REASON_<NAME> for kiln/drop_reasons.h and the steps. */
+<@kiln.declareReasons/>
 /* End of build configuration. */
 
 #include "kiln/compiler.h"

@@ -14,6 +14,9 @@
 #define DENY_SIZE ${denySize}
 /* End of build configuration. */
 
+/* The verdict reasons of the descriptor: REASON_<NAME> for kiln/drop_reasons.h and the steps. */
+<@kiln.declareReasons/>
+
 #include "kiln/compiler.h"
 #include "kiln/addr.h"
 #include "kiln/direction.h"

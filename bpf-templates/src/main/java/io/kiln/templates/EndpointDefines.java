@@ -32,8 +32,8 @@ public final class EndpointDefines {
     }
 
     /** The metrics slot of a direction and reason (metrics.h). */
-    public static EndpointBpf.MetricsMap.Key metricsKey(int dir, DropReason reason) {
-        return new EndpointBpf.MetricsMap.Key((long) dir * DropReason.MAX + reason.code());
+    public static EndpointBpf.MetricsMap.Key metricsKey(int dir, EndpointBpf.DropReason reason) {
+        return new EndpointBpf.MetricsMap.Key(reason.slot(dir));
     }
 
     /** An IPv4 address as the bindings hold a {@code __be32}: its four bytes read big-endian. Null is 0. */

@@ -1,5 +1,6 @@
 package io.kiln.templates;
 
+import io.kiln.templates.EndpointBpf.DropReason;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;

@@ -1,6 +1,6 @@
 package io.kiln.dataplane;
 
-import io.kiln.templates.DropReason;
+import io.kiln.templates.EndpointBpf.DropReason;
 import io.kiln.dataplane.EndpointMaps.CtEntry;
 
 import static io.kiln.dataplane.Fixture.EP;

@@ -17,7 +17,7 @@ import io.kiln.testing.TestMap;
 import static io.kiln.testing.TestRun.TC_ACT_SHOT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.kiln.templates.DropReason;
+import io.kiln.templates.EndpointBpf.DropReason;
 import io.kiln.lab.Packets;
 import io.kiln.testing.TemplateUnderTest;
 import java.util.Arrays;

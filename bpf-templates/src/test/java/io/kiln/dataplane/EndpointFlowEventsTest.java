@@ -2,7 +2,7 @@ package io.kiln.dataplane;
 
 import io.kiln.bpf.RingBuffer;
 import io.kiln.dataplane.EndpointMaps.CtEntry;
-import io.kiln.templates.DropReason;
+import io.kiln.templates.EndpointBpf.DropReason;
 import io.kiln.templates.FlowEvent;
 import io.kiln.testing.TemplateUnderTest;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -15,7 +15,7 @@ import static io.kiln.testing.TestRun.TC_ACT_REDIRECT;
 import static io.kiln.testing.TestRun.TC_ACT_SHOT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.kiln.templates.DropReason;
+import io.kiln.templates.EndpointBpf.DropReason;
 import io.kiln.lab.PacketView;
 import io.kiln.lab.Packets;
 import io.kiln.testing.TemplateUnderTest;

@@ -16,7 +16,7 @@ import static io.kiln.testing.TestRun.TC_ACT_SHOT;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.kiln.templates.DropReason;
+import io.kiln.templates.EndpointBpf.DropReason;
 import io.kiln.lab.PacketView;
 import io.kiln.testing.TemplateUnderTest;
 import java.util.Arrays;

@@ -3,7 +3,7 @@ package io.kiln.dataplane;
 import io.kiln.templates.EndpointValues;
 
 import io.kiln.lab.Addresses;
-import io.kiln.templates.DropReason;
+import io.kiln.templates.EndpointBpf.DropReason;
 import io.kiln.templates.EndpointBpf;
 import io.kiln.templates.EndpointDefines;
 

@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.kiln.lab.Addresses;
 import io.kiln.lab.PacketView;
 import io.kiln.lab.Packets;
-import io.kiln.templates.DropReason;
+import io.kiln.templates.EndpointBpf.DropReason;
 import io.kiln.testing.TemplateUnderTest;
 import java.net.InetAddress;
 import java.util.Arrays;

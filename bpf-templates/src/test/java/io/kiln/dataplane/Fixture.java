@@ -1,6 +1,6 @@
 package io.kiln.dataplane;
 
-import io.kiln.templates.DropReason;
+import io.kiln.templates.EndpointBpf.DropReason;
 import io.kiln.templates.EndpointValues;
 
 import static io.kiln.dataplane.EndpointMaps.METRICS_BYTES;

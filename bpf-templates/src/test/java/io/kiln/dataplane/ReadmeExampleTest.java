@@ -2,7 +2,7 @@ package io.kiln.dataplane;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.kiln.templates.DropReason;
+import io.kiln.templates.EndpointBpf.DropReason;
 import io.kiln.lab.PacketView;
 import io.kiln.lab.Packets;
 import io.kiln.testing.TemplateUnderTest;

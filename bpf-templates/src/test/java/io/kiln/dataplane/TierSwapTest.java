@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kiln.dataplane.TrafficNode.Ep;
 import io.kiln.lab.UdpFlow;
-import io.kiln.templates.DropReason;
+import io.kiln.templates.EndpointBpf.DropReason;
 import io.kiln.testing.KernelRequirements;
 import java.net.InetSocketAddress;
 import java.time.Duration;

@@ -4,7 +4,7 @@ import static io.kiln.testing.TestRun.XDP_DROP;
 import static io.kiln.testing.TestRun.XDP_PASS;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.kiln.templates.DropReason;
+import io.kiln.templates.XdpPrefilterBpf.DropReason;
 import io.kiln.lab.Packets;
 import io.kiln.testing.TemplateUnderTest;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -15,7 +15,8 @@ class XdpPrefilterTest {
     private static final String BAD = "198.19.66.0/24";
 
     private static long count(TemplateUnderTest t, DropReason r) {
-        return t.map("metrics").sumU64(EndpointMaps.metricsKey(EndpointMaps.DIR_INGRESS, r), EndpointMaps.METRICS_PACKETS);
+        byte[] key = new io.kiln.templates.XdpPrefilterBpf.MetricsMap.Key(r.slot(EndpointMaps.DIR_INGRESS)).toBytes();
+        return t.map("metrics").sumU64(key, EndpointMaps.METRICS_PACKETS);
     }
 
     @ParameterizedTest

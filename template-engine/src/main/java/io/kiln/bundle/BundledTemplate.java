@@ -6,6 +6,7 @@ import io.kiln.template.ConstantDecl;
 import io.kiln.template.MapDecl;
 import io.kiln.template.Parameters;
 import io.kiln.template.ProgramDecl;
+import io.kiln.template.ReasonDecl;
 import io.kiln.template.TemplateDescriptor;
 import java.nio.file.Path;
 import java.util.List;
@@ -15,11 +16,15 @@ import java.util.Optional;
 /**
  * A template as a bundle carries it: the declarations of its descriptor (so a runtime can validate
  * build parameters and encode constants without the template's files) and its bundled variants, in
- * the order the build declared them.
+ * the order the build declared them. Its verdict reasons and their counter map travel too, so an
+ * agent running from bundles labels drop counters by the template's own names.
  */
 public record BundledTemplate(String name, List<ProgramDecl> programs, List<BuildParameter> buildParameters,
-                              List<ConstantDecl> constants, List<MapDecl> maps, List<BundledVariant> variants) {
+                              List<ConstantDecl> constants, List<MapDecl> maps, List<ReasonDecl> reasons,
+                              Optional<String> reasonCounters, List<BundledVariant> variants) {
     public BundledTemplate {
+        reasons = List.copyOf(reasons);
+        java.util.Objects.requireNonNull(reasonCounters, "reasonCounters");
         programs = List.copyOf(programs);
         buildParameters = List.copyOf(buildParameters);
         constants = List.copyOf(constants);
@@ -27,10 +32,16 @@ public record BundledTemplate(String name, List<ProgramDecl> programs, List<Buil
         variants = List.copyOf(variants);
     }
 
+    /** A template that declares no reasons. */
+    public BundledTemplate(String name, List<ProgramDecl> programs, List<BuildParameter> buildParameters,
+                           List<ConstantDecl> constants, List<MapDecl> maps, List<BundledVariant> variants) {
+        this(name, programs, buildParameters, constants, maps, List.of(), Optional.empty(), variants);
+    }
+
     /** The declarations of {@code descriptor} with these variants. */
     public static BundledTemplate of(TemplateDescriptor descriptor, List<BundledVariant> variants) {
         return new BundledTemplate(descriptor.name(), descriptor.programs(), descriptor.buildParameters(),
-                descriptor.constants(), descriptor.maps(), variants);
+                descriptor.constants(), descriptor.maps(), descriptor.reasons(), descriptor.reasonCounters(), variants);
     }
 
     /**
@@ -41,7 +52,8 @@ public record BundledTemplate(String name, List<ProgramDecl> programs, List<Buil
     public TemplateDescriptor descriptor() {
         Path root = Path.of(name);
         return new TemplateDescriptor(name, root, root.resolve(name + ".template.yaml"),
-                root.resolve(name + ".bpf.c.ftl"), List.of(), programs, buildParameters, constants, maps);
+                root.resolve(name + ".bpf.c.ftl"), List.of(), programs, buildParameters, constants, maps, reasons,
+                reasonCounters);
     }
 
     /** The bundled variant with exactly these (complete, validated) build parameters. */

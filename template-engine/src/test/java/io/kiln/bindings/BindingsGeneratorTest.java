@@ -2,6 +2,7 @@ package io.kiln.bindings;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -66,6 +67,55 @@ class BindingsGeneratorTest {
         Map<String, byte[]> engine = Constants.encodeAll(v.template(), given);
         assertEquals(engine.keySet(), encoded.keySet());
         engine.forEach((name, bytes) -> assertArrayEquals(bytes, encoded.get(name), name));
+    }
+
+    @Test
+    void declaredReasonsBecomeTheCMacrosAndAJavaEnum() throws Exception {
+        TemplateDescriptor t = Templates.load(resource("/bindings/guard"));
+        String c = new io.kiln.template.Renderer().render(t, Parameters.resolve(t, Map.of())).text();
+        assertTrue(c.contains("#define REASON_PASSED 0 /* pass: Under the budget */"), c);
+        assertTrue(c.contains("#define REASON_OVER_BUDGET 40 /* drop: Over the budget <per source> * / */"), c);
+        assertTrue(c.contains("#define REASON_NOT_IPV4 63 /* drop */"), c);
+        assertTrue(c.contains("#define KILN_REASON_SLOTS 64"), c);
+
+        BuiltVariant v = build(resource("/bindings/guard"), Map.of());
+        GeneratedSource source = new BindingsGenerator("test.bpf").generate(v.template(), v.info(), v.displayName());
+        ClassLoader loader = GeneratedJava.compile(dir, List.of(source));
+        Class<?> reason = loader.loadClass("test.bpf.GuardBpf$DropReason");
+        Object[] all = reason.getEnumConstants();
+        assertEquals(List.of("PASSED", "OVER_BUDGET", "NOT_IPV4"), java.util.Arrays.stream(all).map(Object::toString).toList());
+        Object over = reason.getMethod("of", int.class).invoke(null, 40);
+        assertEquals("OVER_BUDGET", over.toString());
+        assertEquals(true, reason.getMethod("isDrop").invoke(over));
+        assertEquals(false, reason.getMethod("isDrop").invoke(all[0]));
+        assertEquals("Over the budget <per source> */", reason.getMethod("description").invoke(over));
+        assertEquals(64 + 40, reason.getMethod("slot", int.class).invoke(over, 1));
+        assertEquals(over, reason.getMethod("ofSlot", int.class).invoke(null, 64 + 40));
+        assertEquals("verdicts", reason.getField("COUNTERS_MAP").get(null));
+        assertEquals(64, reason.getField("SLOTS").get(null));
+        java.lang.reflect.InvocationTargetException none = org.junit.jupiter.api.Assertions.assertThrows(
+                java.lang.reflect.InvocationTargetException.class, () -> reason.getMethod("of", int.class).invoke(null, 1));
+        assertEquals("template guard has no reason with code 1", none.getCause().getMessage());
+        // the Javadoc stays valid around a description with markup in it
+        assertTrue(source.text().contains("Over the budget &lt;per source&gt; *&#47;"), source.text());
+    }
+
+    @Test
+    void aCounterMapOfAnotherLayoutIsRefused() throws Exception {
+        BuiltVariant v = build(resource("/bindings/guard"), Map.of("narrow", true));
+        BindingsException e = org.junit.jupiter.api.Assertions.assertThrows(BindingsException.class,
+                () -> new BindingsGenerator("test.bpf").generate(v.template(), v.info(), v.displayName()));
+        assertTrue(e.getMessage().startsWith(v.template().descriptorFile() + ": reasonCounters: map 'verdicts': expected a"
+                + " percpu_array"), e.getMessage());
+        assertTrue(e.getMessage().endsWith("the object has a percpu_array with a 4-byte key, a 16-byte value and 2 entries"),
+                e.getMessage());
+    }
+
+    @Test
+    void aTemplateWithoutReasonsHasNoEnum() throws Exception {
+        BuiltVariant v = build(resource("/bindings/flows"), Map.of());
+        assertFalse(new BindingsGenerator("test.bpf").generate(v.template(), v.info(), v.displayName()).text()
+                .contains("enum DropReason"));
     }
 
     @Test

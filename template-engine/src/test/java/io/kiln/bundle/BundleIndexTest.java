@@ -99,6 +99,32 @@ class BundleIndexTest {
     }
 
     @Test
+    void declaredReasonsTravelInTheIndexAndAnOlderIndexHasNone() {
+        List<io.kiln.template.ReasonDecl> reasons = List.of(
+                new io.kiln.template.ReasonDecl("PASSED", 0, false, "under the budget"),
+                new io.kiln.template.ReasonDecl("OVER_BUDGET", 40, true, "over the budget"));
+        BundledTemplate guard = new BundledTemplate("guard", List.of(), List.of(), List.of(),
+                List.of(new io.kiln.template.MapDecl("verdicts", MapScope.ENDPOINT, true)), reasons,
+                java.util.Optional.of("verdicts"), List.of());
+        BundleIndex read = BundleIndex.fromJson(new BundleIndex(List.of(guard)).toJson(), "test");
+        BundledTemplate back = read.templates().get(0);
+        assertEquals(reasons, back.reasons());
+        assertEquals(java.util.Optional.of("verdicts"), back.reasonCounters());
+        assertEquals(reasons, back.descriptor().reasons(), "an agent running from bundles labels drops by them");
+
+        String text = new String(new BundleIndex(List.of(guard)).toJson(), StandardCharsets.UTF_8);
+        BundleIndex older = BundleIndex.fromJson(text.replaceAll("(?s)\"reasons\" : \\[.*?\\],\\s*\"reasonCounters\" : \"verdicts\",", "")
+                .getBytes(StandardCharsets.UTF_8), "old.jar");
+        assertEquals(List.of(), older.templates().get(0).reasons());
+        assertEquals(java.util.Optional.empty(), older.templates().get(0).reasonCounters());
+
+        BundleException badCode = assertThrows(BundleException.class, () -> BundleIndex.fromJson(
+                text.replace("\"code\" : 40", "\"code\" : 64").getBytes(StandardCharsets.UTF_8), "x.jar"));
+        assertEquals("bundle x.jar: index.json: templates[0].reasons[1].code: expected 0 to 63, got 64",
+                badCode.getMessage());
+    }
+
+    @Test
     void theSameIndexGivesTheSameBytesAndTemplatesAreSortedByName() {
         BundledTemplate a = BundledTemplate.of(hello, List.of(describe(defaults)));
         BundledTemplate z = new BundledTemplate("zeta", List.of(), List.of(), List.of(), List.of(), List.of());

@@ -28,7 +28,7 @@ class DescriptorErrorsTest {
     static Stream<Arguments> badDescriptors() {
         return Stream.of(
                 arguments("unknown top-level key", "name: t\n§program:\n  p: { hook: xdp }\n", "program",
-                        "unknown field 'program' in a template descriptor; allowed: name, includes, programs, build, constants, maps, compile"),
+                        "unknown field 'program' in a template descriptor; allowed: name, includes, programs, build, constants, maps, compile, reasons, reasonCounters"),
                 arguments("name of the wrong type", "name: §[t]\n" + PROGRAMS, "name", "expected a string, got a list"),
                 arguments("missing programs", "§name: t\n", "programs", "missing required field 'programs'"),
                 arguments("missing name", "§" + PROGRAMS, "name", "missing required field 'name'"),
@@ -80,6 +80,32 @@ class DescriptorErrorsTest {
                 arguments("build name reserved for the model", "name: t\n" + PROGRAMS + "build:\n"
                                 + "  §kiln: { type: bool, default: true }\n",
                         "build.kiln", "'kiln' is reserved for the template model"),
+                arguments("reason name not upper case", "name: t\n" + PROGRAMS + "reasons:\n  §denied: { code: 8 }\n",
+                        "reasons.denied", "'denied' is not an upper-case C identifier (A-Z, 0-9 and _, starting with a letter)"),
+                arguments("reason name not a C identifier", "name: t\n" + PROGRAMS + "reasons:\n  §NO-ROUTE: { code: 8 }\n",
+                        "reasons.NO-ROUTE", "'NO-ROUTE' is not an upper-case C identifier"),
+                arguments("reason name twice", "name: t\n" + PROGRAMS + "reasons:\n  DENIED: { code: 8 }\n  §DENIED: { code: 9 }\n",
+                        "reasons.DENIED", "duplicate key 'DENIED' (first at line 5)"),
+                arguments("reason code twice", "name: t\n" + PROGRAMS + "reasons:\n  DENIED: { code: 8 }\n  SPOOFED: { code: §8 }\n",
+                        "reasons.SPOOFED.code", "code 8 is already used by reason DENIED (line 5); each reason needs a code of its own"),
+                arguments("reason code above the slots", "name: t\n" + PROGRAMS + "reasons:\n  DENIED: { code: §64 }\n",
+                        "reasons.DENIED.code", "expected an integer from 0 to 63, got 64"),
+                arguments("reason code negative", "name: t\n" + PROGRAMS + "reasons:\n  DENIED: { code: §-1 }\n",
+                        "reasons.DENIED.code", "expected an integer from 0 to 63, got -1"),
+                arguments("reason code not a number", "name: t\n" + PROGRAMS + "reasons:\n  DENIED: { code: §eight }\n",
+                        "reasons.DENIED.code", "expected an integer from 0 to 63, got 'eight'"),
+                arguments("reason without a code", "name: t\n" + PROGRAMS + "reasons:\n  DENIED: §{ description: x }\n",
+                        "reasons.DENIED.code", "missing required field 'code'"),
+                arguments("reason with an unknown verdict", "name: t\n" + PROGRAMS + "reasons:\n  DENIED: { code: 8, verdict: §allow }\n",
+                        "reasons.DENIED.verdict", "unknown verdict 'allow'; allowed: drop, pass"),
+                arguments("reason with an unknown field", "name: t\n" + PROGRAMS + "reasons:\n  DENIED: { code: 8, §drop: true }\n",
+                        "reasons.DENIED.drop", "unknown field 'drop' in a reason; allowed: code, verdict, description"),
+                arguments("reason counters name no declared map", "name: t\n" + PROGRAMS
+                                + "maps:\n  stats: { scope: endpoint }\nreasons:\n  DENIED: { code: 8 }\nreasonCounters: §counters\n",
+                        "reasonCounters", "no map 'counters' in maps; name the declared map that counts packets per reason (declared: stats)"),
+                arguments("reason counters without reasons", "name: t\n" + PROGRAMS
+                                + "maps:\n  stats: { scope: endpoint }\nreasonCounters: §stats\n",
+                        "reasonCounters", "map 'stats' counts reasons, but the descriptor declares none; add a reasons section"),
                 arguments("duplicate YAML key", "name: t\n" + PROGRAMS + "build:\n"
                                 + "  ipv6: { type: bool, default: false }\n  §ipv6: { type: bool, default: true }\n",
                         "build.ipv6", "duplicate key 'ipv6' (first at line 5)"),

@@ -127,7 +127,7 @@ class RendererTest {
                 DEBUG bool 1 __u8 0 [__u8 DEBUG] []
                 from_endpoint:tc-ingress:tc to_endpoint:tc-egress:tc\s
                 policy:endpoint:true ipcache:node:true scratch:endpoint:false\s
-                template variant constants programs maps declareConstants\s""", body(render(copy, Map.of())));
+                template variant constants programs maps reasons reasonCounters declareConstants declareReasons\s""", body(render(copy, Map.of())));
     }
 
     private static String read(Path p) {

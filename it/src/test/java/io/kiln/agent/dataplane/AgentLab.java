@@ -161,13 +161,14 @@ public final class AgentLab implements AutoCloseable {
 
     /** A new kernel dataplane over this node's pins and state, as a new agent process would make it. */
     public KernelDataplane dataplane() {
-        return KernelDataplane.builder().pinRoot(pinRoot).stateDirectory(stateDir).objects(objects()).build();
+        return KernelDataplane.builder().pinRoot(pinRoot).stateDirectory(stateDir).objects(objects())
+                .templates(catalog()::find).build();
     }
 
     /** {@link #dataplane()} with the node namespace where specs that name none have their interfaces (Pods). */
     public KernelDataplane dataplaneInNodeNamespace() {
         return KernelDataplane.builder().pinRoot(pinRoot).stateDirectory(stateDir).objects(objects())
-                .nodeNamespace(io.kiln.host.Netns.named(node.name())).build();
+                .templates(catalog()::find).nodeNamespace(io.kiln.host.Netns.named(node.name())).build();
     }
 
     /** An agent over a new dataplane, quick to retry, without sources (nor its API) yet; {@link #start} starts it. */

@@ -63,7 +63,7 @@ class DirectoryAgentKernelTest {
             assertEquals(web, endpoint(st, 2).programIds(), "a policy change reloads nothing");
             assertEquals(client, endpoint(st, 1).programIds());
             String metrics = PrometheusText.write(dp.metrics().metrics());
-            assertTrue(metrics.contains("kiln_endpoint_drops_total{direction=\"ingress\",endpoint=\"2\",reason=\"POLICY_DENIED\"}"),
+            assertTrue(metrics.contains("kiln_endpoint_drops_total{direction=\"ingress\",endpoint=\"2\",reason=\"POLICY_DENIED\",template=\"endpoint\"}"),
                     metrics);
 
             // UDP allowed too (any port): traffic follows, still no reload
@@ -127,6 +127,10 @@ class DirectoryAgentKernelTest {
                 assertTrue(m.contains("kiln_map_operations_total{scope=\"endpoint\"} 0\n")
                         && m.contains("kiln_map_operations_total{scope=\"node\"} 0\n"),
                         "policy and node maps read back equal to the plan: not one write\n" + m);
+                // adopted, not planned since: its drop counters are still labelled by its template's reasons
+                String drops = PrometheusText.write(dp2.metrics().metrics());
+                assertTrue(drops.contains("kiln_endpoint_drops_total{direction=\"ingress\",endpoint=\"2\","
+                        + "reason=\"POLICY_DENIED\",template=\"endpoint\"}"), drops);
                 long sentBefore = flow.sentSoFar();
                 assertTrue(flow.awaitReceived(sentBefore + 200, Duration.ofSeconds(10)), "the flow still runs");
                 UdpFlow.Result r = flow.stop();

@@ -6,7 +6,7 @@ import io.kiln.agent.flow.FlowRecord;
 import io.kiln.agent.flow.Verdict;
 import io.kiln.bpf.BpfMap;
 import io.kiln.runtime.PinLayout;
-import io.kiln.templates.DropReason;
+import io.kiln.templates.EndpointBpf.DropReason;
 import io.kiln.templates.EndpointBpf.MetricsMap;
 import io.kiln.templates.EndpointDefines;
 import io.kiln.templates.FlowEvent;

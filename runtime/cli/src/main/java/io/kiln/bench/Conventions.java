@@ -5,7 +5,7 @@ import io.kiln.runtime.AttachedEndpoint;
 import io.kiln.template.ConstantDecl;
 import io.kiln.template.ConstantType;
 import io.kiln.template.TemplateDescriptor;
-import io.kiln.templates.DropReason;
+import io.kiln.templates.EndpointBpf.DropReason;
 import io.kiln.templates.EndpointBpf.MetricsMap;
 import io.kiln.templates.EndpointBpf.PolicyMap;
 import io.kiln.templates.EndpointDefines;
@@ -98,8 +98,11 @@ public final class Conventions {
             }
             long drops = 0;
             for (int dir = 0; dir < 2; dir++) {
-                for (int reason = DropReason.FIRST_DROP; reason < DropReason.MAX; reason++) {
-                    byte[] key = new MetricsMap.Key((long) dir * DropReason.MAX + reason).toBytes();
+                for (DropReason reason : DropReason.values()) {
+                    if (!reason.isDrop()) {
+                        continue;
+                    }
+                    byte[] key = new MetricsMap.Key(reason.slot(dir)).toBytes();
                     for (byte[] cpu : metrics.lookupPerCpu(key).orElse(List.of())) {
                         drops += MetricsMap.Value.fromBytes(cpu).packets();
                     }

@@ -126,7 +126,7 @@ final class AgentCommand implements Callable<Integer> {
         TemplateCatalog catalog = catalog();
         ObjectSources objects = objects(out);
         KernelDataplane dataplane = KernelDataplane.builder().pinRoot(pinRoot).stateDirectory(stateDir)
-                .attachMode(attachMode).objects(objects).tier0(!noTier0)
+                .attachMode(attachMode).objects(objects).tier0(!noTier0).templates(catalog::find)
                 .nodeNamespace(nodeNetns == null ? Netns.host() : Netns.named(nodeNetns)).build();
         ReconcilerOptions options = ReconcilerOptions.defaults();
         Agent.Builder b = Agent.builder().catalog(catalog).dataplane(dataplane).stateDirectory(stateDir)

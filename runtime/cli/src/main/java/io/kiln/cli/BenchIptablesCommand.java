@@ -11,7 +11,7 @@ import io.kiln.template.Constants;
 import io.kiln.template.Parameters;
 import io.kiln.template.TemplateDescriptor;
 import io.kiln.template.Templates;
-import io.kiln.templates.DropReason;
+import io.kiln.templates.EndpointBpf.DropReason;
 import io.kiln.templates.EndpointBpf.IpcacheMap;
 import io.kiln.templates.EndpointBpf.MetricsMap;
 import io.kiln.templates.EndpointBpf.PolicyMap;

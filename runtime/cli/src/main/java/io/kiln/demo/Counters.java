@@ -2,7 +2,7 @@ package io.kiln.demo;
 
 import io.kiln.bpf.BpfMap;
 import io.kiln.runtime.PinLayout;
-import io.kiln.templates.DropReason;
+import io.kiln.templates.EndpointBpf.DropReason;
 import io.kiln.templates.EndpointBpf.MetricsMap;
 import io.kiln.templates.EndpointDefines;
 

@@ -6,7 +6,7 @@ import io.kiln.agent.dataplane.ObjectSources;
 import io.kiln.agent.spec.TemplateCatalog;
 import io.kiln.demo.DemoNetwork.Seat;
 import io.kiln.lab.UdpFlow;
-import io.kiln.templates.DropReason;
+import io.kiln.templates.EndpointBpf.DropReason;
 import io.kiln.templates.EndpointDefines;
 
 import java.io.PrintWriter;

@@ -48,7 +48,7 @@ public final class TemporaryAgent implements AutoCloseable {
         VariantBuilder builder = VariantBuilder.defaults(base.resolve("objects")).build();
         this.objects = ObjectSources.builder().compiler(builder).build();
         this.kernel = KernelDataplane.builder().pinRoot(pinRoot).stateDirectory(base.resolve("state"))
-                .attachMode(mode).objects(objects).tier0(tier0).build();
+                .attachMode(mode).objects(objects).tier0(tier0).templates(catalog::find).build();
         try {
             Files.createDirectories(specs.dir().resolve("endpoints"));
         } catch (IOException e) {

@@ -36,9 +36,11 @@ public final class BindingsFile {
         c.line("}");
         programs(c, t);
         build(c, t);
-        JavaNames.Unique mapClasses = new JavaNames.Unique("Programs", "Build", "Maps", "Constants", className);
+        JavaNames.Unique mapClasses = new JavaNames.Unique("Programs", "Build", "Maps", "Constants",
+                ReasonsEmitter.CLASS, className);
         maps(c, t, object, variant, mapClasses);
         new ConstantsEmitter(c).emit(t, object);
+        new ReasonsEmitter(c).emit(t, object);
         c.blank();
         Support.emit(c);
         c.line("}");

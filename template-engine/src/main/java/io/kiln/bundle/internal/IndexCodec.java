@@ -19,12 +19,14 @@ import io.kiln.template.BuildParameter;
 import io.kiln.template.BuildParameters;
 import io.kiln.template.ConstantDecl;
 import io.kiln.template.MapDecl;
+import io.kiln.template.ReasonDecl;
 import io.kiln.template.ProgramDecl;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -98,6 +100,19 @@ public final class IndexCodec {
             g.writeEndObject();
         }
         g.writeEndArray();
+        g.writeArrayFieldStart("reasons");
+        for (ReasonDecl r : t.reasons()) {
+            g.writeStartObject();
+            g.writeStringField("name", r.name());
+            g.writeNumberField("code", r.code());
+            g.writeBooleanField("drop", r.drop());
+            g.writeStringField("description", r.description());
+            g.writeEndObject();
+        }
+        g.writeEndArray();
+        if (t.reasonCounters().isPresent()) {
+            g.writeStringField("reasonCounters", t.reasonCounters().get());
+        }
         g.writeArrayFieldStart("variants");
         for (BundledVariant v : t.variants()) {
             variant(g, v);
@@ -196,9 +211,23 @@ public final class IndexCodec {
         List<MapDecl> maps = new ArrayList<>();
         f.each(n, at, "maps", (m, mAt) -> maps.add(new MapDecl(f.text(m, mAt, "name"), f.scope(m, mAt, "scope"),
                 f.bool(m, mAt, "pinned"))));
+        // reasons came later than the rest: an index written before them has none
+        List<ReasonDecl> reasons = new ArrayList<>();
+        if (n.has("reasons")) {
+            f.each(n, at, "reasons", (r, rAt) -> {
+                int code = f.integer(r, rAt, "code");
+                if (code < 0 || code > ReasonDecl.MAX_CODE) {
+                    throw f.error(IndexFields.join(rAt, "code"), "expected 0 to " + ReasonDecl.MAX_CODE + ", got " + code);
+                }
+                reasons.add(new ReasonDecl(f.text(r, rAt, "name"), code, f.bool(r, rAt, "drop"),
+                        f.optionalText(r, "description")));
+            });
+        }
+        Optional<String> counters = n.has("reasonCounters") ? Optional.of(f.text(n, at, "reasonCounters"))
+                : Optional.empty();
         List<BundledVariant> variants = new ArrayList<>();
         f.each(n, at, "variants", (v, vAt) -> variants.add(readVariant(f, v, vAt)));
-        return new BundledTemplate(name, programs, build, constants, maps, variants);
+        return new BundledTemplate(name, programs, build, constants, maps, reasons, counters, variants);
     }
 
     private static BundledVariant readVariant(IndexFields f, JsonNode n, String at) {

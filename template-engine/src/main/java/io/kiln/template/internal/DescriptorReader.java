@@ -9,6 +9,7 @@ import io.kiln.template.Hook;
 import io.kiln.template.MapDecl;
 import io.kiln.template.MapScope;
 import io.kiln.template.ProgramDecl;
+import io.kiln.template.ReasonDecl;
 import io.kiln.template.TemplateDescriptor;
 import io.kiln.yaml.LocatedFields;
 import io.kiln.yaml.LocatedNode;
@@ -43,7 +44,8 @@ public final class DescriptorReader {
             "a descriptor holds one YAML document, found a second one", "descriptors", "YAML ");
 
     private static final List<String> TOP_LEVEL = List.of("name", "includes", "programs", "build", "constants", "maps",
-            "compile");
+            "compile", "reasons", "reasonCounters");
+    private static final java.util.regex.Pattern REASON_NAME = java.util.regex.Pattern.compile("[A-Z][A-Z0-9_]*");
 
     private final Path file;
     private final Path root;
@@ -79,6 +81,7 @@ public final class DescriptorReader {
         List<ConstantDecl> constants = List.of();
         List<MapDecl> maps = List.of();
         CompileOptions compile = CompileOptions.DEFAULT;
+        List<ReasonDecl> reasons = List.of();
         // Sections in file order, so the first error reported is the first in the file.
         for (LocatedNode.Entry section : top.entries().values()) {
             switch (section.key()) {
@@ -87,12 +90,14 @@ public final class DescriptorReader {
                 case "constants" -> constants = readEach(section, this::readConstant, "constant");
                 case "maps" -> maps = readEach(section, this::readMap, "map");
                 case "compile" -> compile = readCompile(section);
+                case "reasons" -> reasons = readReasons(section);
                 default -> { }
             }
         }
         if (programs.isEmpty()) {
             y.present(top, "", "programs");
         }
+        Optional<String> reasonCounters = readReasonCounters(top.entries().get("reasonCounters"), maps, reasons);
         Path templateFile = root.resolve(name + SOURCE_SUFFIX);
         if (!Files.isRegularFile(templateFile)) {
             LocatedNode at = top.entries().get("name").value();
@@ -100,7 +105,7 @@ public final class DescriptorReader {
                     + " not found beside the descriptor (looked for " + templateFile + ")");
         }
         return new TemplateDescriptor(name, root, file, templateFile, includeDirs, programs, build, constants, maps,
-                compile);
+                compile, reasons, reasonCounters);
     }
 
     private String readText() {
@@ -271,6 +276,61 @@ public final class DescriptorReader {
             flags.add(flag);
         }
         return new CompileOptions(cpu, flags);
+    }
+
+    /** Reasons have a namespace of their own: in C they are {@code REASON_<NAME>} macros, not globals. */
+    private List<ReasonDecl> readReasons(LocatedNode.Entry section) {
+        LocatedNode.Mapping m = y.optionalMapping(section, section.key());
+        List<ReasonDecl> out = new ArrayList<>();
+        Map<Integer, LocatedNode.Entry> byCode = new HashMap<>();
+        for (LocatedNode.Entry e : m.entries().values()) {
+            String path = LocatedFields.child(section.key(), e.key());
+            if (!REASON_NAME.matcher(e.key()).matches()) {
+                throw y.error(e, path, "'" + e.key() + "' is not an upper-case C identifier (A-Z, 0-9 and _, starting"
+                        + " with a letter); reasons become the C macros REASON_<NAME> and Java enum constants");
+            }
+            LocatedNode.Mapping r = y.mapping(e.value(), path);
+            y.allowOnly(r, path, List.of("code", "verdict", "description"), "a reason");
+            String codePath = LocatedFields.child(path, "code");
+            LocatedNode codeNode = y.present(r, path, "code");
+            int code = (int) y.integer(codeNode, codePath, 0, ReasonDecl.MAX_CODE);
+            LocatedNode.Entry first = byCode.putIfAbsent(code, e);
+            if (first != null) {
+                throw y.error(codeNode, codePath, "code " + code + " is already used by reason " + first.key()
+                        + " (line " + first.line() + "); each reason needs a code of its own");
+            }
+            boolean drop = true;
+            LocatedNode.Entry verdict = r.entries().get("verdict");
+            if (verdict != null) {
+                String vPath = LocatedFields.child(path, "verdict");
+                String v = y.word(verdict.value(), vPath);
+                if (!v.equals("drop") && !v.equals("pass")) {
+                    throw y.error(verdict.value(), vPath, "unknown verdict '" + v + "'; allowed: drop, pass");
+                }
+                drop = v.equals("drop");
+            }
+            LocatedNode.Entry d = r.entries().get("description");
+            String description = d == null ? "" : y.text(d.value(), LocatedFields.child(path, "description"));
+            out.add(new ReasonDecl(e.key(), code, drop, description));
+        }
+        return out;
+    }
+
+    private Optional<String> readReasonCounters(LocatedNode.Entry entry, List<MapDecl> maps, List<ReasonDecl> reasons) {
+        if (entry == null || LocatedNode.isNull(entry.value())) {
+            return Optional.empty();
+        }
+        String map = y.word(entry.value(), "reasonCounters");
+        if (maps.stream().noneMatch(m -> m.name().equals(map))) {
+            throw y.error(entry.value(), "reasonCounters", "no map '" + map + "' in maps; name the declared map that"
+                    + " counts packets per reason" + (maps.isEmpty() ? "" : " (declared: "
+                    + maps.stream().map(MapDecl::name).collect(Collectors.joining(", ")) + ")"));
+        }
+        if (reasons.isEmpty()) {
+            throw y.error(entry.value(), "reasonCounters", "map '" + map + "' counts reasons, but the descriptor"
+                    + " declares none; add a reasons section");
+        }
+        return Optional.of(map);
     }
 
     private void checkCName(LocatedNode.Entry e, String path) {

@@ -4,6 +4,7 @@ import io.kiln.template.BuildParameters;
 import io.kiln.template.ConstantDecl;
 import io.kiln.template.MapDecl;
 import io.kiln.template.ProgramDecl;
+import io.kiln.template.ReasonDecl;
 import io.kiln.template.TemplateDescriptor;
 
 import java.util.LinkedHashMap;
@@ -26,7 +27,10 @@ public final class RenderModel {
         kiln.put("constants", t.constants().stream().map(RenderModel::constant).toList());
         kiln.put("programs", t.programs().stream().map(RenderModel::program).toList());
         kiln.put("maps", t.maps().stream().map(RenderModel::map).toList());
+        kiln.put("reasons", t.reasons().stream().map(RenderModel::reason).toList());
+        kiln.put("reasonCounters", t.reasonCounters().orElse(""));
         kiln.put("declareConstants", new DeclareConstantsDirective(t.constants(), loader));
+        kiln.put("declareReasons", new DeclareReasonsDirective(t.reasons(), loader));
         root.put(BuildParameterReader.MODEL_NAME, kiln);
         return root;
     }
@@ -51,6 +55,16 @@ public final class RenderModel {
             case TC_INGRESS, TC_EGRESS -> "tc";
             case XDP -> "xdp";
         });
+        return m;
+    }
+
+    private static Map<String, Object> reason(ReasonDecl r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", r.name());
+        m.put("macro", r.macro());
+        m.put("code", r.code());
+        m.put("drop", r.drop());
+        m.put("description", r.description());
         return m;
     }
 

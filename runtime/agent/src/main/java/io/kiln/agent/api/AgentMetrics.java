@@ -7,8 +7,8 @@ import java.util.TreeMap;
 
 /**
  * The names of Kiln's metrics, in one place, with builders for the ones the dataplane side
- * reports: cache figures and clang runs from the object cache, drop counters from each
- * endpoint's {@code metrics} map.
+ * reports: cache figures and clang runs from the object cache, drop counters from the reason
+ * counter map of each template an endpoint runs ({@code reasonCounters} in its descriptor).
  */
 public final class AgentMetrics {
     public static final String REGENERATION_SECONDS = "kiln_regeneration_seconds";
@@ -43,24 +43,31 @@ public final class AgentMetrics {
                         List.of(MetricFamily.Sample.of(clangRuns))));
     }
 
-    /** A drop counted per endpoint, direction and reason. */
-    public record Drop(int endpointId, String direction, String reason, long packets, long bytes) {
+    /**
+     * A drop counted per endpoint, template, direction and reason: {@code template} is the template
+     * whose program dropped it (the dataplane's or one chained in front of it), {@code reason} a
+     * name from that template's descriptor.
+     */
+    public record Drop(int endpointId, String template, String direction, String reason, long packets, long bytes) {
     }
 
-    /** Dropped packets and bytes per endpoint, direction and reason (from the endpoints' metrics maps). */
+    /**
+     * Dropped packets and bytes per endpoint, template, direction and reason (from each template's
+     * reason counter map).
+     */
     public static List<MetricFamily> drops(List<Drop> drops) {
         List<MetricFamily.Sample> packets = new ArrayList<>();
         List<MetricFamily.Sample> bytes = new ArrayList<>();
         for (Drop d : drops) {
             Map<String, String> labels = new TreeMap<>(Map.of("endpoint", Integer.toString(d.endpointId()),
-                    "direction", d.direction(), "reason", d.reason()));
+                    "direction", d.direction(), "reason", d.reason(), "template", d.template()));
             packets.add(MetricFamily.Sample.of(labels, d.packets()));
             bytes.add(MetricFamily.Sample.of(labels, d.bytes()));
         }
         return List.of(
-                new MetricFamily(DROPS, "Packets dropped by an endpoint's programs, by reason.", MetricFamily.Type.COUNTER,
+                new MetricFamily(DROPS, "Packets dropped by an endpoint's programs, by template and reason.", MetricFamily.Type.COUNTER,
                         packets),
-                new MetricFamily(DROPPED_BYTES, "Bytes dropped by an endpoint's programs, by reason.",
+                new MetricFamily(DROPPED_BYTES, "Bytes dropped by an endpoint's programs, by template and reason.",
                         MetricFamily.Type.COUNTER, bytes));
     }
 }

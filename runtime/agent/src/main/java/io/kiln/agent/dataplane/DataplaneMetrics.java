@@ -4,31 +4,25 @@ import io.kiln.agent.api.AgentMetrics;
 import io.kiln.agent.api.LatencyHistogram;
 import io.kiln.agent.api.MetricFamily;
 import io.kiln.agent.api.MetricsProvider;
-import io.kiln.bpf.BpfMap;
-import io.kiln.runtime.EndpointLoader;
-import io.kiln.templates.DropReason;
-import io.kiln.templates.EndpointBpf.MetricsMap;
-import io.kiln.templates.EndpointDefines;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * The dataplane's figures for {@code /metrics}: object cache hits and misses and clang runs, the
- * time of each regeneration phase, and every attached endpoint's drops per direction and reason,
- * summed over CPUs from its pinned {@code metrics} map (reasons by {@link DropReason}'s names).
+ * time of each regeneration phase, and every attached endpoint's drops per template, direction and
+ * reason, summed over CPUs from each template's reason counter map (reasons by the names its
+ * descriptor declares).
  */
 final class DataplaneMetrics implements MetricsProvider {
     private final ObjectSources objects;
-    private final EndpointLoader loader;
+    private final Supplier<List<ReasonCounters>> counters;
     private final LatencyHistogram phases;
 
-    DataplaneMetrics(ObjectSources objects, EndpointLoader loader, LatencyHistogram phases) {
+    DataplaneMetrics(ObjectSources objects, Supplier<List<ReasonCounters>> counters, LatencyHistogram phases) {
         this.objects = objects;
-        this.loader = loader;
+        this.counters = counters;
         this.phases = phases;
     }
 
@@ -41,42 +35,12 @@ final class DataplaneMetrics implements MetricsProvider {
         return out;
     }
 
-    /** Every non-zero drop counter of every endpoint with a state file. */
+    /** Every non-zero drop counter of every template of every attached endpoint. */
     List<AgentMetrics.Drop> drops() {
         List<AgentMetrics.Drop> out = new ArrayList<>();
-        for (int id : loader.endpointIds()) {
-            Path pin = loader.pins().endpointMap(id, MetricsMap.NAME);
-            if (!Files.exists(pin)) {
-                continue;
-            }
-            try (BpfMap m = BpfMap.openPinned(pin)) {
-                for (int dir : new int[] {EndpointDefines.DIR_INGRESS, EndpointDefines.DIR_EGRESS}) {
-                    for (DropReason r : DropReason.values()) {
-                        if (!r.isDrop()) {
-                            continue;
-                        }
-                        MetricsMap.Value c = sum(m.lookupPerCpu(EndpointDefines.metricsKey(dir, r).toBytes()));
-                        if (c.packets() > 0) {
-                            out.add(new AgentMetrics.Drop(id, dir == EndpointDefines.DIR_INGRESS ? "ingress" : "egress",
-                                    r.name(), c.packets(), c.bytes()));
-                        }
-                    }
-                }
-            } catch (RuntimeException gone) {
-                // detached while we read: its counters went with it
-            }
+        for (ReasonCounters c : counters.get()) {
+            out.addAll(c.read());
         }
         return out;
-    }
-
-    private static MetricsMap.Value sum(Optional<List<byte[]>> perCpu) {
-        long packets = 0;
-        long bytes = 0;
-        for (byte[] v : perCpu.orElse(List.of())) {
-            MetricsMap.Value one = MetricsMap.Value.fromBytes(v);
-            packets += one.packets();
-            bytes += one.bytes();
-        }
-        return new MetricsMap.Value(packets, bytes);
     }
 }

@@ -43,6 +43,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Set;
@@ -53,6 +54,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * The agent's kernel side over {@code io.kiln.runtime}: an endpoint's plan becomes an object
@@ -92,6 +94,9 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
     private final Map<Integer, AttachedEndpoint> attached = new ConcurrentHashMap<>();
     private volatile int adopted;
     private final boolean tiered;
+    private final Function<String, Optional<TemplateDescriptor>> templates;
+    /** The template of each endpoint's last applied plan: its reasons label the endpoint's drop counters. */
+    private final Map<Integer, TemplateDescriptor> planned = new ConcurrentHashMap<>();
     private final Map<String, Tier0> tier0s = new ConcurrentHashMap<>(); // tier-0 variant key -> loaded tier 0
     private final Map<String, String> tier0Namespaces = new ConcurrentHashMap<>(); // variant key -> its interfaces' namespace
     private final Set<Integer> onTier0 = ConcurrentHashMap.newKeySet();
@@ -114,6 +119,7 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
         this.namespaces = new Namespaces(b.nodeNamespace);
         this.nodeMaps = new NodeMaps(loader.pins(), namespaces);
         this.tiered = b.tier0;
+        this.templates = b.templates;
     }
 
     /** True when new endpoints of templates with a tier 0 are brought up there first. */
@@ -153,7 +159,38 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
 
     /** Cache hits and misses, clang runs, phase times and every endpoint's drop counters, for {@code /metrics}. */
     public MetricsProvider metrics() {
-        return new DataplaneMetrics(objects, loader, phases);
+        return new DataplaneMetrics(objects, this::reasonCounters, phases);
+    }
+
+    /**
+     * The reason counters of every attached endpoint's template (its descriptor's
+     * {@code reasonCounters} map, pinned per endpoint), for {@code /metrics}. A template whose
+     * counter map is node-wide counts no single endpoint and is left out; so is an endpoint whose
+     * template is unknown (adopted, not planned since, and no {@link Builder#templates} finder).
+     */
+    public List<ReasonCounters> reasonCounters() {
+        List<ReasonCounters> out = new ArrayList<>();
+        for (AttachedEndpoint a : new TreeMap<>(attached).values()) {
+            TemplateDescriptor t = planned.get(a.id());
+            if (t == null || !t.name().equals(a.template())) {
+                t = templates.apply(a.template()).orElse(null);
+            }
+            if (t == null || t.reasonCounters().isEmpty()) {
+                continue;
+            }
+            String map = t.reasonCounters().get();
+            if (t.map(map).map(m -> m.scope() != io.kiln.template.MapScope.ENDPOINT).orElse(true)) {
+                continue;
+            }
+            Path pin;
+            try {
+                pin = a.mapPins().getOrDefault(map, loader.pins().endpointMap(a.id(), map));
+            } catch (RuntimeException closed) {
+                continue;
+            }
+            ReasonCounters.of(a.id(), t, pin).ifPresent(out::add);
+        }
+        return out;
     }
 
     // ---- attach, reattach, swap ----
@@ -223,6 +260,7 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
                 leaveTier0(a, TIER0_GRACE); // packets already inside tier 0 still look their endpoint up
             }
             attached.put(plan.id(), a);
+            planned.put(plan.id(), plan.template());
             fingerprints.write(plan.id(), plan.fingerprint());
             nodeMaps.catchUp();
             phases.observe("load_attach", (System.nanoTime() - t1) / 1e9);
@@ -279,6 +317,7 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
             phases.observe("tier0_link", (t3 - t2) / 1e9);
             markTier0(plan.id(), true);
             attached.put(plan.id(), a);
+            planned.put(plan.id(), plan.template());
             fingerprints.write(plan.id(), plan.fingerprint());
             nodeMaps.catchUp();
             long t4 = System.nanoTime();
@@ -514,6 +553,7 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
 
     @Override
     public void detach(int endpointId) {
+        planned.remove(endpointId);
         try {
             detachEndpoint(endpointId);
         } catch (RuntimeException e) {
@@ -609,8 +649,19 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
         private ObjectSources objects;
         private Netns nodeNamespace = Netns.host();
         private boolean tier0 = true;
+        private Function<String, Optional<TemplateDescriptor>> templates = name -> Optional.empty();
 
         private Builder() {
+        }
+
+        /**
+         * Finds a template's descriptor by name (the agent's catalog): an endpoint adopted after a
+         * restart, and not regenerated since, gets its drop counters labelled by its template's
+         * declared reasons through it. Default: none, such an endpoint's counters wait for its plan.
+         */
+        public Builder templates(Function<String, Optional<TemplateDescriptor>> find) {
+            this.templates = Objects.requireNonNull(find, "find");
+            return this;
         }
 
         /**

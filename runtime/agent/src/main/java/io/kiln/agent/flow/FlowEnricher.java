@@ -3,7 +3,7 @@ package io.kiln.agent.flow;
 import io.kiln.agent.plan.EndpointPlan;
 import io.kiln.agent.plan.Plan;
 import io.kiln.agent.spec.Cidr;
-import io.kiln.templates.DropReason;
+import io.kiln.templates.EndpointBpf.DropReason;
 import io.kiln.templates.FlowEvent;
 
 import java.net.InetAddress;

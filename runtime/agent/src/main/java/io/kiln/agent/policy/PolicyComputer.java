@@ -92,7 +92,7 @@ public final class PolicyComputer {
                                                                Map<Cidr, Integer> cidrIdentities) {
         SortedMap<Integer, EndpointPolicy> out = new TreeMap<>();
         for (IdentifiedEndpoint e : targets) {
-            out.put(e.id(), forEndpoint(e, endpoints, policies, cidrIdentities));
+            out.put(e.id(), forEndpoint(e, endpoints, policies, cidrIdentities, Map.of()));
         }
         return out;
     }
