@@ -2,6 +2,7 @@ package io.kiln.agent.dataplane;
 
 import io.kiln.agent.Agent;
 import io.kiln.agent.api.AgentStatus;
+import io.kiln.agent.api.PrometheusText;
 import io.kiln.runtime.AttachMode;
 import io.kiln.runtime.AttachedEndpoint;
 import io.kiln.runtime.EndpointLoader;
@@ -60,7 +61,8 @@ class ChainAgentKernelTest {
             lab.writeSpec("endpoints", "web.yaml", guarded);
             lab.servers.tcp(lab.ns(2), TCP);
             lab.servers.udp(lab.ns(2), UDP);
-            Agent agent = lab.start(lab.agent(dataplane(lab, mode)).specDirectory(lab.specDir, Duration.ofSeconds(2)));
+            KernelDataplane dp = dataplane(lab, mode);
+            Agent agent = lab.start(lab.agent(dp).specDirectory(lab.specDir, Duration.ofSeconds(2)));
             AgentStatus st = lab.awaitReady(agent, 1, 2);
             List<Integer> guard = chainPrograms(lab);
             assertEquals(1, guard.size(), "one chained program");
@@ -71,6 +73,11 @@ class ChainAgentKernelTest {
             }
             assertFalse(EchoServers.tcpWorks(lab.ns(1), ip(2), TCP), "the guard drops the SYN past the budget");
             assertTrue(EchoServers.udpWorks(lab.ns(1), ip(2), UDP), "other traffic is handed on to the dataplane");
+            String metrics = PrometheusText.write(dp.metrics().metrics());
+            assertTrue(metrics.contains("kiln_chain_packets_total{endpoint=\"2\",position=\"0\",reason=\"SYN_OVER_BUDGET\","
+                    + "template=\"syn_guard\"} 1\n"), metrics);
+            assertTrue(metrics.contains("kiln_chain_packets_total{endpoint=\"2\",position=\"0\",reason=\"SYN_PASSED\","
+                    + "template=\"syn_guard\"} " + BUDGET + "\n"), metrics);
 
             // restart: the chain is adopted, not reloaded, and still enforces the spent budget
             Map<String, Integer> webPrograms = endpoint(st, 2).programIds();

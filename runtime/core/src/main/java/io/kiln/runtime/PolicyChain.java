@@ -141,11 +141,16 @@ public final class PolicyChain {
 
     /** The chain a process left for endpoint {@code endpointId}, in order (the caller closes the handles). */
     public List<AttachedEndpoint> adopt(int endpointId) {
-        List<AttachedEndpoint> out = new ArrayList<>();
+        return new ArrayList<>(adoptByPosition(endpointId).values());
+    }
+
+    /** {@link #adopt(int)} by chain position. */
+    public java.util.SortedMap<Integer, AttachedEndpoint> adoptByPosition(int endpointId) {
+        java.util.SortedMap<Integer, AttachedEndpoint> out = new java.util.TreeMap<>();
         for (int p = 0; p < MAX_LENGTH; p++) {
             EndpointLoader at = loaderAt(p, Attachment.Kind.TCX_LINK); // adopt and detach read the kind from state
             if (at.endpointIds().contains(endpointId)) {
-                out.add(at.adopt(endpointId));
+                out.put(p, at.adopt(endpointId));
             }
         }
         return out;

@@ -38,6 +38,7 @@ final class DataplaneMetrics implements MetricsProvider {
                 objects.memoHits()));
         out.add(phases.family());
         out.addAll(AgentMetrics.drops(drops()));
+        out.add(new ChainCounters(loader).family(loader.endpointIds()));
         return out;
     }
 
