@@ -1,5 +1,6 @@
 package io.kiln.runtime;
 
+import io.kiln.runtime.internal.Errors;
 import io.kiln.template.Hook;
 
 import java.nio.file.Path;
@@ -122,7 +123,7 @@ public final class PolicyChain {
                 }
                 live[p] = at.hooks().attach(m.object(), endpoint, beforeAttach, placement);
             } catch (RuntimeException e) {
-                failures.add(e);
+                failures.add(at(id, p, m.object().template().name(), e));
             }
         }
         List<AttachedEndpoint> out = new ArrayList<>();
@@ -132,6 +133,14 @@ public final class PolicyChain {
             HookLifecycle.throwFirst(prefix, failures);
         }
         return out;
+    }
+
+    /** {@code endpoint 12: chain[1] (template syn_guard): REST OF THE MESSAGE}, of the same exception type. */
+    private static RuntimeException at(int id, int position, String template, RuntimeException e) {
+        String endpoint = "endpoint " + id + ": ";
+        String m = String.valueOf(e.getMessage());
+        return Errors.withMessage(endpoint + "chain[" + position + "] (template " + template + "): "
+                + (m.startsWith(endpoint) ? m.substring(endpoint.length()) : m), e);
     }
 
     /** {@link #apply(AttachedEndpoint, List, Consumer)} with nothing to do between load and attach. */

@@ -119,6 +119,35 @@ class PolicyChainTest {
 
     @ParameterizedTest
     @EnumSource(value = AttachMode.class, names = {"TCX", "LEGACY_TC"})
+    void aChainedProgramTheVerifierRefusesLeavesTheRestEnforcing(AttachMode mode, @TempDir Path state) {
+        lab = EndpointLab.create(state);
+        EndpointLoader loader = lab.loader(mode);
+        PolicyChain chain = new PolicyChain(loader);
+        TemplateObject a = TestTemplates.object(guard("guard_a"), "ks_guard.bpf.c");
+        AttachedEndpoint dp = lab.closeLater(loader.attach(TestTemplates.gateObject(),
+                lab.endpoint(ID, TestTemplates.gateConstants(1, 0, ID))));
+        // position 1: ks_gate with UNSAFE=1, whose live unchecked read the verifier refuses
+        PolicyChain.Member refused = new PolicyChain.Member(TestTemplates.gateObject(),
+                Map.of("DROP", TestTemplates.u32(0), "SLOT", TestTemplates.u32(0), "ENDPOINT_ID", TestTemplates.u16(ID),
+                        "UNSAFE", TestTemplates.u32(1)));
+        RuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(RuntimeException.class,
+                () -> chain.apply(dp, List.of(member(a, 0, 0), refused)));
+        assertTrue(e.getMessage().startsWith("endpoint " + ID + ": chain[1] (template ks_gate): "), e.getMessage());
+        assertTrue(e instanceof io.kiln.bpf.VerifierException, e.toString());
+        assertEquals(List.of("guard_a"), chain.adopt(ID).stream().map(x -> {
+            x.close();
+            return x.template();
+        }).toList(), "the other position is attached");
+        assertEquals(0, lab.udpDelivered(10), "the dataplane still enforces (DROP=1)");
+        assertEquals(10, seen(chain, 0, 0), "behind the guard that passed them on");
+        assertEquals(10, dataplaneSeen(dp));
+        assertTrue(dp.isIntact());
+        chain.detach(ID);
+        loader.detach(dp);
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = AttachMode.class, names = {"TCX", "LEGACY_TC"})
     void swapUnderTrafficAdoptionAndRemoval(AttachMode mode, @TempDir Path state) throws Exception {
         lab = EndpointLab.create(state);
         EndpointLoader loader = lab.loader(mode);

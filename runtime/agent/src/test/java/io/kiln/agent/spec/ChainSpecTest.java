@@ -64,7 +64,8 @@ class ChainSpecTest {
         SpecException c = invalid(SPEC.replace("SYN_BUDGET: 20", "SYN_BUDGET: -3"));
         assertEquals("chain[0].constants.SYN_BUDGET", c.field(), c.getMessage());
         assertEquals(8, c.line(), c.getMessage());
-        assertTrue(c.getMessage().contains("syn_guard"), c.getMessage());
+        assertEquals("web.yaml:8: chain[0].constants.SYN_BUDGET: expected an integer from 0 to 4294967295, got -3"
+                + " (template syn_guard)", c.getMessage());
         SpecException u = invalid(SPEC.replace("SYN_BUDGET: 20", "SYN_BUDGT: 20"));
         assertEquals("chain[0].constants.SYN_BUDGT", u.field(), u.getMessage());
         SpecException b = invalid(SPEC.replace("ipv6: true", "ipv6: 1"));
