@@ -1,6 +1,7 @@
 package io.kiln.bpf;
 
 import io.kiln.bpf.Errno;
+import io.kiln.bpf.internal.BpfSyscall;
 import io.kiln.bpf.internal.Failures;
 import io.kiln.bpf.internal.FdKind;
 import io.kiln.bpf.internal.Info;
@@ -46,6 +47,29 @@ public final class BpfLink implements AutoCloseable {
                 featureCheck.run(); // throws MissingFeatureException when the kernel lacks the link type
             }
             throw Failures.error(program.context(), "attach " + where + Failures.missingInterfaceHint(ifindex), errno);
+        }
+        return new BpfLink(ret, program.context() + ": link " + where);
+    }
+
+    /**
+     * A tcx link placed among the hook's programs: before the program with id {@code relativeId},
+     * or last when it is 0. Through bpf(2) directly: libbpf 1.1's {@code bpf_link_create} has no
+     * tcx options.
+     */
+    static BpfLink createTcx(BpfProgram program, int ifindex, Direction direction, int beforeProgramId) {
+        int flags = beforeProgramId == 0 ? BpfSyscall.BPF_F_AFTER : BpfSyscall.BPF_F_BEFORE | BpfSyscall.BPF_F_ID;
+        String where = "tcx " + direction.label() + " on ifindex " + ifindex
+                + (beforeProgramId == 0 ? ", last" : ", before program " + beforeProgramId);
+        int ret = BpfSyscall.tcxLinkCreate(program.fd(), ifindex, direction.tcxAttachType(), flags, beforeProgramId);
+        Reference.reachabilityFence(program);
+        if (ret < 0) {
+            int errno = -ret;
+            if (errno == Errno.EINVAL || errno == Errno.EOPNOTSUPP || errno == Errno.ENOTSUPP) {
+                Features.requireTcxLinks();
+            }
+            String hint = errno == Errno.ENOENT && beforeProgramId != 0
+                    ? " (program " + beforeProgramId + " is not on that hook)" : Failures.missingInterfaceHint(ifindex);
+            throw Failures.error(program.context(), "attach " + where + hint, errno);
         }
         return new BpfLink(ret, program.context() + ": link " + where);
     }

@@ -157,6 +157,15 @@ public final class BpfProgram implements AutoCloseable {
                 "tcx " + direction.label() + " on ifindex " + ifindex, () -> Features.requireTcxLinks());
     }
 
+    /**
+     * Attaches with a tcx link placed before the program with id {@code beforeProgramId} on the same
+     * hook (kernel multi-program ordering, {@code BPF_F_BEFORE}), or after every program there when
+     * it is 0. A program returning {@code TCX_NEXT} (-1) hands the packet to the next one.
+     */
+    public BpfLink attachTcxBefore(int ifindex, Direction direction, int beforeProgramId) {
+        return BpfLink.createTcx(this, ifindex, direction, beforeProgramId);
+    }
+
     /** Attaches with an XDP link; the kernel picks native mode where the driver has it, else generic. */
     public BpfLink attachXdp(int ifindex) {
         return BpfLink.create(this, ifindex, BpfLink.BPF_XDP, "xdp on ifindex " + ifindex,

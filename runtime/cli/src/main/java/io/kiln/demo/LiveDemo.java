@@ -35,11 +35,13 @@ public final class LiveDemo {
     /** Outside the endpoints' /24, so that it is reached through the gateway (whose ARP the dataplane answers). */
     static final String SERVICE_VIP = "198.18.100.1";
     static final int SERVICE_PORT = 80;
-    private static final String NEW_GATEWAY = "198.18.0.254";
-    private static final int ALLOWED_WAIT_MILLIS = 2000;
-    private static final int DENIED_WAIT_MILLIS = 400;
+    static final String NEW_GATEWAY = "198.18.0.254";
+    static final int ALLOWED_WAIT_MILLIS = 2000;
+    static final int DENIED_WAIT_MILLIS = 400;
     private static final int FLOW_RATE = 5000;
-    private static final Duration READY_TIMEOUT = Duration.ofMinutes(2);
+    static final Duration READY_TIMEOUT = Duration.ofMinutes(2);
+    /** endpoint (default), syn_guard (chained), endpoint with policyMode=audit. */
+    private static final int VARIANTS = 3;
 
     /**
      * What the demo did, for its test: where it put things (all gone after it), every program id it
@@ -106,7 +108,11 @@ public final class LiveDemo {
             traffic(agent, net, sockets);
             policyChange(agent, net);
             flow = constantChange(agent, net);
+            new SynFloodStep(this, say, agent, net).run();
             variantChange(agent, net);
+            check(!Files.exists(SynFloodStep.guardPins(agent, net.seat("web").id())),
+                    "web's chain is gone with its spec's chain: entry");
+            say.line("web's spec has no chain: any more: its guard was detached and its pins removed");
             clangRuns = figures(agent);
 
             say.step("Clean up: stop the agent, detach, remove pins, delete the namespaces");
@@ -128,7 +134,7 @@ public final class LiveDemo {
             say.plain("Not as expected:");
             surprises.forEach(s -> say.line("%s", s));
         }
-        return new Report(namespaces, pinRoot, base, programIds, flow, clangRuns, 2, surprises,
+        return new Report(namespaces, pinRoot, base, programIds, flow, clangRuns, VARIANTS, surprises,
                 cleanupFailures);
     }
 
@@ -195,7 +201,7 @@ public final class LiveDemo {
         check(dbNow.get(EndpointDefines.DIR_INGRESS, DropReason.POLICY_DENIED) > 0, "db counted client's denied SYNs");
     }
 
-    private void tcp(Seat from, Seat to, int port, boolean expectAllowed) {
+    void tcp(Seat from, Seat to, int port, boolean expectAllowed) {
         String answer = Sockets.tcpRequest(from.netns(), to.ipv4(), port, "hello",
                 expectAllowed ? ALLOWED_WAIT_MILLIS : DENIED_WAIT_MILLIS);
         boolean allowed = answer != null;
@@ -297,9 +303,9 @@ public final class LiveDemo {
     private long figures(TemporaryAgent agent) {
         say.step("Cache and regeneration figures");
         ObjectSources o = agent.objects();
-        say.line("variants in use 2, clang runs %d, objects served without clang %d, compiled %d",
-                o.clangRuns(), o.hits(), o.misses());
-        check(o.clangRuns() == 2, "clang runs (" + o.clangRuns() + ") equal the variants (2)");
+        say.line("variants built %d, clang runs %d, objects served without clang %d, compiled %d",
+                VARIANTS, o.clangRuns(), o.hits(), o.misses());
+        check(o.clangRuns() == VARIANTS, "clang runs (" + o.clangRuns() + ") equal the variants (" + VARIANTS + ")");
         say.line("regenerations (each loads an object, specializes it, attaches or swaps):");
         regenerationMillis.forEach((what, ms) -> say.line("  %-12s %5d ms", what, ms));
         say.line("%d programs were loaded in all; the replaced ones are unloaded already", programIds.size());
@@ -308,7 +314,7 @@ public final class LiveDemo {
 
     // ---- helpers ----
 
-    private static String endpointYaml(DemoNetwork net, Seat s, Map<String, String> build, String gateway) {
+    static String endpointYaml(DemoNetwork net, Seat s, Map<String, String> build, String gateway) {
         return SpecFiles.endpoint(s.id(), s.hostIf(), net.node().name(), s.ipv4(), s.mac(), Map.of("app", s.name()),
                 build, Map.of("GATEWAY_IPV4", gateway));
     }
@@ -339,7 +345,7 @@ public final class LiveDemo {
                 .mapToLong(x -> (long) x.value()).sum();
     }
 
-    private static String lastChange(AgentStatus s, int id) {
+    static String lastChange(AgentStatus s, int id) {
         return s.endpoints().stream().filter(e -> e.id() == id).map(EndpointStatus::lastChange).findFirst().orElse(null);
     }
 
@@ -366,7 +372,7 @@ public final class LiveDemo {
         return (System.nanoTime() - t0) / 1e9;
     }
 
-    private void check(boolean ok, String expectation) {
+    void check(boolean ok, String expectation) {
         if (!ok) {
             surprises.add(expectation);
             say.line("!! expected: %s", expectation);

@@ -112,6 +112,46 @@ public final class Sockets implements AutoCloseable {
         });
     }
 
+    /**
+     * Starts {@code count} TCP connections from {@code ns} at once (non-blocking connects: one SYN
+     * each, from distinct ports), waits {@code waitMillis} (under the kernel's 1 s SYN retransmit),
+     * closes them all and returns how many handshakes completed.
+     */
+    public static int tcpConnectBurst(Netns ns, String address, int port, int count, int waitMillis) {
+        return ns.call(() -> {
+            List<java.nio.channels.SocketChannel> channels = new ArrayList<>();
+            try {
+                InetSocketAddress to = new InetSocketAddress(InetAddress.getByName(address), port);
+                for (int i = 0; i < count; i++) {
+                    java.nio.channels.SocketChannel c = java.nio.channels.SocketChannel.open();
+                    channels.add(c);
+                    c.configureBlocking(false);
+                    c.connect(to);
+                }
+                Thread.sleep(waitMillis);
+                int connected = 0;
+                for (java.nio.channels.SocketChannel c : channels) {
+                    try {
+                        if (c.finishConnect()) {
+                            connected++;
+                        }
+                    } catch (IOException refused) {
+                        // reset or unreachable: not connected
+                    }
+                }
+                return connected;
+            } finally {
+                for (java.nio.channels.SocketChannel c : channels) {
+                    try {
+                        c.close();
+                    } catch (IOException ignored) {
+                        // closing: nothing to do about it
+                    }
+                }
+            }
+        });
+    }
+
     private static void daemon(String name, Runnable task) {
         Thread t = new Thread(task, "kiln-demo-" + name);
         t.setDaemon(true);

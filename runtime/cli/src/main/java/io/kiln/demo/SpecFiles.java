@@ -68,6 +68,11 @@ public final class SpecFiles {
         return y.toString();
     }
 
+    /** {@code yaml} (an endpoint's) with a {@code chain:} of one template and its constants. */
+    public static String withChain(String yaml, String template, Map<String, ?> constants) {
+        return yaml + "chain:\n  - template: " + template + "\n    constants: " + flow(constants) + "\n";
+    }
+
     /**
      * A policy admitting, on {@code selector}'s endpoints, what endpoints labelled
      * {@code app: FROM} send to the given ports ("8080/TCP").

@@ -204,6 +204,10 @@ public final class TemporaryAgent implements AutoCloseable {
     /** Detaches every endpoint, removes every pin under its root and deletes its folders. Call after {@link #close()}. */
     public void uninstall() {
         try {
+            io.kiln.runtime.PolicyChain chains = new io.kiln.runtime.PolicyChain(kernel.loader());
+            for (int id : kernel.loader().endpointIds()) {
+                chains.detach(id); // first: legacy tc filters of a chain are not pins
+            }
             kernel.loader().uninstall();
         } finally {
             deleteTree(base);
@@ -218,6 +222,17 @@ public final class TemporaryAgent implements AutoCloseable {
             FileTrees.delete(dir);
         } catch (IOException e) {
             throw new UncheckedIOException("delete " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** How endpoint {@code id}'s chained programs are attached: {@code program syn_guard (tcx tc-egress)}. */
+    public String chainAttachments(int id) {
+        List<io.kiln.runtime.AttachedEndpoint> chain = new io.kiln.runtime.PolicyChain(kernel.loader()).adopt(id);
+        try {
+            return chain.stream().flatMap(a -> a.attachments().stream()).map(io.kiln.runtime.Attachment::describe)
+                    .collect(java.util.stream.Collectors.joining(", "));
+        } finally {
+            chain.forEach(io.kiln.runtime.AttachedEndpoint::close);
         }
     }
 

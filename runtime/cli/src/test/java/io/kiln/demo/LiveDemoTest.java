@@ -33,8 +33,8 @@ class LiveDemoTest {
         assertEquals(List.of(), report.surprises(), out);
         assertEquals(List.of(), report.cleanupFailures(), out);
         for (String step : List.of("1. A node", "2. The agent", "3. Specs", "4. Traffic", "5. Counters",
-                "6. Policy change", "7. Constant change", "8. Build parameter change", "9. Cache and regeneration",
-                "10. Clean up")) {
+                "6. Policy change", "7. Constant change", "8. Policy chain", "9. Build parameter change",
+                "10. Cache and regeneration", "11. Clean up")) {
             assertTrue(out.contains("\n" + step), "step '" + step + "' in:\n" + out);
         }
         assertTrue(out.contains("client -> db   TCP 5432   denied"), out);
@@ -44,7 +44,8 @@ class LiveDemoTest {
         assertTrue(out.contains("GATEWAY_IPV4 = 198.18.0.254"), out);
         assertEquals(0, report.flow().missing());
         assertTrue(report.flow().sent() > 100, out);
-        assertEquals(2, report.clangRuns(), "one clang run per variant");
+        assertTrue(out.contains("the guard passed on 20 SYNs and dropped 180 (SYN_OVER_BUDGET)"), out);
+        assertEquals(3, report.clangRuns(), "one clang run per variant (endpoint twice, syn_guard once)");
 
         assertNothingLeft(report.namespaces(), report.pinRoot(), report.stateBase(), report.programIds());
     }

@@ -55,7 +55,14 @@ final class HookLifecycle {
 
     /** See {@link EndpointLoader#attach(TemplateObject, Endpoint, Consumer)}. */
     AttachedEndpoint attach(TemplateObject object, Endpoint endpoint, Consumer<SpecializedEndpoint> beforeAttach) {
+        return attach(object, endpoint, beforeAttach, HookPlacement.LAST);
+    }
+
+    /** {@link #attach(TemplateObject, Endpoint, Consumer)} with tcx links placed by {@code placement}. */
+    AttachedEndpoint attach(TemplateObject object, Endpoint endpoint, Consumer<SpecializedEndpoint> beforeAttach,
+                            HookPlacement placement) {
         Objects.requireNonNull(beforeAttach, "beforeAttach");
+        Objects.requireNonNull(placement, "placement");
         synchronized (locks.of(endpoint.id())) {
             String prefix = endpoint.label() + ": ";
             specializer.ensureBpffs();
@@ -70,7 +77,8 @@ final class HookLifecycle {
             }
             boolean dirExisted = Files.exists(pins.endpointDir(endpoint.id()));
             // everything in the endpoint's namespace, in one thread: loading does not care where it runs
-            return endpoint.namespace().call(() -> attachInside(object, endpoint, dirExisted, beforeAttach));
+            return endpoint.namespace().call(() -> attachInside(object, endpoint, dirExisted, beforeAttach,
+                    placement));
         }
     }
 
@@ -99,7 +107,7 @@ final class HookLifecycle {
                 List<LiveHook> hooks = new ArrayList<>();
                 boolean[] createdClsact = {false};
                 try {
-                    attachAll(object.template(), programs, endpoint, ifindex, hooks, createdClsact);
+                    attachAll(object.template(), programs, endpoint, ifindex, hooks, createdClsact, HookPlacement.LAST);
                     EndpointState state = stateOf(endpoint, object, ifindex, createdClsact[0], hooks, mapPins);
                     states.write(state);
                     return new AttachedEndpoint(state, hooks, null, false);
@@ -112,7 +120,7 @@ final class HookLifecycle {
     }
 
     private AttachedEndpoint attachInside(TemplateObject object, Endpoint endpoint, boolean dirExisted,
-                                          Consumer<SpecializedEndpoint> beforeAttach) {
+                                          Consumer<SpecializedEndpoint> beforeAttach, HookPlacement placement) {
         String prefix = endpoint.label() + ": ";
         int ifindex = requireInterface(endpoint.interfaceName(), endpoint.namespace(), prefix);
         SpecializedEndpoint spec = specializer.specialize(object, endpoint);
@@ -120,7 +128,7 @@ final class HookLifecycle {
         boolean[] createdClsact = {false};
         try {
             beforeAttach.accept(spec);
-            attachAll(spec.object().template(), spec::program, endpoint, ifindex, hooks, createdClsact);
+            attachAll(spec.object().template(), spec::program, endpoint, ifindex, hooks, createdClsact, placement);
             EndpointState state = stateOf(endpoint, object, ifindex, createdClsact[0], hooks, spec.mapPins());
             states.write(state);
             return new AttachedEndpoint(state, hooks, spec, false);
@@ -140,7 +148,8 @@ final class HookLifecycle {
 
     /** Fills {@code hooks} as it goes so that the caller can undo a partial attach. */
     private void attachAll(TemplateDescriptor t, java.util.function.Function<String, BpfProgram> programs,
-                           Endpoint endpoint, int ifindex, List<LiveHook> hooks, boolean[] createdClsact) {
+                           Endpoint endpoint, int ifindex, List<LiveHook> hooks, boolean[] createdClsact,
+                           HookPlacement placement) {
         Attachment.Kind tcKind = tcKind();
         try {
             if (tcKind == Attachment.Kind.TC_FILTER && t.programs().stream().anyMatch(p -> p.hook() != Hook.XDP)) {
@@ -148,7 +157,7 @@ final class HookLifecycle {
             }
             for (int i = 0; i < t.programs().size(); i++) {
                 ProgramDecl p = t.programs().get(i);
-                hooks.add(attachOne(programs.apply(p.name()), p, i, endpoint.id(), ifindex, tcKind));
+                hooks.add(attachOne(programs.apply(p.name()), p, i, endpoint.id(), ifindex, tcKind, placement));
             }
         } catch (RuntimeException e) {
             throw Errors.withContext(endpoint.label() + ": ", e);
@@ -156,7 +165,7 @@ final class HookLifecycle {
     }
 
     private LiveHook attachOne(BpfProgram program, ProgramDecl p, int index, int endpointId, int ifindex,
-                               Attachment.Kind tcKind) {
+                               Attachment.Kind tcKind, HookPlacement placement) {
         Attachment.Kind kind = p.hook() == Hook.XDP ? Attachment.Kind.XDP_LINK : tcKind;
         if (kind != Attachment.Kind.TC_FILTER) {
             try {
@@ -166,8 +175,9 @@ final class HookLifecycle {
                         false, e);
             }
         }
+        int before = kind == Attachment.Kind.TCX_LINK ? placement.beforeProgram(p.hook()) : 0;
         return LiveHook.attach(program, p.name(), p.hook(), kind, ifindex, pins.link(endpointId, p.name()),
-                tcHandle + index, tcPriority);
+                tcHandle + index, tcPriority, before);
     }
 
     private Attachment.Kind tcKind() {
@@ -199,6 +209,12 @@ final class HookLifecycle {
     /** See {@link EndpointLoader#swap(AttachedEndpoint, TemplateObject, Endpoint, Consumer)}. */
     void swap(AttachedEndpoint attached, TemplateObject object, Endpoint endpoint,
                      Consumer<SpecializedEndpoint> beforeSwap) {
+        swap(attached, object, endpoint, beforeSwap, HookPlacement.LAST);
+    }
+
+    /** {@link #swap(AttachedEndpoint, TemplateObject, Endpoint, Consumer)}; a hook attached afresh is placed by {@code placement}. */
+    void swap(AttachedEndpoint attached, TemplateObject object, Endpoint endpoint,
+              Consumer<SpecializedEndpoint> beforeSwap, HookPlacement placement) {
         Objects.requireNonNull(beforeSwap, "beforeSwap");
         synchronized (locks.of(attached.id())) {
             String prefix = endpoint.label() + ": ";
@@ -221,7 +237,7 @@ final class HookLifecycle {
                             pending.put(p.name(), loaded[0].program(p.name()).id());
                         }
                         states.writePending(attached.id(), pending);
-                        return swapHooks(attached, loaded[0], ifindex[0], prefix);
+                        return swapHooks(attached, loaded[0], ifindex[0], prefix, placement);
                     } catch (RuntimeException e) {
                         loaded[0].close();
                         throw e;
@@ -243,7 +259,8 @@ final class HookLifecycle {
         }
     }
 
-    private List<LiveHook> swapHooks(AttachedEndpoint attached, SpecializedEndpoint next, int ifindex, String prefix) {
+    private List<LiveHook> swapHooks(AttachedEndpoint attached, SpecializedEndpoint next, int ifindex, String prefix,
+                                     HookPlacement placement) {
         List<LiveHook> current = attached.hooks();
         for (LiveHook h : current) {
             int running = h.runningProgramId();
@@ -275,11 +292,12 @@ final class HookLifecycle {
                     result.add(h);
                 } else if (h != null && h.attachment().hook() == p.hook()) {
                     byName.remove(p.name()); // empty after a resync: attach afresh
-                    LiveHook fresh = LiveHook.reattach(h, program, ifindex);
+                    LiveHook fresh = LiveHook.reattach(h, program, ifindex,
+                            h.attachment().kind() == Attachment.Kind.TCX_LINK ? placement.beforeProgram(p.hook()) : 0);
                     rollback.add(fresh::detach);
                     result.add(fresh);
                 } else {
-                    LiveHook fresh = attachOne(program, p, i, attached.id(), ifindex, existingTcKind(current));
+                    LiveHook fresh = attachOne(program, p, i, attached.id(), ifindex, existingTcKind(current), placement);
                     rollback.add(fresh::detach);
                     result.add(fresh);
                 }

@@ -209,8 +209,9 @@ class EndpointLoaderTest {
             foreign.load();
             TcFilter theirs = lab.epNs.call(() -> foreign.program("ks_ingress").attachTc(ifindex, Direction.INGRESS, 1, 7));
             List<TcFilter.Listed> listed = lab.epNs.call(() -> TcFilter.list(ifindex, Direction.INGRESS));
-            assertEquals(List.of(new TcFilter.Listed(Direction.INGRESS, EndpointLoader.DEFAULT_TC_HANDLE, 1, "bpf"),
-                    new TcFilter.Listed(Direction.INGRESS, 1, 7, "bpf")), listed, "by priority");
+            assertEquals(List.of(new TcFilter.Listed(Direction.INGRESS, 1, 7, "bpf"),
+                    new TcFilter.Listed(Direction.INGRESS, EndpointLoader.DEFAULT_TC_HANDLE,
+                            EndpointLoader.DEFAULT_TC_PRIORITY, "bpf")), listed, "by priority");
 
             loader.detach(attached);
             assertTrue(lab.qdiscs().contains("clsact"), "another filter still uses it: " + lab.qdiscs());

@@ -18,11 +18,14 @@ import java.util.function.Supplier;
 final class DataplaneMetrics implements MetricsProvider {
     private final ObjectSources objects;
     private final Supplier<List<ReasonCounters>> counters;
+    private final Supplier<MetricFamily> chains;
     private final LatencyHistogram phases;
 
-    DataplaneMetrics(ObjectSources objects, Supplier<List<ReasonCounters>> counters, LatencyHistogram phases) {
+    DataplaneMetrics(ObjectSources objects, Supplier<List<ReasonCounters>> counters, Supplier<MetricFamily> chains,
+                     LatencyHistogram phases) {
         this.objects = objects;
         this.counters = counters;
+        this.chains = chains;
         this.phases = phases;
     }
 
@@ -32,6 +35,7 @@ final class DataplaneMetrics implements MetricsProvider {
                 objects.memoHits()));
         out.add(phases.family());
         out.addAll(AgentMetrics.drops(drops()));
+        out.add(chains.get());
         return out;
     }
 

@@ -10,6 +10,7 @@ import io.kiln.agent.dataplane.internal.NodeMaps;
 import io.kiln.agent.dataplane.internal.PolicyMaps;
 import io.kiln.agent.plan.ChangeKind;
 import io.kiln.agent.plan.EndpointPlan;
+import io.kiln.agent.plan.ChainPlan;
 import io.kiln.agent.plan.PlanFingerprint;
 import io.kiln.agent.policy.EndpointPolicy;
 import io.kiln.agent.policy.NodeMapOp;
@@ -23,6 +24,7 @@ import io.kiln.bpf.BpfMap;
 import io.kiln.runtime.AttachMode;
 import io.kiln.runtime.AttachedEndpoint;
 import io.kiln.runtime.EndpointLoader;
+import io.kiln.runtime.PolicyChain;
 import io.kiln.runtime.Endpoint;
 import io.kiln.runtime.HookStatus;
 import io.kiln.host.NetInterface;
@@ -87,6 +89,7 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
     public static final String NODE = "node";
 
     private final EndpointLoader loader;
+    private final PolicyChain chains;
     private final ObjectSources objects;
     private final Fingerprints fingerprints;
     private final NodeMaps nodeMaps;
@@ -114,6 +117,7 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
     private KernelDataplane(Builder b) {
         this.loader = EndpointLoader.builder().pinRoot(b.pinRoot).stateDir(b.stateDir.resolve("endpoints"))
                 .attachMode(b.mode).build();
+        this.chains = new PolicyChain(loader);
         this.objects = Objects.requireNonNull(b.objects, "objects");
         this.fingerprints = new Fingerprints(loader.stateDir());
         this.namespaces = new Namespaces(b.nodeNamespace);
@@ -159,7 +163,8 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
 
     /** Cache hits and misses, clang runs, phase times and every endpoint's drop counters, for {@code /metrics}. */
     public MetricsProvider metrics() {
-        return new DataplaneMetrics(objects, this::reasonCounters, phases);
+        return new DataplaneMetrics(objects, this::reasonCounters,
+                () -> new ChainCounters(loader).family(loader.endpointIds()), phases);
     }
 
     /**
@@ -261,6 +266,7 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
             }
             attached.put(plan.id(), a);
             planned.put(plan.id(), plan.template());
+            applyChain(plan, a);
             fingerprints.write(plan.id(), plan.fingerprint());
             nodeMaps.catchUp();
             phases.observe("load_attach", (System.nanoTime() - t1) / 1e9);
@@ -318,6 +324,7 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
             markTier0(plan.id(), true);
             attached.put(plan.id(), a);
             planned.put(plan.id(), plan.template());
+            applyChain(plan, a);
             fingerprints.write(plan.id(), plan.fingerprint());
             nodeMaps.catchUp();
             long t4 = System.nanoTime();
@@ -450,11 +457,44 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
         }
     }
 
+    /**
+     * Brings the endpoint's policy chain to the plan's, before the dataplane programs {@code a} runs.
+     * A failure leaves the dataplane attached and enforcing; the fingerprint recorded then differs
+     * from the plan's, so that the next reconciliation tries the chain again.
+     */
+    private void applyChain(EndpointPlan plan, AttachedEndpoint a) {
+        if (plan.chain().isEmpty() && chains.adopt(plan.id()).stream().peek(AttachedEndpoint::close).findAny().isEmpty()) {
+            return;
+        }
+        try {
+            List<PolicyChain.Member> members = new ArrayList<>();
+            for (int i = 0; i < plan.chain().size(); i++) {
+                ChainPlan c = plan.chain().get(i);
+                String at = "chain[" + i + "] (template " + c.template().name() + "): ";
+                try {
+                    TemplateObject o = objects.get(c.template(), c.build());
+                    members.add(new PolicyChain.Member(o, endpoint(plan, c.template(), c.constants()).constants()));
+                } catch (RuntimeException e) {
+                    throw DataplaneException.of(at, e);
+                }
+            }
+            chains.apply(a, members).forEach(AttachedEndpoint::close);
+        } catch (RuntimeException e) {
+            fingerprints.write(plan.id(), new PlanFingerprint(plan.fingerprint().attachment(), plan.template().name(),
+                    plan.build().canonical(), plan.fingerprint().constants() + "|chain failed"));
+            throw e;
+        }
+    }
+
     /** The runtime's endpoint: the plan's constants plus those read from the interface, encoded. */
     private Endpoint endpoint(EndpointPlan plan) {
+        return endpoint(plan, plan.template(), plan.constants());
+    }
+
+    /** {@link #endpoint(EndpointPlan)} for template {@code t} with {@code constants}. */
+    private Endpoint endpoint(EndpointPlan plan, TemplateDescriptor t, Map<String, Object> constants) {
         Netns ns = namespaces.of(plan.namespace());
-        TemplateDescriptor t = plan.template();
-        Map<String, Object> values = new TreeMap<>(plan.constants());
+        Map<String, Object> values = new TreeMap<>(constants);
         if (t.constant(IFINDEX).isPresent() || t.constant(NODE_MAC).isPresent()) {
             NetInterface nif = ns.findInterface(plan.interfaceName()).orElseThrow(() -> new DataplaneException(
                     plan.label() + ": no interface " + plan.interfaceName() + " in network namespace "
@@ -486,6 +526,7 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
 
     /** A state file or links the reconciler does not know of (a failed adoption, an attach cut short) go first. */
     private void clearLeftovers(int id) {
+        chains.detach(id);
         AttachedEndpoint known = attached.remove(id);
         if (known == null && !Files.exists(loader.stateFile(id)) && !Files.exists(loader.pins().linksDir(id))) {
             return;
@@ -504,6 +545,7 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
     }
 
     private void detachEndpoint(int id) {
+        chains.detach(id); // first: a chain's tc filters keep the clsact qdisc the dataplane may remove
         AttachedEndpoint a = attached.remove(id);
         if (onTier0.contains(id) || Files.exists(tier0Marker(id))) {
             AttachedEndpoint known = a != null ? a : adoptOrNull(id);

@@ -140,6 +140,9 @@ public final class PodMapping {
         build.putAll(profiles.nodeBuild());
         tree.put("build", build);
         tree.put("constants", new LinkedHashMap<>(profile.constants()));
+        if (!profile.chain().isEmpty()) {
+            tree.put("chain", profile.chain()); // the operator's: a Pod cannot add, drop or reorder a guard
+        }
         Map<String, Object> addresses = new LinkedHashMap<>();
         addresses.put("ipv4", v4);
         ips.stream().filter(ip -> ip.indexOf(':') >= 0).findFirst().ifPresent(v6 -> addresses.put("ipv6", v6));

@@ -35,6 +35,7 @@ import java.util.function.Function;
  * profiles:
  *   default: { template: endpoint }
  *   ipv6:    { template: endpoint, build: { ipv6: true }, constants: { GATEWAY_IPV4: 10.0.0.1 } }
+ *   guarded: { template: endpoint, chain: [ { template: syn_guard, constants: { SYN_BUDGET: 100 } } ] }
  * namespaces:                  # "*": every namespace not listed; a namespace not covered has no endpoints
  *   "*":  { default: default }
  *   shop: { default: default, allowed: [default, ipv6] }
@@ -46,12 +47,19 @@ public final class PodProfiles {
     public static final Set<String> DEFAULT_NODE_WIDE = Set.of("ctSize");
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
-    /** A template with its build parameters and constants. */
-    public record Profile(String template, Map<String, Object> build, Map<String, Object> constants) {
+    /** A template with its build parameters and constants, and the templates chained before it ({@code chain:}). */
+    public record Profile(String template, Map<String, Object> build, Map<String, Object> constants,
+                          List<Object> chain) {
         public Profile {
             Objects.requireNonNull(template, "template");
             build = Map.copyOf(build);
             constants = Map.copyOf(constants);
+            chain = List.copyOf(chain); // as written: read and checked like an endpoint spec's chain: entries
+        }
+
+        /** A profile without a chain. */
+        public Profile(String template, Map<String, Object> build, Map<String, Object> constants) {
+            this(template, build, constants, List.of());
         }
     }
 
@@ -182,7 +190,7 @@ public final class PodProfiles {
                 throw new SpecException(src, 0, 0, at, "expected a profile name of lower-case letters, digits and '-'");
             }
             Map<String, Object> p = map(src, at, e.getValue());
-            known(src, at, p, List.of("template", "build", "constants"));
+            known(src, at, p, List.of("template", "build", "constants", "chain"));
             Map<String, Object> build = p.containsKey("build") ? map(src, at + ".build", p.get("build")) : Map.of();
             for (String k : build.keySet()) {
                 if (nodeWide.contains(k)) {
@@ -193,7 +201,9 @@ public final class PodProfiles {
             Map<String, Object> constants = p.containsKey("constants") ? map(src, at + ".constants", p.get("constants"))
                     : Map.of();
             String template = p.containsKey("template") ? String.valueOf(p.get("template")) : PodMapping.DEFAULT_TEMPLATE;
-            profiles.put(e.getKey(), new Profile(template, build, constants));
+            List<Object> chain = p.containsKey("chain") ? new ArrayList<>(list(src, at + ".chain", p.get("chain")))
+                    : List.of();
+            profiles.put(e.getKey(), new Profile(template, build, constants, chain));
         }
         Map<String, NamespaceRule> namespaces = new LinkedHashMap<>();
         for (Map.Entry<String, Object> e : map(src, "namespaces", top.get("namespaces")).entrySet()) {

@@ -7,6 +7,7 @@ import io.kiln.template.BuildParameters;
 import io.kiln.template.TemplateDescriptor;
 
 import java.util.Collections;
+import java.util.List;
 import java.util.Objects;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -31,10 +32,11 @@ import java.util.stream.Collectors;
  * @param addresses     its addresses
  * @param mac           its MAC, or null
  * @param policy        the complete content its policy map must have
+ * @param chain         the templates that run before the dataplane on its hooks, in order
  */
 public record EndpointPlan(int id, String interfaceName, String namespace, TemplateDescriptor template,
                            BuildParameters build, SortedMap<String, Object> constants, int identity, Labels labels,
-                           EndpointAddresses addresses, String mac, EndpointPolicy policy) {
+                           EndpointAddresses addresses, String mac, EndpointPolicy policy, List<ChainPlan> chain) {
     public EndpointPlan {
         Objects.requireNonNull(interfaceName, "interfaceName");
         Objects.requireNonNull(template, "template");
@@ -43,18 +45,31 @@ public record EndpointPlan(int id, String interfaceName, String namespace, Templ
         Objects.requireNonNull(labels, "labels");
         Objects.requireNonNull(addresses, "addresses");
         Objects.requireNonNull(policy, "policy");
+        chain = List.copyOf(chain);
+    }
+
+    /** A plan without a chain. */
+    public EndpointPlan(int id, String interfaceName, String namespace, TemplateDescriptor template,
+                        BuildParameters build, SortedMap<String, Object> constants, int identity, Labels labels,
+                        EndpointAddresses addresses, String mac, EndpointPolicy policy) {
+        this(id, interfaceName, namespace, template, build, constants, identity, labels, addresses, mac, policy,
+                List.of());
     }
 
     public PlanFingerprint fingerprint() {
         String attachment = namespace == null ? interfaceName : interfaceName + "@" + namespace;
         String c = constants.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
                 .collect(Collectors.joining(";"));
+        if (!chain.isEmpty()) {
+            // a change of the chain is a constants change: the dataplane is specialized again, the chain applied
+            c += "|chain=" + chain.stream().map(ChainPlan::canonical).collect(Collectors.joining(","));
+        }
         return new PlanFingerprint(attachment, template.name(), build.canonical(), c);
     }
 
     public EndpointPlan withPolicy(EndpointPolicy p) {
         return new EndpointPlan(id, interfaceName, namespace, template, build, constants, identity, labels, addresses,
-                mac, p);
+                mac, p, chain);
     }
 
     /** {@code endpoint 12}: the prefix of every message about it. */

@@ -8,6 +8,8 @@ import io.kiln.template.Constants;
 import io.kiln.template.ParameterException;
 import io.kiln.template.TemplateDescriptor;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -42,7 +44,23 @@ final class PlanBuilder {
             String field = EndpointSpec.DERIVED_CONSTANTS.getOrDefault(e.parameter(), "constants." + e.parameter());
             throw s.origin().error(field.replace(" (from labels)", ""), e.getMessage());
         }
+        List<ChainPlan> chain = new ArrayList<>();
+        for (int i = 0; i < v.chain().size(); i++) {
+            EndpointValidator.ValidLink link = v.chain().get(i);
+            SortedMap<String, Object> c = new TreeMap<>(link.entry().constants());
+            derived.forEach((name, value) -> {
+                if (link.template().constant(name).isPresent()) {
+                    c.put(name, value);
+                }
+            });
+            try {
+                Constants.encodeAll(link.template(), c);
+            } catch (ParameterException e) {
+                throw s.origin().error("chain[" + i + "].constants." + e.parameter(), e.getMessage());
+            }
+            chain.add(new ChainPlan(link.template(), link.build(), c));
+        }
         return new EndpointPlan(s.id(), s.interfaceName(), s.namespace(), t, v.build(), constants, identity, s.labels(),
-                s.addresses(), s.mac(), policy);
+                s.addresses(), s.mac(), policy, chain);
     }
 }

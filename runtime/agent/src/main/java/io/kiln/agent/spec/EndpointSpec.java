@@ -2,6 +2,7 @@ package io.kiln.agent.spec;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -23,13 +24,17 @@ import java.util.TreeMap;
  * @param namespace     the network namespace (an {@code ip netns} name) holding {@code interfaceName}, the host
  *                      side of the veth, or null for the node's own; passed through to the dataplane (tests and
  *                      the demo put the host sides in a namespace of their own)
+ * @param chain         templates whose programs run before the dataplane's on the endpoint's hooks, in order
  * @param origin        where the spec came from, for error messages; not part of what the endpoint is
  */
 public record EndpointSpec(int id, String interfaceName, String template, SortedMap<String, Object> build,
                            SortedMap<String, Object> constants, EndpointAddresses addresses, String mac, Labels labels,
-                           Integer identity, String namespace, Origin origin) implements Spec {
+                           Integer identity, String namespace, List<ChainEntry> chain,
+                           Origin origin) implements Spec {
     public static final int MAX_ID = 0xffff;
     public static final int MAX_INTERFACE_LENGTH = 15;
+    /** Templates in one endpoint's chain: the runtime's {@code PolicyChain.MAX_LENGTH}. */
+    public static final int MAX_CHAIN = 8;
 
     /**
      * Constants the agent sets from the spec's own fields whenever the template declares them; a
@@ -49,6 +54,7 @@ public record EndpointSpec(int id, String interfaceName, String template, Sorted
         constants = Collections.unmodifiableSortedMap(new TreeMap<>(constants));
         Objects.requireNonNull(addresses, "addresses");
         Objects.requireNonNull(labels, "labels");
+        chain = List.copyOf(chain);
         Objects.requireNonNull(origin, "origin");
     }
 
@@ -59,7 +65,7 @@ public record EndpointSpec(int id, String interfaceName, String template, Sorted
     /** The same spec from another origin (a source that re-labels what it read). */
     public EndpointSpec withOrigin(Origin o) {
         return new EndpointSpec(id, interfaceName, template, build, constants, addresses, mac, labels, identity,
-                namespace, o);
+                namespace, chain, o);
     }
 
     /** Equal in every field but the origin: the same endpoint, perhaps read from an edited file. */

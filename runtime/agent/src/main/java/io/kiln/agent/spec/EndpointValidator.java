@@ -4,7 +4,12 @@ import io.kiln.template.BuildParameters;
 import io.kiln.template.Constants;
 import io.kiln.template.ParameterException;
 import io.kiln.template.Parameters;
+import io.kiln.template.Hook;
+import io.kiln.template.ProgramDecl;
 import io.kiln.template.TemplateDescriptor;
+
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Checks an endpoint against its template: the template exists, the build parameters are
@@ -15,8 +20,15 @@ public final class EndpointValidator {
     private EndpointValidator() {
     }
 
-    /** The endpoint with its template and complete build parameters. */
-    public record Valid(EndpointSpec spec, TemplateDescriptor template, BuildParameters build) {
+    /** The endpoint with its template and complete build parameters, and those of each chained template. */
+    public record Valid(EndpointSpec spec, TemplateDescriptor template, BuildParameters build, List<ValidLink> chain) {
+        public Valid {
+            chain = List.copyOf(chain);
+        }
+    }
+
+    /** One chained template, found, with its complete build parameters; {@code entry} as the spec wrote it. */
+    public record ValidLink(ChainEntry entry, TemplateDescriptor template, BuildParameters build) {
     }
 
     public static Valid validate(EndpointSpec spec, TemplateCatalog catalog) {
@@ -43,7 +55,35 @@ public final class EndpointValidator {
             throw o.error("mac", "missing; template " + t.name() + " needs the MAC of the endpoint's interface"
                     + " (ENDPOINT_MAC: it drops frames from any other source MAC), like 02:00:00:00:00:0c");
         }
-        return new Valid(spec, t, build);
+        List<ValidLink> chain = new ArrayList<>();
+        for (int i = 0; i < spec.chain().size(); i++) {
+            chain.add(validateLink(spec.chain().get(i), "chain[" + i + "].", o, catalog));
+        }
+        return new Valid(spec, t, build, chain);
+    }
+
+    private static ValidLink validateLink(ChainEntry c, String path, Origin o, TemplateCatalog catalog) {
+        TemplateDescriptor t = catalog.find(c.template()).orElseThrow(() -> o.error(path + "template",
+                "unknown template '" + c.template() + "'; known: " + (catalog.names().isEmpty() ? "none"
+                        : String.join(", ", catalog.names()))));
+        for (ProgramDecl p : t.programs()) {
+            if (p.hook() == Hook.XDP) {
+                throw o.error(path + "template", "template " + t.name() + " has program " + p.name()
+                        + " on xdp; a chain runs before the dataplane on tc-ingress and tc-egress only");
+            }
+        }
+        BuildParameters build;
+        try {
+            build = Parameters.resolve(t, c.build());
+        } catch (ParameterException e) {
+            throw o.error(path + "build." + e.parameter(), strip(e.getMessage(), t));
+        }
+        try {
+            Constants.encodeAll(t, c.constants());
+        } catch (ParameterException e) {
+            throw o.error(path + "constants." + e.parameter(), strip(e.getMessage(), t));
+        }
+        return new ValidLink(c, t, build);
     }
 
     /** "template endpoint: build parameter ipv6: expected ..." says the template and field twice once placed. */

@@ -62,6 +62,18 @@ public final class SpecJson {
         if (e.namespace() != null) {
             o.put("namespace", e.namespace());
         }
+        if (!e.chain().isEmpty()) {
+            com.fasterxml.jackson.databind.node.ArrayNode chain = o.putArray("chain");
+            for (ChainEntry c : e.chain()) {
+                ObjectNode item = chain.addObject().put("template", c.template());
+                if (!c.build().isEmpty()) {
+                    scalars(item.putObject("build"), c.build());
+                }
+                if (!c.constants().isEmpty()) {
+                    scalars(item.putObject("constants"), c.constants());
+                }
+            }
+        }
         return o;
     }
 

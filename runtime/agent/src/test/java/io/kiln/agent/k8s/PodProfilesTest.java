@@ -33,6 +33,40 @@ class PodProfilesTest {
     }
 
     @Test
+    void aProfileChainsGuardsThatAPodCannotChange() throws Exception {
+        PodProfiles p = read("""
+                profiles:
+                  default: { template: endpoint }
+                  guarded:
+                    template: endpoint
+                    chain: [ { template: syn_guard, constants: { SYN_BUDGET: 100 } } ]
+                namespaces:
+                  shop: { default: guarded }
+                """);
+        Pod pod = new PodBuilder().withNewMetadata().withNamespace("shop").withName("web").endMetadata()
+                .withNewSpec().withNodeName("n1").endSpec().withNewStatus().withPodIP("198.18.0.12").endStatus().build();
+        io.kiln.agent.spec.EndpointSpec e = PodMapping.endpoint(pod, p, 12).spec();
+        assertEquals(1, e.chain().size());
+        assertEquals("syn_guard", e.chain().get(0).template());
+        assertEquals(Map.of("SYN_BUDGET", 100L), e.chain().get(0).constants());
+
+        PodProfiles bad = read("""
+                profiles:
+                  default: { template: endpoint, chain: [ { template: syn_guard, hook: xdp } ] }
+                namespaces:
+                  shop: { default: default }
+                """);
+        SpecException err = assertThrows(SpecException.class, () -> PodMapping.endpoint(pod, bad, 12));
+        assertTrue(err.getMessage().contains("(profile default) chain[0].hook"), err.getMessage());
+        refused("""
+                profiles:
+                  default: { template: endpoint, chain: { template: syn_guard } }
+                namespaces:
+                  shop: { default: default }
+                """, "profiles.default.chain: expected a list, got '{template=syn_guard}'");
+    }
+
+    @Test
     void aValidFile() throws Exception {
         PodProfiles p = read("""
                 interfacePrefix: cali
@@ -87,7 +121,7 @@ class PodProfilesTest {
         refused("""
                 profiles: { default: { tempalte: endpoint } }
                 namespaces: {}
-                """, "profiles.default.tempalte: unknown field 'tempalte'; allowed: template, build, constants");
+                """, "profiles.default.tempalte: unknown field 'tempalte'; allowed: template, build, constants, chain");
         refused("""
                 profiles: { default: {} }
                 namespaces: { shop: { allowed: [default] } }

@@ -17,7 +17,14 @@ public final class Errors {
     }
 
     public static RuntimeException withContext(String prefix, RuntimeException e) {
-        String message = prefix + e.getMessage();
+        if (!(e instanceof KilnException)) {
+            return new EndpointException(prefix + e, false, e); // a bug's message alone may say nothing
+        }
+        return withMessage(prefix + e.getMessage(), e);
+    }
+
+    /** {@link #withContext} with the whole new message given (to insert context inside an existing one). */
+    public static RuntimeException withMessage(String message, RuntimeException e) {
         if (e instanceof VerifierException v) {
             return new VerifierException(message, v.program(), v.reason(), v.log(), v.errno());
         }
@@ -33,6 +40,6 @@ public final class Errors {
         if (e instanceof KilnException k) {
             return new EndpointException(message, k.isUserError(), k);
         }
-        return new EndpointException(prefix + e, false, e);
+        return new EndpointException(message, false, e);
     }
 }

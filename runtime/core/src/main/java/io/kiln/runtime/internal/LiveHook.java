@@ -35,9 +35,19 @@ public final class LiveHook implements AutoCloseable {
     /** Attaches {@code program} and pins its link; on failure nothing stays attached. */
     public static LiveHook attach(BpfProgram program, String name, Hook hook, Attachment.Kind kind, int ifindex,
                                   Path linkPin, int tcHandle, int tcPriority) {
+        return attach(program, name, hook, kind, ifindex, linkPin, tcHandle, tcPriority, 0);
+    }
+
+    /**
+     * {@link #attach(BpfProgram, String, Hook, Attachment.Kind, int, Path, int, int)} with a tcx link
+     * placed before the program {@code beforeProgramId} on the hook (0: the default placement).
+     */
+    public static LiveHook attach(BpfProgram program, String name, Hook hook, Attachment.Kind kind, int ifindex,
+                                  Path linkPin, int tcHandle, int tcPriority, int beforeProgramId) {
         return switch (kind) {
             case TCX_LINK, XDP_LINK -> {
                 BpfLink link = kind == Attachment.Kind.XDP_LINK ? program.attachXdp(ifindex)
+                        : beforeProgramId != 0 ? program.attachTcxBefore(ifindex, direction(hook), beforeProgramId)
                         : program.attachTcx(ifindex, direction(hook));
                 try {
                     link.pin(linkPin);
@@ -157,13 +167,14 @@ public final class LiveHook implements AutoCloseable {
     }
 
     /** Replaces an empty hook with a fresh attachment of {@code program} (after the pin of a dead link is removed). */
-    public static LiveHook reattach(LiveHook dead, BpfProgram program, int ifindex) {
+    public static LiveHook reattach(LiveHook dead, BpfProgram program, int ifindex, int beforeProgramId) {
         Attachment a = dead.attachment;
         dead.close();
         if (a.linkPin() != null) {
             deleteQuietly(a.linkPin());
         }
-        return attach(program, a.program(), a.hook(), a.kind(), ifindex, a.linkPin(), a.tcHandle(), a.tcPriority());
+        return attach(program, a.program(), a.hook(), a.kind(), ifindex, a.linkPin(), a.tcHandle(), a.tcPriority(),
+                beforeProgramId);
     }
 
     public int ifindex() {

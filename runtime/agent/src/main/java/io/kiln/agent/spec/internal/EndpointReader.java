@@ -6,6 +6,7 @@ import io.kiln.host.Interfaces;
 import io.kiln.agent.spec.SpecException;
 import io.kiln.agent.identity.Identities;
 import io.kiln.agent.spec.AddressLiterals;
+import io.kiln.agent.spec.ChainEntry;
 import io.kiln.agent.spec.EndpointAddresses;
 import io.kiln.agent.spec.EndpointSpec;
 import io.kiln.agent.spec.Labels;
@@ -24,7 +25,8 @@ import java.util.regex.Pattern;
 /** Reads an endpoint spec from its tree; the first problem, in document order, is thrown. */
 public final class EndpointReader {
     public static final List<String> FIELDS = List.of("id", "interface", "template", "build", "constants", "addresses",
-            "mac", "labels", "identity", "namespace");
+            "mac", "labels", "identity", "namespace", "chain");
+    private static final List<String> CHAIN_FIELDS = List.of("template", "build", "constants");
     private static final Pattern NETNS = Pattern.compile("[A-Za-z0-9_.-]{1,255}");
 
     private final String source;
@@ -51,15 +53,7 @@ public final class EndpointReader {
             throw f.error(tNode, "template", "the template name is empty");
         }
         Map<String, Object> build = f.scalarMap(top, "", "build");
-        Map<String, Object> constants = f.scalarMap(top, "", "constants");
-        LocatedNode.Mapping cm = f.optionalMapping(top, "", "constants");
-        for (LocatedNode.Entry e : cm.entries().values()) {
-            String from = EndpointSpec.DERIVED_CONSTANTS.get(e.key());
-            if (from != null) {
-                throw f.error(e, "constants." + e.key(), "set by the agent from the endpoint's " + from
-                        + "; do not set it here");
-            }
-        }
+        Map<String, Object> constants = constants(top, "");
         EndpointAddresses addresses = addresses(f.mapping(f.required(top, "", "addresses"), "addresses"));
         String mac = null;
         LocatedNode macNode = LocatedFields.optional(top, "mac");
@@ -80,9 +74,40 @@ public final class EndpointReader {
                 throw f.error(nsNode, "namespace", "'" + namespace + "' is not a network namespace name");
             }
         }
+        List<ChainEntry> chain = f.each(f.optionalList(top, "", "chain"), "chain", this::chainEntry);
+        if (chain.size() > EndpointSpec.MAX_CHAIN) {
+            throw f.error(top.entries().get("chain"), "chain", chain.size() + " templates; a chain holds at most "
+                    + EndpointSpec.MAX_CHAIN);
+        }
         Origin origin = new Origin(source, LocatedFields.lines(root));
         return new EndpointSpec(id, iface, template, new TreeMap<>(build), new TreeMap<>(constants), addresses, mac,
-                labels, identity, namespace, origin);
+                labels, identity, namespace, chain, origin);
+    }
+
+    /** {@code constants:} under {@code parent}; the agent's own (ENDPOINT_ID ...) may not be set. */
+    private Map<String, Object> constants(LocatedNode.Mapping parent, String path) {
+        Map<String, Object> constants = f.scalarMap(parent, path, "constants");
+        String at = LocatedFields.child(path, "constants");
+        for (LocatedNode.Entry e : f.optionalMapping(parent, path, "constants").entries().values()) {
+            String from = EndpointSpec.DERIVED_CONSTANTS.get(e.key());
+            if (from != null) {
+                throw f.error(e, LocatedFields.child(at, e.key()), "set by the agent from the endpoint's " + from
+                        + "; do not set it here");
+            }
+        }
+        return constants;
+    }
+
+    /** One item of {@code chain:}: {@code {template: NAME, build: {...}, constants: {...}}}. */
+    private ChainEntry chainEntry(LocatedNode node, String path) {
+        LocatedNode.Mapping m = f.mapping(node, path);
+        f.allowOnly(m, path, CHAIN_FIELDS, "a chain entry");
+        LocatedNode tNode = f.required(m, path, "template");
+        String template = f.string(tNode, LocatedFields.child(path, "template"));
+        if (template.isBlank()) {
+            throw f.error(tNode, LocatedFields.child(path, "template"), "the template name is empty");
+        }
+        return new ChainEntry(template, new TreeMap<>(f.scalarMap(m, path, "build")), new TreeMap<>(constants(m, path)));
     }
 
     private EndpointAddresses addresses(LocatedNode.Mapping m) {
