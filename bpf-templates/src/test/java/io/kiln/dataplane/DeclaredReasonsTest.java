@@ -66,7 +66,7 @@ class DeclaredReasonsTest {
         assertEquals(0, EndpointBpf.DropReason.FORWARDED.code());
         assertEquals(8, EndpointBpf.DropReason.POLICY_DENIED.code());
         assertEquals(22, EndpointBpf.DropReason.POLICY_MAP_MISSING.code());
-        assertEquals(18, endpoint.size()); // the prefilter's PREFILTER_AUDIT (4) and PREFILTER_DENIED (21) are its own
+        assertEquals(19, endpoint.size()); // ND_REPLIED (5) is the ND responder's; the prefilter's PREFILTER_AUDIT (4) and PREFILTER_DENIED (21) are its own
     }
 
     @Test
