@@ -16,6 +16,7 @@ class ChainSpecTest {
     private static final String SPEC = """
             id: 12
             interface: lxc-web-1
+            mac: "02:00:00:00:00:0c"
             template: endpoint
             addresses: { ipv4: 198.18.0.12 }
             chain:
