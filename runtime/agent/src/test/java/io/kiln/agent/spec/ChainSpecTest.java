@@ -16,7 +16,6 @@ class ChainSpecTest {
     private static final String SPEC = """
             id: 12
             interface: lxc-web-1
-            mac: "02:00:00:00:00:0c"
             template: endpoint
             addresses: { ipv4: 198.18.0.12 }
             chain:
@@ -24,6 +23,7 @@ class ChainSpecTest {
                 build: { ipv6: true }
                 constants: { SYN_BUDGET: 20, WINDOW_MS: 500 }
               - template: syn_guard # second
+            mac: "02:00:00:00:00:0c"
             """;
 
     private static TemplateCatalog catalog() {
