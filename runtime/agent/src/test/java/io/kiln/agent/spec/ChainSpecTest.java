@@ -86,7 +86,7 @@ class ChainSpecTest {
         SpecException m = assertThrows(SpecException.class, () -> SpecReader.endpoint("web.yaml",
                 SPEC.replace("  - template: syn_guard # second", "  - syn_guard")));
         assertEquals("chain[1]", m.field(), m.getMessage());
-        String nine = SPEC + "  - template: syn_guard\n".repeat(7);
+        String nine = SPEC.replace("mac: ", "  - template: syn_guard\n".repeat(7) + "mac: ");
         SpecException n = assertThrows(SpecException.class, () -> SpecReader.endpoint("web.yaml", nine));
         assertEquals("chain", n.field(), n.getMessage());
     }
