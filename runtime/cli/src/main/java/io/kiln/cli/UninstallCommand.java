@@ -37,6 +37,7 @@ final class UninstallCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         EndpointLoader d = EndpointLoader.builder().pinRoot(pinRoot).stateDir(stateDir.resolve("endpoints")).build();
         int endpoints = d.endpointIds().size();
+        new io.kiln.runtime.PolicyChain(d).uninstall();
         d.uninstall();
         for (String name : STATE) {
             delete(stateDir.resolve(name));

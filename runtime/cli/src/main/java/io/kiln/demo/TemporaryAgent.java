@@ -204,10 +204,7 @@ public final class TemporaryAgent implements AutoCloseable {
     /** Detaches every endpoint, removes every pin under its root and deletes its folders. Call after {@link #close()}. */
     public void uninstall() {
         try {
-            io.kiln.runtime.PolicyChain chains = new io.kiln.runtime.PolicyChain(kernel.loader());
-            for (int id : kernel.loader().endpointIds()) {
-                chains.detach(id); // first: legacy tc filters of a chain are not pins
-            }
+            new io.kiln.runtime.PolicyChain(kernel.loader()).uninstall(); // first: a chain's tc filters are not pins
             kernel.loader().uninstall();
         } finally {
             deleteTree(base);

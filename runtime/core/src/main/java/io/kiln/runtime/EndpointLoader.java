@@ -28,7 +28,7 @@ import java.util.function.Consumer;
 public final class EndpointLoader {
     /** The tc filter handle of a template's first program; further programs take the next handles. */
     public static final int DEFAULT_TC_HANDLE = 0x4b1;
-    /** Legacy tc: the dataplane's filters run at this priority, leaving 1..15 for a {@link PolicyChain} before them. */
+    /** Legacy tc: the dataplane's filters run at this priority, leaving priorities 1..{@value PolicyChain#MAX_LENGTH} to a {@link PolicyChain} before them. */
     public static final int DEFAULT_TC_PRIORITY = 16;
 
     private final PinLayout pins;

@@ -181,6 +181,22 @@ public final class PolicyChain {
         HookLifecycle.throwFirst("endpoint " + endpointId + ": chain: detach: ", failures);
     }
 
+    /** Detaches every endpoint's chain (before {@link EndpointLoader#uninstall()}: a chain's tc filters are not pins). */
+    public void uninstall() {
+        List<RuntimeException> failures = new ArrayList<>();
+        for (int p = 0; p < MAX_LENGTH; p++) {
+            EndpointLoader at = loaderAt(p, Attachment.Kind.TCX_LINK);
+            for (int id : at.endpointIds()) {
+                try {
+                    at.detach(id);
+                } catch (RuntimeException e) {
+                    failures.add(e);
+                }
+            }
+        }
+        HookLifecycle.throwFirst("chain: uninstall: ", failures);
+    }
+
     /** The loader keeping position {@code p} of every endpoint's chain. */
     public EndpointLoader loaderAt(int p, Attachment.Kind kind) {
         if (p < 0 || p >= MAX_LENGTH) {

@@ -463,8 +463,12 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
      * from the plan's, so that the next reconciliation tries the chain again.
      */
     private void applyChain(EndpointPlan plan, AttachedEndpoint a) {
-        if (plan.chain().isEmpty() && chains.adopt(plan.id()).stream().peek(AttachedEndpoint::close).findAny().isEmpty()) {
-            return;
+        if (plan.chain().isEmpty()) {
+            List<AttachedEndpoint> running = chains.adopt(plan.id());
+            running.forEach(AttachedEndpoint::close);
+            if (running.isEmpty()) {
+                return; // no chain wanted, none runs
+            }
         }
         try {
             List<PolicyChain.Member> members = new ArrayList<>();
