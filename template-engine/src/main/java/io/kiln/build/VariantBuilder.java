@@ -125,6 +125,7 @@ public final class VariantBuilder {
         String name = template.name() + "(" + parameters.canonical() + ")";
         ObjectInfo info = ObjectInfo.read(result.object().bytes(), name);
         ConstantCheck.verify(template, info, name);
+        ReasonCountersCheck.verify(template, info, name);
         return new BuiltVariant(template, parameters, result, info);
     }
 }
