@@ -2,7 +2,10 @@ package io.kiln.build;
 
 import io.kiln.KilnException;
 
-/** The compiled object's .rodata does not match the constants the descriptor declares. */
+/**
+ * The compiled object does not match its descriptor: its .rodata and the declared constants, or the
+ * map named as {@code reasonCounters} and the counters' fixed layout.
+ */
 public final class ConstantMismatchException extends KilnException {
     private static final long serialVersionUID = 1L;
 

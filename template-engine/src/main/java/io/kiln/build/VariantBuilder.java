@@ -126,6 +126,7 @@ public final class VariantBuilder {
         ObjectInfo info = ObjectInfo.read(result.object().bytes(), name);
         ContractCheck.verify(template, info, name);
         ConstantCheck.verify(template, info, name);
+        ReasonCountersCheck.verify(template, info, name);
         return new BuiltVariant(template, parameters, result, info);
     }
 }

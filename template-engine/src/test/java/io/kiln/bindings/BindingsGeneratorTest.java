@@ -101,14 +101,16 @@ class BindingsGeneratorTest {
     }
 
     @Test
-    void aCounterMapOfAnotherLayoutIsRefused() throws Exception {
-        BuiltVariant v = build(resource("/bindings/guard"), Map.of("narrow", true));
-        BindingsException e = org.junit.jupiter.api.Assertions.assertThrows(BindingsException.class,
-                () -> new BindingsGenerator("test.bpf").generate(v.template(), v.info(), v.displayName()));
-        assertTrue(e.getMessage().startsWith(v.template().descriptorFile() + ": reasonCounters: map 'verdicts': expected a"
-                + " percpu_array"), e.getMessage());
+    void aCounterMapOfAnotherLayoutFailsTheBuild() throws Exception {
+        // checked on every built variant (kiln compile, kiln:compile, the testing API), not only for bindings
+        io.kiln.build.ConstantMismatchException e = org.junit.jupiter.api.Assertions.assertThrows(
+                io.kiln.build.ConstantMismatchException.class, () -> build(resource("/bindings/guard"), Map.of("narrow", true)));
+        TemplateDescriptor t = Templates.load(resource("/bindings/guard"));
+        assertTrue(e.getMessage().startsWith("template guard: variant guard(narrow=true): " + t.descriptorFile()
+                + ": reasonCounters: map 'verdicts': expected a percpu_array"), e.getMessage());
         assertTrue(e.getMessage().endsWith("the object has a percpu_array with a 4-byte key, a 16-byte value and 2 entries"),
                 e.getMessage());
+        assertTrue(e.isUserError());
     }
 
     @Test

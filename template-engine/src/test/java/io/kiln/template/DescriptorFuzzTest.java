@@ -29,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class DescriptorFuzzTest {
     private static final List<String> SOURCES = List.of("endpoint", "mapping", "flows", "xdp_prefilter", "hello",
-            "counter", "fuzz");
+            "counter", "guard", "fuzz");
     private static Path folder;
 
     private static synchronized Path folder() {

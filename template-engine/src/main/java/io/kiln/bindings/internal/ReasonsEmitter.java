@@ -1,7 +1,7 @@
 package io.kiln.bindings.internal;
 
 import io.kiln.bindings.BindingsException;
-import io.kiln.object.MapInfo;
+import io.kiln.build.ReasonCountersCheck;
 import io.kiln.object.ObjectInfo;
 import io.kiln.template.ReasonDecl;
 import io.kiln.template.TemplateDescriptor;
@@ -14,7 +14,6 @@ import java.util.List;
  */
 final class ReasonsEmitter {
     static final String CLASS = "DropReason";
-    private static final List<String> COUNTER_TYPES = List.of("percpu_array", "percpu_hash");
 
     private final JavaCode c;
 
@@ -105,16 +104,9 @@ final class ReasonsEmitter {
 
     /** The agent reads the counter map with a fixed layout; a map of another shape is a build error. */
     private static void checkCounters(TemplateDescriptor t, ObjectInfo object, String name) {
-        String where = t.descriptorFile() + ": reasonCounters: map '" + name + "'";
-        MapInfo m = object.map(name).orElseThrow(() -> new BindingsException(where + " is not in the object"));
-        String expected = "expected a percpu_array (or percpu_hash) with a 4-byte key (direction * "
-                + ReasonDecl.SLOTS + " + code), a " + ReasonDecl.COUNTER_VALUE_SIZE + "-byte value (__u64 packets,"
-                + " __u64 bytes) and at least " + 2 * ReasonDecl.SLOTS + " entries";
-        if (!COUNTER_TYPES.contains(m.typeName()) || m.keySize() != 4
-                || m.valueSize() != ReasonDecl.COUNTER_VALUE_SIZE
-                || ("percpu_array".equals(m.typeName()) && m.maxEntries() < 2 * ReasonDecl.SLOTS)) {
-            throw new BindingsException(where + ": " + expected + "; the object has a " + m.typeName() + " with a "
-                    + m.keySize() + "-byte key, a " + m.valueSize() + "-byte value and " + m.maxEntries() + " entries");
+        String problem = ReasonCountersCheck.problem(t, object);
+        if (problem != null) {
+            throw new BindingsException(problem);
         }
     }
 }

@@ -187,13 +187,8 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
             if (t.map(map).map(m -> m.scope() != io.kiln.template.MapScope.ENDPOINT).orElse(true)) {
                 continue;
             }
-            Path pin;
-            try {
-                pin = a.mapPins().getOrDefault(map, loader.pins().endpointMap(a.id(), map));
-            } catch (RuntimeException closed) {
-                continue;
-            }
-            ReasonCounters.of(a.id(), t, pin).ifPresent(out::add);
+            // the pin by the layout, not a.mapPins(): that waits for a swap in progress, /metrics must not
+            ReasonCounters.of(a.id(), t, loader.pins().endpointMap(a.id(), map)).ifPresent(out::add);
         }
         return out;
     }
