@@ -47,7 +47,7 @@ final class FlowsCommand implements Callable<Integer> {
     @Option(names = "--protocol", paramLabel = "PROTO", description = "TCP, UDP, ICMP, ICMPv6 or a number.")
     String protocol;
 
-    @Option(names = "--type", paramLabel = "TYPE", description = "start, end or drop.")
+    @Option(names = "--type", paramLabel = "TYPE", description = "start, end, drop or expired.")
     String type;
 
     @Option(names = "--since", paramLabel = "WHEN", description = "Only records since: an instant (2026-12-04T12:00:00Z)"

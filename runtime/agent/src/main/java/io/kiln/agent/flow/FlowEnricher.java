@@ -29,9 +29,14 @@ final class FlowEnricher {
     }
 
     FlowRecord enrich(FlowEvent e) {
+        return enrich(e, false);
+    }
+
+    /** @param expired the event is the agent's, for a conntrack entry that expired: type {@code expired} */
+    FlowRecord enrich(FlowEvent e, boolean expired) {
         Plan p = plan.get();
         EndpointPlan self = p.endpoints().get(e.endpointId());
-        String type = e.type().name().toLowerCase(java.util.Locale.ROOT);
+        String type = expired ? "expired" : e.type().name().toLowerCase(java.util.Locale.ROOT);
         Verdict verdict;
         String reason = null;
         if (e.type() == FlowEvent.Type.DROP) {
