@@ -80,7 +80,7 @@ struct ct_entry {
 	__u16 endpoint_id;	/* ENDPOINT_ID of the program that made the entry */
 	__u8 tcp_flags;		/* TCP_FLAG_* seen in either direction */
 	__u8 flow_flags;	/* FLOW_F_* (flows.h) */
-	__u32 pad;
+	__u32 rtt_us;		/* TCP handshake round trip seen here (flows.h); 0: not (yet) measured */
 	/* Flow counters (flows.h), 0 with flowEvents=off: "fwd" is the opening packet's direction. */
 	__u64 first_seen;	/* bpf_ktime_get_ns() of the first and the last packet */
 	__u64 last_seen;
@@ -199,6 +199,33 @@ enum flow_step {
 };
 
 /*
+ * The round trip of the TCP handshake, seen at this endpoint's interface: for a connection the
+ * endpoint opened, SYN (first_seen) to SYN-ACK; for one opened towards it, its SYN-ACK to the
+ * peer's ACK. A retransmitted SYN or SYN-ACK makes it longer (as any handshake-based RTT is).
+ */
+static __always_inline void flow_rtt(const struct kiln_ctx *c, struct ct_entry *e,
+				     const struct l4_info *l4, bool reverse)
+{
+	bool opened_here = (reverse ? !c->dir : c->dir) == DIR_EGRESS;
+	__u8 syn_ack = l4->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_FIN | TCP_FLAG_RST);
+	__u64 rtt = 0;
+
+	if (reverse && syn_ack == (TCP_FLAG_SYN | TCP_FLAG_ACK)) {
+		if (opened_here)
+			rtt = c->now - e->first_seen;
+		else
+			e->flow_flags |= FLOW_F_SYNACK_SENT;
+	} else if (!reverse && !opened_here && syn_ack == TCP_FLAG_ACK &&
+		   (e->flow_flags & FLOW_F_SYNACK_SENT)) {
+		rtt = c->now - e->last_seen;	/* last_seen: the SYN-ACK, or a packet after it */
+	}
+	if (rtt) {
+		rtt /= 1000;
+		e->rtt_us = rtt ? (rtt > 0xffffffffULL ? 0xffffffff : rtt) : 1;
+	}
+}
+
+/*
  * Counts a packet of an existing entry (reverse: a reply) and follows the TCP close: an RST ends
  * the connection, and so does the ACK of the second FIN (the packet after both FINs that goes
  * against the second one). The FIN bits are not set atomically: two FINs of one connection at the
@@ -219,6 +246,7 @@ static __always_inline enum flow_step flow_count(const struct kiln_ctx *c, struc
 		e->bytes_fwd = 0;
 		e->packets_rev = 0;
 		e->bytes_rev = 0;
+		e->rtt_us = 0;
 		ff &= FLOW_F_AUDIT;
 		e->flow_flags = ff;
 		step = FLOW_RESTARTS;
@@ -230,6 +258,8 @@ static __always_inline enum flow_step flow_count(const struct kiln_ctx *c, struc
 		__sync_fetch_and_add(&e->packets_fwd, 1);
 		__sync_fetch_and_add(&e->bytes_fwd, c->skb->len);
 	}
+	if (l4->proto == IPPROTO_TCP && !e->rtt_us)
+		flow_rtt(c, e, l4, reverse);
 	e->last_seen = c->now;
 	if (l4->proto != IPPROTO_TCP || (ff & FLOW_F_ENDED))
 		return step;
@@ -262,6 +292,7 @@ static __always_inline void flow_fill(struct flow_event *ev, const struct ct_ent
 	ev->endpoint_id = e->endpoint_id;
 	ev->first_seen = e->first_seen;
 	ev->last_seen = e->last_seen;
+	ev->rtt_us = e->rtt_us;
 	ev->packets_fwd = e->packets_fwd;
 	ev->bytes_fwd = e->bytes_fwd;
 	ev->packets_rev = e->packets_rev;

@@ -17,6 +17,8 @@
  *                     expiry, which the agent reports when it finds the entry expired.
  *   FLOW_EVENT_DROP   one per dropped packet, with the reason, the endpoint and what is known of
  *                     the tuple (family 0: dropped before the IP header was read).
+ * RTT: a TCP flow's handshake round trip as the endpoint's interface sees it (rtt_us in the entry
+ * and in its events; the start event comes before it is known).
  * Counters: "fwd" is the direction of the packet that opened the flow, "rev" its replies; bytes
  * are skb->len (L2 header included), as in the metrics map. Atomic adds: the two directions run
  * on different CPUs. A connection between two endpoints of one node has two entries (conntrack.h),
@@ -56,6 +58,7 @@
 #define FLOW_F_LAST_FIN_REV	0x04	/* the second FIN went the reply direction */
 #define FLOW_F_ENDED		0x08	/* the end event was sent */
 #define FLOW_F_AUDIT		0x10	/* admitted by policyMode=audit although policy denies it */
+#define FLOW_F_SYNACK_SENT	0x20	/* the endpoint answered a SYN: its peer's ACK gives the RTT */
 
 struct flow_event {
 	__u8 type;		/* FLOW_EVENT_* */
@@ -79,8 +82,10 @@ struct flow_event {
 	__u64 bytes_fwd;
 	__u64 packets_rev;
 	__u64 bytes_rev;
+	__u32 rtt_us;		/* TCP handshake round trip seen at the endpoint (conntrack.h); 0: none */
+	__u32 pad3;
 };
-KILN_ASSERT_SIZE(struct flow_event, 104);
+KILN_ASSERT_SIZE(struct flow_event, 112);
 
 /* Node-wide: the events of every endpoint's programs. */
 struct {

@@ -16,12 +16,15 @@ import java.util.Arrays;
  * <p>Ports are in host order here. Counters: "fwd" is the direction of the flow's opening packet,
  * "rev" its replies; bytes are {@code skb->len} (L2 header included). Times are
  * {@code bpf_ktime_get_ns()}: CLOCK_MONOTONIC, Java's {@link System#nanoTime()} on Linux.
+ * {@code rttMicros}: the TCP handshake's round trip seen at the endpoint's interface, 0 when not
+ * measured (not TCP, or a start event, sent before the handshake completes).
  */
 public record FlowEvent(Type type, int family, int proto, int dir, int reason, int tcpFlags, int flowFlags,
                         int endpointId, int sport, int dport, InetAddress saddr, InetAddress daddr, long timestamp,
-                        long firstSeen, long lastSeen, long packetsFwd, long bytesFwd, long packetsRev, long bytesRev) {
+                        long firstSeen, long lastSeen, long packetsFwd, long bytesFwd, long packetsRev, long bytesRev,
+                        long rttMicros) {
     /** Bytes of one record. */
-    public static final int SIZE = 104;
+    public static final int SIZE = 112;
 
     /** {@code FLOW_F_*}: the flow was admitted by policyMode=audit although policy denies it. */
     public static final int FLOW_F_AUDIT = 0x10;
@@ -71,7 +74,7 @@ public record FlowEvent(Type type, int family, int proto, int dir, int reason, i
         return new FlowEvent(type, family, b.get(2) & 0xff, b.get(3) & 0xff, b.get(4) & 0xff, b.get(5) & 0xff,
                 b.get(6) & 0xff, b.getShort(8) & 0xffff, port(b, 10), port(b, 12), address(b, 16, family),
                 address(b, 32, family), b.getLong(48), b.getLong(56), b.getLong(64), b.getLong(72), b.getLong(80),
-                b.getLong(88), b.getLong(96));
+                b.getLong(88), b.getLong(96), Integer.toUnsignedLong(b.getInt(104)));
     }
 
     /** The reason as a {@link DropReason}: the drop reason of a drop, FORWARDED or POLICY_AUDIT for a flow. */

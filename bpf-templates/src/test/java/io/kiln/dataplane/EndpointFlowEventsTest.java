@@ -75,6 +75,7 @@ class EndpointFlowEventsTest {
             sent.add(fromEndpoint(REMOTE).tcp(40000, 80, TCP_ACK).build()); // the last ACK: the end
             int sentFirst = sent.get(0).length;
             // interleave as a real exchange would
+            long synSent = System.nanoTime();
             t.run("from_endpoint", sent.get(0)).assertVerdict(TC_ACT_OK);
             List<FlowEvent> first = drain(t);
             assertEquals(1, first.size(), "one start event: " + first);
@@ -93,6 +94,7 @@ class EndpointFlowEventsTest {
             assertEquals(0, start.packetsRev());
 
             t.run("to_endpoint", received.get(0)).assertVerdict(TC_ACT_OK);
+            long synAckSeen = System.nanoTime();
             t.run("from_endpoint", sent.get(1)).assertVerdict(TC_ACT_OK);
             t.run("to_endpoint", received.get(1)).assertVerdict(TC_ACT_OK);
             t.run("to_endpoint", received.get(2)).assertVerdict(TC_ACT_OK);
@@ -115,6 +117,9 @@ class EndpointFlowEventsTest {
             assertEquals(TCP_SYN | TCP_ACK | TCP_FIN, end.tcpFlags());
             assertTrue(end.firstSeen() <= end.lastSeen() && end.lastSeen() <= end.timestamp());
             assertEquals(start.firstSeen(), end.firstSeen());
+            assertEquals(0, start.rttMicros(), "the start event comes before the handshake is done");
+            assertTrue(end.rttMicros() >= 1 && end.rttMicros() <= (synAckSeen - synSent) / 1000 + 1000,
+                    "opened by the endpoint: SYN to SYN-ACK, got " + end.rttMicros() + " us");
 
             // later packets (a retransmitted ACK) end nothing a second time, but are still counted
             t.run("from_endpoint", sent.get(3)).assertVerdict(TC_ACT_OK);
@@ -131,7 +136,10 @@ class EndpointFlowEventsTest {
         try (TemplateUnderTest t = tracked(configSource)) {
             policy(t, REMOTE_IDENTITY, 8080, IPPROTO_TCP, DIR_INGRESS, ALLOW);
             t.run("to_endpoint", toEndpoint(REMOTE).tcp(50000, 8080, TCP_SYN).build()).assertVerdict(TC_ACT_OK);
+            long synAckSent = System.nanoTime(); // before the run: the kernel's time is inside it
             t.run("from_endpoint", fromEndpoint(REMOTE).tcp(8080, 50000, TCP_SYN | TCP_ACK).build()).assertVerdict(TC_ACT_OK);
+            t.run("to_endpoint", toEndpoint(REMOTE).tcp(50000, 8080, TCP_ACK).build()).assertVerdict(TC_ACT_OK);
+            long ackSeen = System.nanoTime();
             t.run("to_endpoint", toEndpoint(REMOTE).tcp(50000, 8080, TCP_RST).build()).assertVerdict(TC_ACT_OK);
             List<FlowEvent> events = drain(t);
             assertEquals(List.of(FlowEvent.Type.START, FlowEvent.Type.END), events.stream().map(FlowEvent::type).toList());
@@ -140,9 +148,11 @@ class EndpointFlowEventsTest {
             assertEquals(REMOTE, end.saddr().getHostAddress());
             assertEquals(50000, end.sport());
             assertEquals(8080, end.dport());
-            assertEquals(2, end.packetsFwd());
+            assertEquals(3, end.packetsFwd());
             assertEquals(1, end.packetsRev());
             assertEquals(TCP_SYN | TCP_ACK | TCP_RST, end.tcpFlags());
+            assertTrue(end.rttMicros() >= 1 && end.rttMicros() <= (ackSeen - synAckSent) / 1000 + 1000,
+                    "opened towards the endpoint: its SYN-ACK to the peer's ACK, got " + end.rttMicros() + " us");
         }
     }
 
@@ -206,7 +216,7 @@ class EndpointFlowEventsTest {
     @Test
     void aFullRingCountsLostEvents() {
         try (TemplateUnderTest t = tracked("constants", "flowRingSize", 4096)) {
-            int fits = 4096 / (FlowEvent.SIZE + 8);
+            int fits = 4096 / (FlowEvent.SIZE + 8); // 8-byte record header
             byte[] denied = toEndpoint(REMOTE).udp(5353, 53).build();
             t.run("to_endpoint", denied, 0, 100).assertVerdict(TC_ACT_SHOT);
             long lost = t.map("flow_lost").sumU64(new byte[4], 0);

@@ -134,7 +134,8 @@ final class AgentCommand implements Callable<Integer> {
                 .reconcilerOptions(parallelism == null ? options : options.withParallelism(parallelism))
                 .metrics(MetricsProvider.of(List.of(dataplane.metrics())));
         if (!noFlows) {
-            b.flows(new FlowPipeline.Options(new PinLayout(pinRoot).nodeDir(), flowRecords, FlowPipeline.Options.DEFAULT_QUEUE));
+            b.flows(new FlowPipeline.Options(new PinLayout(pinRoot).nodeDir(), flowRecords, FlowPipeline.Options.DEFAULT_QUEUE,
+                    FlowPipeline.Options.DEFAULT_EXPIRY_SCAN));
         }
         if (specDir != null) {
             b.specDirectory(specDir, DirectorySource.DEFAULT_RESCAN);

@@ -47,7 +47,7 @@ final class FlowsCommand implements Callable<Integer> {
     @Option(names = "--protocol", paramLabel = "PROTO", description = "TCP, UDP, ICMP, ICMPv6 or a number.")
     String protocol;
 
-    @Option(names = "--type", paramLabel = "TYPE", description = "start, end or drop.")
+    @Option(names = "--type", paramLabel = "TYPE", description = "start, end, drop or expired.")
     String type;
 
     @Option(names = "--since", paramLabel = "WHEN", description = "Only records since: an instant (2026-12-04T12:00:00Z)"
@@ -125,7 +125,8 @@ final class FlowsCommand implements Callable<Integer> {
 
     static String row(FlowRecord r) {
         String counts = r.type().equals("drop") ? "-"
-                : r.packetsFwd() + "/" + r.bytesFwd() + " <> " + r.packetsRev() + "/" + r.bytesRev();
+                : r.packetsFwd() + "/" + r.bytesFwd() + " <> " + r.packetsRev() + "/" + r.bytesRev()
+                + (r.rttMicros() > 0 ? " rtt " + r.rttMicros() + "us" : "");
         String who = "ep " + r.endpointId() + (r.endpointName() == null ? "" : " " + r.endpointName()) + " " + r.direction();
         return String.format("%-12s %-6s %-9s %-7s %-30s %-30s %-16s %-20s %s", TIME.format(r.time()), r.type(),
                 r.verdict(), r.protocol(), peer(r.source()), peer(r.destination()),

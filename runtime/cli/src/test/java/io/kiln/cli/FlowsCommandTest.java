@@ -34,7 +34,7 @@ class FlowsCommandTest {
         boolean drop = type.equals("drop");
         return new FlowRecord(seq, t, type, v, drop ? "POLICY_DENIED" : null, drop ? 2 : 1, drop ? "lxc2" : "lxc1",
                 drop ? "ingress" : "egress", drop ? "UDP" : "TCP", s, d, drop ? List.of() : List.of("SYN", "ACK", "FIN"),
-                drop ? null : t, drop ? null : t, 6, 3400, 5, 5400).toJson();
+                drop ? null : t, drop ? null : t, 6, 3400, 5, 5400, 0).toJson();
     }
 
     @Test

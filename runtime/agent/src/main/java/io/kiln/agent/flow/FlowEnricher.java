@@ -29,9 +29,14 @@ final class FlowEnricher {
     }
 
     FlowRecord enrich(FlowEvent e) {
+        return enrich(e, false);
+    }
+
+    /** @param expired the event is the agent's, for a conntrack entry that expired: type {@code expired} */
+    FlowRecord enrich(FlowEvent e, boolean expired) {
         Plan p = plan.get();
         EndpointPlan self = p.endpoints().get(e.endpointId());
-        String type = e.type().name().toLowerCase(java.util.Locale.ROOT);
+        String type = expired ? "expired" : e.type().name().toLowerCase(java.util.Locale.ROOT);
         Verdict verdict;
         String reason = null;
         if (e.type() == FlowEvent.Type.DROP) {
@@ -45,7 +50,7 @@ final class FlowEnricher {
                 self == null ? null : self.interfaceName(), e.dir() == 1 ? "egress" : "ingress",
                 FlowRecord.protocolName(e.proto()), peer(p, e.saddr(), e.sport()), peer(p, e.daddr(), e.dport()),
                 FlowRecord.tcpFlagNames(e.tcpFlags()), drop ? null : wall(e.firstSeen()),
-                drop ? null : wall(e.lastSeen()), e.packetsFwd(), e.bytesFwd(), e.packetsRev(), e.bytesRev());
+                drop ? null : wall(e.lastSeen()), e.packetsFwd(), e.bytesFwd(), e.packetsRev(), e.bytesRev(), e.rttMicros());
     }
 
     private static String reasonName(int code) {
@@ -73,7 +78,9 @@ final class FlowEnricher {
         Cidr best = null;
         int identity = 0;
         for (Map.Entry<Cidr, Integer> c : p.node().ipcache().entrySet()) {
-            if (c.getKey().isIpv4() == (address instanceof java.net.Inet4Address) && c.getKey().contains(address) && (best == null || c.getKey().prefixLength() > best.prefixLength())) {
+            boolean sameFamily = c.getKey().isIpv4() == (address instanceof java.net.Inet4Address);
+            if (sameFamily && c.getKey().contains(address)
+                    && (best == null || c.getKey().prefixLength() > best.prefixLength())) {
                 best = c.getKey();
                 identity = c.getValue();
             }

@@ -37,20 +37,27 @@ public final class FlowPipeline implements FlowSource, MetricsProvider, AutoClos
      * @param nodeMapDir the folder of the node maps' pins ({@code /sys/fs/bpf/kiln/node})
      * @param capacity   recent flow records kept
      * @param queue      events decoded but not yet enriched, at most (the agent's backlog)
+     * @param expiryScan how often to report and delete expired conntrack entries ({@link ConntrackExpiry});
+     *                   {@link Duration#ZERO}: never (then {@link #scanExpired()} does it on demand)
      */
-    public record Options(Path nodeMapDir, int capacity, int queue) {
+    public record Options(Path nodeMapDir, int capacity, int queue, Duration expiryScan) {
         public static final int DEFAULT_CAPACITY = 65536;
         public static final int DEFAULT_QUEUE = 65536;
+        public static final Duration DEFAULT_EXPIRY_SCAN = Duration.ofSeconds(10);
 
         public Options {
             if (capacity < 1 || queue < 1) {
                 throw new IllegalArgumentException("flow pipeline: capacity " + capacity + " and queue " + queue
                         + ": expected at least 1 each");
             }
+            if (expiryScan == null || expiryScan.isNegative()) {
+                throw new IllegalArgumentException("flow pipeline: expiry scan interval " + expiryScan
+                        + ": expected 0 (never) or more");
+            }
         }
 
         public static Options of(Path nodeMapDir) {
-            return new Options(nodeMapDir, DEFAULT_CAPACITY, DEFAULT_QUEUE);
+            return new Options(nodeMapDir, DEFAULT_CAPACITY, DEFAULT_QUEUE, DEFAULT_EXPIRY_SCAN);
         }
     }
 
@@ -68,6 +75,9 @@ public final class FlowPipeline implements FlowSource, MetricsProvider, AutoClos
     private final AtomicLong[] byType = {new AtomicLong(), new AtomicLong(), new AtomicLong()};
     private final Thread opener;
     private final Thread enricherThread;
+    private final Thread expiryThread;
+    private final ConntrackExpiry expiry;
+    private final AtomicLong expired = new AtomicLong();
     private volatile boolean closed;
     private volatile RingBufferReader reader;
     private volatile BpfMap ringMap;
@@ -82,12 +92,43 @@ public final class FlowPipeline implements FlowSource, MetricsProvider, AutoClos
         this.opener.setDaemon(true);
         this.enricherThread = new Thread(this::enrichLoop, "kiln-flows-enrich");
         this.enricherThread.setDaemon(true);
+        this.expiry = new ConntrackExpiry(options.nodeMapDir().resolve("conntrack"), this::onExpired);
+        this.expiryThread = options.expiryScan().isZero() ? null : new Thread(this::expiryLoop, "kiln-flows-expiry");
+        if (expiryThread != null) {
+            expiryThread.setDaemon(true);
+        }
     }
 
     public FlowPipeline start() {
         enricherThread.start();
         opener.start();
+        if (expiryThread != null) {
+            expiryThread.start();
+        }
         return this;
+    }
+
+    /** Reports and deletes the expired IPv4 conntrack entries now; returns how many it deleted. */
+    public synchronized int scanExpired() {
+        return expiry.scan();
+    }
+
+    private void onExpired(FlowEvent e) {
+        expired.incrementAndGet();
+        store.add(enricher.enrich(e, true));
+    }
+
+    private void expiryLoop() {
+        while (!closed) {
+            try {
+                Thread.sleep(options.expiryScan().toMillis());
+                scanExpired();
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                lastDecodeError = "conntrack expiry scan: " + e.getMessage(); // the next scan tries again
+            }
+        }
     }
 
     /** Whether the reader is attached to the node ring buffer (false until its pin exists). */
@@ -218,6 +259,9 @@ public final class FlowPipeline implements FlowSource, MetricsProvider, AutoClos
         }
         out.add(new MetricFamily("kiln_flow_events_total", "Flow events the agent read from the node ring buffer, by"
                 + " type.", MetricFamily.Type.COUNTER, types));
+        out.add(new MetricFamily("kiln_flow_expired_total", "Flows the agent reported because their conntrack entry"
+                + " expired (no end event from the dataplane).", MetricFamily.Type.COUNTER,
+                List.of(MetricFamily.Sample.of(expired.get()))));
         out.add(new MetricFamily("kiln_flow_events_lost_total", "Flow events the dataplane could not send because the"
                 + " ring buffer was full (flow_lost).", MetricFamily.Type.COUNTER,
                 List.of(MetricFamily.Sample.of(kernelLost()))));
@@ -304,6 +348,9 @@ public final class FlowPipeline implements FlowSource, MetricsProvider, AutoClos
             closed = true;
         }
         opener.interrupt();
+        if (expiryThread != null) {
+            expiryThread.interrupt();
+        }
         RingBufferReader r = reader;
         if (r != null) {
             r.close();
@@ -311,6 +358,9 @@ public final class FlowPipeline implements FlowSource, MetricsProvider, AutoClos
         try {
             enricherThread.join(5000);
             opener.join(5000);
+            if (expiryThread != null) {
+                expiryThread.join(5000);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -19,11 +19,12 @@ import java.util.Locale;
  * @param reason     the drop reason ({@code POLICY_DENIED}, ...) of a drop; null for a flow
  * @param protocol   {@code TCP}, {@code UDP}, {@code ICMP}, {@code ICMPv6} or the IP protocol number
  * @param packetsFwd packets in the opening packet's direction (flows; 0 for a drop)
+ * @param rttMicros  the TCP handshake's round trip seen at the endpoint, 0 when not measured
  */
 public record FlowRecord(long seq, Instant time, String type, Verdict verdict, String reason, int endpointId,
                          String endpointName, String direction, String protocol, FlowPeer source,
                          FlowPeer destination, List<String> tcpFlags, Instant firstSeen, Instant lastSeen,
-                         long packetsFwd, long bytesFwd, long packetsRev, long bytesRev) {
+                         long packetsFwd, long bytesFwd, long packetsRev, long bytesRev, long rttMicros) {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     public FlowRecord {
@@ -33,7 +34,7 @@ public record FlowRecord(long seq, Instant time, String type, Verdict verdict, S
     /** The record with the agent's sequence number set. */
     FlowRecord withSeq(long n) {
         return new FlowRecord(n, time, type, verdict, reason, endpointId, endpointName, direction, protocol, source,
-                destination, tcpFlags, firstSeen, lastSeen, packetsFwd, bytesFwd, packetsRev, bytesRev);
+                destination, tcpFlags, firstSeen, lastSeen, packetsFwd, bytesFwd, packetsRev, bytesRev, rttMicros);
     }
 
     /** TCP flag names of the kernel's flag byte (byte 13 of the TCP header). */
@@ -88,6 +89,9 @@ public record FlowRecord(long seq, Instant time, String type, Verdict verdict, S
             o.put("bytes_fwd", bytesFwd);
             o.put("packets_rev", packetsRev);
             o.put("bytes_rev", bytesRev);
+            if (rttMicros > 0) {
+                o.put("rtt_us", rttMicros);
+            }
         }
         try {
             return JSON.writeValueAsString(o);
@@ -127,7 +131,7 @@ public record FlowRecord(long seq, Instant time, String type, Verdict verdict, S
                     o.hasNonNull("first_seen") ? Instant.parse(o.get("first_seen").asText()) : null,
                     o.hasNonNull("last_seen") ? Instant.parse(o.get("last_seen").asText()) : null,
                     o.path("packets_fwd").asLong(), o.path("bytes_fwd").asLong(), o.path("packets_rev").asLong(),
-                    o.path("bytes_rev").asLong());
+                    o.path("bytes_rev").asLong(), o.path("rtt_us").asLong());
         } catch (java.io.IOException | RuntimeException e) {
             throw new IllegalArgumentException("not a flow record: " + e.getMessage() + ": " + line, e);
         }

@@ -22,7 +22,7 @@ class FlowStoreTest {
             Instant t = Instant.parse("2026-12-04T12:00:00Z");
             return new FlowRecord(0, t, type, v, v == Verdict.DROPPED ? "POLICY_DENIED" : null, 1, "lxc1", "egress",
                     "TCP", s, d, List.of("SYN", "ACK"), type.equals("drop") ? null : t, type.equals("drop") ? null : t,
-                    3, 300, 2, 200);
+                    3, 300, 2, 200, type.equals("end") ? 250 : 0);
         } catch (java.net.UnknownHostException e) {
             throw new IllegalStateException(e);
         }
