@@ -6,7 +6,9 @@
  *              is dropped (SYN_OVER_BUDGET); every other packet is passed on to the next program
  *              on the hook (the dataplane), which still applies its own policy.
  * Passing on is TCX_NEXT with tcx and TC_ACT_UNSPEC with legacy tc direct-action: both -1.
- * SYNs are counted by reason in syn_metrics; other packets are not counted.
+ * SYNs are counted in syn_metrics under the descriptor's reasons (packets and bytes, per CPU, slot
+ * direction * KILN_REASON_SLOTS + code, direction 0: what the endpoint receives), the layout the
+ * agent reads as the template's drop counters; other packets are not counted.
  */
 
 /* Build configuration: the only FreeMarker in this file. */
@@ -14,6 +16,8 @@
 #define ENABLE_IPV6 1
 </#if>
 #define SYN_SOURCES ${sources}
+/* The descriptor's verdict reasons: REASON_SYN_PASSED, REASON_SYN_OVER_BUDGET, KILN_REASON_SLOTS. */
+<@kiln.declareReasons/>
 /* End of build configuration. */
 
 #include "kiln/compiler.h"
@@ -21,11 +25,8 @@
 /* Hand the packet to the next program on the hook. */
 #define GUARD_NEXT	(-1)
 
-enum syn_reason {
-	SYN_PASSED = 0,
-	SYN_OVER_BUDGET = 1,
-	SYN_REASONS
-};
+/* The direction of the reason slots: packets the endpoint receives (Kiln's DIR_INGRESS). */
+#define SYN_DIRECTION	0
 
 volatile const __u32 SYN_BUDGET = 64;
 volatile const __u32 WINDOW_MS = 1000;
@@ -49,19 +50,28 @@ struct {
 	__uint(max_entries, SYN_SOURCES);
 } syn_sources SEC(".maps");
 
+struct syn_count {
+	__u64 packets;
+	__u64 bytes;
+};
+KILN_ASSERT_SIZE(struct syn_count, 16);
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__type(key, __u32);
-	__type(value, __u64);
-	__uint(max_entries, SYN_REASONS);
+	__type(value, struct syn_count);
+	__uint(max_entries, 2 * KILN_REASON_SLOTS);
 } syn_metrics SEC(".maps");
 
-static __always_inline void syn_count(__u32 reason)
+static __always_inline void syn_count(__u32 reason, __u32 len)
 {
-	__u64 *v = bpf_map_lookup_elem(&syn_metrics, &reason);
+	__u32 slot = SYN_DIRECTION * KILN_REASON_SLOTS + reason;
+	struct syn_count *v = bpf_map_lookup_elem(&syn_metrics, &slot);
 
-	if (v)
-		*v += 1; /* per-CPU: no other writer */
+	if (v) {
+		v->packets += 1; /* per-CPU: no other writer */
+		v->bytes += len;
+	}
 }
 
 /* Charges one SYN to `src`; true if it is within the source's budget. */
@@ -83,15 +93,15 @@ static __always_inline bool syn_within_budget(const struct syn_source *src)
 	return true;
 }
 
-static __always_inline int syn_verdict(const struct tcphdr *tcp, const struct syn_source *src)
+static __always_inline int syn_verdict(const struct tcphdr *tcp, const struct syn_source *src, __u32 len)
 {
 	if (!tcp->syn || tcp->ack)
 		return GUARD_NEXT;
 	if (syn_within_budget(src)) {
-		syn_count(SYN_PASSED);
+		syn_count(REASON_SYN_PASSED, len);
 		return GUARD_NEXT;
 	}
-	syn_count(SYN_OVER_BUDGET);
+	syn_count(REASON_SYN_OVER_BUDGET, len);
 	return TC_ACT_SHOT;
 }
 
@@ -119,7 +129,7 @@ int syn_guard(struct __sk_buff *skb)
 		src.addr[10] = 0xff;
 		src.addr[11] = 0xff;
 		__builtin_memcpy(&src.addr[12], &ip->saddr, 4);
-		return syn_verdict(tcp, &src);
+		return syn_verdict(tcp, &src, skb->len);
 	}
 #ifdef ENABLE_IPV6
 	if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
@@ -129,7 +139,7 @@ int syn_guard(struct __sk_buff *skb)
 		if ((void *)(tcp + 1) > data_end || ip6->nexthdr != IPPROTO_TCP)
 			return GUARD_NEXT;
 		__builtin_memcpy(src.addr, &ip6->saddr, 16);
-		return syn_verdict(tcp, &src);
+		return syn_verdict(tcp, &src, skb->len);
 	}
 #endif
 	return GUARD_NEXT;

@@ -33,11 +33,12 @@ class SynGuardTest {
         return Packets.ethernet(HOST_MAC, EP_MAC).ipv6(from, "2001:2::c").tcp(40000, 80, Packets.TCP_SYN).build();
     }
 
-    static byte[] reason(int r) {
-        return ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(r).array();
+    /** The counter slot of a reason the guard declares, for packets the endpoint receives (direction 0). */
+    static byte[] reason(io.kiln.templates.SynGuardBpf.DropReason r) {
+        return ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(r.slot(0)).array();
     }
 
-    private static long count(TemplateUnderTest t, int r) {
+    private static long count(TemplateUnderTest t, io.kiln.templates.SynGuardBpf.DropReason r) {
         return t.map("syn_metrics").sumU64(reason(r), 0);
     }
 
@@ -61,8 +62,8 @@ class SynGuardTest {
                 // IPv6 SYNs are budgeted only in the ipv6 variant
                 t.run("syn_guard", syn6("2001:2::20")).assertVerdict(!ipv6 || i < 5 ? NEXT : TC_ACT_SHOT);
             }
-            assertEquals(ipv6 ? 11 : 6, count(t, 0), "SYN_PASSED");
-            assertEquals(ipv6 ? 4 : 2, count(t, 1), "SYN_OVER_BUDGET");
+            assertEquals(ipv6 ? 11 : 6, count(t, io.kiln.templates.SynGuardBpf.DropReason.SYN_PASSED), "SYN_PASSED");
+            assertEquals(ipv6 ? 4 : 2, count(t, io.kiln.templates.SynGuardBpf.DropReason.SYN_OVER_BUDGET), "SYN_OVER_BUDGET");
             assertEquals(ipv6 ? 3 : 2, t.map("syn_sources").size(), "one LRU entry per source");
         }
     }
@@ -93,7 +94,7 @@ class SynGuardTest {
             TestRun syn = t.run("syn_guard", syn4("198.18.0.20", Packets.TCP_SYN), 0, repeat).assertVerdict(NEXT);
             System.out.printf("syn_guard per packet (test run, repeat %d): ACK handed on %d ns, SYN charged %d ns%n",
                     repeat, ack.durationNanos(), syn.durationNanos());
-            assertEquals(repeat, count(t, 0), "every repeated SYN was charged");
+            assertEquals(repeat, count(t, io.kiln.templates.SynGuardBpf.DropReason.SYN_PASSED), "every repeated SYN was charged");
             assertTrue(syn.durationNanos() < 10_000, "a SYN costs microseconds at most: " + syn.durationNanos() + " ns");
         }
     }

@@ -88,13 +88,16 @@ final class SynFloodStep {
                 WINDOW_MS / 1000);
     }
 
-    /** The guard's per-CPU counters, summed: {SYN_PASSED, SYN_OVER_BUDGET}. */
+    /** The guard's per-CPU packet counters, summed: {SYN_PASSED, SYN_OVER_BUDGET}, from its declared reasons' slots. */
     private long[] counts(int id) {
-        Path pin = guardPins(agent, id).resolve("syn_metrics");
+        Path pin = guardPins(agent, id).resolve(io.kiln.templates.SynGuardBpf.DropReason.COUNTERS_MAP);
+        io.kiln.templates.SynGuardBpf.DropReason[] reasons = {io.kiln.templates.SynGuardBpf.DropReason.SYN_PASSED,
+                io.kiln.templates.SynGuardBpf.DropReason.SYN_OVER_BUDGET};
         long[] out = new long[2];
         try (BpfMap m = BpfMap.openPinned(pin)) {
             for (int r = 0; r < 2; r++) {
-                byte[] key = ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(r).array();
+                // direction 0: packets the endpoint receives; the value's first u64 is packets
+                byte[] key = ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(reasons[r].slot(0)).array();
                 List<byte[]> perCpu = m.lookupPerCpu(key).orElse(List.of());
                 for (byte[] v : perCpu) {
                     out[r] += ByteBuffer.wrap(v).order(ByteOrder.nativeOrder()).getLong();

@@ -164,7 +164,7 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
     /** Cache hits and misses, clang runs, phase times and every endpoint's drop counters, for {@code /metrics}. */
     public MetricsProvider metrics() {
         return new DataplaneMetrics(objects, this::reasonCounters,
-                () -> new ChainCounters(loader).family(loader.endpointIds()), phases);
+                () -> new ChainCounters(loader, templates).family(loader.endpointIds()), phases);
     }
 
     /**
@@ -190,6 +190,8 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
             // the pin by the layout, not a.mapPins(): that waits for a swap in progress, /metrics must not
             ReasonCounters.of(a.id(), t, loader.pins().endpointMap(a.id(), map)).ifPresent(out::add);
         }
+        // the templates chained in front of the dataplane count their own drops, under their own names
+        out.addAll(new ChainCounters(loader, templates).reasonCounters(new ArrayList<>(new TreeMap<>(attached).keySet())));
         return out;
     }
 
