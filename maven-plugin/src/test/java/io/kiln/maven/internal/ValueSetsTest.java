@@ -43,6 +43,22 @@ class ValueSetsTest {
                 .map(ValueSets.ValueSet::name).toList());
     }
 
+    /** The table of docs/maven-plugin.md, "Verification". */
+    @Test
+    void howManySetsATemplateGetsAsTheDocsSay() {
+        List<BundledConstant> oneU32 = List.of(new BundledConstant("LIMIT", ConstantType.U32, 0, 4));
+        assertEquals(List.of("compiled", "zero", "one", "max"),
+                ValueSets.of(oneU32, ValueSets.ALL).stream().map(ValueSets.ValueSet::name).toList());
+        List<BundledConstant> twoBools = List.of(new BundledConstant("A", ConstantType.BOOL, 0, 1),
+                new BundledConstant("B", ConstantType.BOOL, 1, 1));
+        assertEquals(List.of("compiled", "zero", "one", "mixed", "mixed-inverse"),
+                ValueSets.of(twoBools, ValueSets.ALL).stream().map(ValueSets.ValueSet::name).toList());
+        List<BundledConstant> u16AndBool = List.of(new BundledConstant("ID", ConstantType.U16, 0, 2),
+                new BundledConstant("ON", ConstantType.BOOL, 2, 1));
+        assertEquals(ValueSets.ALL, ValueSets.of(u16AndBool, ValueSets.ALL).stream().map(ValueSets.ValueSet::name)
+                .toList());
+    }
+
     @Test
     void anUnknownSetIsNamed() {
         ConfigurationException e = assertThrows(ConfigurationException.class,
