@@ -86,6 +86,8 @@ final class BenchRegenCommand implements Callable<Integer> {
         m.put("kilnLoadAttachMillisMean", Stats.round(r.kilnLoadAttachMillisMean(), 2));
         m.put("policyUpdateMillisP50", Stats.round(r.policyUpdateMillisP50(), 2));
         m.put("policyUpdateMillisP99", Stats.round(r.policyUpdateMillisP99(), 2));
+        m.put("policyUpdateInPlaceMillisP50", Stats.round(r.policyUpdateInPlaceMillisP50(), 2));
+        m.put("policyUpdateInPlaceMillisP99", Stats.round(r.policyUpdateInPlaceMillisP99(), 2));
         m.put("policyUpdateDirectoryMillisP50", Stats.round(r.policyUpdateDirectoryMillisP50(), 2));
         m.put("policyUpdates", r.policyUpdates());
         m.put("policyUpdatesReloaded", r.policyUpdatesReloaded());

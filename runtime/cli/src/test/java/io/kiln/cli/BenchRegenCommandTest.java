@@ -37,6 +37,8 @@ class BenchRegenCommandTest {
         assertTrue(j.get("clangSecondsPerVariant").asDouble() > 0 && j.get("loadSecondsPerEndpoint").asDouble() > 0);
         assertTrue(j.get("policyUpdateMillisP50").asDouble() > 0, run.lastLine());
         assertTrue(j.get("policyUpdateDirectoryMillisP50").asDouble() > 0, run.lastLine());
+        double inPlace = j.get("policyUpdateInPlaceMillisP50").asDouble();
+        assertTrue(inPlace > 0 && inPlace <= j.get("policyUpdateInPlaceMillisP99").asDouble(), run.lastLine());
         assertFalse(j.get("policyUpdatesReloaded").asBoolean(), "rule changes are map writes");
         assertTrue(j.get("rssMiB").asDouble() > 10, run.lastLine());
         assertTrue(j.get("attachMode").asText().matches("tcx|tc"));
