@@ -284,10 +284,16 @@ class ReconcilerTest {
     @Test
     void nodeMapsAreRetriedAndKickedByALoad() throws Exception {
         dataplane.nodeFailures.set(1);
+        // the load waits until the node maps have failed: they run on a lane of their own, and a load
+        // that finished before they were tried has nothing to kick (the retry is 30 s away)
+        java.util.concurrent.CountDownLatch gate = new java.util.concurrent.CountDownLatch(1);
+        dataplane.gates.put(1, gate);
         Reconciler r = reconciler(1, Duration.ofSeconds(30));
         r.start();
         Plan p = plan(List.of(Fixtures.endpoint(1, "app", "web")), List.of());
         r.update(p);
+        waitFor(() -> dataplane.nodeFailures.get() <= 0);
+        gate.countDown();
         waitFor(() -> p.node().equals(dataplane.node));
         assertTrue(r.awaitSettled(WAIT));
         assertEquals(EndpointStatus.State.READY, r.status().node());
