@@ -100,6 +100,8 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
     private final Function<String, Optional<TemplateDescriptor>> templates;
     /** The template of each endpoint's last applied plan: its reasons label the endpoint's drop counters. */
     private final Map<Integer, TemplateDescriptor> planned = new ConcurrentHashMap<>();
+    /** Templates chained by the plans applied so far, by name: what their counters are read with. */
+    private final Map<String, TemplateDescriptor> chainedTemplates = new ConcurrentHashMap<>();
     private final Map<String, Tier0> tier0s = new ConcurrentHashMap<>(); // tier-0 variant key -> loaded tier 0
     private final Map<String, String> tier0Namespaces = new ConcurrentHashMap<>(); // variant key -> its interfaces' namespace
     private final Set<Integer> onTier0 = ConcurrentHashMap.newKeySet();
@@ -164,7 +166,13 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
     /** Cache hits and misses, clang runs, phase times and every endpoint's drop counters, for {@code /metrics}. */
     public MetricsProvider metrics() {
         return new DataplaneMetrics(objects, this::reasonCounters,
-                () -> new ChainCounters(loader, templates).family(loader.endpointIds()), phases);
+                () -> new ChainCounters(loader, this::chainedTemplate).family(loader.endpointIds()), phases);
+    }
+
+    /** A chained template by name: as a plan gave it, else (adopted, not planned since) from the finder. */
+    private Optional<TemplateDescriptor> chainedTemplate(String name) {
+        TemplateDescriptor t = chainedTemplates.get(name);
+        return t != null ? Optional.of(t) : templates.apply(name);
     }
 
     /**
@@ -191,7 +199,7 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
             ReasonCounters.of(a.id(), t, loader.pins().endpointMap(a.id(), map)).ifPresent(out::add);
         }
         // the templates chained in front of the dataplane count their own drops, under their own names
-        out.addAll(new ChainCounters(loader, templates).reasonCounters(new ArrayList<>(new TreeMap<>(attached).keySet())));
+        out.addAll(new ChainCounters(loader, this::chainedTemplate).reasonCounters(new ArrayList<>(new TreeMap<>(attached).keySet())));
         return out;
     }
 
@@ -460,6 +468,7 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
      * from the plan's, so that the next reconciliation tries the chain again.
      */
     private void applyChain(EndpointPlan plan, AttachedEndpoint a) {
+        plan.chain().forEach(c -> chainedTemplates.put(c.template().name(), c.template()));
         if (plan.chain().isEmpty()) {
             List<AttachedEndpoint> running = chains.adopt(plan.id());
             running.forEach(AttachedEndpoint::close);
