@@ -175,7 +175,7 @@ class HostileCliTest {
         cases.add(apply("spec-alias-bomb", "an endpoint spec with a YAML \"billion laughs\"", "endpoint",
                 "laughs.yaml", endpoint("lxc3") + "x:\n" + aliasBomb("  "), "laughs.yaml", "alias"));
         cases.add(apply("spec-deep-nesting", "an endpoint spec nested 100,000 lists deep", "endpoint", "deep.yaml",
-                "id: " + "[".repeat(100_000) + "\n", "deep.yaml", "nested deeper than 1000 levels"));
+                "id: " + "[".repeat(100_000) + "\n", "deep.yaml", "nested deeper than 64 levels"));
         cases.add(apply("spec-not-utf8", "bytes that are not UTF-8", "endpoint", "binary.yaml",
                 "id: 3\ninterface: \u00ff\u00fe\n", "binary.yaml", "UTF-8"));
         cases.add(apply("policy-huge-port", "a policy port 70000", "policy", "port.yaml",

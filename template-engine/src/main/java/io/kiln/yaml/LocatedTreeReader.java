@@ -30,6 +30,12 @@ public final class LocatedTreeReader {
     private static final JsonFactory JSON = JsonFactory.builder().build();
     /** Longest number converted as one (see IntegerText.MAX_LENGTH); longer ones stay text and are refused later. */
     private static final int MAX_NUMBER_LENGTH = 64;
+    /**
+     * Lists and mappings within each other, at most. No spec or descriptor needs more than a few; the
+     * parser's own bound (1000) is deeper than this reader's recursion can safely go on a small thread
+     * stack, so this reader stops first, with a message, never a StackOverflowError.
+     */
+    public static final int MAX_DEPTH = 64;
 
     /** The syntax of a document; JSON gets a JSON parser so its lines and messages are right. */
     public enum Syntax {
@@ -97,17 +103,30 @@ public final class LocatedTreeReader {
         }
     }
 
+    private int depth;
+
     private LocatedNode readValue(JsonParser p, JsonToken t, String path) throws IOException {
         JsonLocation at = p.currentTokenLocation();
         int line = at.getLineNr();
         int column = at.getColumnNr();
+        if ((t == JsonToken.START_OBJECT || t == JsonToken.START_ARRAY) && depth >= MAX_DEPTH) {
+            throw error(line, column, "", "nested deeper than " + MAX_DEPTH
+                    + " levels (lists or mappings within each other)");
+        }
         if (p instanceof YAMLParser y && y.isCurrentAlias()) {
             throw error(line, column, path, "YAML aliases (*" + p.getText() + ") are not supported in "
                     + wording.aliasesRefusedIn() + "; write the value out");
         }
         return switch (t) {
-            case START_OBJECT -> readMapping(p, path, line, column);
-            case START_ARRAY -> readSequence(p, path, line, column);
+            case START_OBJECT, START_ARRAY -> {
+                depth++;
+                try {
+                    yield t == JsonToken.START_OBJECT ? readMapping(p, path, line, column)
+                            : readSequence(p, path, line, column);
+                } finally {
+                    depth--;
+                }
+            }
             case VALUE_STRING -> new LocatedNode.Scalar(line, column, p.getText(), p.getText());
             // a number too long for any Kiln value stays text: converting a million digits takes seconds
             case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> p.getTextLength() > MAX_NUMBER_LENGTH

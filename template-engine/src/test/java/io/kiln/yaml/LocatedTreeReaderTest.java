@@ -46,6 +46,22 @@ class LocatedTreeReaderTest {
     }
 
     @Test
+    void nestingStopsAtTheReadersOwnBoundWithAMessage() {
+        assertNotNull(json("[".repeat(LocatedTreeReader.MAX_DEPTH) + "]".repeat(LocatedTreeReader.MAX_DEPTH)));
+        for (String deep : new String[] {"[".repeat(100_000), "a: " + "[".repeat(500), "{\"a\":".repeat(200)}) {
+            TestError e = assertThrows(TestError.class, () -> {
+                if (deep.startsWith("a:")) {
+                    yaml(deep);
+                } else {
+                    json(deep);
+                }
+            });
+            assertEquals("nested deeper than 64 levels (lists or mappings within each other)", e.reason(), e.getMessage());
+            assertEquals(1, e.line());
+        }
+    }
+
+    @Test
     void jsonKeepsItsLinesAndSaysJson() {
         LocatedNode.Mapping top = (LocatedNode.Mapping) json("{\n  \"a\": [1,\n    2.5]\n}");
         LocatedNode.Sequence a = (LocatedNode.Sequence) top.entries().get("a").value();
