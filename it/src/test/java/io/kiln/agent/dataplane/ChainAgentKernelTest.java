@@ -91,8 +91,10 @@ class ChainAgentKernelTest {
             assertFalse(EchoServers.tcpWorks(lab.ns(1), ip(2), TCP), "the guard drops the SYN past the budget");
             assertTrue(EchoServers.udpWorks(lab.ns(1), ip(2), UDP), "other traffic is handed on to the dataplane");
             String metrics = PrometheusText.write(dp.metrics().metrics());
-            assertTrue(metrics.contains("kiln_chain_packets_total{endpoint=\"2\",position=\"0\",reason=\"SYN_OVER_BUDGET\","
-                    + "template=\"syn_guard\"} 1\n"), metrics);
+            // at least 1: the client's kernel may retransmit the dropped SYN before tcpWorks gives up
+            java.util.regex.Matcher over = java.util.regex.Pattern.compile("kiln_chain_packets_total\\{endpoint=\"2\","
+                    + "position=\"0\",reason=\"SYN_OVER_BUDGET\",template=\"syn_guard\"} (\\d+)\n").matcher(metrics);
+            assertTrue(over.find() && Long.parseLong(over.group(1)) >= 1, metrics);
             assertTrue(metrics.contains("kiln_chain_packets_total{endpoint=\"2\",position=\"0\",reason=\"SYN_PASSED\","
                     + "template=\"syn_guard\"} " + BUDGET + "\n"), metrics);
 
