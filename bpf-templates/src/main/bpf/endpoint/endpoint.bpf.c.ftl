@@ -1,7 +1,7 @@
 /*
  * The endpoint template: the dataplane of one endpoint (a network namespace behind a veth),
  * attached to the host side of its veth.
- *   from_endpoint  tc ingress: what the endpoint sends. ARP responder, source checks, service
+ *   from_endpoint  tc ingress: what the endpoint sends. ARP/ND responder, source checks, service
  *                  DNAT, conntrack, egress policy, then local delivery or the kernel stack.
  *   to_endpoint    tc egress: what the endpoint receives. Conntrack, reverse NAT, ingress policy.
  * This file is glue: the order of the steps. Each step lives in a kiln/ header that says what it
@@ -152,8 +152,18 @@ static __always_inline int ipv6_admit(struct kiln_ctx *c, struct flow6 *f, struc
 #ifdef ENABLE_CONNTRACK
 	struct ct_entry *entry = NULL;
 
-	if (ct6_lookup(c, f, &entry) != CT_NEW)
+	switch (ct6_lookup(c, f, &entry)) {
+	case CT_ESTABLISHED:
 		return KILN_OK;
+	case CT_REPLY:
+#ifdef ENABLE_LB
+		if (c->dir == DIR_INGRESS)
+			return lb6_reverse(c, f, entry);
+#endif
+		return KILN_OK;
+	case CT_NEW:
+		break;
+	}
 #endif
 	ret = policy6_check(c, remote, f->l4.dport, f->l4.proto);
 	if (ret)
@@ -182,6 +192,11 @@ static __always_inline int ipv6_from_endpoint(struct kiln_ctx *c)
 		return ctx_drop(c, REASON_SPOOFED_IP);
 #ifdef ENABLE_CONNTRACK
 	ct_start(c);
+#endif
+#ifdef ENABLE_LB
+	ret = lb6_translate(c, &f, &fresh);
+	if (ret)
+		return ctx_drop(c, ret);
 #endif
 	ret = ipv6_admit(c, &f, &fresh);
 	if (ret)

@@ -1,16 +1,19 @@
 /*
  * The flow hash that picks a service backend.
  *
- * API: flow_hash4(saddr, daddr, sport, dport, proto).
+ * API: flow_hash4(saddr, daddr, sport, dport, proto), flow_hash6(saddr, daddr, sport, dport, proto).
  * It is MurmurHash3 x86_32 with seed 0 over 16 bytes: four little-endian u32 words
  *   ntohl(saddr), ntohl(daddr), ntohs(sport) << 16 | ntohs(dport), proto
  * so Java (any standard murmur3_32 over those bytes) can predict the backend a test flow gets.
+ * flow_hash6 is the same over 40 bytes: the four words of each address (ntohl of each 32-bit
+ * part, in address order), then the ports word and proto.
  * Unlike the skb hash (bpf_get_hash_recalc) it does not depend on the kernel or the device.
  */
 #ifndef KILN_HASH_H
 #define KILN_HASH_H
 
 #include "kiln/compiler.h"
+#include "kiln/addr.h"
 
 static __always_inline __u32 hash_rotl32(__u32 x, __u32 r)
 {
@@ -48,6 +51,23 @@ static __always_inline __u32 flow_hash4(__be32 saddr, __be32 daddr, __be16 sport
 	h = murmur3_round(h, (__u32)bpf_ntohs(sport) << 16 | bpf_ntohs(dport));
 	h = murmur3_round(h, proto);
 	return murmur3_finish(h, 16);
+}
+
+static __always_inline __u32 flow_hash6(const union v6addr *saddr, const union v6addr *daddr,
+					__be16 sport, __be16 dport, __u8 proto)
+{
+	__u32 h = 0;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < 4; i++)
+		h = murmur3_round(h, bpf_ntohl(saddr->p[i]));
+#pragma unroll
+	for (i = 0; i < 4; i++)
+		h = murmur3_round(h, bpf_ntohl(daddr->p[i]));
+	h = murmur3_round(h, (__u32)bpf_ntohs(sport) << 16 | bpf_ntohs(dport));
+	h = murmur3_round(h, proto);
+	return murmur3_finish(h, 40);
 }
 
 #endif /* KILN_HASH_H */

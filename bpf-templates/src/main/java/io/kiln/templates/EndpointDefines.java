@@ -60,15 +60,25 @@ public final class EndpointDefines {
 
     /**
      * The backend slot the endpoint template picks for a flow to a service (hash.h):
-     * murmur3_32 with seed 0 over four little-endian words, modulo the backend count.
+     * murmur3_32 with seed 0, modulo the backend count, over four little-endian words for IPv4
+     * (source, VIP, ports, protocol) or ten for IPv6 (each address as four words, ports, protocol).
      */
     public static int backendSlot(InetAddress saddr, InetAddress vip, int sport, int vport, int proto, int backendCount) {
+        byte[] s = saddr.getAddress();
+        byte[] d = vip.getAddress();
+        if (s.length != d.length) {
+            throw new IllegalArgumentException(saddr.getHostAddress() + " and " + vip.getHostAddress()
+                    + " are of different address families");
+        }
         int h = 0;
-        h = murmurRound(h, (int) ipv4(saddr));
-        h = murmurRound(h, (int) ipv4(vip));
+        for (byte[] a : new byte[][] {s, d}) {
+            for (int i = 0; i < a.length; i += 4) {
+                h = murmurRound(h, (a[i] & 0xff) << 24 | (a[i + 1] & 0xff) << 16 | (a[i + 2] & 0xff) << 8 | (a[i + 3] & 0xff));
+            }
+        }
         h = murmurRound(h, (sport & 0xffff) << 16 | (vport & 0xffff));
         h = murmurRound(h, proto);
-        h ^= 16;
+        h ^= 2 * s.length + 8;
         h ^= h >>> 16;
         h *= 0x85ebca6b;
         h ^= h >>> 13;

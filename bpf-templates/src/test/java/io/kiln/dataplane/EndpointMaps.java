@@ -93,6 +93,31 @@ public final class EndpointMaps {
                 .toBytes();
     }
 
+    /** {@code lb6_key}. */
+    public static byte[] service6Key(String vip, int port, int proto) {
+        return EndpointBpf.Services6Map.Key.builder().vip(Addresses.ip(vip)).port(port).proto(proto).build().toBytes();
+    }
+
+    /** {@code lb6_backend}. */
+    public static byte[] backend6Value(String addr, int port) {
+        return EndpointBpf.Backends6Map.Value.builder().addr(Addresses.ip(addr)).port(port).build().toBytes();
+    }
+
+    /** {@code revnat6}: a service id's key and its VIP. */
+    public static byte[] revnat6Key(int serviceId) {
+        return new EndpointBpf.Revnat6Map.Key(serviceId).toBytes();
+    }
+
+    public static byte[] revnat6Value(String vip) {
+        return new EndpointBpf.Revnat6Map.Value(Addresses.ip(vip)).toBytes();
+    }
+
+    /** {@code ct_key6}. */
+    public static byte[] ctKey6(String saddr, String daddr, int sport, int dport, int proto, int kind) {
+        return EndpointBpf.Conntrack6Map.Key.builder().saddr(Addresses.ip(saddr)).daddr(Addresses.ip(daddr))
+                .sport(sport).dport(dport).proto(proto).kind(kind).build().toBytes();
+    }
+
     /** Key of {@code endpoints} (4 bytes) or {@code endpoints6} (16). */
     public static byte[] endpointKey(String addr) {
         return Addresses.ip(addr);
