@@ -14,10 +14,13 @@ import io.kiln.bpf.BpfMap;
 import io.kiln.host.NetInterface;
 import io.kiln.runtime.PinLayout;
 import io.kiln.templates.EndpointBpf;
+import io.kiln.templates.EndpointBpf.Backends6Map;
 import io.kiln.templates.EndpointBpf.BackendsMap;
 import io.kiln.templates.EndpointBpf.EndpointsMap;
 import io.kiln.templates.EndpointBpf.Ipcache6Map;
 import io.kiln.templates.EndpointBpf.IpcacheMap;
+import io.kiln.templates.EndpointBpf.Revnat6Map;
+import io.kiln.templates.EndpointBpf.Services6Map;
 import io.kiln.templates.EndpointBpf.ServicesMap;
 import io.kiln.templates.EndpointDefines;
 
@@ -32,7 +35,8 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
- * The node-wide maps (ipcache, services, backends, endpoints and their IPv6 twins), written from
+ * The node-wide maps (ipcache, services, backends, endpoints, their IPv6 twins and revnat6, which an
+ * IPv6 service's upsert and delete write beside services6), written from
  * {@link NodeMapOp}s through their pins and read back into a {@link NodeState}. The maps are
  * created by the first endpoint's load; until then writes fail, and the ops of the last such call
  * are kept so that {@link #catchUp} can write them as soon as an endpoint has created the maps
@@ -122,6 +126,18 @@ public final class NodeMaps {
                 services.put(new ServiceKey(EndpointDefines.ipv4(key.vip()), key.port(), key.proto()),
                         new ServiceValue(s.serviceId(), (int) s.backendCount()));
             }));
+            h.ifPinned(Services6Map.NAME).ifPresent(m -> each(m, (k, v) -> {
+                Services6Map.Key key = Services6Map.Key.fromBytes(k);
+                ServicesMap.Value s = ServicesMap.Value.fromBytes(v); // the same struct lb_service
+                services.put(new ServiceKey(address(key.vip()), key.port(), key.proto()),
+                        new ServiceValue(s.serviceId(), (int) s.backendCount()));
+            }));
+            h.ifPinned(Backends6Map.NAME).ifPresent(m -> each(m, (k, v) -> {
+                BackendsMap.Key key = BackendsMap.Key.fromBytes(k);
+                Backends6Map.Value b = Backends6Map.Value.fromBytes(v);
+                backends.put(new BackendKey(key.serviceId(), (int) key.slot()),
+                        new BackendValue(address(b.addr()), b.port()));
+            }));
             h.ifPinned(BackendsMap.NAME).ifPresent(m -> each(m, (k, v) -> {
                 BackendsMap.Key key = BackendsMap.Key.fromBytes(k);
                 BackendsMap.Value b = BackendsMap.Value.fromBytes(v);
@@ -151,15 +167,40 @@ public final class NodeMaps {
         } else if (op instanceof NodeMapOp.IpcacheDelete o) {
             h.map(ipcacheOf(o.cidr())).delete(lpm(o.cidr()));
         } else if (op instanceof NodeMapOp.ServiceUpsert o) {
-            h.map(ServicesMap.NAME).update(serviceKey(o.key()), ServicesMap.Value.builder()
-                    .backendCount(o.value().backendCount()).serviceId(o.value().serviceId()).build().toBytes());
+            byte[] value = ServicesMap.Value.builder().backendCount(o.value().backendCount())
+                    .serviceId(o.value().serviceId()).build().toBytes();
+            if (isIpv6(o.key().vip())) {
+                // the VIP for replies first: a flow may take the service as soon as services6 has it
+                h.map(Revnat6Map.NAME).update(new Revnat6Map.Key(o.value().serviceId()).toBytes(),
+                        new Revnat6Map.Value(o.key().vip().getAddress()).toBytes());
+                h.map(Services6Map.NAME).update(serviceKey(o.key()), value);
+            } else {
+                h.map(ServicesMap.NAME).update(serviceKey(o.key()), value);
+            }
         } else if (op instanceof NodeMapOp.ServiceDelete o) {
-            h.map(ServicesMap.NAME).delete(serviceKey(o.key()));
+            if (isIpv6(o.key().vip())) {
+                BpfMap services6 = h.map(Services6Map.NAME);
+                byte[] key = serviceKey(o.key());
+                Optional<byte[]> held = services6.lookup(key);
+                services6.delete(key);
+                // replies of the service's flows have nothing to go back to now (NAT_FAILED), as with IPv4's gone backends
+                held.ifPresent(v -> h.map(Revnat6Map.NAME).delete(
+                        new Revnat6Map.Key(ServicesMap.Value.fromBytes(v).serviceId()).toBytes()));
+            } else {
+                h.map(ServicesMap.NAME).delete(serviceKey(o.key()));
+            }
         } else if (op instanceof NodeMapOp.BackendUpsert o) {
-            h.map(BackendsMap.NAME).update(backendKey(o.key()), BackendsMap.Value.builder()
-                    .addr(EndpointDefines.ipv4(o.value().address())).port(o.value().port()).build().toBytes());
+            if (isIpv6(o.value().address())) {
+                h.map(Backends6Map.NAME).update(backendKey(o.key()), Backends6Map.Value.builder()
+                        .addr(o.value().address().getAddress()).port(o.value().port()).build().toBytes());
+            } else {
+                h.map(BackendsMap.NAME).update(backendKey(o.key()), BackendsMap.Value.builder()
+                        .addr(EndpointDefines.ipv4(o.value().address())).port(o.value().port()).build().toBytes());
+            }
         } else if (op instanceof NodeMapOp.BackendDelete o) {
+            // the key has no family: a service's slots live in the map of its VIP's family, never both
             h.map(BackendsMap.NAME).delete(backendKey(o.key()));
+            h.ifPinned(Backends6Map.NAME).ifPresent(m -> m.delete(backendKey(o.key())));
         } else if (op instanceof NodeMapOp.LocalEndpointUpsert o) {
             LocalEndpoint e = o.value();
             NetInterface nif = namespaces.of(e.namespace()).findInterface(e.interfaceName())
@@ -194,6 +235,12 @@ public final class NodeMaps {
             return endpointsOf(o.address());
         } else if (op instanceof NodeMapOp.LocalEndpointDelete o) {
             return endpointsOf(o.address());
+        } else if (op instanceof NodeMapOp.ServiceUpsert o && isIpv6(o.key().vip())) {
+            return Services6Map.NAME;
+        } else if (op instanceof NodeMapOp.ServiceDelete o && isIpv6(o.key().vip())) {
+            return Services6Map.NAME;
+        } else if (op instanceof NodeMapOp.BackendUpsert o && isIpv6(o.value().address())) {
+            return Backends6Map.NAME;
         }
         return op.map().mapName();
     }
@@ -214,7 +261,15 @@ public final class NodeMaps {
         return Ipcache6Map.Key.builder().prefixlen(c.prefixLength()).addr(c.address().getAddress()).build().toBytes();
     }
 
+    private static boolean isIpv6(InetAddress a) {
+        return a.getAddress().length == 16;
+    }
+
     private static byte[] serviceKey(ServiceKey k) {
+        if (isIpv6(k.vip())) {
+            return Services6Map.Key.builder().vip(k.vip().getAddress()).port(k.port()).proto(k.protocol()).build()
+                    .toBytes();
+        }
         return ServicesMap.Key.builder().vip(EndpointDefines.ipv4(k.vip())).port(k.port()).proto(k.protocol()).build()
                 .toBytes();
     }
