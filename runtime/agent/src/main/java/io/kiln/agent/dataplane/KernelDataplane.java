@@ -24,6 +24,7 @@ import io.kiln.bpf.BpfMap;
 import io.kiln.runtime.AttachMode;
 import io.kiln.runtime.AttachedEndpoint;
 import io.kiln.runtime.EndpointLoader;
+import io.kiln.runtime.NewerStateException;
 import io.kiln.runtime.PolicyChain;
 import io.kiln.runtime.Endpoint;
 import io.kiln.runtime.HookStatus;
@@ -547,6 +548,9 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
             } else {
                 loader.detach(id);
             }
+        } catch (NewerStateException newer) {
+            // a downgrade: what a newer Kiln attached keeps running; this endpoint waits for a Kiln that reads it
+            throw new DataplaneException(newer.getMessage(), false, newer);
         } catch (RuntimeException unreadable) {
             // a state file this runtime cannot read: remove it and the pins by hand (unpinned links go away)
             deleteTree(loader.pins().endpointDir(id));

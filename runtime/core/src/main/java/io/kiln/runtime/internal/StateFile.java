@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.kiln.runtime.Attachment;
 import io.kiln.runtime.EndpointException;
+import io.kiln.runtime.NewerStateException;
 import io.kiln.runtime.PinLayout;
 import io.kiln.Excerpt;
 import io.kiln.host.Netns;
@@ -119,6 +120,13 @@ public final class StateFile {
         } catch (IOException e) {
             throw new EndpointException("endpoint " + endpointId + ": read state file " + file + ": " + e.getMessage(),
                     false, e);
+        }
+        JsonNode format = root.get("format");
+        if (format != null && format.canConvertToInt() && format.asInt() > FORMAT) {
+            throw new NewerStateException("endpoint " + endpointId + ": state file " + file
+                    + " was written by a newer Kiln (state format " + format.asInt() + "; this Kiln reads formats up to "
+                    + FORMAT + "): its programs are left running as they are; a Kiln that reads that format can take it "
+                    + "over or remove it", format.asInt());
         }
         try {
             EndpointState s = decode(root);
