@@ -64,8 +64,14 @@ class StateFileTest {
         assertEquals("endpoint 5: state file " + states.path(5) + " is not a Kiln state file (no field 'programs'); "
                 + "remove it and the endpoint's pins to start over", e.getMessage());
         Files.writeString(states.path(6), "{\"format\": 2}");
-        assertTrue(assertThrows(EndpointException.class, () -> states.read(6)).getMessage()
-                .contains("(format 2, this Kiln reads format 1)"));
+        io.kiln.runtime.NewerStateException newer = assertThrows(io.kiln.runtime.NewerStateException.class,
+                () -> states.read(6));
+        assertEquals(2, newer.format());
+        assertTrue(newer.getMessage().contains("was written by a newer Kiln (state format 2; this Kiln reads formats up to 1):"
+                + " its programs are left running as they are"), newer.getMessage());
+        Files.writeString(states.path(8), "{\"format\": 0, \"endpointId\": 8}");
+        assertTrue(assertThrows(EndpointException.class, () -> states.read(8)).getMessage()
+                .contains("(format 0, this Kiln reads format 1)"));
         Files.writeString(states.path(7), "not json");
         assertEquals("endpoint 7: state file " + states.path(7) + " is not a Kiln state file (unrecognized token"
                 + " 'not': expected (JSON String, Number, Array, Object or token 'null', 'true' or 'false'));"
