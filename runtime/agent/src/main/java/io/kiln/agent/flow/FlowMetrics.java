@@ -12,7 +12,9 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Flows, bytes and round trips by source and destination identity, counted from the records the
  * pipeline publishes: a flow when it ends ({@code end}, or {@code expired} when its conntrack entry
- * timed out), each dropped packet the dataplane reports as a flow of verdict {@code DROPPED}.
+ * timed out), each dropped packet the dataplane reports as a flow of verdict {@code DROPPED}. A
+ * flow between two endpoints of the node is seen by both; it is counted once, by the endpoint that
+ * opened it (its egress record).
  *
  * <p>Identities come from untrusted input (an ipcache prefix, a pod's labels), so the label values
  * are bounded: at most {@link #maxPairs} distinct (source, destination) pairs get series of their
@@ -71,6 +73,9 @@ public final class FlowMetrics implements MetricsProvider {
         boolean dropped = r.verdict() == Verdict.DROPPED;
         if (!ended && !dropped) {
             return;
+        }
+        if (ended && r.direction().equals("ingress") && r.source().endpointId() != null) {
+            return; // a flow between two endpoints of this node: counted once, where it was opened (egress)
         }
         String src = Integer.toUnsignedString(r.source().identity());
         String dst = Integer.toUnsignedString(r.destination().identity());

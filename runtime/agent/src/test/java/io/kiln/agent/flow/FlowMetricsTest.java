@@ -47,6 +47,25 @@ class FlowMetricsTest {
     }
 
     @Test
+    void aFlowBetweenTwoLocalEndpointsCountsOnce() throws Exception {
+        FlowMetrics m = new FlowMetrics(16);
+        FlowRecord opener = record("end", Verdict.FORWARDED, 3001, 3002, 300, 200, 250);
+        FlowPeer localSource = new FlowPeer(InetAddress.getByName("198.18.0.1"), 40000, 3001, 1, "lxc1", null);
+        FlowRecord seenByWeb = new FlowRecord(2, opener.time(), "end", Verdict.FORWARDED, null, 2, "lxc2", "ingress",
+                "TCP", localSource, opener.destination(), List.of(), opener.firstSeen(), opener.lastSeen(), 3, 300, 2,
+                200, 180);
+        FlowRecord fromOutside = new FlowRecord(3, opener.time(), "end", Verdict.FORWARDED, null, 2, "lxc2", "ingress",
+                "TCP", opener.source(), opener.destination(), List.of(), opener.firstSeen(), opener.lastSeen(), 1, 60, 1,
+                60, 0);
+        m.record(opener);
+        m.record(seenByWeb);
+        m.record(fromOutside); // its source is no endpoint of this node: only web saw it
+        assertEquals(2, m.sum(FlowMetrics.FLOWS, Map.of()));
+        assertEquals(620, m.sum(FlowMetrics.BYTES, Map.of()));
+        assertEquals(1, m.sum(FlowMetrics.RTT + "_count", Map.of()));
+    }
+
+    @Test
     void pairsPastTheBoundShareOneOverflowSeries() {
         FlowMetrics m = new FlowMetrics(2);
         for (int i = 0; i < 50; i++) { // 50 distinct pairs from a hostile source: 2 get series, 48 overflow
