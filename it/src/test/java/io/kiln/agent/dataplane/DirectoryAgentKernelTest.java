@@ -2,7 +2,6 @@ package io.kiln.agent.dataplane;
 
 import io.kiln.agent.Agent;
 import io.kiln.agent.api.AgentStatus;
-import io.kiln.agent.api.PrometheusText;
 import io.kiln.host.Netns;
 import io.kiln.lab.UdpFlow;
 import org.junit.jupiter.api.Test;
@@ -62,7 +61,7 @@ class DirectoryAgentKernelTest {
             st = lab.awaitReady(agent, 1, 2);
             assertEquals(web, endpoint(st, 2).programIds(), "a policy change reloads nothing");
             assertEquals(client, endpoint(st, 1).programIds());
-            String metrics = PrometheusText.write(dp.metrics().metrics());
+            String metrics = dp.metrics().text();
             assertTrue(metrics.contains("kiln_endpoint_drops_total{direction=\"ingress\",endpoint=\"2\",reason=\"POLICY_DENIED\",template=\"endpoint\"}"),
                     metrics);
 
@@ -123,12 +122,12 @@ class DirectoryAgentKernelTest {
                 assertEquals(webNow, endpoint(after, 2).programIds(), "adopted, not reloaded");
                 assertEquals(clientNow, endpoint(after, 1).programIds());
                 assertEquals(null, endpoint(after, 2).lastChange(), "nothing was applied to it");
-                String m = PrometheusText.write(second.reconciler().metrics());
-                assertTrue(m.contains("kiln_map_operations_total{scope=\"endpoint\"} 0\n")
-                        && m.contains("kiln_map_operations_total{scope=\"node\"} 0\n"),
+                String m = second.reconciler().text();
+                assertTrue(m.contains("kiln_map_operations_total{scope=\"endpoint\"} 0.0\n")
+                        && m.contains("kiln_map_operations_total{scope=\"node\"} 0.0\n"),
                         "policy and node maps read back equal to the plan: not one write\n" + m);
                 // adopted, not planned since: its drop counters are still labelled by its template's reasons
-                String drops = PrometheusText.write(dp2.metrics().metrics());
+                String drops = dp2.metrics().text();
                 assertTrue(drops.contains("kiln_endpoint_drops_total{direction=\"ingress\",endpoint=\"2\","
                         + "reason=\"POLICY_DENIED\",template=\"endpoint\"}"), drops);
                 long sentBefore = flow.sentSoFar();

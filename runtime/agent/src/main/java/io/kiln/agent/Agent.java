@@ -5,6 +5,9 @@ import io.kiln.agent.api.AgentClient;
 import io.kiln.agent.api.ApiServer;
 import io.kiln.agent.api.ApiSource;
 import io.kiln.agent.api.MetricsProvider;
+import io.kiln.agent.api.MetricsServer;
+import io.kiln.agent.flow.FlowExport;
+import io.kiln.agent.flow.FlowMetrics;
 import io.kiln.agent.flow.FlowPipeline;
 import io.kiln.agent.identity.IdentityAllocator;
 import io.kiln.agent.k8s.KubernetesSource;
@@ -23,6 +26,7 @@ import io.kiln.agent.spec.TemplateCatalog;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -61,6 +65,7 @@ public final class Agent implements AutoCloseable {
     private volatile Plan plan = Plan.EMPTY;
     private ApiServer api;
     private FlowPipeline flows;
+    private MetricsServer metricsServer;
 
     private Agent(Builder b) {
         this.b = b;
@@ -92,9 +97,23 @@ public final class Agent implements AutoCloseable {
         }
         SpecAggregator aggregator = new SpecAggregator(sources, this::onDesiredState);
         try {
+            List<MetricsProvider> metrics = new ArrayList<>(List.of(reconciler, b.metrics));
             if (b.flows != null) {
-                flows = new FlowPipeline(b.flows, () -> plan).start();
+                flows = new FlowPipeline(b.flows, () -> plan, new FlowMetrics(b.flowIdentityPairs));
+                metrics.add(flows);
+                if (b.flowExport != null) {
+                    FlowExport export = FlowExport.open(b.flowExport);
+                    running.add(0, export); // closed after the pipeline, which writes to it
+                    flows.sink(export);
+                    metrics.add(export);
+                }
+                flows.start();
                 running.add(0, flows);
+            }
+            MetricsProvider allMetrics = MetricsProvider.of(metrics);
+            if (b.metricsListen != null) {
+                metricsServer = MetricsServer.start(b.metricsListen, allMetrics);
+                running.add(0, metricsServer);
             }
             if (b.api) {
                 createStateDirectory(); // the socket's home, even before anything else is written there
@@ -103,8 +122,7 @@ public final class Agent implements AutoCloseable {
                 // the socket's mode is its access control; TCP, which any local user reaches, needs the token
                 String token = b.apiPort >= 0 && b.apiToken ? writeToken(b.stateDir.resolve(tokenFileName())) : null;
                 api = new ApiServer(new ApiServer.Options(b.apiPort, token, apiSocket()), store, b.catalog, () -> desired, reconciler,
-                        MetricsProvider.of(flows == null ? List.of(reconciler, b.metrics)
-                                : List.of(reconciler, b.metrics, flows)));
+                        allMetrics);
                 api.flows(flows);
                 api.start();
                 running.add(0, api);
@@ -132,6 +150,11 @@ public final class Agent implements AutoCloseable {
         Plan p = planner.plan(state, errors);
         plan = p;
         reconciler.update(p);
+    }
+
+    /** Where {@code GET /metrics} is served for scrapers, if asked for ({@link Builder#metricsListen}). */
+    public Optional<MetricsServer> metricsServer() {
+        return Optional.ofNullable(metricsServer);
     }
 
     /** The flow pipeline, if the agent was built with {@link Builder#flows}. */
@@ -240,8 +263,11 @@ public final class Agent implements AutoCloseable {
         private boolean nodeFieldSelector = true;
         private List<Cidr> hostCidrs = List.of();
         private ReconcilerOptions options = ReconcilerOptions.defaults();
-        private MetricsProvider metrics = List::of;
+        private MetricsProvider metrics = MetricsProvider.NONE;
         private FlowPipeline.Options flows;
+        private FlowExport.Options flowExport;
+        private int flowIdentityPairs = FlowMetrics.DEFAULT_MAX_PAIRS;
+        private InetSocketAddress metricsListen;
 
         public Builder catalog(TemplateCatalog c) {
             this.catalog = Objects.requireNonNull(c, "catalog");
@@ -334,6 +360,27 @@ public final class Agent implements AutoCloseable {
             return this;
         }
 
+        /** Writes every flow record to a JSON lines file too ({@link FlowExport}); needs {@link #flows}. */
+        public Builder flowExport(FlowExport.Options options) {
+            this.flowExport = options;
+            return this;
+        }
+
+        /** Distinct identity pairs the flow metrics give series of their own ({@link FlowMetrics}). */
+        public Builder flowIdentityPairs(int max) {
+            if (max < 1) {
+                throw new IllegalArgumentException("flow identity pairs " + max + ": expected at least 1");
+            }
+            this.flowIdentityPairs = max;
+            return this;
+        }
+
+        /** Serves {@code GET /metrics} alone, without a token, on this TCP address ({@link MetricsServer}); null: not. */
+        public Builder metricsListen(InetSocketAddress address) {
+            this.metricsListen = address;
+            return this;
+        }
+
         public Builder metrics(MetricsProvider m) {
             this.metrics = Objects.requireNonNull(m, "metrics");
             return this;
@@ -345,6 +392,10 @@ public final class Agent implements AutoCloseable {
             if (!api && apiPort >= 0) {
                 throw new IllegalStateException("an API port without the API: api(false) and apiPort(" + apiPort
                         + ")");
+            }
+            if (flowExport != null && flows == null) {
+                throw new IllegalStateException("a flow export without flows: flowExport(" + flowExport.file()
+                        + ") needs flows(...)");
             }
             if (specDir == null && !api && kubernetes == null) {
                 throw new IllegalStateException("an agent needs at least one source: a spec directory, the API or"

@@ -181,8 +181,8 @@ public final class BringupBenchmark {
                 Long at = tier1At.get(id);
                 tier1[id - 2] = at == null ? Double.NaN : Math.max(0, at - accepted[id]) / 1e6;
             }
-            String drops = io.kiln.agent.api.PrometheusText.write(agent.kernelMetrics().metrics()).lines()
-                    .filter(l -> l.startsWith("kiln_endpoint_drops_total") && !l.endsWith(" 0"))
+            String drops = agent.kernelMetrics().text().lines()
+                    .filter(l -> l.startsWith("kiln_endpoint_drops_total") && !l.endsWith(" 0.0"))
                     .collect(java.util.stream.Collectors.joining("; "));
             say(label + ": drops during the run: " + (drops.isEmpty() ? "none" : drops));
             int onTier0 = (int) done.endpoints().stream().filter(e -> Integer.valueOf(0).equals(e.tier())).count();

@@ -331,27 +331,17 @@ public final class RegenBenchmark {
 
     /** The mean of one phase of the agent's regenerations (its {@code kiln_regeneration_phase_seconds}), in ms. */
     static double phaseMeanMillis(TemporaryAgent agent, String phase) {
-        double sum = 0;
-        double count = 0;
-        for (var f : agent.kernelMetrics().metrics()) {
-            if (!f.name().equals("kiln_regeneration_phase_seconds")) {
-                continue;
-            }
-            for (var x : f.samples()) {
-                if (phase.equals(x.labels().get("phase"))) {
-                    sum += x.suffix().equals("_sum") ? x.value() : 0;
-                    count += x.suffix().equals("_count") ? x.value() : 0;
-                }
-            }
-        }
+        var m = agent.kernelMetrics();
+        double sum = m.sum("kiln_regeneration_phase_seconds_sum", Map.of("phase", phase));
+        double count = m.sum("kiln_regeneration_phase_seconds_count", Map.of("phase", phase));
         return count == 0 ? -1 : sum / count * 1000;
     }
 
     /** Regenerations that loaded programs, of every kind, so far. */
     private static long reloads(TemporaryAgent agent) {
-        return agent.agent().reconciler().metrics().stream().filter(f -> f.name().equals(AgentMetrics.REGENERATIONS))
-                .flatMap(f -> f.samples().stream()).filter(s -> !"STATE_ONLY".equals(s.labels().get("kind")))
-                .mapToLong(s -> (long) s.value()).sum();
+        var r = agent.agent().reconciler();
+        return (long) (r.sum(AgentMetrics.REGENERATIONS, Map.of())
+                - r.sum(AgentMetrics.REGENERATIONS, Map.of("kind", "STATE_ONLY")));
     }
 
     /** Each endpoint's constants as the agent loaded them: its plan's, plus the interface's ifindex and MAC. */

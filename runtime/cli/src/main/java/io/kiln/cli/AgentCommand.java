@@ -4,6 +4,8 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.kiln.agent.Agent;
 import io.kiln.agent.api.MetricsProvider;
+import io.kiln.agent.api.MetricsServer;
+import io.kiln.agent.flow.FlowExport;
 import io.kiln.agent.flow.FlowPipeline;
 import io.kiln.agent.dataplane.BundleObjectSource;
 import io.kiln.agent.dataplane.KernelDataplane;
@@ -107,6 +109,26 @@ final class AgentCommand implements Callable<Integer> {
             description = "Recent flow records the agent keeps for kiln flows (default ${DEFAULT-VALUE}).")
     int flowRecords;
 
+    @Option(names = "--flow-export", paramLabel = "FILE", description = "Also write every flow record to FILE, one JSON"
+            + " object a line (the fields of kiln flows --json), for a log shipper; rotated to FILE.1.. at"
+            + " --flow-export-max-size.")
+    Path flowExport;
+
+    @Option(names = "--flow-export-max-size", paramLabel = "MIB", defaultValue = "100",
+            description = "Size of the flow export file at which it is rotated, in MiB (default ${DEFAULT-VALUE});"
+                    + " 3 rotated files are kept.")
+    long flowExportMaxMib;
+
+    @Option(names = "--flow-identity-pairs", paramLabel = "N", defaultValue = "1024",
+            description = "Distinct source/destination identity pairs the flow metrics give series of their own"
+                    + " (default ${DEFAULT-VALUE}); later pairs count under identity \"overflow\".")
+    int flowIdentityPairs;
+
+    @Option(names = "--metrics-listen", paramLabel = "ADDRESS:PORT", description = "Also serve GET /metrics (only"
+            + " that, no token) on this TCP address for Prometheus, e.g. 127.0.0.1:9962, or the node's address for a"
+            + " scraper on another host. Off by default.")
+    String metricsListen;
+
     @Option(names = "--parallelism", paramLabel = "N", description = "Endpoints regenerated at once (default: the"
             + " number of cores).")
     Integer parallelism;
@@ -135,7 +157,13 @@ final class AgentCommand implements Callable<Integer> {
                 .metrics(MetricsProvider.of(List.of(dataplane.metrics())));
         if (!noFlows) {
             b.flows(new FlowPipeline.Options(new PinLayout(pinRoot).nodeDir(), flowRecords, FlowPipeline.Options.DEFAULT_QUEUE,
-                    FlowPipeline.Options.DEFAULT_EXPIRY_SCAN));
+                    FlowPipeline.Options.DEFAULT_EXPIRY_SCAN)).flowIdentityPairs(flowIdentityPairs);
+            if (flowExport != null) {
+                b.flowExport(new FlowExport.Options(flowExport, flowExportMaxMib << 20, FlowExport.Options.DEFAULT_KEEP));
+            }
+        }
+        if (metricsListen != null) {
+            b.metricsListen(MetricsServer.address(metricsListen));
         }
         if (specDir != null) {
             b.specDirectory(specDir, DirectorySource.DEFAULT_RESCAN);
@@ -161,6 +189,10 @@ final class AgentCommand implements Callable<Integer> {
         if (!noApi) {
             out.println("kiln agent: API at unix:" + agent.apiSocket() + " (mode 0600)" + agent.apiUri()
                     .map(u -> " and " + u + " (token in " + agent.tokenFile() + ")").orElse(""));
+        }
+        agent.metricsServer().ifPresent(m -> out.println("kiln agent: metrics at " + m.uri() + " (no token)"));
+        if (flowExport != null) {
+            out.println("kiln agent: flow records to " + flowExport + " (JSON lines)");
         }
         out.flush();
         KubernetesClient client = k8s;
@@ -188,6 +220,28 @@ final class AgentCommand implements Callable<Integer> {
     private void checkOptions() {
         if (flowRecords < 1) {
             throw new UsageException("--flow-records", "--flow-records " + flowRecords + ": expected at least 1");
+        }
+        if (flowExport != null && noFlows) {
+            throw new UsageException("--flow-export", "--flow-export writes flow records; it cannot go with --no-flows");
+        }
+        if (flowExport != null && (flowExport.getParent() != null && !Files.isDirectory(flowExport.getParent()))) {
+            throw new UsageException("--flow-export", "flow export " + flowExport + ": folder " + flowExport.getParent()
+                    + " does not exist");
+        }
+        if (flowExportMaxMib < 1 || flowExportMaxMib > (1L << 20)) {
+            throw new UsageException("--flow-export-max-size", "--flow-export-max-size " + flowExportMaxMib
+                    + ": expected 1..1048576 (MiB)");
+        }
+        if (flowIdentityPairs < 1) {
+            throw new UsageException("--flow-identity-pairs", "--flow-identity-pairs " + flowIdentityPairs
+                    + ": expected at least 1");
+        }
+        if (metricsListen != null) {
+            try {
+                MetricsServer.address(metricsListen);
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("--metrics-listen", "--metrics-listen " + e.getMessage());
+            }
         }
         if (kubernetes && (nodeName == null || nodeName.isBlank())) {
             throw new UsageException("--node-name", "--kubernetes needs --node-name (the Pods'"

@@ -339,10 +339,8 @@ public final class LiveDemo {
     }
 
     private static long mapWrites(TemporaryAgent agent) {
-        return agent.agent().reconciler().metrics().stream()
-                .filter(f -> f.name().equals(io.kiln.agent.api.AgentMetrics.MAP_OPS))
-                .flatMap(f -> f.samples().stream()).filter(x -> "endpoint".equals(x.labels().get("scope")))
-                .mapToLong(x -> (long) x.value()).sum();
+        return (long) agent.agent().reconciler().sum(io.kiln.agent.api.AgentMetrics.MAP_OPS,
+                java.util.Map.of("scope", "endpoint"));
     }
 
     static String lastChange(AgentStatus s, int id) {

@@ -1,14 +1,20 @@
 package io.kiln.agent.api;
 
-import java.util.ArrayList;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.model.snapshots.CounterSnapshot;
+import io.prometheus.metrics.model.snapshots.CounterSnapshot.CounterDataPointSnapshot;
+import io.prometheus.metrics.model.snapshots.Labels;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
+
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
- * The names of Kiln's metrics, in one place, with builders for the ones the dataplane side
+ * The names of Kiln's metrics, in one place, with the collectors of the ones the dataplane side
  * reports: cache figures and clang runs from the object cache, drop counters from the reason
- * counter map of each template an endpoint runs ({@code reasonCounters} in its descriptor).
+ * counter map of each template an endpoint runs ({@code reasonCounters} in its descriptor). Both
+ * are read when Prometheus scrapes, never copied into counters of the agent's own.
  */
 public final class AgentMetrics {
     public static final String REGENERATION_SECONDS = "kiln_regeneration_seconds";
@@ -25,22 +31,24 @@ public final class AgentMetrics {
     private AgentMetrics() {
     }
 
-    /** Object cache hits and misses and clang runs since the agent started. */
-    public static List<MetricFamily> cache(long hits, long misses, long clangRuns) {
-        return cache(hits, misses, clangRuns, 0);
+    /** Object cache hits and misses, memo hits and clang runs since the agent started, read at each scrape. */
+    public static MetricsProvider cache(LongSupplier hits, LongSupplier misses, LongSupplier clangRuns,
+                                        LongSupplier memoHits) {
+        return MetricsProvider.of(
+                counter(OBJECT_MEMO_HITS, "Objects served from the agent's memo of variants whose files are"
+                        + " unchanged: no render, no hashing, no store read (counted in the cache hits too).", memoHits),
+                counter(CACHE_HITS, "Objects served from the cache, the store or a bundle without compiling.", hits),
+                counter(CACHE_MISSES, "Objects that had to be compiled.", misses),
+                counter(CLANG_RUNS, "clang invocations.", clangRuns));
     }
 
-    public static List<MetricFamily> cache(long hits, long misses, long clangRuns, long memoHits) {
-        return List.of(
-                new MetricFamily(OBJECT_MEMO_HITS, "Objects served from the agent's memo of variants whose files are"
-                        + " unchanged: no render, no hashing, no store read (counted in the cache hits too).",
-                        MetricFamily.Type.COUNTER, List.of(MetricFamily.Sample.of(memoHits))),
-                new MetricFamily(CACHE_HITS, "Objects served from the cache, the store or a bundle without compiling.",
-                        MetricFamily.Type.COUNTER, List.of(MetricFamily.Sample.of(hits))),
-                new MetricFamily(CACHE_MISSES, "Objects that had to be compiled.", MetricFamily.Type.COUNTER,
-                        List.of(MetricFamily.Sample.of(misses))),
-                new MetricFamily(CLANG_RUNS, "clang invocations.", MetricFamily.Type.COUNTER,
-                        List.of(MetricFamily.Sample.of(clangRuns))));
+    /** Fixed figures (tests, tools): cache hits and misses and clang runs, no memo hits. */
+    public static MetricSnapshots cache(long hits, long misses, long clangRuns) {
+        return cache(() -> hits, () -> misses, () -> clangRuns, () -> 0).collect();
+    }
+
+    private static CounterWithCallback counter(String name, String help, LongSupplier value) {
+        return CounterWithCallback.builder().name(name).help(help).callback(c -> c.call(value.getAsLong())).build();
     }
 
     /**
@@ -52,22 +60,22 @@ public final class AgentMetrics {
     }
 
     /**
-     * Dropped packets and bytes per endpoint, template, direction and reason (from each template's
-     * reason counter map).
+     * Dropped packets and bytes per endpoint, template, direction and reason, from one read of the
+     * reason counter maps per scrape ({@code drops} is asked once and feeds both families).
      */
-    public static List<MetricFamily> drops(List<Drop> drops) {
-        List<MetricFamily.Sample> packets = new ArrayList<>();
-        List<MetricFamily.Sample> bytes = new ArrayList<>();
-        for (Drop d : drops) {
-            Map<String, String> labels = new TreeMap<>(Map.of("endpoint", Integer.toString(d.endpointId()),
-                    "direction", d.direction(), "reason", d.reason(), "template", d.template()));
-            packets.add(MetricFamily.Sample.of(labels, d.packets()));
-            bytes.add(MetricFamily.Sample.of(labels, d.bytes()));
-        }
-        return List.of(
-                new MetricFamily(DROPS, "Packets dropped by an endpoint's programs, by template and reason.", MetricFamily.Type.COUNTER,
-                        packets),
-                new MetricFamily(DROPPED_BYTES, "Bytes dropped by an endpoint's programs, by template and reason.",
-                        MetricFamily.Type.COUNTER, bytes));
+    public static MetricsProvider drops(Supplier<List<Drop>> drops) {
+        return () -> {
+            CounterSnapshot.Builder packets = CounterSnapshot.builder().name(DROPS)
+                    .help("Packets dropped by an endpoint's programs, by template and reason.");
+            CounterSnapshot.Builder bytes = CounterSnapshot.builder().name(DROPPED_BYTES)
+                    .help("Bytes dropped by an endpoint's programs, by template and reason.");
+            for (Drop d : drops.get()) {
+                Labels labels = Labels.of("endpoint", Integer.toString(d.endpointId()), "direction", d.direction(),
+                        "reason", d.reason(), "template", d.template());
+                packets.dataPoint(CounterDataPointSnapshot.builder().labels(labels).value(d.packets()).build());
+                bytes.dataPoint(CounterDataPointSnapshot.builder().labels(labels).value(d.bytes()).build());
+            }
+            return MetricSnapshots.of(packets.build(), bytes.build());
+        };
     }
 }

@@ -13,6 +13,9 @@ import io.kiln.agent.spec.SpecKind;
 import io.kiln.agent.spec.SpecReader;
 import io.kiln.agent.spec.TemplateCatalog;
 
+import io.prometheus.metrics.expositionformats.ExpositionFormatWriter;
+import io.prometheus.metrics.expositionformats.ExpositionFormats;
+
 import io.kiln.agent.api.LocalHttpServer.Request;
 import io.kiln.agent.api.LocalHttpServer.Response;
 
@@ -35,7 +38,7 @@ import java.util.function.Supplier;
  * <pre>
  *   GET    /healthz                           "ok" (no token needed: for liveness probes)
  *   GET    /v1/status                         agent and endpoint status (JSON)
- *   GET    /metrics                           Prometheus text
+ *   GET    /metrics                           Prometheus text or OpenMetrics, as Accept asks ({@link MetricsProvider})
  *   GET    /v1/flows?after=&amp;since=&amp;...          recent flows, one JSON object a line (FlowSource)
  *   GET    /v1/{endpoints|policies|services}  every spec in effect, from any source
  *   GET    /v1/{kind}/{id or name}            one spec in effect, with its source
@@ -52,6 +55,7 @@ import java.util.function.Supplier;
  */
 public final class ApiServer implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final ExpositionFormats FORMATS = ExpositionFormats.init();
 
     /**
      * @param port   TCP port on 127.0.0.1, 0 for an ephemeral one (tests), -1 for no TCP
@@ -167,7 +171,7 @@ public final class ApiServer implements AutoCloseable {
             String method = x.method();
             if (path.equals("/metrics")) {
                 requireMethod(method, "GET");
-                return Response.of(200, PrometheusText.CONTENT_TYPE, PrometheusText.write(metrics.metrics()));
+                return metrics(metrics, x);
             } else if (path.equals("/healthz")) {
                 requireMethod(method, "GET");
                 return Response.of(200, "text/plain", "ok\n");
@@ -192,6 +196,18 @@ public final class ApiServer implements AutoCloseable {
         } catch (RuntimeException e) {
             return json(500, JSON.createObjectNode().put("error", "internal error: " + e));
         }
+    }
+
+    /**
+     * The metrics in the format the scraper asks for in {@code Accept} (OpenMetrics for Prometheus,
+     * else Prometheus text 0.0.4), as the client library's own exporters choose.
+     */
+    static Response metrics(MetricsProvider metrics, Request x) {
+        ExpositionFormatWriter writer = FORMATS.findWriter(x.header("Accept"));
+        if (!writer.isAvailable()) { // protobuf: needs a module the agent does not ship
+            writer = FORMATS.getPrometheusTextFormatWriter();
+        }
+        return Response.of(200, writer.getContentType(), MetricsProvider.write(writer, metrics.collect()));
     }
 
     private Response flows(Request x) {

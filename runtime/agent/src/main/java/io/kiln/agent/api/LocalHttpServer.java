@@ -103,14 +103,21 @@ final class LocalHttpServer implements AutoCloseable {
      */
     LocalHttpServer(int port, Path file, int backlog, Limits limits, Function<Request, Response> handler,
                     java.util.function.BiFunction<Integer, String, Response> errorBody) throws IOException {
+        this(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), file, backlog, limits, handler, errorBody);
+    }
+
+    /** @param address the TCP address to listen on, used when {@code file} is null */
+    LocalHttpServer(InetSocketAddress address, Path file, int backlog, Limits limits, Function<Request, Response> handler,
+                    java.util.function.BiFunction<Integer, String, Response> errorBody) throws IOException {
         this.limits = limits;
         this.handler = handler;
         this.refusal = r -> errorBody.apply(r.status, r.getMessage());
         this.socketFile = file;
         if (file == null) {
-            socket = ServerSocketChannel.open(StandardProtocolFamily.INET);
+            socket = ServerSocketChannel.open(address.getAddress() instanceof java.net.Inet6Address
+                    ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET);
             socket.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-            socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), backlog);
+            socket.bind(address, backlog);
         } else {
             socket = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
             try {

@@ -1,12 +1,14 @@
 package io.kiln.agent.dataplane;
 
-import io.kiln.agent.api.MetricFamily;
 import io.kiln.bpf.BpfMap;
 import io.kiln.runtime.AttachedEndpoint;
 import io.kiln.runtime.EndpointLoader;
 import io.kiln.runtime.PolicyChain;
 import io.kiln.template.ReasonDecl;
 import io.kiln.template.TemplateDescriptor;
+import io.prometheus.metrics.model.snapshots.CounterSnapshot;
+import io.prometheus.metrics.model.snapshots.CounterSnapshot.CounterDataPointSnapshot;
+import io.prometheus.metrics.model.snapshots.Labels;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -99,21 +101,21 @@ final class ChainCounters {
         return out;
     }
 
-    /** Every chained program's non-zero counters, of every endpoint in {@code endpointIds}. */
-    MetricFamily family(List<Integer> endpointIds) {
-        List<MetricFamily.Sample> samples = new ArrayList<>();
+    /** Every chained program's non-zero counters, of every endpoint in {@code endpointIds}, read now. */
+    CounterSnapshot family(List<Integer> endpointIds) {
+        CounterSnapshot.Builder family = CounterSnapshot.builder().name(FAMILY)
+                .help("Packets counted by an endpoint's chained programs, by reason.");
         for (int id : endpointIds) {
             for (Counted c : counted(id)) {
                 read(c).forEach((reason, packets) -> {
                     if (packets > 0) {
-                        samples.add(MetricFamily.Sample.of(Map.of("endpoint", Integer.toString(id), "position",
-                                Integer.toString(c.position()), "template", c.template().name(), "reason", reason),
-                                packets));
+                        family.dataPoint(CounterDataPointSnapshot.builder().value(packets).labels(Labels.of(
+                                "endpoint", Integer.toString(id), "position", Integer.toString(c.position()),
+                                "template", c.template().name(), "reason", reason)).build());
                     }
                 });
             }
         }
-        return new MetricFamily(FAMILY, "Packets counted by an endpoint's chained programs, by reason.",
-                MetricFamily.Type.COUNTER, samples);
+        return family.build();
     }
 }

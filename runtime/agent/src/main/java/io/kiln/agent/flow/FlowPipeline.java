@@ -1,12 +1,15 @@
 package io.kiln.agent.flow;
 
 import io.kiln.agent.api.FlowSource;
-import io.kiln.agent.api.MetricFamily;
 import io.kiln.agent.api.MetricsProvider;
 import io.kiln.agent.plan.Plan;
 import io.kiln.bpf.BpfMap;
 import io.kiln.bpf.RingBufferReader;
 import io.kiln.templates.FlowEvent;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.model.snapshots.MetricSnapshot;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,7 +21,9 @@ import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -82,9 +87,19 @@ public final class FlowPipeline implements FlowSource, MetricsProvider, AutoClos
     private volatile RingBufferReader reader;
     private volatile BpfMap ringMap;
     private volatile String lastDecodeError;
+    private final FlowMetrics flowMetrics;
+    private final List<Consumer<FlowRecord>> sinks = new CopyOnWriteArrayList<>();
+    private final MetricsProvider pipelineMetrics;
 
     public FlowPipeline(Options options, Supplier<Plan> plan) {
+        this(options, plan, new FlowMetrics(FlowMetrics.DEFAULT_MAX_PAIRS));
+    }
+
+    /** @param flowMetrics counts the published records by identity pair ({@code /metrics}) */
+    public FlowPipeline(Options options, Supplier<Plan> plan, FlowMetrics flowMetrics) {
         this.options = options;
+        this.flowMetrics = java.util.Objects.requireNonNull(flowMetrics, "flowMetrics");
+        this.pipelineMetrics = pipelineMetrics();
         this.enricher = new FlowEnricher(plan);
         this.store = new FlowStore(options.capacity());
         this.queue = new ArrayBlockingQueue<>(options.queue());
@@ -96,6 +111,28 @@ public final class FlowPipeline implements FlowSource, MetricsProvider, AutoClos
         this.expiryThread = options.expiryScan().isZero() ? null : new Thread(this::expiryLoop, "kiln-flows-expiry");
         if (expiryThread != null) {
             expiryThread.setDaemon(true);
+        }
+    }
+
+    /**
+     * Hands every record the pipeline publishes to {@code sink} too (on the enricher's thread, in
+     * order; a sink that throws loses that record, not the pipeline). Add sinks before {@link #start()}.
+     */
+    public FlowPipeline sink(Consumer<FlowRecord> sink) {
+        sinks.add(java.util.Objects.requireNonNull(sink, "sink"));
+        return this;
+    }
+
+    /** Keeps the record for the API, counts it and hands it to the sinks. */
+    private void publish(FlowRecord r) {
+        FlowRecord kept = store.add(r);
+        flowMetrics.record(kept);
+        for (Consumer<FlowRecord> s : sinks) {
+            try {
+                s.accept(kept);
+            } catch (RuntimeException bad) {
+                lastDecodeError = "flow sink: " + bad;
+            }
         }
     }
 
@@ -115,7 +152,7 @@ public final class FlowPipeline implements FlowSource, MetricsProvider, AutoClos
 
     private void onExpired(FlowEvent e) {
         expired.incrementAndGet();
-        store.add(enricher.enrich(e, true));
+        publish(enricher.enrich(e, true));
     }
 
     private void expiryLoop() {
@@ -192,7 +229,7 @@ public final class FlowPipeline implements FlowSource, MetricsProvider, AutoClos
             }
             if (e != null) {
                 try {
-                    store.add(enricher.enrich(e));
+                    publish(enricher.enrich(e));
                 } catch (RuntimeException bad) {
                     decodeErrors.incrementAndGet();
                     lastDecodeError = "enrich: " + bad;
@@ -249,32 +286,47 @@ public final class FlowPipeline implements FlowSource, MetricsProvider, AutoClos
         return store.lastSeq();
     }
 
-    @Override
-    public List<MetricFamily> metrics() {
-        List<MetricFamily> out = new ArrayList<>();
-        List<MetricFamily.Sample> types = new ArrayList<>();
+    /** The pipeline's own figures, read at each scrape. */
+    private MetricsProvider pipelineMetrics() {
         String[] names = {"start", "end", "drop"};
-        for (int i = 0; i < names.length; i++) {
-            types.add(MetricFamily.Sample.of(Map.of("type", names[i]), byType[i].get()));
-        }
-        out.add(new MetricFamily("kiln_flow_events_total", "Flow events the agent read from the node ring buffer, by"
-                + " type.", MetricFamily.Type.COUNTER, types));
-        out.add(new MetricFamily("kiln_flow_expired_total", "Flows the agent reported because their conntrack entry"
-                + " expired (no end event from the dataplane).", MetricFamily.Type.COUNTER,
-                List.of(MetricFamily.Sample.of(expired.get()))));
-        out.add(new MetricFamily("kiln_flow_events_lost_total", "Flow events the dataplane could not send because the"
-                + " ring buffer was full (flow_lost).", MetricFamily.Type.COUNTER,
-                List.of(MetricFamily.Sample.of(kernelLost()))));
-        out.add(new MetricFamily("kiln_flow_events_agent_dropped_total", "Flow events the agent read but dropped"
-                + " because its queue to the enricher was full.", MetricFamily.Type.COUNTER,
-                List.of(MetricFamily.Sample.of(agentDropped()))));
-        out.add(new MetricFamily("kiln_flow_events_decode_errors_total", "Flow events the agent could not decode or"
-                + " enrich.", MetricFamily.Type.COUNTER, List.of(MetricFamily.Sample.of(decodeErrors()))));
-        out.add(new MetricFamily("kiln_flow_backlog", "Flow events read and waiting to be enriched.",
-                MetricFamily.Type.GAUGE, List.of(MetricFamily.Sample.of(backlog()))));
-        out.add(new MetricFamily("kiln_flow_records", "Recent flow records the agent keeps for kiln flows.",
-                MetricFamily.Type.GAUGE, List.of(MetricFamily.Sample.of(store.size()))));
-        return out;
+        return MetricsProvider.of(
+                CounterWithCallback.builder().name("kiln_flow_events_total")
+                        .help("Flow events the agent read from the node ring buffer, by type.").labelNames("type")
+                        .callback(c -> {
+                            for (int i = 0; i < names.length; i++) {
+                                c.call(byType[i].get(), names[i]);
+                            }
+                        }).build(),
+                counter("kiln_flow_expired_total", "Flows the agent reported because their conntrack entry expired"
+                        + " (no end event from the dataplane).", expired::get),
+                counter("kiln_flow_events_lost_total", "Flow events the dataplane could not send because the ring"
+                        + " buffer was full (flow_lost, read at each scrape).", this::kernelLost),
+                counter("kiln_flow_events_agent_dropped_total", "Flow events the agent read but dropped because its"
+                        + " queue to the enricher was full.", this::agentDropped),
+                counter("kiln_flow_events_decode_errors_total", "Flow events the agent could not decode or enrich.",
+                        this::decodeErrors),
+                GaugeWithCallback.builder().name("kiln_flow_backlog").help("Flow events read and waiting to be enriched.")
+                        .callback(c -> c.call(backlog())).build(),
+                GaugeWithCallback.builder().name("kiln_flow_records")
+                        .help("Recent flow records the agent keeps for kiln flows.").callback(c -> c.call(store.size()))
+                        .build());
+    }
+
+    private static CounterWithCallback counter(String name, String help, java.util.function.LongSupplier value) {
+        return CounterWithCallback.builder().name(name).help(help).callback(c -> c.call(value.getAsLong())).build();
+    }
+
+    /** The flow metrics: by identity pair, round trips (the pipeline's own figures are in {@link #collect()}). */
+    public FlowMetrics flowMetrics() {
+        return flowMetrics;
+    }
+
+    @Override
+    public MetricSnapshots collect() {
+        List<MetricSnapshot> out = new ArrayList<>();
+        pipelineMetrics.collect().forEach(out::add);
+        flowMetrics.collect().forEach(out::add);
+        return new MetricSnapshots(out);
     }
 
     // ---- the API ----

@@ -21,10 +21,13 @@ final class FlowStore {
         this.ring = new FlowRecord[capacity];
     }
 
-    synchronized void add(FlowRecord r) {
+    /** Keeps {@code r} with the next sequence number; returns it so numbered. */
+    synchronized FlowRecord add(FlowRecord r) {
         long seq = next++;
-        ring[(int) (seq % ring.length)] = r.withSeq(seq);
+        FlowRecord numbered = r.withSeq(seq);
+        ring[(int) (seq % ring.length)] = numbered;
         notifyAll();
+        return numbered;
     }
 
     synchronized int size() {

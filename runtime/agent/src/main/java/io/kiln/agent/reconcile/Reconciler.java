@@ -1,7 +1,6 @@
 package io.kiln.agent.reconcile;
 
 import io.kiln.agent.api.AgentStatus;
-import io.kiln.agent.api.MetricFamily;
 import io.kiln.agent.api.MetricsProvider;
 import io.kiln.agent.api.StatusProvider;
 import io.kiln.agent.plan.ChangeKind;
@@ -375,8 +374,8 @@ public final class Reconciler implements StatusProvider, MetricsProvider, AutoCl
     }
 
     @Override
-    public List<MetricFamily> metrics() {
-        return metrics.families(status().endpoints());
+    public io.prometheus.metrics.model.snapshots.MetricSnapshots collect() {
+        return metrics.collect(status().endpoints());
     }
 
     /** Stops working; work in flight finishes. Programs stay as they are. */

@@ -253,7 +253,7 @@ class ApiServerTest {
         assertEquals("template", st.errors().get(0).field());
         assertTrue(st.errors().get(0).previousKept());
         String m = c.metrics();
-        assertTrue(m.contains("# TYPE kiln_object_cache_hits_total counter\nkiln_object_cache_hits_total 5\n"), m);
+        assertTrue(m.contains("# TYPE kiln_object_cache_hits_total counter\nkiln_object_cache_hits_total 5.0\n"), m);
     }
 
     /** Idle and trickling sockets must not stall anyone else's answer (issue 10: two idle sockets froze the API). */

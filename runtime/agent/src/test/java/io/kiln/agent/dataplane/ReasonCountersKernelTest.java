@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kiln.agent.api.AgentMetrics;
-import io.kiln.agent.api.PrometheusText;
 import io.kiln.bpf.BpfFs;
 import io.kiln.lab.Packets;
 import io.kiln.testing.TemplateUnderTest;
@@ -99,11 +98,11 @@ class ReasonCountersKernelTest {
                         new AgentMetrics.Drop(7, "guard", "egress", "OVER_BUDGET", 3, 3L * udp.length),
                         new AgentMetrics.Drop(7, "guard", "egress", "NOT_IPV4", 1, lldp.length)), drops);
 
-                String text = PrometheusText.write(AgentMetrics.drops(drops));
+                String text = AgentMetrics.drops(() -> drops).text();
                 assertTrue(text.contains("kiln_endpoint_drops_total{direction=\"egress\",endpoint=\"7\","
-                        + "reason=\"OVER_BUDGET\",template=\"guard\"} 3\n"), text);
+                        + "reason=\"OVER_BUDGET\",template=\"guard\"} 3.0\n"), text);
                 assertTrue(text.contains("kiln_endpoint_dropped_bytes_total{direction=\"egress\",endpoint=\"7\","
-                        + "reason=\"NOT_IPV4\",template=\"guard\"} " + lldp.length + "\n"), text);
+                        + "reason=\"NOT_IPV4\",template=\"guard\"} " + lldp.length + ".0\n"), text);
                 assertTrue(!text.contains("PASSED"), "a pass reason is no drop: " + text);
             } finally {
                 Files.deleteIfExists(pin);

@@ -3,7 +3,6 @@ package io.kiln.agent.reconcile;
 import io.kiln.agent.Fixtures;
 import io.kiln.agent.api.AgentStatus;
 import io.kiln.agent.api.EndpointStatus;
-import io.kiln.agent.api.PrometheusText;
 import io.kiln.agent.identity.IdentityAllocator;
 import io.kiln.agent.plan.ChangeKind;
 import io.kiln.agent.plan.Plan;
@@ -88,7 +87,7 @@ class ReconcilerTest {
         assertTrue(r.awaitSettled(WAIT));
         assertEquals(1, dataplane.callsOf("detach", 1).size());
         assertEquals(List.of(2), r.status().endpoints().stream().map(EndpointStatus::id).toList());
-        String metrics = PrometheusText.write(r.metrics());
+        String metrics = r.text();
         assertTrue(metrics.contains("kiln_regeneration_seconds_count{kind=\"CREATE\"} 2"), metrics);
         assertTrue(metrics.contains("kiln_regenerations_total{kind=\"REMOVE\",result=\"ok\"} 1"), metrics);
     }
