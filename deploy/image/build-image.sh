@@ -98,7 +98,12 @@ CMD ["kiln", "--help"]
 EOF2
 
 say "podman build -t $TAG ($(du -sh "$FS" | cut -f1) root file system)"
+OLD_ID="$(podman image inspect --format '{{.Id}}' "$TAG" 2>/dev/null || true)"
 podman build -q --no-cache -t "$TAG" -f "$CTX/Containerfile" "$CTX" >/dev/null
+NEW_ID="$(podman image inspect --format '{{.Id}}' "$TAG")"
+if [[ -n "$OLD_ID" && "$OLD_ID" != "$NEW_ID" ]]; then
+  podman rmi "$OLD_ID" >/dev/null 2>&1 || true   # the previous build, now untagged (kept if a container uses it)
+fi
 mkdir -p "$(dirname "$OUT")"
 rm -f "$OUT"
 podman save -q --format oci-archive -o "$OUT" "$TAG"
