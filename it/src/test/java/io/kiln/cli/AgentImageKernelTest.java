@@ -51,7 +51,7 @@ class AgentImageKernelTest {
             int port = freePort();
             List<String> args = List.of("--state-dir=/run/kiln", "--api-port=" + port, "--pin-root=" + lab.pinRoot);
             String suffix = UUID.randomUUID().toString().substring(0, 8);
-            Map<Integer, List<Integer>> programs;
+            Map<Integer, Map<String, Integer>> programs;
             try (AgentContainer agent = AgentContainer.start("kiln-test-" + suffix, lab.stateDir, args)) {
                 assertEquals("unix:/run/kiln/api.sock (mode 0600) and http://127.0.0.1:" + port
                         + " (token in /run/kiln/api-token)", agent.await("kiln agent: API at (.*)", WAIT));
@@ -68,8 +68,8 @@ class AgentImageKernelTest {
                 }
                 awaitReadyOnTier1(state);
                 programs = programIds(state);
-                programs.values().forEach(lab::recordPrograms);
-                assertEquals(4, programs.values().stream().mapToInt(List::size).sum(), programs.toString());
+                programs.values().forEach(p -> lab.recordPrograms(p.values()));
+                assertEquals(4, programs.values().stream().mapToInt(Map::size).sum(), programs.toString());
                 assertTrue(EchoServers.udpWorks(lab.ns(1), ip(2), UDP), "UDP from 1 to 2 without a policy");
 
                 Path policy = tmp.resolve("web-policy.yaml");
@@ -152,12 +152,13 @@ class AgentImageKernelTest {
         }, () -> status(state).toString());
     }
 
-    private static Map<Integer, List<Integer>> programIds(String state) throws Exception {
-        Map<Integer, List<Integer>> ids = new TreeMap<>();
+    /** Endpoint id → program name → program id (names sorted: the JSON object's order is not part of the API). */
+    private static Map<Integer, Map<String, Integer>> programIds(String state) throws Exception {
+        Map<Integer, Map<String, Integer>> ids = new TreeMap<>();
         status(state).get("endpoints").forEach(e -> {
-            List<Integer> l = new java.util.ArrayList<>();
-            e.get("programIds").forEach(id -> l.add(id.asInt()));
-            ids.put(e.get("id").asInt(), l);
+            Map<String, Integer> byName = new TreeMap<>();
+            e.get("programIds").properties().forEach(f -> byName.put(f.getKey(), f.getValue().asInt()));
+            ids.put(e.get("id").asInt(), byName);
         });
         return ids;
     }
