@@ -42,6 +42,7 @@ class AgentCliKernelTest {
                 assertEquals("unix:" + lab.stateDir.resolve("api.sock").toAbsolutePath() + " (mode 0600)", api);
                 agent.await("adopted 0 endpoint", WAIT);
                 agent.await("ready: 2/2 endpoint", WAIT);
+                AgentLab.assertAttachedAsForced(lab.pinRoot, lab.stateDir, 1, 2);
 
                 CliRuns.Run status = CliRuns.kiln("status", "--state-dir", state);
                 assertEquals(0, status.exit(), status.err());

@@ -28,11 +28,12 @@ public final class AgentProcess implements AutoCloseable {
         this.reader.start();
     }
 
-    /** Starts {@code kiln agent ARGS...}. */
+    /** Starts {@code kiln agent ARGS...} (with {@code --attach MODE} when the test run forces one, see AgentLab). */
     public static AgentProcess start(List<String> args) throws IOException {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"),
                 "-Dkiln.home=" + System.getProperty("kiln.home", ".."), "io.kiln.cli.Main", "agent"));
+        command.addAll(io.kiln.agent.dataplane.AgentLab.attachArgs());
         command.addAll(args);
         return new AgentProcess(new ProcessBuilder(command).redirectErrorStream(true).start());
     }

@@ -59,6 +59,8 @@ public final class AgentLab implements AutoCloseable {
     private final Map<Integer, NetworkNamespace> endpoints = new TreeMap<>();
     private final List<AutoCloseable> agents = new ArrayList<>();
     private final Set<Integer> programsSeen = new TreeSet<>();
+    /** A dataplane of this lab took the run's attach mode ({@link #dataplane()}), so {@link #awaitReady} checks it. */
+    private volatile boolean runMode;
 
     private AgentLab(Path tmp) {
         this.pinRoot = Path.of("/sys/fs/bpf/kiln-test-" + UUID.randomUUID().toString().substring(0, 8));
@@ -144,6 +146,55 @@ public final class AgentLab implements AutoCloseable {
         Files.writeString(specDir.resolve(kind).resolve(file), yaml);
     }
 
+    /** The system property that forces an attach mode on a whole test run: {@code -Dkiln.test.attach=LEGACY_TC}. */
+    public static final String ATTACH_PROPERTY = "kiln.test.attach";
+
+    /**
+     * The attach mode of this test run: {@code -Dkiln.test.attach} (or {@code KILN_TEST_ATTACH}) = TCX, LEGACY_TC
+     * or AUTO, default AUTO. it/'s second surefire execution sets LEGACY_TC, so the agent's traffic, swap and
+     * restart tests also run on the legacy tc path, as on a kernel without tcx (docs/testing.md).
+     */
+    public static io.kiln.runtime.AttachMode attachMode() {
+        String v = System.getProperty(ATTACH_PROPERTY, System.getenv().getOrDefault("KILN_TEST_ATTACH", ""));
+        if (v.isBlank()) {
+            return io.kiln.runtime.AttachMode.AUTO;
+        }
+        try {
+            return io.kiln.runtime.AttachMode.valueOf(v.strip().toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(ATTACH_PROPERTY + "=" + v + ": expected AUTO, TCX or LEGACY_TC");
+        }
+    }
+
+    /** {@code --attach MODE} for a {@code kiln agent} command line when the run forces a mode, else nothing. */
+    public static List<String> attachArgs() {
+        return attachMode() == io.kiln.runtime.AttachMode.AUTO ? List.of() : List.of("--attach", attachMode().name());
+    }
+
+    /**
+     * When the run forces a mode, fails unless every tc hook of these endpoints (state under {@code stateDir}) is
+     * attached that way: a forced run that silently ran on tcx would prove nothing.
+     */
+    public static void assertAttachedAsForced(Path pinRoot, Path stateDir, int... ids) {
+        io.kiln.runtime.AttachMode mode = attachMode();
+        if (mode == io.kiln.runtime.AttachMode.AUTO) {
+            return;
+        }
+        io.kiln.runtime.Attachment.Kind want = mode == io.kiln.runtime.AttachMode.TCX
+                ? io.kiln.runtime.Attachment.Kind.TCX_LINK : io.kiln.runtime.Attachment.Kind.TC_FILTER;
+        EndpointLoader d = EndpointLoader.builder().pinRoot(pinRoot).stateDir(stateDir.resolve("endpoints")).build();
+        for (int id : ids) {
+            try (AttachedEndpoint a = d.adopt(id)) {
+                for (io.kiln.runtime.Attachment at : a.attachments()) {
+                    if (at.kind() != io.kiln.runtime.Attachment.Kind.XDP_LINK && at.kind() != want) {
+                        throw new AssertionError("endpoint " + id + " is attached with " + at.kind() + ", but this run"
+                                + " forces " + ATTACH_PROPERTY + "=" + mode + ": " + a.attachments());
+                    }
+                }
+            }
+        }
+    }
+
     public static synchronized ObjectSources objects() {
         if (objects == null) {
             Path store = Path.of("target", "kiln-test-store").toAbsolutePath();
@@ -161,14 +212,17 @@ public final class AgentLab implements AutoCloseable {
 
     /** A new kernel dataplane over this node's pins and state, as a new agent process would make it. */
     public KernelDataplane dataplane() {
+        runMode = true;
         return KernelDataplane.builder().pinRoot(pinRoot).stateDirectory(stateDir).objects(objects())
-                .templates(catalog()::find).build();
+                .templates(catalog()::find).attachMode(attachMode()).build();
     }
 
     /** {@link #dataplane()} with the node namespace where specs that name none have their interfaces (Pods). */
     public KernelDataplane dataplaneInNodeNamespace() {
+        runMode = true;
         return KernelDataplane.builder().pinRoot(pinRoot).stateDirectory(stateDir).objects(objects())
-                .templates(catalog()::find).nodeNamespace(io.kiln.host.Netns.named(node.name())).build();
+                .templates(catalog()::find).nodeNamespace(io.kiln.host.Netns.named(node.name()))
+                .attachMode(attachMode()).build();
     }
 
     /** An agent over a new dataplane, quick to retry, without sources (nor its API) yet; {@link #start} starts it. */
@@ -200,6 +254,9 @@ public final class AgentLab implements AutoCloseable {
         }
         AgentStatus st = a.reconciler().status();
         st.endpoints().forEach(e -> programsSeen.addAll(e.programIds().values()));
+        if (runMode) { // a test that picks its own mode (ChainAgentKernelTest's parameter) keeps it
+            assertAttachedAsForced(pinRoot, stateDir, ids);
+        }
         return st;
     }
 

@@ -116,7 +116,7 @@ class TieredBringUpKernelTest {
             lab.writeSpec("endpoints", "client.yaml", lab.endpointYaml(1, "{app: client}"));
             lab.writeSpec("endpoints", "web.yaml", lab.endpointYaml(2, "{app: web}"));
             KernelDataplane dp = KernelDataplane.builder().pinRoot(lab.pinRoot).stateDirectory(lab.stateDir)
-                    .objects(AgentLab.objects()).tier0(false).build();
+                    .objects(AgentLab.objects()).tier0(false).attachMode(AgentLab.attachMode()).build();
             Agent agent = lab.start(lab.agent(dp).specDirectory(lab.specDir, Duration.ofSeconds(2)));
             AgentStatus st = lab.awaitReady(agent, 1, 2);
             assertEquals(1, endpoint(st, 2).tier());

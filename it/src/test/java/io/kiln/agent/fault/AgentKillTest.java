@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.kiln.agent.api.AgentClient;
+import io.kiln.agent.dataplane.AgentLab;
 import io.kiln.agent.api.AgentStatus;
 import io.kiln.agent.api.EndpointStatus;
 import io.kiln.bpf.BpfMap;
@@ -144,6 +145,8 @@ class AgentKillTest {
             AgentStatus last = awaitConverged(client, net, deadline);
             checkProgramsMatchSpecs(last, net);
             checkPolicyMaps(last, net, new PinLayout(pinRoot));
+            AgentLab.assertAttachedAsForced(pinRoot, state,
+                    last.endpoints().stream().mapToInt(EndpointStatus::id).toArray());
         } finally {
             probes.forEach(UdpProbes::close);
             if (child != null) {
@@ -168,10 +171,13 @@ class AgentKillTest {
     private void startAgent(Path specs, Path state, Path pinRoot, Path tmp) throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
         starts++;
-        child = new ProcessBuilder(java, "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
-                "io.kiln.cli.Main", "agent", "--spec-dir", specs.toString(), "--state-dir", state.toString(),
+        List<String> command = new ArrayList<>(List.of(java, "-XX:TieredStopAtLevel=1", "-cp",
+                System.getProperty("java.class.path"), "io.kiln.cli.Main", "agent"));
+        command.addAll(AgentLab.attachArgs());   // --attach LEGACY_TC in the legacy-tc run
+        command.addAll(List.of("--spec-dir", specs.toString(), "--state-dir", state.toString(),
                 "--pin-root", pinRoot.toString(), "--templates",
-                TEMPLATES.toString(), "--cache-dir", tmp.resolve("objects").toString())
+                TEMPLATES.toString(), "--cache-dir", tmp.resolve("objects").toString()));
+        child = new ProcessBuilder(command)
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(tmp.resolve("agent.log").toFile()))
                 .start();
     }

@@ -78,7 +78,15 @@ final class EndpointLab implements AutoCloseable {
         return new EndpointLab(stateDir);
     }
 
+    /**
+     * A loader with {@code mode}; AUTO becomes the run's forced mode when {@code -Dkiln.test.attach} names one (core's
+     * legacy-tc execution runs SwapSafetyTest so: docs/testing.md). Explicit TCX or LEGACY_TC stay as asked.
+     */
     EndpointLoader loader(AttachMode mode) {
+        String forced = System.getProperty("kiln.test.attach", "");
+        if (mode == AttachMode.AUTO && !forced.isBlank()) {
+            mode = AttachMode.valueOf(forced.strip().toUpperCase(java.util.Locale.ROOT));
+        }
         return EndpointLoader.builder().pinRoot(pinRoot).stateDir(stateDir).attachMode(mode).build();
     }
 

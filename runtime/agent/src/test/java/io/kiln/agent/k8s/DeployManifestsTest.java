@@ -77,8 +77,8 @@ class DeployManifestsTest {
         assertTrue(c.getSecurityContext().getPrivileged());
         assertEquals("spec.nodeName", c.getEnv().get(0).getValueFrom().getFieldRef().getFieldPath());
         List<String> mounts = c.getVolumeMounts().stream().map(VolumeMount::getMountPath).toList();
-        assertEquals(List.of("/sys/fs/bpf", "/run/kiln", "/etc/kiln"), mounts);
-        assertEquals(List.of("/sys/fs/bpf", "/run/kiln"), pod.getVolumes().stream().filter(v -> v.getHostPath() != null)
+        assertEquals(List.of("/sys/fs/bpf", "/run/kiln", "/etc/kiln", "/run/netns"), mounts);
+        assertEquals(List.of("/sys/fs/bpf", "/run/kiln", "/run/netns"), pod.getVolumes().stream().filter(v -> v.getHostPath() != null)
                 .map(v -> v.getHostPath().getPath()).toList(), "host paths: pins and state outlive the agent's pod");
         ConfigMap profiles = load("profiles.yaml", ConfigMap.class).get(0);
         assertEquals(ds.getMetadata().getNamespace(), profiles.getMetadata().getNamespace());
