@@ -159,6 +159,21 @@ public final class BpfMap implements AutoCloseable {
         return d;
     }
 
+    /**
+     * An object's map: its definition and the fields of its key and value from the object's BTF
+     * ({@code bpf_map__btf_key_type_id}, {@code bpf_map__btf_value_type_id}). Fields are empty where
+     * the object has no BTF for them.
+     */
+    public MapLayout layout() {
+        if (map == null) {
+            throw new BpfException(context() + ": layout: only an object's map has BTF; a pinned map's layout is what was recorded when it was made");
+        }
+        Pointer m = pointer();
+        Pointer btf = LibBpf.bpf_object__btf(object.pointer());
+        return new MapLayout(definition(), io.kiln.bpf.internal.BtfFields.of(btf, LibBpf.bpf_map__btf_key_type_id(m)),
+                io.kiln.bpf.internal.BtfFields.of(btf, LibBpf.bpf_map__btf_value_type_id(m)));
+    }
+
     /** True for libbpf's maps of global data ({@code .rodata}, {@code .data}, {@code .bss}, {@code .kconfig}). */
     public boolean isInternal() {
         return map != null && LibBpf.bpf_map__is_internal(pointer()) != 0;
