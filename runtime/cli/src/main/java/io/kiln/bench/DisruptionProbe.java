@@ -200,6 +200,17 @@ public final class DisruptionProbe implements AutoCloseable {
         udpGapNanos.set(0);
     }
 
+    /** The longest gaps and the failures since the last {@link #mark()} or snapshot; starts the next window. */
+    public record Window(double tcpGapMillis, double udpGapMillis, long failed, int broken) {
+    }
+
+    /** What the window since the last {@link #mark()} (or snapshot) saw; then marks. */
+    public Window snapshot() {
+        Window w = new Window(Math.max(0, tcpGapNanos.getAndSet(0)) / 1e6, udpGapNanos.getAndSet(0) / 1e6,
+                failed.getAndSet(0), broken.get());
+        return w;
+    }
+
     /** Connections broken so far. */
     public int broken() {
         return broken.get();
