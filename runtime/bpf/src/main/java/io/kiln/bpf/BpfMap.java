@@ -474,6 +474,104 @@ public final class BpfMap implements AutoCloseable {
         }
     }
 
+    /** One key and its value ({@link #valueBufferSize()} bytes). */
+    public record Entry(byte[] key, byte[] value) {
+    }
+
+    private static final int BATCH = 1024;
+
+    /**
+     * Every entry present now, read {@value #BATCH} at a time with {@code BPF_MAP_LOOKUP_BATCH}
+     * where the map type has it (hash, LRU, array and their per-CPU kinds), else key by key
+     * ({@link #keys()}, then a lookup each; a key deleted in between is left out).
+     */
+    public List<Entry> entries() {
+        int keySize = definition().keySize();
+        int valueSize = valueBufferSize();
+        List<Entry> out = new ArrayList<>();
+        try {
+            int fd = fd();
+            com.sun.jna.Memory keys = new com.sun.jna.Memory((long) BATCH * Math.max(1, keySize));
+            com.sun.jna.Memory values = new com.sun.jna.Memory((long) BATCH * Math.max(1, valueSize));
+            int tokenSize = Math.max(8, keySize);
+            com.sun.jna.Memory in = new com.sun.jna.Memory(tokenSize);
+            com.sun.jna.Memory next = new com.sun.jna.Memory(tokenSize);
+            long limit = Integer.toUnsignedLong(definition().maxEntries()) / BATCH + 2;
+            boolean first = true;
+            for (long round = 0; round <= limit; round++) {
+                int[] count = {BATCH};
+                int ret = LibBpf.bpf_map_lookup_batch(fd, first ? null : in, next, keys, values, count, null);
+                if (ret < 0 && ret != -Errno.ENOENT) {
+                    if (first && (ret == -Errno.EINVAL || ret == -Errno.ENOTSUPP || ret == -Errno.EOPNOTSUPP
+                            || ret == -Errno.ENOSPC)) {
+                        return entriesKeyByKey(); // no batch operations for this map type (an LPM trie, ...)
+                    }
+                    LibbpfLog.begin();
+                    Failures.check(ret, context(), "look up a batch of entries");
+                }
+                for (int i = 0; i < count[0]; i++) {
+                    out.add(new Entry(keys.getByteArray((long) i * keySize, keySize),
+                            values.getByteArray((long) i * valueSize, valueSize)));
+                }
+                if (ret == -Errno.ENOENT) {
+                    return out;
+                }
+                in.write(0, next.getByteArray(0, tokenSize), 0, tokenSize);
+                first = false;
+            }
+            return out;
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    private List<Entry> entriesKeyByKey() {
+        List<Entry> out = new ArrayList<>();
+        for (byte[] k : keys()) {
+            lookup(k).ifPresent(v -> out.add(new Entry(k, v)));
+        }
+        return out;
+    }
+
+    /**
+     * Creates or replaces every entry ({@link #ANY}), {@value #BATCH} at a time with
+     * {@code BPF_MAP_UPDATE_BATCH} where the map type has it, else one by one.
+     */
+    public void updateAll(List<Entry> entries) {
+        int keySize = definition().keySize();
+        int valueSize = valueBufferSize();
+        for (Entry e : entries) {
+            checkKey(e.key(), "update");
+            if (e.value().length != valueSize) {
+                throw new BpfException(context() + ": update: value is " + e.value().length + " bytes, the map takes "
+                        + valueSize, 0, true, null);
+            }
+        }
+        try {
+            int fd = fd();
+            com.sun.jna.Memory keys = new com.sun.jna.Memory((long) BATCH * Math.max(1, keySize));
+            com.sun.jna.Memory values = new com.sun.jna.Memory((long) BATCH * Math.max(1, valueSize));
+            for (int at = 0; at < entries.size(); at += BATCH) {
+                int n = Math.min(BATCH, entries.size() - at);
+                for (int i = 0; i < n; i++) {
+                    keys.write((long) i * keySize, entries.get(at + i).key(), 0, keySize);
+                    values.write((long) i * valueSize, entries.get(at + i).value(), 0, valueSize);
+                }
+                int[] count = {n};
+                int ret = LibBpf.bpf_map_update_batch(fd, keys, values, count, null);
+                if (ret < 0) {
+                    // no batch operations here, or one entry refused: the whole batch again one by one (an
+                    // update is idempotent; how far the batch got is not reported the same way by every kernel)
+                    for (int i = 0; i < n; i++) {
+                        update(entries.get(at + i).key(), entries.get(at + i).value(), ANY);
+                    }
+                }
+            }
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
     private void checkKey(byte[] key, String operation) {
         int keySize = definition().keySize();
         if (key == null || key.length != keySize) {

@@ -155,6 +155,11 @@ public final class LibBpf {
 
     public static native int bpf_map_get_next_key(int fd, byte[] key, byte[] nextKey);
 
+    public static native int bpf_map_lookup_batch(int fd, Pointer inBatch, Pointer outBatch, Pointer keys,
+                                                  Pointer values, int[] count, Pointer opts);
+
+    public static native int bpf_map_update_batch(int fd, Pointer keys, Pointer values, int[] count, Pointer opts);
+
     public static native int bpf_obj_pin(int fd, String path);
 
     public static native int bpf_obj_get(String path);

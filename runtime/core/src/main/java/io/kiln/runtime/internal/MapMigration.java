@@ -81,37 +81,29 @@ public final class MapMigration {
      * out as {@link #to()}). Refuses, before writing anything, when the live entries do not fit.
      */
     public Copied copy(BpfMap source, BpfMap target) {
-        List<byte[]> keys = source.keys();
+        List<BpfMap.Entry> entries = source.entries();
         int max = to.definition().maxEntries();
         boolean array = isArray(from.definition().type());
-        if (!array && Integer.toUnsignedLong(max) < keys.size()) {
-            throw refuse(label, "max_entries " + Integer.toUnsignedString(max) + " is below the " + keys.size()
+        if (!array && Integer.toUnsignedLong(max) < entries.size()) {
+            throw refuse(label, "max_entries " + Integer.toUnsignedString(max) + " is below the " + entries.size()
                     + " entries it holds now (was " + Integer.toUnsignedString(from.definition().maxEntries()) + ")");
         }
-        List<byte[]> values = new ArrayList<>(keys.size());
-        List<byte[]> keep = new ArrayList<>(keys.size());
+        List<BpfMap.Entry> converted = new ArrayList<>(entries.size());
         int skipped = 0;
-        for (byte[] k : keys) {
-            Optional<byte[]> v = source.lookup(k);
-            if (v.isEmpty()) {
-                continue; // gone since the walk (an LRU eviction, an expiry)
-            }
-            if (array && Integer.toUnsignedLong(index(k)) >= Integer.toUnsignedLong(max)) {
-                if (!allZero(v.get())) {
+        for (BpfMap.Entry e : entries) {
+            if (array && Integer.toUnsignedLong(index(e.key())) >= Integer.toUnsignedLong(max)) {
+                if (!allZero(e.value())) {
                     throw refuse(label, "max_entries " + Integer.toUnsignedString(max) + " would drop slot "
-                            + Integer.toUnsignedString(index(k)) + ", which holds a value (was "
+                            + Integer.toUnsignedString(index(e.key())) + ", which holds a value (was "
                             + Integer.toUnsignedString(from.definition().maxEntries()) + ")");
                 }
                 skipped++;
                 continue;
             }
-            keep.add(k);
-            values.add(v.get());
+            converted.add(new BpfMap.Entry(key.convert(e.key(), 1), convertValue(e.value(), source, target)));
         }
-        for (int i = 0; i < keep.size(); i++) {
-            target.update(key.convert(keep.get(i), 1), convertValue(values.get(i), source, target), BpfMap.ANY);
-        }
-        return new Copied(keep.size(), skipped);
+        target.updateAll(converted);
+        return new Copied(converted.size(), skipped);
     }
 
     /**
@@ -122,20 +114,20 @@ public final class MapMigration {
         if (isArray(from.definition().type())) {
             return 0; // every slot exists in both; the new programs own the new map's values now
         }
+        java.util.Set<java.nio.ByteBuffer> present = new java.util.HashSet<>();
+        for (BpfMap.Entry e : target.entries()) {
+            present.add(java.nio.ByteBuffer.wrap(e.key()));
+        }
         int added = 0;
-        for (byte[] k : source.keys()) {
-            byte[] nk = key.convert(k, 1);
-            if (target.lookup(nk).isPresent()) {
-                continue;
-            }
-            Optional<byte[]> v = source.lookup(k);
-            if (v.isEmpty()) {
+        for (BpfMap.Entry e : source.entries()) {
+            byte[] nk = key.convert(e.key(), 1);
+            if (present.contains(java.nio.ByteBuffer.wrap(nk))) {
                 continue;
             }
             try {
-                target.update(nk, convertValue(v.get(), source, target), BpfMap.NOEXIST);
+                target.update(nk, convertValue(e.value(), source, target), BpfMap.NOEXIST);
                 added++;
-            } catch (RuntimeException e) {
+            } catch (RuntimeException ex) {
                 // made meanwhile by the new programs (EEXIST) or the map is full: theirs wins
             }
         }
