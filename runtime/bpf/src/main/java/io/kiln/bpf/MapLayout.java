@@ -15,6 +15,9 @@ import java.util.Optional;
  * @param value      the value's fields, by offset; empty if unknown
  */
 public record MapLayout(MapDefinition definition, List<Field> key, List<Field> value) {
+    /** At most this many fields on each side: a wider type reads as "fields unknown". */
+    public static final int MAX_FIELDS = 512;
+
     public MapLayout {
         Objects.requireNonNull(definition, "definition");
         key = List.copyOf(key);

@@ -142,6 +142,36 @@ class MapMigrationTest {
     }
 
     @Test
+    void fewerEntriesThanLiveIsRefused() throws Exception {
+        lab = EndpointLab.create(state);
+        EndpointLoader loader = lab.loader(AttachMode.AUTO);
+        AttachedEndpoint attached = lab.closeLater(loader.attach(version(1), endpoint()));
+        Path pin = lab.pinRoot.resolve("endpoints/" + ID + "/" + TABLE);
+        try (BpfMap t = BpfMap.openPinned(pin)) {
+            for (int i = 0; i < 10; i++) {
+                t.update(TestTemplates.u32(i), v1(i, i));
+            }
+        }
+        Map<String, Integer> running = attached.programIds();
+        EndpointException e = assertThrows(EndpointException.class, () -> loader.swap(attached, version(4), endpoint()));
+        assertEquals("endpoint 7: map ks_table: cannot migrate: max_entries 8 is below the 10 entries it holds now (was"
+                + " 16). The running programs and the map are untouched; remove the pin to start the map empty, or keep"
+                + " the old layout", e.getMessage());
+        assertEquals(running, attached.programIds());
+        assertTrue(attached.isIntact());
+        assertFalse(Files.exists(pin.resolveSibling(TABLE + Specializer.MIGRATING_SUFFIX)));
+        try (BpfMap t = BpfMap.openPinned(pin)) {
+            t.delete(TestTemplates.u32(9));
+            t.delete(TestTemplates.u32(8));
+        }
+        loader.swap(attached, version(4), endpoint()); // 8 live entries fit in 8
+        try (BpfMap t = BpfMap.openPinned(pin)) {
+            assertEquals(8, t.definition().maxEntries());
+            assertEquals(8, t.keys().size());
+        }
+    }
+
+    @Test
     void unrecordedLayoutFallsBackToAnExactMatchOrIsRefused() throws Exception {
         lab = EndpointLab.create(state);
         EndpointLoader loader = lab.loader(AttachMode.AUTO);

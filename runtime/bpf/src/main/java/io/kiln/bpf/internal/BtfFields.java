@@ -11,7 +11,7 @@ import java.util.List;
  * recursed into with a dotted prefix, anonymous ones without), each with its byte offset, size and
  * canonical type (typedefs and qualifiers resolved: {@code u32}, {@code s16}, {@code u8[6]},
  * {@code union v6addr}, {@code enum4}, {@code ptr}). A type that is not a struct is one field with
- * an empty name. Bounded: at most {@value #MAX_FIELDS} fields and {@value #MAX_DEPTH} levels.
+ * an empty name. Bounded: at most {@link MapLayout#MAX_FIELDS} fields and {@value #MAX_DEPTH} levels.
  */
 public final class BtfFields {
     private static final int KIND_INT = 1;
@@ -29,7 +29,7 @@ public final class BtfFields {
     private static final int KIND_ENUM64 = 19;
     private static final int BTF_TYPE_SIZE = 12;
     private static final int MAX_CHAIN = 32;
-    public static final int MAX_FIELDS = 512;
+    private static final int MAX_FIELDS = MapLayout.MAX_FIELDS;
     private static final int MAX_DEPTH = 8;
 
     private BtfFields() {

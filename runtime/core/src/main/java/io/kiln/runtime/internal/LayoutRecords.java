@@ -186,8 +186,8 @@ public final class LayoutRecords {
         if (a == null || !a.isArray()) {
             throw new IllegalArgumentException(name + ": expected an array of fields");
         }
-        if (a.size() > io.kiln.bpf.internal.BtfFields.MAX_FIELDS) {
-            throw new IllegalArgumentException(name + ": more than " + io.kiln.bpf.internal.BtfFields.MAX_FIELDS + " fields");
+        if (a.size() > MapLayout.MAX_FIELDS) {
+            throw new IllegalArgumentException(name + ": more than " + MapLayout.MAX_FIELDS + " fields");
         }
         List<MapLayout.Field> out = new ArrayList<>();
         for (int i = 0; i < a.size(); i++) {
