@@ -38,6 +38,8 @@ public final class Specializer {
      * a map's name is a C identifier, so no map's own pin ends so (bpffs refuses names with a dot).
      */
     public static final String MIGRATING_SUFFIX = "-migrating";
+    /** How long a load waits for another load's node-map migration to finish. */
+    static final long NODE_MIGRATION_WAIT_SECONDS = 300;
 
     private final PinLayout pins;
     private final LayoutRecords records; // null: no layouts recorded, a changed pinned map is refused
@@ -128,7 +130,12 @@ public final class Specializer {
         boolean createsNodeMap = false;
         if (pinned != null && nodeMapsChange(t, bpf)) {
             try {
-                PinnedMaps.NODE_MIGRATION.acquire(); // released by the commit or the abandon
+                // released by the commit or the abandon (close) of the load that holds it
+                if (!PinnedMaps.NODE_MIGRATION.tryAcquire(NODE_MIGRATION_WAIT_SECONDS, java.util.concurrent.TimeUnit.SECONDS)) {
+                    throw new EndpointException(prefix + "a node map's layout changes, and another load has been"
+                            + " migrating node maps for " + NODE_MIGRATION_WAIT_SECONDS + " s without finishing; try again"
+                            + " (a load that is neither attached nor closed holds the migration)", false);
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new EndpointException(prefix + "interrupted while waiting for another node map migration", false, e);
