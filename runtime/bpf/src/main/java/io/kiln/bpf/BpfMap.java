@@ -159,6 +159,21 @@ public final class BpfMap implements AutoCloseable {
         return d;
     }
 
+    /**
+     * An object's map: its definition and the fields of its key and value from the object's BTF
+     * ({@code bpf_map__btf_key_type_id}, {@code bpf_map__btf_value_type_id}). Fields are empty where
+     * the object has no BTF for them.
+     */
+    public MapLayout layout() {
+        if (map == null) {
+            throw new BpfException(context() + ": layout: only an object's map has BTF; a pinned map's layout is what was recorded when it was made");
+        }
+        Pointer m = pointer();
+        Pointer btf = LibBpf.bpf_object__btf(object.pointer());
+        return new MapLayout(definition(), io.kiln.bpf.internal.BtfFields.of(btf, LibBpf.bpf_map__btf_key_type_id(m)),
+                io.kiln.bpf.internal.BtfFields.of(btf, LibBpf.bpf_map__btf_value_type_id(m)));
+    }
+
     /** True for libbpf's maps of global data ({@code .rodata}, {@code .data}, {@code .bss}, {@code .kconfig}). */
     public boolean isInternal() {
         return map != null && LibBpf.bpf_map__is_internal(pointer()) != 0;
@@ -454,6 +469,104 @@ public final class BpfMap implements AutoCloseable {
                 current = next;
             }
             return keys;
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /** One key and its value ({@link #valueBufferSize()} bytes). */
+    public record Entry(byte[] key, byte[] value) {
+    }
+
+    private static final int BATCH = 1024;
+
+    /**
+     * Every entry present now, read {@value #BATCH} at a time with {@code BPF_MAP_LOOKUP_BATCH}
+     * where the map type has it (hash, LRU, array and their per-CPU kinds), else key by key
+     * ({@link #keys()}, then a lookup each; a key deleted in between is left out).
+     */
+    public List<Entry> entries() {
+        int keySize = definition().keySize();
+        int valueSize = valueBufferSize();
+        List<Entry> out = new ArrayList<>();
+        try {
+            int fd = fd();
+            com.sun.jna.Memory keys = new com.sun.jna.Memory((long) BATCH * Math.max(1, keySize));
+            com.sun.jna.Memory values = new com.sun.jna.Memory((long) BATCH * Math.max(1, valueSize));
+            int tokenSize = Math.max(8, keySize);
+            com.sun.jna.Memory in = new com.sun.jna.Memory(tokenSize);
+            com.sun.jna.Memory next = new com.sun.jna.Memory(tokenSize);
+            long limit = Integer.toUnsignedLong(definition().maxEntries()) / BATCH + 2;
+            boolean first = true;
+            for (long round = 0; round <= limit; round++) {
+                int[] count = {BATCH};
+                int ret = LibBpf.bpf_map_lookup_batch(fd, first ? null : in, next, keys, values, count, null);
+                if (ret < 0 && ret != -Errno.ENOENT) {
+                    if (first && (ret == -Errno.EINVAL || ret == -Errno.ENOTSUPP || ret == -Errno.EOPNOTSUPP
+                            || ret == -Errno.ENOSPC)) {
+                        return entriesKeyByKey(); // no batch operations for this map type (an LPM trie, ...)
+                    }
+                    LibbpfLog.begin();
+                    Failures.check(ret, context(), "look up a batch of entries");
+                }
+                for (int i = 0; i < count[0]; i++) {
+                    out.add(new Entry(keys.getByteArray((long) i * keySize, keySize),
+                            values.getByteArray((long) i * valueSize, valueSize)));
+                }
+                if (ret == -Errno.ENOENT) {
+                    return out;
+                }
+                in.write(0, next.getByteArray(0, tokenSize), 0, tokenSize);
+                first = false;
+            }
+            return out;
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    private List<Entry> entriesKeyByKey() {
+        List<Entry> out = new ArrayList<>();
+        for (byte[] k : keys()) {
+            lookup(k).ifPresent(v -> out.add(new Entry(k, v)));
+        }
+        return out;
+    }
+
+    /**
+     * Creates or replaces every entry ({@link #ANY}), {@value #BATCH} at a time with
+     * {@code BPF_MAP_UPDATE_BATCH} where the map type has it, else one by one.
+     */
+    public void updateAll(List<Entry> entries) {
+        int keySize = definition().keySize();
+        int valueSize = valueBufferSize();
+        for (Entry e : entries) {
+            checkKey(e.key(), "update");
+            if (e.value().length != valueSize) {
+                throw new BpfException(context() + ": update: value is " + e.value().length + " bytes, the map takes "
+                        + valueSize, 0, true, null);
+            }
+        }
+        try {
+            int fd = fd();
+            com.sun.jna.Memory keys = new com.sun.jna.Memory((long) BATCH * Math.max(1, keySize));
+            com.sun.jna.Memory values = new com.sun.jna.Memory((long) BATCH * Math.max(1, valueSize));
+            for (int at = 0; at < entries.size(); at += BATCH) {
+                int n = Math.min(BATCH, entries.size() - at);
+                for (int i = 0; i < n; i++) {
+                    keys.write((long) i * keySize, entries.get(at + i).key(), 0, keySize);
+                    values.write((long) i * valueSize, entries.get(at + i).value(), 0, valueSize);
+                }
+                int[] count = {n};
+                int ret = LibBpf.bpf_map_update_batch(fd, keys, values, count, null);
+                if (ret < 0) {
+                    // no batch operations here, or one entry refused: the whole batch again one by one (an
+                    // update is idempotent; how far the batch got is not reported the same way by every kernel)
+                    for (int i = 0; i < n; i++) {
+                        update(entries.get(at + i).key(), entries.get(at + i).value(), ANY);
+                    }
+                }
+            }
         } finally {
             Reference.reachabilityFence(this);
         }

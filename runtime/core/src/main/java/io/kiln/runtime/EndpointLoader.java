@@ -31,6 +31,9 @@ public final class EndpointLoader {
     /** Legacy tc: the dataplane's filters run at this priority, leaving priorities 1..{@value PolicyChain#MAX_LENGTH} to a {@link PolicyChain} before them. */
     public static final int DEFAULT_TC_PRIORITY = 16;
 
+    /** The folder under the state folder where each pinned map's layout is recorded. */
+    public static final String LAYOUTS = "layouts";
+
     private final PinLayout pins;
     private final StateFile states;
     private final Specializer specializer;
@@ -41,7 +44,7 @@ public final class EndpointLoader {
     private EndpointLoader(Builder b) {
         this.pins = new PinLayout(b.pinRoot);
         this.states = new StateFile(b.stateDir, pins);
-        this.specializer = new Specializer(pins);
+        this.specializer = new Specializer(pins, states.dir().resolve(LAYOUTS));
         this.mode = b.mode;
         EndpointLocks locks = new EndpointLocks();
         this.hooks = new HookLifecycle(pins, states, specializer, mode, b.tcHandle, b.tcPriority, locks);

@@ -114,6 +114,7 @@ final class EndpointRecovery {
                     + "); detach them first", true);
         }
         PinTree.delete(pins.nodeDir(), "remove node maps");
+        new io.kiln.runtime.internal.LayoutRecords(states.dir().resolve(EndpointLoader.LAYOUTS)).deleteAll();
     }
 
     /** See {@link EndpointLoader#uninstall()}. */
@@ -128,6 +129,7 @@ final class EndpointRecovery {
         }
         try {
             PinTree.delete(pins.root(), "uninstall");
+            new io.kiln.runtime.internal.LayoutRecords(states.dir().resolve(EndpointLoader.LAYOUTS)).deleteAll();
         } catch (RuntimeException e) {
             failures.add(e);
         }

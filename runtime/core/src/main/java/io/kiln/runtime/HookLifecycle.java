@@ -129,6 +129,7 @@ final class HookLifecycle {
         try {
             beforeAttach.accept(spec);
             attachAll(spec.object().template(), spec::program, endpoint, ifindex, hooks, createdClsact, placement);
+            spec.commitMaps();
             EndpointState state = stateOf(endpoint, object, ifindex, createdClsact[0], hooks, spec.mapPins());
             states.write(state);
             return new AttachedEndpoint(state, hooks, spec, false);
@@ -248,6 +249,12 @@ final class HookLifecycle {
                 throw e;
             }
             SpecializedEndpoint next = loaded[0];
+            RuntimeException commitFailure = null;
+            try {
+                next.commitMaps(); // the new programs run: migrated maps take over their pins
+            } catch (RuntimeException e) {
+                commitFailure = Errors.withContext(prefix, e);
+            }
             EndpointState old = attached.state();
             EndpointState state = stateOf(endpoint, object, ifindex[0], old.createdClsact(), newHooks, next.mapPins());
             SpecializedEndpoint previous = attached.update(state, newHooks, next);
@@ -256,6 +263,9 @@ final class HookLifecycle {
             }
             states.write(state);
             states.deletePending(attached.id());
+            if (commitFailure != null) {
+                throw commitFailure;
+            }
         }
     }
 
@@ -375,6 +385,12 @@ final class HookLifecycle {
         }
         try {
             states.delete(endpointId);
+        } catch (RuntimeException e) {
+            failures.add(e);
+        }
+        try {
+            new io.kiln.runtime.internal.LayoutRecords(states.dir().resolve(EndpointLoader.LAYOUTS))
+                    .deleteEndpoint(endpointId);
         } catch (RuntimeException e) {
             failures.add(e);
         }

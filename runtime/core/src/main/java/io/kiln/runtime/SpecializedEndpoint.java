@@ -3,10 +3,13 @@ package io.kiln.runtime;
 import io.kiln.bpf.BpfMap;
 import io.kiln.bpf.BpfObject;
 import io.kiln.bpf.BpfProgram;
+import io.kiln.runtime.internal.PinnedMaps;
 import io.kiln.template.ProgramDecl;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -21,12 +24,35 @@ public final class SpecializedEndpoint implements AutoCloseable {
     private final TemplateObject object;
     private final BpfObject bpf;
     private final Map<String, Path> mapPins;
+    private final PinnedMaps pinned; // null: nothing to record or migrate
 
-    SpecializedEndpoint(Endpoint endpoint, TemplateObject object, BpfObject bpf, Map<String, Path> mapPins) {
+    SpecializedEndpoint(Endpoint endpoint, TemplateObject object, BpfObject bpf, Map<String, Path> mapPins,
+                        PinnedMaps pinned) {
         this.endpoint = endpoint;
         this.object = object;
         this.bpf = bpf;
         this.mapPins = Map.copyOf(mapPins);
+        this.pinned = pinned;
+    }
+
+    /** The pinned maps whose layout changed and which this load moved into new maps (empty for most loads). */
+    public List<MigratedMap> migratedMaps() {
+        if (pinned == null) {
+            return List.of();
+        }
+        List<MigratedMap> out = new ArrayList<>();
+        for (PinnedMaps.Migrated m : pinned.migrations()) {
+            out.add(new MigratedMap(m.name(), m.pin(), m.migration().from().definition().toString(),
+                    m.migration().to().definition().toString(), m.copied(), m.nanos()));
+        }
+        return out;
+    }
+
+    /** The programs are on their hooks: migrated maps replace their pins, layouts are recorded. */
+    void commitMaps() {
+        if (pinned != null) {
+            pinned.commit(bpf::map);
+        }
     }
 
     public Endpoint endpoint() {
@@ -73,7 +99,13 @@ public final class SpecializedEndpoint implements AutoCloseable {
 
     @Override
     public void close() {
-        bpf.close();
+        try {
+            if (pinned != null) {
+                pinned.abandon(); // a no-op once committed
+            }
+        } finally {
+            bpf.close();
+        }
     }
 
     @Override

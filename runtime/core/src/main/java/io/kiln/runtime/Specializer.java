@@ -5,6 +5,10 @@ import io.kiln.bpf.BpfMap;
 import io.kiln.bpf.BpfObject;
 import io.kiln.runtime.internal.EndpointConstantCheck;
 import io.kiln.runtime.internal.Errors;
+import io.kiln.runtime.internal.LayoutRecords;
+import io.kiln.runtime.internal.MapMigration;
+import io.kiln.runtime.internal.PinnedMaps;
+import io.kiln.bpf.MapLayout;
 import io.kiln.template.MapDecl;
 import io.kiln.template.MapScope;
 import io.kiln.template.ProgramDecl;
@@ -16,6 +20,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Turns a template's object into an endpoint's loaded programs: opens the object, checks and sets
@@ -28,11 +33,35 @@ public final class Specializer {
     /** Two endpoints creating the same node map at once would race to pin it; one at a time in this process. */
     static final Object NODE_MAP_CREATION = new Object();
 
+    /**
+     * Suffix of the temporary pin of a migrated map, beside the old pin until the new programs run:
+     * a map's name is a C identifier, so no map's own pin ends so (bpffs refuses names with a dot).
+     */
+    public static final String MIGRATING_SUFFIX = "-migrating";
+    /** How long a load waits for another load's node-map migration to finish. */
+    static final long NODE_MIGRATION_WAIT_SECONDS = 300;
+
     private final PinLayout pins;
+    private final LayoutRecords records; // null: no layouts recorded, a changed pinned map is refused
     private volatile boolean bpffsChecked;
 
+    /** A specializer that records no layouts: a pinned map is reused only when defined exactly as the object's. */
     public Specializer(PinLayout pins) {
+        this(pins, null);
+    }
+
+    /**
+     * A specializer that records each pinned map's layout under {@code layoutDir} and migrates a
+     * pinned map whose layout changed (see {@link MapMigration}).
+     */
+    public Specializer(PinLayout pins, Path layoutDir) {
         this.pins = Objects.requireNonNull(pins, "pins");
+        this.records = layoutDir == null ? null : new LayoutRecords(layoutDir);
+    }
+
+    /** Where pinned maps' layouts are recorded, if they are. */
+    public Optional<Path> layoutDir() {
+        return Optional.ofNullable(records).map(LayoutRecords::dir);
     }
 
     public PinLayout pins() {
@@ -67,30 +96,154 @@ public final class Specializer {
             Map<String, byte[]> toSet = EndpointConstantCheck.againstObject(t, bpf, endpoint.constants(), prefix);
             toSet.forEach(bpf::setConstant);
             Map<String, Path> mapPins = new LinkedHashMap<>();
-            boolean createsNodeMap = false;
-            for (MapDecl m : t.maps()) {
-                BpfMap map = bpf.map(m.name());
-                if (!m.pinned()) {
-                    continue;
-                }
-                Path pin = m.scope() == MapScope.NODE ? pins.nodeMap(m.name()) : pins.endpointMap(endpoint.id(), m.name());
-                createDirectories(pin.getParent(), prefix);
-                map.setPinPath(pin);
-                mapPins.put(m.name(), pin);
-                createsNodeMap |= m.scope() == MapScope.NODE && !Files.exists(pin);
-            }
-            if (createsNodeMap) {
-                synchronized (NODE_MAP_CREATION) {
+            PinnedMaps pinned = records == null ? null : new PinnedMaps(records);
+            try {
+                boolean createsNodeMap = preparePins(t, bpf, endpoint, mapPins, pinned, prefix);
+                if (createsNodeMap) {
+                    synchronized (NODE_MAP_CREATION) {
+                        bpf.load();
+                    }
+                } else {
                     bpf.load();
                 }
-            } else {
-                bpf.load();
+            } catch (RuntimeException e) {
+                if (pinned != null) {
+                    pinned.abandon();
+                }
+                throw e;
             }
-            return new SpecializedEndpoint(endpoint, object, bpf, mapPins);
+            return new SpecializedEndpoint(endpoint, object, bpf, mapPins, pinned);
         } catch (RuntimeException e) {
             bpf.close();
             throw e instanceof EndpointException ? e : Errors.withContext(messagePrefix(e, prefix, objectName), e);
         }
+    }
+
+    /**
+     * Points each pinned map of {@code bpf} at its pin: an existing pin whose recorded layout is the
+     * object's (or, unrecorded, whose definition is) is reused; one whose layout changed is migrated
+     * into a new map pinned beside it ({@link MapMigration}), which the object uses instead; a map
+     * not pinned yet is created and pinned by the load. Returns true if the load creates a node map.
+     */
+    private boolean preparePins(TemplateDescriptor t, BpfObject bpf, Endpoint endpoint, Map<String, Path> mapPins,
+                                PinnedMaps pinned, String prefix) {
+        boolean createsNodeMap = false;
+        if (pinned != null && nodeMapsChange(t, bpf)) {
+            try {
+                // released by the commit or the abandon (close) of the load that holds it
+                if (!PinnedMaps.NODE_MIGRATION.tryAcquire(NODE_MIGRATION_WAIT_SECONDS, java.util.concurrent.TimeUnit.SECONDS)) {
+                    throw new EndpointException(prefix + "a node map's layout changes, and another load has been"
+                            + " migrating node maps for " + NODE_MIGRATION_WAIT_SECONDS + " s without finishing; try again"
+                            + " (a load that is neither attached nor closed holds the migration)", false);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new EndpointException(prefix + "interrupted while waiting for another node map migration", false, e);
+            }
+            pinned.holdNodeLock();
+        }
+        for (MapDecl m : t.maps()) {
+            BpfMap map = bpf.map(m.name());
+            if (!m.pinned()) {
+                continue;
+            }
+            boolean node = m.scope() == MapScope.NODE;
+            Path pin = node ? pins.nodeMap(m.name()) : pins.endpointMap(endpoint.id(), m.name());
+            createDirectories(pin.getParent(), prefix);
+            mapPins.put(m.name(), pin);
+            if (pinned == null) {
+                map.setPinPath(pin);
+                createsNodeMap |= node && !Files.exists(pin);
+                continue;
+            }
+            Integer owner = node ? null : endpoint.id();
+            MapLayout wanted = map.layout();
+            pinned.record(m.name(), owner, pin, wanted);
+            if (!Files.exists(pin)) {
+                map.setPinPath(pin);
+                createsNodeMap |= node;
+                continue;
+            }
+            String label = (node ? "node map " : endpoint.label() + ": map ") + m.name();
+            BpfMap old = BpfMap.openPinned(pin);
+            boolean handedOver = false;
+            try {
+                MapLayout current = knownLayout(old, records.read(owner, m.name()), wanted, label, pin);
+                if (current.equals(wanted)) {
+                    map.setPinPath(pin); // libbpf reuses it after its own compatibility check
+                    continue;
+                }
+                long t0 = System.nanoTime();
+                MapMigration migration = MapMigration.plan(label, current, wanted);
+                Path temp = pin.resolveSibling(pin.getFileName() + MIGRATING_SUFFIX);
+                Files.deleteIfExists(temp); // left by a migration cut short
+                BpfMap made = BpfMap.create(kernelName(m.name()), wanted.definition());
+                try {
+                    MapMigration.Copied copied = migration.copy(old, made);
+                    made.pin(temp);
+                    map.reuse(made);
+                    pinned.migrated(new PinnedMaps.Migrated(m.name(), owner, pin, temp, made, old, migration,
+                            copied.entries(), System.nanoTime() - t0));
+                    handedOver = true;
+                } finally {
+                    if (!handedOver) {
+                        made.close();
+                        Files.deleteIfExists(temp);
+                    }
+                }
+            } catch (java.io.IOException e) {
+                throw new EndpointException(label + ": migrate: " + e.getMessage(), false, e);
+            } finally {
+                if (!handedOver) {
+                    old.close();
+                }
+            }
+        }
+        return createsNodeMap;
+    }
+
+    /**
+     * The layout of the map pinned as {@code old}: its record if the record is valid and describes
+     * this very map; unrecorded (or a record of another map), the object's own layout when the
+     * definitions are equal (the map was made by this layout or one of the same sizes); else refused.
+     */
+    private static MapLayout knownLayout(BpfMap old, LayoutRecords.Lookup lookup, MapLayout wanted, String label, Path pin) {
+        io.kiln.bpf.MapDefinition def = old.definition();
+        String problem = lookup.problem();
+        if (lookup.found()) {
+            LayoutRecords.Recorded r = lookup.recorded();
+            if (r.mapId() == old.id() && r.layout().definition().equals(def)) {
+                return r.layout();
+            }
+            problem = "the layout record describes map id " + r.mapId() + " (" + r.layout().definition()
+                    + "), the pin holds map id " + old.id() + " (" + def + ")";
+        }
+        if (def.equals(wanted.definition())) {
+            return wanted;
+        }
+        throw new EndpointException(label + ": the map pinned at " + pin + " is " + def + ", the object defines "
+                + wanted.definition() + "; its layout is unknown (" + problem + "), so its entries cannot be migrated"
+                + " field by field. The running programs are untouched; remove the pin to start the map empty", true);
+    }
+
+    /** True if a node map this object pins exists with a recorded layout other than the object's. */
+    private boolean nodeMapsChange(TemplateDescriptor t, BpfObject bpf) {
+        for (MapDecl m : t.maps()) {
+            if (m.scope() != MapScope.NODE || !m.pinned() || !Files.exists(pins.nodeMap(m.name()))) {
+                continue;
+            }
+            LayoutRecords.Lookup r = records.read(null, m.name());
+            MapLayout wanted = bpf.map(m.name()).layout();
+            if (!r.found() || !r.recorded().layout().equals(wanted)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String kernelName(String map) {
+        String s = map.replaceAll("[^A-Za-z0-9_.]", "_");
+        return s.length() > 15 ? s.substring(0, 15) : s;
     }
 
     /**

@@ -150,22 +150,36 @@ class SwapSafetyTest {
     }
 
     @Test
-    void incompatibleRedefinitionOfAPinnedMapIsRefused() {
+    void redefinedPinnedMapIsMigratedAndAnUnrecordedOneRefused() throws Exception {
         lab = EndpointLab.create(state);
         EndpointLoader loader = lab.loader(AttachMode.LEGACY_TC);
         AttachedEndpoint attached = attachGate(loader);
+        Path pin = lab.pinRoot.resolve("endpoints/9/ks_counters");
+        try (BpfMap counters = attached.openMap("ks_counters")) {
+            counters.update(SLOT_3, TestTemplates.u64(4242));
+        }
+        Path record = state.resolve("layouts/9/ks_counters.json");
+        Files.copy(record, state.resolve("v1-record.json"));
+        Files.delete(record); // as a Kiln before layout records left it
         Map<String, Integer> running = attached.programIds();
         String stateBefore = readState(loader);
-        Path pin = lab.pinRoot.resolve("endpoints/9/ks_counters");
 
         TemplateObject v2 = TestTemplates.object(TestTemplates.gate(), "ks_gate_v2.bpf.c");
-        BpfException e = assertThrows(BpfException.class, () -> loader.swap(attached, v2,
+        EndpointException e = assertThrows(EndpointException.class, () -> loader.swap(attached, v2,
                 lab.endpoint(ID, TestTemplates.gateConstants(0, 1, ID))));
-        assertEquals("endpoint 9: object ks_gate: map ks_counters: reuse pinned map " + pin + ": incompatible definition:"
-                + " pinned map is array key 4 value 8 max_entries 4 flags 0x0, object defines array key 4 value 8 "
-                + "max_entries 8 flags 0x0 (remove the pin to recreate the map, losing its entries)", e.getMessage());
+        assertEquals("endpoint 9: map ks_counters: the map pinned at " + pin + " is array key 4 value 8 max_entries 4"
+                + " flags 0x0, the object defines array key 4 value 8 max_entries 8 flags 0x0; its layout is unknown (no"
+                + " layout record at " + record + "), so its entries cannot be migrated field by field. The running"
+                + " programs are untouched; remove the pin to start the map empty", e.getMessage());
         assertTrue(e.isUserError());
         assertUntouched(loader, attached, running, stateBefore);
+
+        Files.copy(state.resolve("v1-record.json"), record); // recorded: 4 -> 8 entries migrates
+        loader.swap(attached, v2, lab.endpoint(ID, TestTemplates.gateConstants(0, 1, ID)));
+        try (BpfMap counters = attached.openMap("ks_counters")) {
+            assertEquals(8, counters.definition().maxEntries());
+            assertEquals(4242, TestTemplates.u64(counters.lookup(SLOT_3).orElseThrow()), "written before the swap");
+        }
     }
 
     @Test

@@ -137,6 +137,12 @@ public final class LibBpf {
 
     public static native String btf__name_by_offset(Pointer btf, int offset);
 
+    public static native long btf__resolve_size(Pointer btf, int typeId);
+
+    public static native int bpf_map__btf_key_type_id(Pointer map);
+
+    public static native int bpf_map__btf_value_type_id(Pointer map);
+
     // ---- bpf(2) wrappers (bpf.h) ----
     public static native int bpf_map_create(int mapType, String name, int keySize, int valueSize, int maxEntries,
                                             Structs.MapCreateOpts opts);
@@ -148,6 +154,11 @@ public final class LibBpf {
     public static native int bpf_map_delete_elem(int fd, byte[] key);
 
     public static native int bpf_map_get_next_key(int fd, byte[] key, byte[] nextKey);
+
+    public static native int bpf_map_lookup_batch(int fd, Pointer inBatch, Pointer outBatch, Pointer keys,
+                                                  Pointer values, int[] count, Pointer opts);
+
+    public static native int bpf_map_update_batch(int fd, Pointer keys, Pointer values, int[] count, Pointer opts);
 
     public static native int bpf_obj_pin(int fd, String path);
 

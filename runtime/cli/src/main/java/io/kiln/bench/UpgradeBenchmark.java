@@ -1,0 +1,140 @@
+package io.kiln.bench;
+
+import io.kiln.bpf.BpfMap;
+import io.kiln.runtime.AttachMode;
+import io.kiln.runtime.AttachedEndpoint;
+import io.kiln.runtime.Endpoint;
+import io.kiln.runtime.EndpointLoader;
+import io.kiln.runtime.MigratedMap;
+import io.kiln.runtime.TemplateObject;
+import io.kiln.templates.EndpointBpf.PolicyMap;
+import io.kiln.templates.EndpointDefines;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Map migration under traffic, with the endpoint template: the endpoint's programs run variant A;
+ * its policy map and the node's conntrack map hold {@code entries} entries each (besides what the
+ * traffic makes). Each round swaps A to A (a plain swap: same maps), then A to B and B back to A
+ * (B doubles {@code policySize} and {@code ctSize}: both maps migrate into new ones), while a
+ * {@link DisruptionProbe} runs TCP connections and a numbered UDP flow from the endpoint to the
+ * host side through the programs. Reports each migration's time per 10,000 entries and the
+ * longest gaps of the plain and the migrating swaps, measured in the same run.
+ */
+public final class UpgradeBenchmark {
+    public static final int ENDPOINT_ID = 4003;
+    private static final int TCP = 47_100;
+    private static final int UDP = 47_101;
+    private static final Duration LIMIT = Duration.ofMinutes(10);
+
+    /** One swap: its kind, time, the gaps it caused, and the maps it migrated (name, entries, ms). */
+    public record Swap(String kind, double millis, DisruptionProbe.Window window, List<MigratedMap> migrated) {
+    }
+
+    public record Result(int entries, List<Swap> swaps, DisruptionProbe.Result traffic, AttachMode mode) {
+        /** Median over the migrating swaps of {@code map}'s migration time scaled to 10,000 entries. */
+        public double migrationMillisPer10k(String map) {
+            double[] v = swaps.stream().flatMap(s -> s.migrated().stream()).filter(m -> m.map().equals(map))
+                    .mapToDouble(m -> m.nanos() / 1e6 * 10_000 / Math.max(1, m.entries())).toArray();
+            return SwapBenchmark.percentile(v, 50);
+        }
+
+        /** Entries the migrations of {@code map} copied (the first one's). */
+        public int migratedEntries(String map) {
+            return swaps.stream().flatMap(s -> s.migrated().stream()).filter(m -> m.map().equals(map))
+                    .mapToInt(MigratedMap::entries).findFirst().orElse(0);
+        }
+
+        public double longest(String kind, boolean tcp) {
+            return swaps.stream().filter(s -> s.kind().equals(kind))
+                    .mapToDouble(s -> tcp ? s.window().tcpGapMillis() : s.window().udpGapMillis()).max().orElse(0);
+        }
+
+        public double swapMillisP50(String kind) {
+            return SwapBenchmark.percentile(swaps.stream().filter(s -> s.kind().equals(kind))
+                    .mapToDouble(Swap::millis).toArray(), 50);
+        }
+
+        public long failed() {
+            return swaps.stream().mapToLong(s -> s.window().failed()).sum();
+        }
+    }
+
+    private UpgradeBenchmark() {
+    }
+
+    public static Result run(BenchLab lab, TemplateObject a, TemplateObject b, Map<String, byte[]> constants,
+                             int entries, int rounds, int connections, int udpRate, AttachMode mode,
+                             java.io.PrintWriter progress) {
+        EndpointLoader loader = lab.loader(mode);
+        Endpoint endpoint = new Endpoint(ENDPOINT_ID, BenchLab.HOST_IF, constants, lab.hostNs());
+        List<Swap> swaps = new ArrayList<>();
+        DisruptionProbe.Result traffic;
+        long deadline = System.nanoTime() + LIMIT.toNanos();
+        try (AttachedEndpoint attached = loader.attach(a, endpoint)) {
+            Conventions.allowAll(attached);
+            fill(attached, lab, entries);
+            try (DisruptionProbe probe = DisruptionProbe.start(lab.endpointNs(), lab.hostNs(), BenchLab.HOST_ADDR, TCP,
+                    UDP, connections, Duration.ofMillis(50), udpRate, LIMIT)) {
+                sleep(500);
+                for (int r = 0; r < rounds && System.nanoTime() < deadline; r++) {
+                    swaps.add(swap(loader, attached, a, endpoint, probe, "plain"));
+                    swaps.add(swap(loader, attached, b, endpoint, probe, "migrating"));
+                    swaps.add(swap(loader, attached, a, endpoint, probe, "migrating"));
+                    progress.printf("kiln bench upgrade: round %d of %d done%n", r + 1, rounds);
+                    progress.flush();
+                }
+                traffic = probe.stop();
+            }
+            loader.detach(attached);
+        }
+        return new Result(entries, swaps, traffic, mode);
+    }
+
+    private static Swap swap(EndpointLoader loader, AttachedEndpoint attached, TemplateObject object, Endpoint endpoint,
+                             DisruptionProbe probe, String kind) {
+        sleep(300);
+        probe.snapshot(); // the window starts here
+        long t0 = System.nanoTime();
+        loader.swap(attached, object, endpoint);
+        double millis = (System.nanoTime() - t0) / 1e6;
+        sleep(300); // a gap the swap caused ends within this
+        List<MigratedMap> migrated = attached.specialized().map(s -> s.migratedMaps()).orElse(List.of());
+        return new Swap(kind, millis, probe.snapshot(), migrated);
+    }
+
+    /** {@code entries} allow entries for identities no packet has, and conntrack entries of flows that never run. */
+    private static void fill(AttachedEndpoint attached, BenchLab lab, int entries) {
+        try (BpfMap policy = attached.openMap("policy")) {
+            for (int i = 0; i < entries; i++) {
+                policy.update(PolicyMap.Key.builder().identity(1_000_000L + i).dport(80).proto(6)
+                        .dir(EndpointDefines.DIR_INGRESS).build().toBytes(),
+                        new PolicyMap.Value(EndpointDefines.POLICY_ALLOW).toBytes());
+            }
+        }
+        try (BpfMap ct = attached.openMap("conntrack")) {
+            int valueSize = ct.definition().valueSize();
+            for (int i = 0; i < entries; i++) {
+                byte[] key = ByteBuffer.allocate(ct.definition().keySize()).order(ByteOrder.BIG_ENDIAN)
+                        .putInt(0xc6130000 | (i & 0xffff)).putInt(0xc6120002).putShort((short) (1024 + i / 65536))
+                        .putShort((short) 80).put((byte) 6).array();
+                byte[] value = ByteBuffer.allocate(valueSize).order(ByteOrder.nativeOrder()).putLong(Long.MAX_VALUE / 2)
+                        .array();
+                ct.update(key, value);
+            }
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

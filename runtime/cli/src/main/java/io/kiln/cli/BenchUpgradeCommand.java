@@ -1,0 +1,120 @@
+package io.kiln.cli;
+
+import io.kiln.bench.BenchLab;
+import io.kiln.bench.UpgradeBenchmark;
+import io.kiln.runtime.AttachMode;
+import io.kiln.runtime.TemplateObject;
+import io.kiln.template.TemplateDescriptor;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(name = "upgrade", mixinStandardHelpOptions = true,
+        description = {"Map migration under traffic: the endpoint template's policy map and the node's conntrack map"
+                + " hold --entries entries each; each round swaps the endpoint's programs to the same variant (a plain"
+                + " swap), then to a variant with twice the policySize and ctSize and back (both maps migrate into"
+                + " new maps, field by field), while TCP connections (a request every 50 ms) and a numbered UDP flow"
+                + " cross the programs.",
+                "Reports each map's migration time per 10,000 entries and the longest traffic gap of the migrating"
+                        + " swaps against the plain swaps of the same run. Runs in a veth pair of its own namespaces."
+                        + " Needs root."})
+final class BenchUpgradeCommand implements Callable<Integer> {
+    @Option(names = "--entries", defaultValue = "10000", description = "Entries in policy and in conntrack (default: ${DEFAULT-VALUE}).")
+    int entries;
+
+    @Option(names = "--rounds", defaultValue = "3", description = "Rounds of plain, migrating, migrating back (default: ${DEFAULT-VALUE}).")
+    int rounds;
+
+    @Option(names = "--connections", defaultValue = "50", description = "TCP connections (default: ${DEFAULT-VALUE}).")
+    int connections;
+
+    @Option(names = "--rate", defaultValue = "5000", paramLabel = "PACKETS_PER_SECOND",
+            description = "UDP datagrams per second (default: ${DEFAULT-VALUE}).")
+    int rate;
+
+    @Option(names = "--json", description = "Print one JSON object on the last line.")
+    boolean json;
+
+    @Mixin
+    BenchRuntimeOptions options;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        Integer notRoot = BenchRuntimeOptions.requireRoot("bench upgrade", spec.commandLine().getErr());
+        if (notRoot != null) {
+            return notRoot;
+        }
+        if (entries < 1 || entries > 1_000_000 || rounds < 1 || rounds > 100 || connections < 1 || connections > 500
+                || rate < 100 || rate > 100_000) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--entries 1..1000000, --rounds 1..100,"
+                    + " --connections 1..500, --rate 100..100000");
+        }
+        TemplateDescriptor descriptor = options.descriptor();
+        if (descriptor.buildParameter("policySize").isEmpty() || descriptor.buildParameter("ctSize").isEmpty()) {
+            throw new BenchRuntimeOptions.BadInput("template " + descriptor.name() + ": bench upgrade needs the"
+                    + " endpoint template's build parameters policySize and ctSize");
+        }
+        int policySize = Math.max(entries * 2, 16384);
+        int ctSize = Math.max(entries * 2, 65536);
+        Map<String, Object> m = new LinkedHashMap<>();
+        List<String> given = new ArrayList<>(options.assignments);
+        options.assignments = new ArrayList<>(given);
+        options.assignments.add("policySize=" + policySize);
+        options.assignments.add("ctSize=" + ctSize);
+        TemplateObject a = options.object(descriptor, m);
+        options.assignments = new ArrayList<>(given);
+        options.assignments.add("policySize=" + policySize * 2);
+        options.assignments.add("ctSize=" + ctSize * 2);
+        TemplateObject b = options.object(descriptor, new LinkedHashMap<>());
+        AttachMode mode = options.attachMode();
+        UpgradeBenchmark.Result r;
+        PrintWriter err = spec.commandLine().getErr();
+        try (BenchLab lab = BenchLab.create("bench-upg")) {
+            r = UpgradeBenchmark.run(lab, a, b, options.constants(descriptor, lab, UpgradeBenchmark.ENDPOINT_ID),
+                    entries, rounds, connections, rate, mode, err);
+        }
+        m.put("mode", options.mode);
+        m.put("variantA", "policySize=" + policySize + " ctSize=" + ctSize);
+        m.put("variantB", "policySize=" + policySize * 2 + " ctSize=" + ctSize * 2);
+        m.put("entries", entries);
+        m.put("rounds", rounds);
+        m.put("ctEntriesMigrated", r.migratedEntries("conntrack"));
+        m.put("policyEntriesMigrated", r.migratedEntries("policy"));
+        m.put("ctMigrationMillisPer10k", Stats.round(r.migrationMillisPer10k("conntrack"), 2));
+        m.put("policyMigrationMillisPer10k", Stats.round(r.migrationMillisPer10k("policy"), 2));
+        m.put("plainSwapMillisP50", Stats.round(r.swapMillisP50("plain"), 2));
+        m.put("migratingSwapMillisP50", Stats.round(r.swapMillisP50("migrating"), 2));
+        m.put("plainLongestTcpGapMillis", Stats.round(r.longest("plain", true), 1));
+        m.put("migratingLongestTcpGapMillis", Stats.round(r.longest("migrating", true), 1));
+        m.put("plainLongestUdpGapMillis", Stats.round(r.longest("plain", false), 1));
+        m.put("migratingLongestUdpGapMillis", Stats.round(r.longest("migrating", false), 1));
+        m.put("connections", r.traffic().connections());
+        m.put("connectionsBroken", r.traffic().broken());
+        m.put("requests", r.traffic().requests());
+        m.put("requestsFailed", r.failed());
+        m.put("datagramsSent", r.traffic().udp().sent());
+        m.put("datagramsLost", r.traffic().udp().missing());
+        m.put("datagramsDuplicated", r.traffic().udp().duplicated());
+        m.put("machine", Machine.describe());
+        PrintWriter o = spec.commandLine().getOut();
+        if (json) {
+            o.println(Json.line(m));
+        } else {
+            m.forEach((k, v) -> o.printf("%-30s %s%n", k, v));
+        }
+        o.flush();
+        return r.traffic().broken() == 0 && r.failed() == 0 ? 0 : Main.EXIT_FAILED;
+    }
+}

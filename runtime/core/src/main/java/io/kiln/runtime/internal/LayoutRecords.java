@@ -1,0 +1,241 @@
+package io.kiln.runtime.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.kiln.bpf.MapDefinition;
+import io.kiln.bpf.MapLayout;
+import io.kiln.runtime.EndpointException;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+/**
+ * The layout each pinned map was created with, kept beside the state files (bpffs holds no regular
+ * files): {@code DIR/node/MAP.json} for node maps, {@code DIR/ID/MAP.json} for an endpoint's. Each
+ * record names the kernel id of the map it describes, so a record left over from another map at the
+ * same pin is not believed. Records are untrusted input: bounded in size and field count, every
+ * name, offset and size checked; anything wrong makes the layout unknown (with the reason).
+ */
+public final class LayoutRecords {
+    private static final int FORMAT = 1;
+    private static final long MAX_BYTES = 64 * 1024;
+    private static final int MAX_SIZE = 1 << 16;
+    private static final Pattern MAP_NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}");
+    private static final Pattern FIELD_NAME = Pattern.compile("[A-Za-z0-9_.]{0,256}");
+    private static final Pattern TYPE = Pattern.compile("[A-Za-z0-9_ :@\\[\\]()?]{1,80}");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Path dir;
+
+    public LayoutRecords(Path dir) {
+        this.dir = dir.toAbsolutePath().normalize();
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    /** What a record said: the layout of the map with kernel id {@code mapId}. */
+    public record Recorded(int mapId, MapLayout layout) {
+    }
+
+    /** A record, or why there is none usable. */
+    public record Lookup(Recorded recorded, String problem) {
+        public boolean found() {
+            return recorded != null;
+        }
+    }
+
+    /** The record of node map {@code map} ({@code endpointId} null) or endpoint map; null if the name cannot be a file. */
+    public Path path(Integer endpointId, String map) {
+        if (!MAP_NAME.matcher(map).matches()) {
+            return null;
+        }
+        return dir.resolve(endpointId == null ? "node" : Integer.toString(endpointId)).resolve(map + ".json");
+    }
+
+    public Lookup read(Integer endpointId, String map) {
+        Path file = path(endpointId, map);
+        if (file == null) {
+            return new Lookup(null, "the map name " + map + " cannot name a record file");
+        }
+        byte[] bytes;
+        try (InputStream in = Files.newInputStream(file)) {
+            bytes = in.readNBytes((int) MAX_BYTES + 1);
+        } catch (NoSuchFileException e) {
+            return new Lookup(null, "no layout record at " + file);
+        } catch (IOException e) {
+            return new Lookup(null, "layout record " + file + " unreadable: " + e.getMessage());
+        }
+        if (bytes.length > MAX_BYTES) {
+            return new Lookup(null, "layout record " + file + " is larger than " + MAX_BYTES + " bytes");
+        }
+        try {
+            JsonNode root = JSON.readTree(bytes);
+            if (root == null || !root.isObject()) {
+                throw new IllegalArgumentException("not a JSON object");
+            }
+            if (intOf(root, "format", 1, 1000) != FORMAT) {
+                throw new IllegalArgumentException("format " + root.get("format") + ", this Kiln reads format " + FORMAT);
+            }
+            if (!map.equals(text(root, "map"))) {
+                throw new IllegalArgumentException("it names map " + text(root, "map"));
+            }
+            int mapId = intOf(root, "mapId", 1, Integer.MAX_VALUE);
+            return new Lookup(new Recorded(mapId, decodeLayout(root)), null);
+        } catch (IOException | RuntimeException e) {
+            return new Lookup(null, "layout record " + file + " is not valid (" + e.getMessage() + ")");
+        }
+    }
+
+    /** Writes the record through a temp file and a rename. */
+    public void write(Integer endpointId, String map, int mapId, MapLayout layout) {
+        Path file = path(endpointId, map);
+        if (file == null) {
+            return; // a name no file can have: its layout stays unknown
+        }
+        ObjectNode root = JSON.createObjectNode();
+        root.put("format", FORMAT);
+        root.put("map", map);
+        root.put("mapId", mapId);
+        MapDefinition d = layout.definition();
+        root.put("type", d.type());
+        root.put("keySize", d.keySize());
+        root.put("valueSize", d.valueSize());
+        root.put("maxEntries", Integer.toUnsignedLong(d.maxEntries()));
+        root.put("flags", d.flags());
+        root.set("key", fields(layout.key()));
+        root.set("value", fields(layout.value()));
+        Path tmp = file.resolveSibling("." + map + "." + UUID.randomUUID() + ".tmp");
+        try {
+            Files.createDirectories(file.getParent());
+            Files.write(tmp, JSON.writeValueAsBytes(root), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            try {
+                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException e) {
+            throw new EndpointException("map " + map + ": write layout record " + file + ": " + e.getMessage(), false, e);
+        } finally {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException ignored) {
+                // a stray temp file is never read: records are found by their final names
+            }
+        }
+    }
+
+    /** Removes the records of endpoint {@code id} (its maps are gone with its pins). */
+    public void deleteEndpoint(int endpointId) {
+        deleteTree(dir.resolve(Integer.toString(endpointId)));
+    }
+
+    /** Removes every record (uninstall). */
+    public void deleteAll() {
+        deleteTree(dir);
+    }
+
+    private static void deleteTree(Path p) {
+        if (!Files.exists(p)) {
+            return;
+        }
+        try {
+            io.kiln.FileTrees.delete(p);
+        } catch (IOException e) {
+            throw new EndpointException("remove layout records " + p + ": " + e.getMessage(), false, e);
+        }
+    }
+
+    private static ArrayNode fields(List<MapLayout.Field> fields) {
+        ArrayNode a = JSON.createArrayNode();
+        for (MapLayout.Field f : fields) {
+            ObjectNode o = a.addObject();
+            o.put("name", f.name());
+            o.put("offset", f.offset());
+            o.put("size", f.size());
+            o.put("type", f.type());
+        }
+        return a;
+    }
+
+    private static MapLayout decodeLayout(JsonNode root) {
+        int type = intOf(root, "type", 1, 255);
+        int keySize = intOf(root, "keySize", 0, MAX_SIZE);
+        int valueSize = intOf(root, "valueSize", 0, MAX_SIZE);
+        long max = longOf(root, "maxEntries", 0, 0xffffffffL);
+        int flags = intOf(root, "flags", 0, Integer.MAX_VALUE);
+        MapDefinition d = new MapDefinition(type, keySize, valueSize, (int) max, flags);
+        return new MapLayout(d, decodeFields(root, "key", keySize), decodeFields(root, "value", valueSize));
+    }
+
+    private static List<MapLayout.Field> decodeFields(JsonNode root, String name, int size) {
+        JsonNode a = root.get(name);
+        if (a == null || !a.isArray()) {
+            throw new IllegalArgumentException(name + ": expected an array of fields");
+        }
+        if (a.size() > MapLayout.MAX_FIELDS) {
+            throw new IllegalArgumentException(name + ": more than " + MapLayout.MAX_FIELDS + " fields");
+        }
+        List<MapLayout.Field> out = new ArrayList<>();
+        for (int i = 0; i < a.size(); i++) {
+            JsonNode f = a.get(i);
+            String at = name + "[" + i + "]";
+            if (!f.isObject()) {
+                throw new IllegalArgumentException(at + ": expected an object");
+            }
+            String fieldName = text(f, "name");
+            String type = text(f, "type");
+            if (!FIELD_NAME.matcher(fieldName).matches()) {
+                throw new IllegalArgumentException(at + ".name: not a field name");
+            }
+            if (!TYPE.matcher(type).matches()) {
+                throw new IllegalArgumentException(at + ".type: not a type name");
+            }
+            int offset = intOf(f, "offset", 0, size);
+            int fieldSize = intOf(f, "size", 1, size);
+            if (offset + fieldSize > size) {
+                throw new IllegalArgumentException(at + ": offset " + offset + " + size " + fieldSize + " is past the "
+                        + size + " bytes of the " + name);
+            }
+            out.add(new MapLayout.Field(fieldName, offset, fieldSize, type));
+        }
+        return out;
+    }
+
+    private static String text(JsonNode o, String field) {
+        JsonNode v = o.get(field);
+        if (v == null || !v.isTextual()) {
+            throw new IllegalArgumentException(field + ": expected a string");
+        }
+        return v.asText();
+    }
+
+    private static int intOf(JsonNode o, String field, int min, int max) {
+        return (int) longOf(o, field, min, max);
+    }
+
+    private static long longOf(JsonNode o, String field, long min, long max) {
+        JsonNode v = o.get(field);
+        if (v == null || !v.canConvertToLong() || !v.isIntegralNumber()) {
+            throw new IllegalArgumentException(field + ": expected an integer");
+        }
+        long n = v.asLong();
+        if (n < min || n > max) {
+            throw new IllegalArgumentException(field + ": " + n + " is outside " + min + ".." + max);
+        }
+        return n;
+    }
+}

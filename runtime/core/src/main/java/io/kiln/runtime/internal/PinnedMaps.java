@@ -1,0 +1,145 @@
+package io.kiln.runtime.internal;
+
+import io.kiln.bpf.BpfMap;
+import io.kiln.bpf.MapLayout;
+import io.kiln.runtime.EndpointException;
+
+import java.io.IOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Semaphore;
+
+/**
+ * The pinned maps of one specialized object, between load and the moment its programs run: the
+ * layout of each (recorded once the programs are on their hooks) and the maps migrated into new
+ * maps, pinned at a temporary name beside the old pin. {@link #commit} moves each new map over
+ * its old pin (a rename in bpffs: atomic, the pin never missing) and adds the entries the old
+ * programs made meanwhile; {@link #abandon} removes the new maps and leaves the old pins as they
+ * were.
+ */
+public final class PinnedMaps {
+    /** One node-map migration at a time in this process: two endpoints must not migrate one map twice. */
+    public static final Semaphore NODE_MIGRATION = new Semaphore(1);
+
+    /** A map whose layout is recorded after the commit. */
+    public record Recorded(String name, Integer endpointId, Path pin, MapLayout layout) {
+    }
+
+    /** A migrated map: the new one (this process's handle), the old one (to catch up from), the temp pin. */
+    public record Migrated(String name, Integer endpointId, Path pin, Path tempPin, BpfMap newMap, BpfMap oldMap,
+                           MapMigration migration, int copied, long nanos) {
+    }
+
+    private final LayoutRecords records;
+    private final List<Recorded> recorded = new ArrayList<>();
+    private final List<Migrated> migrated = new ArrayList<>();
+    private boolean holdsNodeLock;
+    private boolean done;
+
+    public PinnedMaps(LayoutRecords records) {
+        this.records = records;
+    }
+
+    public LayoutRecords records() {
+        return records;
+    }
+
+    public void holdNodeLock() {
+        holdsNodeLock = true;
+    }
+
+    public void record(String name, Integer endpointId, Path pin, MapLayout layout) {
+        recorded.add(new Recorded(name, endpointId, pin, layout));
+    }
+
+    public void migrated(Migrated m) {
+        migrated.add(m);
+    }
+
+    public List<Migrated> migrations() {
+        return List.copyOf(migrated);
+    }
+
+    /**
+     * The new programs run: each migrated map replaces its old pin, takes what the old programs
+     * added meanwhile, and every pinned map's layout is recorded with the id of the map now pinned.
+     */
+    public synchronized void commit(java.util.function.Function<String, BpfMap> objectMaps) {
+        if (done || records == null) {
+            release();
+            return;
+        }
+        try {
+            List<String> failures = new ArrayList<>();
+            for (Migrated m : migrated) {
+                try {
+                    move(m.tempPin(), m.pin());
+                    m.migration().catchUp(m.oldMap(), m.newMap());
+                } catch (RuntimeException e) {
+                    failures.add(e.getMessage());
+                }
+            }
+            for (Recorded r : recorded) {
+                try {
+                    records.write(r.endpointId(), r.name(), objectMaps.apply(r.name()).id(), r.layout());
+                } catch (RuntimeException e) {
+                    failures.add(e.getMessage());
+                }
+            }
+            if (!failures.isEmpty()) {
+                throw new EndpointException("the new programs run, but " + String.join("; ", failures), false);
+            }
+        } finally {
+            done = true;
+            closeHandles();
+            release();
+        }
+    }
+
+    /** Nothing was swapped: the temporary pins and new maps go, the old pins stay as they were. */
+    public synchronized void abandon() {
+        if (done) {
+            return;
+        }
+        done = true;
+        for (Migrated m : migrated) {
+            try {
+                Files.deleteIfExists(m.tempPin());
+            } catch (IOException ignored) {
+                // a stray temp pin is removed by the next migration of the map, or by uninstall
+            }
+        }
+        closeHandles();
+        release();
+    }
+
+    private void closeHandles() {
+        for (Migrated m : migrated) {
+            m.newMap().close();
+            m.oldMap().close();
+        }
+    }
+
+    private void release() {
+        if (holdsNodeLock) {
+            holdsNodeLock = false;
+            NODE_MIGRATION.release();
+        }
+    }
+
+    private static void move(Path from, Path to) {
+        try {
+            try {
+                Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException e) {
+            throw new EndpointException("rename the migrated map's pin " + from + " to " + to + ": " + e, false, e);
+        }
+    }
+}
