@@ -63,6 +63,7 @@ public final class FlowPipeline implements FlowSource, MetricsProvider, AutoClos
 
     private static final String RING_MAP = "flow_events";
     private static final String LOST_MAP = "flow_lost";
+    private static final String DROP_BUDGET_MAP = "flow_drop_budget";
     private static final Duration MAX_WAIT = Duration.ofSeconds(25);
 
     private final Options options;
@@ -72,7 +73,7 @@ public final class FlowPipeline implements FlowSource, MetricsProvider, AutoClos
     private final AtomicLong received = new AtomicLong();
     private final AtomicLong agentDropped = new AtomicLong();
     private final AtomicLong decodeErrors = new AtomicLong();
-    private final AtomicLong[] byType = {new AtomicLong(), new AtomicLong(), new AtomicLong()};
+    private final AtomicLong[] byType = {new AtomicLong(), new AtomicLong(), new AtomicLong(), new AtomicLong()};
     private final Thread opener;
     private final Thread enricherThread;
     private final Thread expiryThread;
@@ -92,7 +93,8 @@ public final class FlowPipeline implements FlowSource, MetricsProvider, AutoClos
         this.opener.setDaemon(true);
         this.enricherThread = new Thread(this::enrichLoop, "kiln-flows-enrich");
         this.enricherThread.setDaemon(true);
-        this.expiry = new ConntrackExpiry(options.nodeMapDir().resolve("conntrack"), this::onExpired);
+        this.expiry = new ConntrackExpiry(options.nodeMapDir().resolve("conntrack"),
+                options.nodeMapDir().resolve("conntrack6"), this::onExpired);
         this.expiryThread = options.expiryScan().isZero() ? null : new Thread(this::expiryLoop, "kiln-flows-expiry");
         if (expiryThread != null) {
             expiryThread.setDaemon(true);
@@ -108,7 +110,7 @@ public final class FlowPipeline implements FlowSource, MetricsProvider, AutoClos
         return this;
     }
 
-    /** Reports and deletes the expired IPv4 conntrack entries now; returns how many it deleted. */
+    /** Reports and deletes the expired IPv4 and IPv6 conntrack entries now; returns how many it deleted. */
     public synchronized int scanExpired() {
         return expiry.scan();
     }
@@ -215,14 +217,28 @@ public final class FlowPipeline implements FlowSource, MetricsProvider, AutoClos
 
     /** Events the kernel could not send because the ring was full (the node's {@code flow_lost}, summed over CPUs). */
     public long kernelLost() {
-        Path pin = options.nodeMapDir().resolve(LOST_MAP);
+        return sumPerCpu(LOST_MAP, 0);
+    }
+
+    /**
+     * Drop events the dataplane left out because its per-CPU drop event budget was spent (build parameters
+     * flowDropRate and flowDropBurst; {@code flow_drop_budget.suppressed}, summed over CPUs). The drops themselves
+     * are still counted by reason in each endpoint's metrics.
+     */
+    public long dropEventsSuppressed() {
+        return sumPerCpu(DROP_BUDGET_MAP, 8);
+    }
+
+    /** A u64 at {@code offset} of key 0 of a per-CPU node map, summed over CPUs; 0 while the map is not pinned. */
+    private long sumPerCpu(String map, int offset) {
+        Path pin = options.nodeMapDir().resolve(map);
         if (!Files.exists(pin)) {
             return 0;
         }
         try (BpfMap m = BpfMap.openPinned(pin)) {
             long sum = 0;
             for (byte[] v : m.lookupPerCpu(new byte[4]).orElse(List.of())) {
-                sum += java.nio.ByteBuffer.wrap(v).order(java.nio.ByteOrder.nativeOrder()).getLong();
+                sum += java.nio.ByteBuffer.wrap(v).order(java.nio.ByteOrder.nativeOrder()).getLong(offset);
             }
             return sum;
         } catch (RuntimeException gone) {
@@ -253,7 +269,7 @@ public final class FlowPipeline implements FlowSource, MetricsProvider, AutoClos
     public List<MetricFamily> metrics() {
         List<MetricFamily> out = new ArrayList<>();
         List<MetricFamily.Sample> types = new ArrayList<>();
-        String[] names = {"start", "end", "drop"};
+        String[] names = {"start", "end", "drop", "update"};
         for (int i = 0; i < names.length; i++) {
             types.add(MetricFamily.Sample.of(Map.of("type", names[i]), byType[i].get()));
         }
@@ -265,6 +281,9 @@ public final class FlowPipeline implements FlowSource, MetricsProvider, AutoClos
         out.add(new MetricFamily("kiln_flow_events_lost_total", "Flow events the dataplane could not send because the"
                 + " ring buffer was full (flow_lost).", MetricFamily.Type.COUNTER,
                 List.of(MetricFamily.Sample.of(kernelLost()))));
+        out.add(new MetricFamily("kiln_flow_drop_events_suppressed_total", "Drop events the dataplane left out because"
+                + " its per-CPU drop event budget was spent (flowDropRate, flowDropBurst; flow_drop_budget).",
+                MetricFamily.Type.COUNTER, List.of(MetricFamily.Sample.of(dropEventsSuppressed()))));
         out.add(new MetricFamily("kiln_flow_events_agent_dropped_total", "Flow events the agent read but dropped"
                 + " because its queue to the enricher was full.", MetricFamily.Type.COUNTER,
                 List.of(MetricFamily.Sample.of(agentDropped()))));
