@@ -230,7 +230,8 @@ class FlowsKernelTest {
     @Test
     void aBurstThatFillsASmallRingIsCountedAsLostAndTheAgentKeepsUpAfterwards(@TempDir Path tmp) throws Exception {
         try (AgentLab lab = AgentLab.create(tmp, 1, 2)) {
-            Agent agent = start(lab, "build: { flowRingSize: 4096 }\n");
+            // no drop event budget: this test is about the ring itself
+            Agent agent = start(lab, "build: { flowRingSize: 4096, flowDropRate: 0 }\n");
             FlowPipeline flows = agent.flows().orElseThrow();
             long deniedBefore = metric(lab, 2, EndpointDefines.DIR_INGRESS, DropReason.POLICY_DENIED);
             long receivedBefore = flows.received(FlowEvent.Type.DROP);
@@ -266,6 +267,111 @@ class FlowsKernelTest {
             AgentLab.eventually("the connection's end events", () -> flows(agent, q).size() == 2,
                     () -> flows(agent, q).toString());
             assertEquals(lost, flows.kernelLost(), "nothing lost once the burst was over");
+        }
+    }
+
+    @Test
+    void aFloodOfDeniedPacketsSpendsTheDropEventBudgetAndTheRestIsCountedAsSuppressedNotLost(@TempDir Path tmp)
+            throws Exception {
+        try (AgentLab lab = AgentLab.create(tmp, 1, 2)) {
+            Agent agent = start(lab, "build: { flowDropRate: 100, flowDropBurst: 50 }\n");
+            FlowPipeline flows = agent.flows().orElseThrow();
+            long deniedBefore = metric(lab, 2, EndpointDefines.DIR_INGRESS, DropReason.POLICY_DENIED);
+            long readBefore = flows.received(FlowEvent.Type.DROP);
+            long suppressedBefore = flows.dropEventsSuppressed();
+            int flood = 5000;
+            long began = System.nanoTime();
+            lab.ns(1).call(() -> {
+                try (DatagramSocket s = new DatagramSocket()) {
+                    DatagramPacket p = new DatagramPacket(new byte[18], 18, new InetSocketAddress(ip(2), UDP));
+                    for (int i = 0; i < flood; i++) {
+                        s.send(p);
+                    }
+                }
+                return null;
+            });
+            double seconds = (System.nanoTime() - began) / 1e9;
+            AgentLab.eventually("every drop read or suppressed", () -> {
+                long denied = metric(lab, 2, EndpointDefines.DIR_INGRESS, DropReason.POLICY_DENIED) - deniedBefore;
+                return denied > 0 && flows.received(FlowEvent.Type.DROP) - readBefore
+                        + flows.dropEventsSuppressed() - suppressedBefore >= denied;
+            }, () -> "read " + flows.received(FlowEvent.Type.DROP) + ", suppressed " + flows.dropEventsSuppressed());
+            long denied = metric(lab, 2, EndpointDefines.DIR_INGRESS, DropReason.POLICY_DENIED) - deniedBefore;
+            long read = flows.received(FlowEvent.Type.DROP) - readBefore;
+            long suppressed = flows.dropEventsSuppressed() - suppressedBefore;
+            int cpus = Runtime.getRuntime().availableProcessors();
+            System.out.printf("flood of %d datagrams in %.3f s: %d denied, %d drop events read, %d suppressed, %d lost"
+                    + " (budget 50 + 100/s per CPU, %d CPUs)%n", flood, seconds, denied, read, suppressed,
+                    flows.kernelLost(), cpus);
+            assertEquals(denied, read + suppressed, "every drop is an event or counted as suppressed");
+            assertEquals(0, flows.kernelLost(), "the ring never filled");
+            assertTrue(read >= 50 && read <= cpus * (50 + Math.ceil(100 * (seconds + 1))),
+                    "the budget: at least one burst, at most each CPU's burst and rate: " + read);
+            assertTrue(suppressed > 0);
+            assertEquals(List.of((double) flows.dropEventsSuppressed()), flows.metrics().stream()
+                    .filter(f -> f.name().equals("kiln_flow_drop_events_suppressed_total"))
+                    .flatMap(f -> f.samples().stream()).map(io.kiln.agent.api.MetricFamily.Sample::value).toList(),
+                    "exported as a metric");
+        }
+    }
+
+    @Test
+    void aLongConnectionSendsUpdatesOncePerIntervalFromEachEndpoint(@TempDir Path tmp) throws Exception {
+        try (AgentLab lab = AgentLab.create(tmp, 1, 2)) {
+            Agent agent = start(lab, "build: { flowUpdateInterval: 1 }\n");
+            long after = agent.flows().orElseThrow().lastSeq();
+            ServerSocket server = lab.ns(2).call(() -> new ServerSocket(TCP, 5, InetAddress.getByAddress(new byte[4])));
+            int chunks = 26; // 100 bytes every 100 ms: about 2.6 s, two whole windows after the first
+            try (server) {
+                server.setSoTimeout(5000);
+                CompletableFuture<Integer> served = CompletableFuture.supplyAsync(() -> {
+                    try (Socket s = server.accept()) {
+                        s.setSoTimeout(10000);
+                        return readExactly(s.getInputStream(), chunks * 100);
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                lab.ns(1).call(() -> {
+                    try (Socket s = new Socket()) {
+                        s.connect(new InetSocketAddress(ip(2), TCP), 5000);
+                        s.setTcpNoDelay(true);
+                        for (int i = 0; i < chunks; i++) {
+                            s.getOutputStream().write(new byte[100]);
+                            Thread.sleep(100);
+                        }
+                    }
+                    return null;
+                });
+                assertEquals(chunks * 100, served.get(10, TimeUnit.SECONDS));
+            }
+            Map<String, String> q = Map.of("after", Long.toString(after), "port", Integer.toString(TCP));
+            AgentLab.eventually("both ends", () -> flows(agent, q).stream().filter(r -> r.type().equals("end")).count()
+                    >= 2, () -> flows(agent, q).toString());
+            for (int endpoint : new int[] {1, 2}) {
+                List<FlowRecord> side = flows(agent, q).stream().filter(r -> r.endpointId() == endpoint).toList();
+                List<String> types = side.stream().map(FlowRecord::type).toList();
+                assertEquals("start", types.get(0), side.toString());
+                assertEquals("end", types.get(types.size() - 1), side.toString());
+                List<FlowRecord> updates = side.stream().filter(r -> r.type().equals("update")).toList();
+                assertTrue(updates.size() >= 2 && updates.size() <= 3, "one update per whole second: " + types);
+                FlowRecord first = side.get(0);
+                long lastPackets = 0;
+                for (FlowRecord u : updates) {
+                    assertEquals(Verdict.FORWARDED, u.verdict());
+                    assertEquals(first.firstSeen(), u.firstSeen(), "the same flow");
+                    assertEquals(endpoint == 1 ? "egress" : "ingress", u.direction());
+                    assertEquals(ip(1), u.source().ip());
+                    assertEquals(TCP, u.destination().port());
+                    assertTrue(u.packetsFwd() > lastPackets, "counters so far, rising: " + updates);
+                    lastPackets = u.packetsFwd();
+                    long age = Duration.between(u.firstSeen(), u.lastSeen()).toMillis();
+                    assertTrue(age >= 1000 && age < 3000, "sent in a window after the first: " + age + " ms");
+                }
+                assertTrue(Duration.between(updates.get(0).lastSeen(), updates.get(1).lastSeen()).toMillis() >= 500,
+                        "not two in one window: " + updates);
+                assertTrue(side.get(side.size() - 1).packetsFwd() >= lastPackets);
+            }
         }
     }
 }
