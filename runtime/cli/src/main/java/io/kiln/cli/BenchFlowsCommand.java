@@ -83,6 +83,13 @@ final class BenchFlowsCommand implements Callable<Integer> {
                     + " lost, then narrowed down.")
     int startRate;
 
+    @Option(names = "--event-source", defaultValue = "flows",
+            description = "flows: real UDP from the node namespace, a new flow each datagram (one start event each);"
+                    + " drops: BPF_PROG_TEST_RUN of a denied frame through to_endpoint in 1 ms batches (one drop event"
+                    + " each, no drop event budget), which costs the kernel little per event, so the reader, not the"
+                    + " sender, is the limit (default: ${DEFAULT-VALUE}).")
+    String eventSource;
+
     @Option(names = "--json", description = "Print one JSON object on the last line.")
     boolean json;
 
@@ -116,6 +123,10 @@ final class BenchFlowsCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--rounds must be at least 1,"
                     + " --seconds and --event-seconds between 0 and 60, --start-rate at least 100");
         }
+        if (!eventSource.equals("flows") && !eventSource.equals("drops")) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--event-source " + eventSource
+                    + ": expected flows or drops");
+        }
         if (!Host.isRoot()) {
             spec.commandLine().getErr().println("kiln bench flows: needs root (network namespaces, BPF)");
             return Main.EXIT_BAD_INPUT;
@@ -127,7 +138,7 @@ final class BenchFlowsCommand implements Callable<Integer> {
             return Main.EXIT_BAD_INPUT;
         }
         BuiltVariant on = cache.builder().build(t, Parameters.resolve(t, Map.of("connectionTracking", true,
-                "loadBalancing", false, "flowEvents", "on")));
+                "loadBalancing", false, "flowEvents", "on", "flowDropRate", 0)));
         BuiltVariant off = cache.builder().build(t, Parameters.resolve(t, Map.of("connectionTracking", true,
                 "loadBalancing", false, "flowEvents", "off")));
         PrintWriter o = spec.commandLine().getOut();
@@ -293,6 +304,7 @@ final class BenchFlowsCommand implements Callable<Integer> {
                 BpfLink l = node.call(() -> object.program("to_endpoint").attachTcx(ifindex, Direction.EGRESS));
                 link = l;
                 PortCursor cursor = new PortCursor();
+                dropper = object.program("to_endpoint");
                 List<Step> steps = new ArrayList<>();
                 Step good = null;
                 Step bad = null;
@@ -325,7 +337,9 @@ final class BenchFlowsCommand implements Callable<Integer> {
                     }
                 }
                 out.put("eventSeconds", eventSeconds);
-                out.put("eventSource", "one new UDP flow a datagram (a start event each), paced by one sender thread");
+                out.put("eventSource", eventSource.equals("drops")
+                        ? "BPF_PROG_TEST_RUN of a denied frame through to_endpoint, 1 ms batches (a drop event each)"
+                        : "one new UDP flow a datagram (a start event each), paced by one sender thread");
                 out.put("ringBytes", object.map("flow_events").definition().maxEntries());
                 if (good != null) {
                     out.put("sustainedEventsPerSecond", Math.round(good.readRate()));
@@ -365,7 +379,8 @@ final class BenchFlowsCommand implements Callable<Integer> {
         long readBefore = pipeline.received();
         long lostBefore = pipeline.kernelLost();
         long droppedBefore = pipeline.agentDropped();
-        long[] sentAndNanos = node.call(() -> sendPaced(rate, eventSeconds, cursor));
+        long[] sentAndNanos = eventSource.equals("drops") ? runPaced(rate, eventSeconds)
+                : node.call(() -> sendPaced(rate, eventSeconds, cursor));
         long last = -1;
         long deadline = System.nanoTime() + 10_000_000_000L;
         while (System.nanoTime() < deadline) { // the reader has read what the ring holds and the enricher caught up
@@ -381,6 +396,36 @@ final class BenchFlowsCommand implements Callable<Integer> {
         long lost = pipeline.kernelLost() - lostBefore;
         long dropped = pipeline.agentDropped() - droppedBefore;
         return new Step(rate, (read + lost) / secs, (read - dropped) / secs, read, lost, dropped);
+    }
+
+    private io.kiln.bpf.BpfProgram dropper;
+
+    /** Runs a denied frame through to_endpoint at {@code rate} a second (1 ms batches); returns {runs, nanos}. */
+    private long[] runPaced(long rate, double secs) {
+        byte[] denied = Packets.ethernet(BenchIptablesCommand.HOST_MAC, BenchIptablesCommand.EP_MAC)
+                .ipv4("198.19.255.1", EP_IP).udp(5353, BenchIptablesCommand.PORT).payload(BenchIptablesCommand.PAYLOAD)
+                .build(); // from an address the ipcache does not know: identity world, no policy entry
+        long start = System.nanoTime();
+        long end = start + (long) (secs * 1e9);
+        long sent = 0;
+        long now = start;
+        while (now < end) {
+            long due = (long) ((now - start) / 1e9 * rate);
+            if (sent < due) {
+                int n = (int) Math.min(due - sent, 4096);
+                int verdict = dropper.testRun(io.kiln.bpf.TestRunOptions.builder().data(denied).repeat(n).build())
+                        .retval();
+                if (verdict != 2) {
+                    throw new IllegalStateException("bench flows: the denied frame got verdict " + verdict
+                            + " from to_endpoint, expected 2 (TC_ACT_SHOT)");
+                }
+                sent += n;
+            } else {
+                Thread.onSpinWait();
+            }
+            now = System.nanoTime();
+        }
+        return new long[] {sent, now - start};
     }
 
     /** Sends new flows at {@code rate} a second (1 ms ticks, catching up when behind); returns {sent, nanos}. */
@@ -400,7 +445,7 @@ final class BenchFlowsCommand implements Callable<Integer> {
             long now = start;
             while (now < end) {
                 long due = (long) ((now - start) / 1e9 * rate);
-                while (sent < due) {
+                for (int batch = 0; sent < due && batch < 256; batch++) { // then look at the clock again
                     buf.clear();
                     channels.get(cursor.socket).send(buf, new InetSocketAddress(dst, cursor.port));
                     sent++;
