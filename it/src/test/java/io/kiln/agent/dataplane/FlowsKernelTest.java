@@ -374,4 +374,85 @@ class FlowsKernelTest {
             }
         }
     }
+
+    /**
+     * RTT through a delayed path: the client endpoint connects to a server in a namespace "far" behind
+     * the node, over a wire that holds what far sends back 20 ms ({@link DelayLine}: this kernel has no
+     * sch_netem). The client's own entry measures SYN (at its host-side veth) to SYN-ACK (back at that
+     * veth): the round trip beyond the endpoint, so the delay on the far side of the node is in it. A
+     * connection between the two endpoints, without the delay, shows what the measurement adds.
+     */
+    @Test
+    void theRoundTripOfAConnectionThroughADelayedPathIsItsHandshakeRtt(@TempDir Path tmp) throws Exception {
+        long delayMs = 20;
+        try (AgentLab lab = AgentLab.create(tmp, 1, 2);
+             io.kiln.lab.NetworkNamespace far = io.kiln.lab.NetworkNamespace.create("far")) {
+            Agent agent = start(lab, "");
+            String farIp = "198.19.0.2";
+            String nodeIp = "198.19.0.1";
+            String nodeTapMac = "02:00:00:00:03:01";
+            String farTapMac = "02:00:00:00:03:02";
+            try (DelayLine line = new DelayLine(lab.node, "dly0", far, "dly1", delayMs * 1_000_000)) {
+                lab.node.ip("link", "set", "dly0", "address", nodeTapMac, "up");
+                lab.node.ip("addr", "add", nodeIp + "/24", "dev", "dly0");
+                lab.node.ip("neigh", "replace", farIp, "lladdr", farTapMac, "dev", "dly0", "nud", "permanent");
+                lab.node.ip("route", "add", ip(1) + "/32", "dev", AgentLab.hostIf(1));
+                lab.node.ip("neigh", "replace", ip(1), "lladdr", AgentLab.mac(1), "dev", AgentLab.hostIf(1),
+                        "nud", "permanent");
+                lab.node.run(() -> java.nio.file.Files.writeString(Path.of("/proc/sys/net/ipv4/ip_forward"), "1"));
+                far.ip("link", "set", "lo", "up");
+                far.ip("link", "set", "dly1", "address", farTapMac, "up");
+                far.ip("addr", "add", farIp + "/24", "dev", "dly1");
+                far.ip("neigh", "replace", nodeIp, "lladdr", nodeTapMac, "dev", "dly1", "nud", "permanent");
+                far.ip("route", "add", "198.18.0.0/24", "via", nodeIp, "dev", "dly1");
+
+                int port = 7000;
+                long after = agent.flows().orElseThrow().lastSeq();
+                ServerSocket server = far.call(() -> new ServerSocket(port, 5, InetAddress.getByName(farIp)));
+                try (server) {
+                    server.setSoTimeout(5000);
+                    CompletableFuture<Integer> served = CompletableFuture.supplyAsync(() -> {
+                        try (Socket s = server.accept()) {
+                            s.setSoTimeout(5000);
+                            return readExactly(s.getInputStream(), 100);
+                        } catch (Exception e) {
+                            throw new IllegalStateException(e);
+                        }
+                    });
+                    long connectMs = lab.ns(1).call(() -> {
+                        try (Socket s = new Socket()) {
+                            long t0 = System.nanoTime();
+                            s.connect(new InetSocketAddress(farIp, port), 5000);
+                            long ms = (System.nanoTime() - t0) / 1_000_000;
+                            s.getOutputStream().write(new byte[100]);
+                            return ms;
+                        }
+                    });
+                    assertEquals(100, served.get(10, TimeUnit.SECONDS));
+                    assertTrue(connectMs >= delayMs, "the client's connect waited for the delayed SYN-ACK: " + connectMs);
+                }
+                Map<String, String> q = Map.of("after", Long.toString(after), "port", Integer.toString(port),
+                        "endpoint", "1");
+                AgentLab.eventually("the connection's end", () -> flows(agent, q).stream()
+                        .anyMatch(r -> r.type().equals("end")), () -> flows(agent, q).toString());
+                FlowRecord end = flows(agent, q).stream().filter(r -> r.type().equals("end")).findFirst().orElseThrow();
+                assertEquals("egress", end.direction());
+                assertEquals(farIp, end.destination().ip());
+                System.out.printf("RTT through a %d ms delay: %d us (client endpoint's handshake)%n", delayMs,
+                        end.rttMicros());
+                assertTrue(end.rttMicros() >= delayMs * 1000 && end.rttMicros() < (delayMs + 10) * 1000,
+                        "SYN to SYN-ACK at the client's veth: the delay, plus little: " + end.rttMicros() + " us");
+            }
+
+            // the same measurement between the two endpoints, no delay on the way
+            long after = agent.flows().orElseThrow().lastSeq();
+            exchange(lab);
+            Map<String, String> q = Map.of("after", Long.toString(after), "port", Integer.toString(TCP), "type", "end");
+            AgentLab.eventually("both ends", () -> flows(agent, q).size() >= 2, () -> flows(agent, q).toString());
+            for (FlowRecord r : flows(agent, q)) {
+                System.out.printf("RTT without delay, endpoint %d: %d us%n", r.endpointId(), r.rttMicros());
+                assertTrue(r.rttMicros() > 0 && r.rttMicros() < 5000, "no delay: " + r);
+            }
+        }
+    }
 }
