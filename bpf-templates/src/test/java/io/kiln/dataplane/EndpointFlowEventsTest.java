@@ -271,6 +271,18 @@ class EndpointFlowEventsTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"constants", "node"})
+    void updatesAndTheDropBudgetPassTheVerifierInBothTiersWithIpv6(String configSource) {
+        try (TemplateUnderTest t = tracked(configSource, "ipv6", true, "flowUpdateInterval", 1, "flowDropRate", 10,
+                "flowDropBurst", 2)) {
+            byte[] denied = toEndpoint(REMOTE).udp(5353, 53).build();
+            t.run("to_endpoint", denied, 0, 5).assertVerdict(TC_ACT_SHOT);
+            assertEquals(2, drain(t).size());
+            assertEquals(3, suppressed(t));
+        }
+    }
+
     @Test
     void withoutAnUpdateIntervalALongFlowSendsNoUpdate() throws Exception {
         try (TemplateUnderTest t = tracked("constants")) {
