@@ -22,6 +22,9 @@
 <#if flowEvents == "on">
 #define FLOW_EVENTS 1
 #define FLOW_START_SAMPLE ${flowStartSample}
+#define FLOW_UPDATE_INTERVAL ${flowUpdateInterval}
+#define FLOW_DROP_RATE ${flowDropRate}
+#define FLOW_DROP_BURST ${flowDropBurst}
 </#if>
 #define FLOW_RING_SIZE ${flowRingSize}
 #define POLICY_MODE_${policyMode?upper_case} 1

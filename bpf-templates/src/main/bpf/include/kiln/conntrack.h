@@ -196,7 +196,22 @@ enum flow_step {
 	FLOW_GOES_ON,
 	FLOW_ENDS,		/* send the end event */
 	FLOW_RESTARTS,		/* a SYN reused the tuple of a closed connection: send a start event */
+	FLOW_UPDATES,		/* the first packet of a new flowUpdateInterval window: send an update */
 };
+
+#if FLOW_UPDATE_INTERVAL > 0
+#define FLOW_UPDATE_NS	((__u64)FLOW_UPDATE_INTERVAL * NSEC_PER_SEC)
+/* Whether a window of FLOW_UPDATE_NS (counted from first_seen) began after the previous packet
+ * (prev) and by this one: young flows pay one compare, older ones a division (by a constant). */
+static __always_inline bool flow_update_due(const struct ct_entry *e, __u64 prev, __u64 now)
+{
+	__u64 age = now - e->first_seen;
+
+	if (age < FLOW_UPDATE_NS)
+		return false;
+	return prev < e->first_seen + age / FLOW_UPDATE_NS * FLOW_UPDATE_NS;
+}
+#endif
 
 /*
  * The round trip of the TCP handshake, seen at this endpoint's interface: for a connection the
@@ -260,6 +275,10 @@ static __always_inline enum flow_step flow_count(const struct kiln_ctx *c, struc
 	}
 	if (l4->proto == IPPROTO_TCP && !e->rtt_us)
 		flow_rtt(c, e, l4, reverse);
+#if FLOW_UPDATE_INTERVAL > 0
+	if (step == FLOW_GOES_ON && !(ff & FLOW_F_ENDED) && flow_update_due(e, e->last_seen, c->now))
+		step = FLOW_UPDATES;
+#endif
 	e->last_seen = c->now;
 	if (l4->proto != IPPROTO_TCP || (ff & FLOW_F_ENDED))
 		return step;
@@ -334,6 +353,9 @@ static __always_inline void flow4_packet(const struct kiln_ctx *c, struct ct_ent
 		break;
 	case FLOW_RESTARTS:
 		flow4_emit(c, FLOW_EVENT_START, e, f, reverse);
+		break;
+	case FLOW_UPDATES:
+		flow4_emit(c, FLOW_EVENT_UPDATE, e, f, reverse);
 		break;
 	default:
 		break;
@@ -436,6 +458,9 @@ static __always_inline void flow6_packet(const struct kiln_ctx *c, struct ct_ent
 		break;
 	case FLOW_RESTARTS:
 		flow6_emit(c, FLOW_EVENT_START, e, f, reverse);
+		break;
+	case FLOW_UPDATES:
+		flow6_emit(c, FLOW_EVENT_UPDATE, e, f, reverse);
 		break;
 	default:
 		break;

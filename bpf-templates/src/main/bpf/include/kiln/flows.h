@@ -16,13 +16,28 @@
  *                     this way (UDP, ICMP, a TCP connection whose last ACK never came) end by
  *                     expiry, which the agent reports when it finds the entry expired.
  *   FLOW_EVENT_DROP   one per dropped packet, with the reason, the endpoint and what is known of
- *                     the tuple (family 0: dropped before the IP header was read).
+ *                     the tuple (family 0: dropped before the IP header was read), within the drop
+ *                     event budget (below); a drop over the budget is counted in flow_suppressed.
+ *   FLOW_EVENT_UPDATE with flowUpdateInterval=N > 0: a live flow's counters so far, sent by the first
+ *                     packet of each N-second window of the flow's life (windows counted from its
+ *                     first packet), so a long flow is seen before it ends. The check is a compare
+ *                     (and a division once the flow is N seconds old) on the packet path; no field
+ *                     is added to the conntrack entry. Two packets of one flow crossing a window's
+ *                     start on two CPUs at once may both send it: at most about one per window.
  * RTT: a TCP flow's handshake round trip as the endpoint's interface sees it (rtt_us in the entry
  * and in its events; the start event comes before it is known).
  * Counters: "fwd" is the direction of the packet that opened the flow, "rev" its replies; bytes
  * are skb->len (L2 header included), as in the metrics map. Atomic adds: the two directions run
  * on different CPUs. A connection between two endpoints of one node has two entries (conntrack.h),
  * so it is seen twice, once by each endpoint, like Hubble's two observation points.
+ *
+ * Drop event budget (flowDropRate=R > 0 events per second, flowDropBurst=B): a flood of dropped
+ * packets must not fill the ring and crowd out every other event. Each CPU keeps a token bucket
+ * (GCRA: one "theoretical arrival time" per CPU in flow_drop_budget, no atomics, no division):
+ * at most B drop events at once and R a second after that, per CPU. Drops over it are still
+ * counted by reason in the metrics map; only their event is left out, counted per CPU in
+ * flow_drop_budget.suppressed (the agent reports the sum). Per CPU, not per endpoint: one
+ * endpoint's flood on a CPU also mutes other endpoints' drop events on that CPU while it lasts.
  *
  * Off (flowEvents=off): no code at all; the maps stay declared (node maps are the same in every
  * variant of a node) and conntrack entries keep their size, with the counters left at 0.
@@ -51,6 +66,7 @@
 #define FLOW_EVENT_START	1
 #define FLOW_EVENT_END		2
 #define FLOW_EVENT_DROP		3
+#define FLOW_EVENT_UPDATE	4
 
 /* flow_flags of a conntrack entry and of an event */
 #define FLOW_F_FIN_FWD		0x01	/* a FIN went the opening direction */
@@ -101,7 +117,46 @@ struct {
 	__uint(max_entries, 1);
 } flow_lost SEC(".maps");
 
+/* Node-wide, per CPU: the drop event budget (GCRA) and the drop events it left out. */
+struct flow_drop_budget {
+	__u64 tat;		/* theoretical arrival time of the next event, bpf_ktime_get_ns() */
+	__u64 suppressed;	/* drop events left out over the budget */
+};
+KILN_ASSERT_SIZE(struct flow_drop_budget, 16);
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct flow_drop_budget);
+	__uint(max_entries, 1);
+} flow_drop_budget SEC(".maps");
+
 #ifdef FLOW_EVENTS
+
+#if !defined(FLOW_DROP_RATE) || !defined(FLOW_DROP_BURST) || !defined(FLOW_UPDATE_INTERVAL)
+#error "FLOW_DROP_RATE, FLOW_DROP_BURST and FLOW_UPDATE_INTERVAL must come from flowDropRate, flowDropBurst, flowUpdateInterval"
+#endif
+
+/* Whether this CPU's budget has room for one more drop event; if not, it is counted as suppressed. */
+static __always_inline bool flow_drop_admit(__u64 now)	/* now: not 0 */
+{
+#if FLOW_DROP_RATE > 0
+	/* one event costs T ns; B events may come at once: allowed while tat <= now + (B - 1) * T */
+	const __u64 cost = 1000000000ULL / FLOW_DROP_RATE;
+	const __u64 tolerance = (FLOW_DROP_BURST - 1) * (1000000000ULL / FLOW_DROP_RATE);
+	__u32 zero = 0;
+	struct flow_drop_budget *b = bpf_map_lookup_elem(&flow_drop_budget, &zero);
+
+	if (!b)
+		return true;
+	if (b->tat > now + tolerance) {
+		b->suppressed += 1;
+		return false;
+	}
+	b->tat = (b->tat > now ? b->tat : now) + cost;
+#endif
+	return true;
+}
 
 /* A zeroed event in the ring, or NULL (counted as lost). */
 static __always_inline struct flow_event *flow_reserve(__u8 type, __u64 now)
@@ -148,8 +203,13 @@ static __always_inline void flow_tuple6(struct flow_event *ev, const struct flow
 static __always_inline void flow_drop(__u16 endpoint_id, __u8 dir, __u32 reason, __u64 now,
 				      const struct flow4 *f4, const void *f6)
 {
-	struct flow_event *ev = flow_reserve(FLOW_EVENT_DROP, now);
+	struct flow_event *ev;
 
+	if (!now)
+		now = bpf_ktime_get_ns();
+	if (!flow_drop_admit(now))
+		return;
+	ev = flow_reserve(FLOW_EVENT_DROP, now);
 	if (!ev)
 		return;
 	ev->dir = dir;

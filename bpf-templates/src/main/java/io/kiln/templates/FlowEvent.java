@@ -31,9 +31,9 @@ public record FlowEvent(Type type, int family, int proto, int dir, int reason, i
     /** {@code FLOW_F_*}: the end event was sent. */
     public static final int FLOW_F_ENDED = 0x08;
 
-    /** {@code FLOW_EVENT_*}. */
+    /** {@code FLOW_EVENT_*}; UPDATE: a live flow's counters so far (build parameter flowUpdateInterval). */
     public enum Type {
-        START(1), END(2), DROP(3);
+        START(1), END(2), DROP(3), UPDATE(4);
 
         private final int code;
 
@@ -51,7 +51,7 @@ public record FlowEvent(Type type, int family, int proto, int dir, int reason, i
                     return t;
                 }
             }
-            throw new IllegalArgumentException("flow event type " + code + " is none of START(1), END(2), DROP(3)");
+            throw new IllegalArgumentException("flow event type " + code + " is none of START(1), END(2), DROP(3), UPDATE(4)");
         }
     }
 

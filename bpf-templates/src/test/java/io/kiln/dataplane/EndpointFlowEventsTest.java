@@ -227,6 +227,107 @@ class EndpointFlowEventsTest {
         }
     }
 
+    @Test
+    void aLongFlowSendsOneUpdatePerIntervalWindowWithItsCountersSoFar() throws Exception {
+        try (TemplateUnderTest t = tracked("constants", "flowUpdateInterval", 1)) {
+            policy(t, REMOTE_IDENTITY, 53, IPPROTO_UDP, DIR_EGRESS, ALLOW);
+            byte[] out = fromEndpoint(REMOTE).udp(41000, 53).payload(30).build();
+            byte[] back = toEndpoint(REMOTE).udp(53, 41000).payload(70).build();
+            t.run("from_endpoint", out).assertVerdict(TC_ACT_OK);
+            t.run("to_endpoint", back).assertVerdict(TC_ACT_OK);
+            t.run("from_endpoint", out, 0, 10).assertVerdict(TC_ACT_OK);
+            List<FlowEvent> first = drain(t);
+            assertEquals(List.of(FlowEvent.Type.START), first.stream().map(FlowEvent::type).toList(),
+                    "within the first second: the start only");
+            long firstSeen = first.get(0).firstSeen();
+            while (System.nanoTime() < firstSeen + 1_050_000_000L) {
+                Thread.sleep(20);
+            }
+            t.run("to_endpoint", back).assertVerdict(TC_ACT_OK); // the first packet of the second window
+            t.run("from_endpoint", out, 0, 5).assertVerdict(TC_ACT_OK); // the same window: no second update
+            List<FlowEvent> updates = drain(t);
+            assertEquals(1, updates.size(), updates.toString());
+            FlowEvent u = updates.get(0);
+            assertEquals(FlowEvent.Type.UPDATE, u.type());
+            assertEquals(DIR_EGRESS, u.dir(), "the tuple and direction of the opening packet, sent by a reply");
+            assertEquals(EP.ipv4(), u.saddr().getHostAddress());
+            assertEquals(41000, u.sport());
+            assertEquals(53, u.dport());
+            assertEquals(11, u.packetsFwd());
+            assertEquals(2, u.packetsRev(), "the counters include the packet that sent it");
+            assertEquals(11L * out.length, u.bytesFwd());
+            assertEquals(2L * back.length, u.bytesRev());
+            assertEquals(firstSeen, u.firstSeen());
+            assertEquals(DropReason.FORWARDED, u.verdictReason());
+
+            while (System.nanoTime() < firstSeen + 2_050_000_000L) {
+                Thread.sleep(20);
+            }
+            t.run("from_endpoint", out).assertVerdict(TC_ACT_OK);
+            List<FlowEvent> next = drain(t);
+            assertEquals(1, next.size(), "the third window's first packet: " + next);
+            assertEquals(FlowEvent.Type.UPDATE, next.get(0).type());
+            assertEquals(17, next.get(0).packetsFwd());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"constants", "node"})
+    void updatesAndTheDropBudgetPassTheVerifierInBothTiersWithIpv6(String configSource) {
+        try (TemplateUnderTest t = tracked(configSource, "ipv6", true, "flowUpdateInterval", 1, "flowDropRate", 10,
+                "flowDropBurst", 2)) {
+            byte[] denied = toEndpoint(REMOTE).udp(5353, 53).build();
+            t.run("to_endpoint", denied, 0, 5).assertVerdict(TC_ACT_SHOT);
+            assertEquals(2, drain(t).size());
+            assertEquals(3, suppressed(t));
+        }
+    }
+
+    @Test
+    void withoutAnUpdateIntervalALongFlowSendsNoUpdate() throws Exception {
+        try (TemplateUnderTest t = tracked("constants")) {
+            policy(t, REMOTE_IDENTITY, 53, IPPROTO_UDP, DIR_EGRESS, ALLOW);
+            byte[] out = fromEndpoint(REMOTE).udp(41001, 53).build();
+            t.run("from_endpoint", out).assertVerdict(TC_ACT_OK);
+            Thread.sleep(1100);
+            t.run("from_endpoint", out).assertVerdict(TC_ACT_OK);
+            assertEquals(List.of(FlowEvent.Type.START), drain(t).stream().map(FlowEvent::type).toList());
+        }
+    }
+
+    @Test
+    void aFloodOfDropsSendsItsBurstThenTheRateAndCountsTheRestAsSuppressed() throws Exception {
+        try (TemplateUnderTest t = tracked("constants", "flowDropRate", 10, "flowDropBurst", 5)) {
+            byte[] denied = toEndpoint(REMOTE).udp(5353, 53).build();
+            t.run("to_endpoint", denied, 0, 50).assertVerdict(TC_ACT_SHOT); // one run: one CPU, one bucket
+            assertEquals(5, drain(t).size(), "the burst");
+            assertEquals(45, suppressed(t), "the rest of the flood");
+            assertEquals(0, t.map("flow_lost").sumU64(new byte[4], 0), "the ring never filled");
+            assertEquals(50, t.map("metrics").sumU64(EndpointMaps.metricsKey(DIR_INGRESS, DropReason.POLICY_DENIED), 0),
+                    "every drop still counted by reason");
+            Thread.sleep(350); // about 3 more tokens at 10 a second (more if the next run lands on another CPU)
+            t.run("to_endpoint", denied, 0, 20).assertVerdict(TC_ACT_SHOT);
+            int sent = drain(t).size();
+            assertTrue(sent >= 3 && sent <= 9, "the budget refilled at the rate: " + sent);
+            assertEquals(70, 5 + sent + suppressed(t), "every drop is an event or suppressed");
+        }
+    }
+
+    @Test
+    void aDropRateOfZeroSendsEveryDropEvent() {
+        try (TemplateUnderTest t = tracked("constants", "flowDropRate", 0)) {
+            byte[] denied = toEndpoint(REMOTE).udp(5353, 53).build();
+            t.run("to_endpoint", denied, 0, 30).assertVerdict(TC_ACT_SHOT);
+            assertEquals(30, drain(t).size());
+            assertEquals(0, suppressed(t));
+        }
+    }
+
+    /** flow_drop_budget.suppressed (offset 8), summed over CPUs. */
+    private static long suppressed(TemplateUnderTest t) {
+        return t.map("flow_drop_budget").sumU64(new byte[4], 8);
+    }
+
     /** Frames for the drop test. */
     private static final class Frames {
         static byte[] spoofed() {

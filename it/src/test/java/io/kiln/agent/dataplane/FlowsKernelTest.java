@@ -230,7 +230,8 @@ class FlowsKernelTest {
     @Test
     void aBurstThatFillsASmallRingIsCountedAsLostAndTheAgentKeepsUpAfterwards(@TempDir Path tmp) throws Exception {
         try (AgentLab lab = AgentLab.create(tmp, 1, 2)) {
-            Agent agent = start(lab, "build: { flowRingSize: 4096 }\n");
+            // no drop event budget: this test is about the ring itself
+            Agent agent = start(lab, "build: { flowRingSize: 4096, flowDropRate: 0 }\n");
             FlowPipeline flows = agent.flows().orElseThrow();
             long deniedBefore = metric(lab, 2, EndpointDefines.DIR_INGRESS, DropReason.POLICY_DENIED);
             long receivedBefore = flows.received(FlowEvent.Type.DROP);
@@ -266,6 +267,190 @@ class FlowsKernelTest {
             AgentLab.eventually("the connection's end events", () -> flows(agent, q).size() == 2,
                     () -> flows(agent, q).toString());
             assertEquals(lost, flows.kernelLost(), "nothing lost once the burst was over");
+        }
+    }
+
+    @Test
+    void aFloodOfDeniedPacketsSpendsTheDropEventBudgetAndTheRestIsCountedAsSuppressedNotLost(@TempDir Path tmp)
+            throws Exception {
+        try (AgentLab lab = AgentLab.create(tmp, 1, 2)) {
+            Agent agent = start(lab, "build: { flowDropRate: 100, flowDropBurst: 50 }\n");
+            FlowPipeline flows = agent.flows().orElseThrow();
+            long deniedBefore = metric(lab, 2, EndpointDefines.DIR_INGRESS, DropReason.POLICY_DENIED);
+            long readBefore = flows.received(FlowEvent.Type.DROP);
+            long suppressedBefore = flows.dropEventsSuppressed();
+            int flood = 5000;
+            long began = System.nanoTime();
+            lab.ns(1).call(() -> {
+                try (DatagramSocket s = new DatagramSocket()) {
+                    DatagramPacket p = new DatagramPacket(new byte[18], 18, new InetSocketAddress(ip(2), UDP));
+                    for (int i = 0; i < flood; i++) {
+                        s.send(p);
+                    }
+                }
+                return null;
+            });
+            double seconds = (System.nanoTime() - began) / 1e9;
+            AgentLab.eventually("every drop read or suppressed", () -> {
+                long denied = metric(lab, 2, EndpointDefines.DIR_INGRESS, DropReason.POLICY_DENIED) - deniedBefore;
+                return denied > 0 && flows.received(FlowEvent.Type.DROP) - readBefore
+                        + flows.dropEventsSuppressed() - suppressedBefore >= denied;
+            }, () -> "read " + flows.received(FlowEvent.Type.DROP) + ", suppressed " + flows.dropEventsSuppressed());
+            long denied = metric(lab, 2, EndpointDefines.DIR_INGRESS, DropReason.POLICY_DENIED) - deniedBefore;
+            long read = flows.received(FlowEvent.Type.DROP) - readBefore;
+            long suppressed = flows.dropEventsSuppressed() - suppressedBefore;
+            int cpus = Runtime.getRuntime().availableProcessors();
+            System.out.printf("flood of %d datagrams in %.3f s: %d denied, %d drop events read, %d suppressed, %d lost"
+                    + " (budget 50 + 100/s per CPU, %d CPUs)%n", flood, seconds, denied, read, suppressed,
+                    flows.kernelLost(), cpus);
+            assertEquals(denied, read + suppressed, "every drop is an event or counted as suppressed");
+            assertEquals(0, flows.kernelLost(), "the ring never filled");
+            assertTrue(read >= 50 && read <= cpus * (50 + Math.ceil(100 * (seconds + 1))),
+                    "the budget: at least one burst, at most each CPU's burst and rate: " + read);
+            assertTrue(suppressed > 0);
+            assertEquals((double) flows.dropEventsSuppressed(),
+                    flows.sum("kiln_flow_drop_events_suppressed_total", java.util.Map.of()), "exported as a metric");
+        }
+    }
+
+    @Test
+    void aLongConnectionSendsUpdatesOncePerIntervalFromEachEndpoint(@TempDir Path tmp) throws Exception {
+        try (AgentLab lab = AgentLab.create(tmp, 1, 2)) {
+            Agent agent = start(lab, "build: { flowUpdateInterval: 1 }\n");
+            long after = agent.flows().orElseThrow().lastSeq();
+            ServerSocket server = lab.ns(2).call(() -> new ServerSocket(TCP, 5, InetAddress.getByAddress(new byte[4])));
+            int chunks = 26; // 100 bytes every 100 ms: about 2.6 s, two whole windows after the first
+            try (server) {
+                server.setSoTimeout(5000);
+                CompletableFuture<Integer> served = CompletableFuture.supplyAsync(() -> {
+                    try (Socket s = server.accept()) {
+                        s.setSoTimeout(10000);
+                        return readExactly(s.getInputStream(), chunks * 100);
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                lab.ns(1).call(() -> {
+                    try (Socket s = new Socket()) {
+                        s.connect(new InetSocketAddress(ip(2), TCP), 5000);
+                        s.setTcpNoDelay(true);
+                        for (int i = 0; i < chunks; i++) {
+                            s.getOutputStream().write(new byte[100]);
+                            Thread.sleep(100);
+                        }
+                    }
+                    return null;
+                });
+                assertEquals(chunks * 100, served.get(10, TimeUnit.SECONDS));
+            }
+            Map<String, String> q = Map.of("after", Long.toString(after), "port", Integer.toString(TCP));
+            AgentLab.eventually("both ends", () -> flows(agent, q).stream().filter(r -> r.type().equals("end")).count()
+                    >= 2, () -> flows(agent, q).toString());
+            for (int endpoint : new int[] {1, 2}) {
+                List<FlowRecord> side = flows(agent, q).stream().filter(r -> r.endpointId() == endpoint).toList();
+                List<String> types = side.stream().map(FlowRecord::type).toList();
+                assertEquals("start", types.get(0), side.toString());
+                assertEquals("end", types.get(types.size() - 1), side.toString());
+                List<FlowRecord> updates = side.stream().filter(r -> r.type().equals("update")).toList();
+                assertTrue(updates.size() >= 2 && updates.size() <= 3, "one update per whole second: " + types);
+                FlowRecord first = side.get(0);
+                long lastPackets = 0;
+                for (FlowRecord u : updates) {
+                    assertEquals(Verdict.FORWARDED, u.verdict());
+                    assertEquals(first.firstSeen(), u.firstSeen(), "the same flow");
+                    assertEquals(endpoint == 1 ? "egress" : "ingress", u.direction());
+                    assertEquals(ip(1), u.source().ip());
+                    assertEquals(TCP, u.destination().port());
+                    assertTrue(u.packetsFwd() > lastPackets, "counters so far, rising: " + updates);
+                    lastPackets = u.packetsFwd();
+                    long age = Duration.between(u.firstSeen(), u.lastSeen()).toMillis();
+                    assertTrue(age >= 1000 && age < 3000, "sent in a window after the first: " + age + " ms");
+                }
+                assertTrue(Duration.between(updates.get(0).lastSeen(), updates.get(1).lastSeen()).toMillis() >= 500,
+                        "not two in one window: " + updates);
+                assertTrue(side.get(side.size() - 1).packetsFwd() >= lastPackets);
+            }
+        }
+    }
+
+    /**
+     * RTT through a delayed path: the client endpoint connects to a server in a namespace "far" behind
+     * the node, over a wire that holds what far sends back 20 ms ({@link DelayLine}: this kernel has no
+     * sch_netem). The client's own entry measures SYN (at its host-side veth) to SYN-ACK (back at that
+     * veth): the round trip beyond the endpoint, so the delay on the far side of the node is in it. A
+     * connection between the two endpoints, without the delay, shows what the measurement adds.
+     */
+    @Test
+    void theRoundTripOfAConnectionThroughADelayedPathIsItsHandshakeRtt(@TempDir Path tmp) throws Exception {
+        long delayMs = 20;
+        try (AgentLab lab = AgentLab.create(tmp, 1, 2);
+             io.kiln.lab.NetworkNamespace far = io.kiln.lab.NetworkNamespace.create("far")) {
+            Agent agent = start(lab, "");
+            String farIp = "198.19.0.2";
+            String nodeIp = "198.19.0.1";
+            String nodeTapMac = "02:00:00:00:03:01";
+            String farTapMac = "02:00:00:00:03:02";
+            try (DelayLine line = new DelayLine(lab.node, "dly0", far, "dly1", delayMs * 1_000_000)) {
+                lab.node.ip("link", "set", "dly0", "address", nodeTapMac, "up");
+                lab.node.ip("addr", "add", nodeIp + "/24", "dev", "dly0");
+                lab.node.ip("neigh", "replace", farIp, "lladdr", farTapMac, "dev", "dly0", "nud", "permanent");
+                lab.node.ip("route", "add", ip(1) + "/32", "dev", AgentLab.hostIf(1));
+                lab.node.ip("neigh", "replace", ip(1), "lladdr", AgentLab.mac(1), "dev", AgentLab.hostIf(1),
+                        "nud", "permanent");
+                lab.node.run(() -> java.nio.file.Files.writeString(Path.of("/proc/sys/net/ipv4/ip_forward"), "1"));
+                far.ip("link", "set", "lo", "up");
+                far.ip("link", "set", "dly1", "address", farTapMac, "up");
+                far.ip("addr", "add", farIp + "/24", "dev", "dly1");
+                far.ip("neigh", "replace", nodeIp, "lladdr", nodeTapMac, "dev", "dly1", "nud", "permanent");
+                far.ip("route", "add", "198.18.0.0/24", "via", nodeIp, "dev", "dly1");
+
+                int port = 7000;
+                long after = agent.flows().orElseThrow().lastSeq();
+                ServerSocket server = far.call(() -> new ServerSocket(port, 5, InetAddress.getByName(farIp)));
+                try (server) {
+                    server.setSoTimeout(5000);
+                    CompletableFuture<Integer> served = CompletableFuture.supplyAsync(() -> {
+                        try (Socket s = server.accept()) {
+                            s.setSoTimeout(5000);
+                            return readExactly(s.getInputStream(), 100);
+                        } catch (Exception e) {
+                            throw new IllegalStateException(e);
+                        }
+                    });
+                    long connectMs = lab.ns(1).call(() -> {
+                        try (Socket s = new Socket()) {
+                            long t0 = System.nanoTime();
+                            s.connect(new InetSocketAddress(farIp, port), 5000);
+                            long ms = (System.nanoTime() - t0) / 1_000_000;
+                            s.getOutputStream().write(new byte[100]);
+                            return ms;
+                        }
+                    });
+                    assertEquals(100, served.get(10, TimeUnit.SECONDS));
+                    assertTrue(connectMs >= delayMs, "the client's connect waited for the delayed SYN-ACK: " + connectMs);
+                }
+                Map<String, String> q = Map.of("after", Long.toString(after), "port", Integer.toString(port),
+                        "endpoint", "1");
+                AgentLab.eventually("the connection's end", () -> flows(agent, q).stream()
+                        .anyMatch(r -> r.type().equals("end")), () -> flows(agent, q).toString());
+                FlowRecord end = flows(agent, q).stream().filter(r -> r.type().equals("end")).findFirst().orElseThrow();
+                assertEquals("egress", end.direction());
+                assertEquals(farIp, end.destination().ip());
+                System.out.printf("RTT through a %d ms delay: %d us (client endpoint's handshake)%n", delayMs,
+                        end.rttMicros());
+                assertTrue(end.rttMicros() >= delayMs * 1000 && end.rttMicros() < (delayMs + 10) * 1000,
+                        "SYN to SYN-ACK at the client's veth: the delay, plus little: " + end.rttMicros() + " us");
+            }
+
+            // the same measurement between the two endpoints, no delay on the way
+            long after = agent.flows().orElseThrow().lastSeq();
+            exchange(lab);
+            Map<String, String> q = Map.of("after", Long.toString(after), "port", Integer.toString(TCP), "type", "end");
+            AgentLab.eventually("both ends", () -> flows(agent, q).size() >= 2, () -> flows(agent, q).toString());
+            for (FlowRecord r : flows(agent, q)) {
+                System.out.printf("RTT without delay, endpoint %d: %d us%n", r.endpointId(), r.rttMicros());
+                assertTrue(r.rttMicros() > 0 && r.rttMicros() < 5000, "no delay: " + r);
+            }
         }
     }
 }

@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
         description = "Benchmarks. Each prints medians of several runs and a ratio against a baseline measured in"
                 + " the same run.",
         subcommands = {BenchCompileCommand.class, BenchLoadCommand.class, BenchSwapCommand.class,
-                BenchDatapathCommand.class, BenchIptablesCommand.class, BenchRegenCommand.class,
+                BenchDatapathCommand.class, BenchIptablesCommand.class, BenchFlowsCommand.class, BenchRegenCommand.class,
                 BenchPluginCommand.class, BenchBringupCommand.class, BenchUpgradeCommand.class})
 final class BenchCommand {
 }

@@ -53,14 +53,14 @@ import picocli.CommandLine.Model.CommandSpec;
                 + " matching ACCEPT last), and with neither (baseline). Modes alternate in each round.",
                 "ratio = kilnPps / iptablesPps. Needs root, ip and iptables."})
 final class BenchIptablesCommand implements Callable<Integer> {
-    private static final String NODE_IP = "198.18.0.1";
-    private static final String EP_IP = "198.18.0.11";
-    private static final String EP_MAC = "02:00:00:00:01:0b";
-    private static final String HOST_MAC = "02:00:00:00:02:0b";
-    private static final long NODE_IDENTITY = 2000;
-    private static final int PORT = 9000;
+    static final String NODE_IP = "198.18.0.1";
+    static final String EP_IP = "198.18.0.11";
+    static final String EP_MAC = "02:00:00:00:01:0b";
+    static final String HOST_MAC = "02:00:00:00:02:0b";
+    static final long NODE_IDENTITY = 2000;
+    static final int PORT = 9000;
     /** 14 Ethernet + 20 IPv4 + 8 UDP + 18 payload = 60 bytes, 64 on the wire with the FCS. */
-    private static final int PAYLOAD = 18;
+    static final int PAYLOAD = 18;
 
     @Option(names = "--template", paramLabel = "DIR",
             description = "The endpoint template. Default: bpf-templates/src/main/bpf/endpoint of the checkout.")
@@ -183,7 +183,7 @@ final class BenchIptablesCommand implements Callable<Integer> {
         }
     }
 
-    private static NetworkNamespace namespace(String prefix, List<AutoCloseable> cleanup) {
+    static NetworkNamespace namespace(String prefix, List<AutoCloseable> cleanup) {
         NetworkNamespace ns = NetworkNamespace.create(prefix);
         cleanup.add(ns);
         try {
@@ -278,7 +278,7 @@ final class BenchIptablesCommand implements Callable<Integer> {
     }
 
     /** Sends as fast as one thread can for {@code secs}; returns the nanoseconds it sent for. */
-    private static long send(double secs) throws IOException {
+    static long send(double secs) throws IOException {
         try (DatagramChannel ch = DatagramChannel.open()) {
             ch.connect(new InetSocketAddress(InetAddress.getByName(EP_IP), PORT));
             ByteBuffer buf = ByteBuffer.allocateDirect(PAYLOAD);
@@ -296,7 +296,7 @@ final class BenchIptablesCommand implements Callable<Integer> {
         }
     }
 
-    private static void drain(DatagramSocket s) throws IOException {
+    static void drain(DatagramSocket s) throws IOException {
         byte[] buf = new byte[256];
         for (int i = 0; i < 1_000_000; i++) {
             try {

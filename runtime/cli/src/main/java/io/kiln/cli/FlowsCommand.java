@@ -47,7 +47,8 @@ final class FlowsCommand implements Callable<Integer> {
     @Option(names = "--protocol", paramLabel = "PROTO", description = "TCP, UDP, ICMP, ICMPv6 or a number.")
     String protocol;
 
-    @Option(names = "--type", paramLabel = "TYPE", description = "start, end, drop or expired.")
+    @Option(names = "--type", paramLabel = "TYPE", description = "start, end, drop, update (a live flow's counters so far)"
+            + " or expired.")
     String type;
 
     @Option(names = "--since", paramLabel = "WHEN", description = "Only records since: an instant (2026-12-04T12:00:00Z)"
@@ -110,11 +111,48 @@ final class FlowsCommand implements Callable<Integer> {
             }
             out.flush();
             if (!follow) {
+                reportLoss(client);
                 return 0;
             }
             q.put("wait", Integer.toString(FOLLOW_WAIT_MS));
             q.remove("since");
         }
+    }
+
+    /**
+     * Events the dataplane could not send are not in the list: say how many, on stderr (so --json stays one
+     * record a line), read from the agent's metrics. Nothing when none were lost or the metrics cannot be read.
+     */
+    private void reportLoss(io.kiln.agent.api.AgentClient client) {
+        String metrics;
+        try {
+            metrics = client.metrics();
+        } catch (RuntimeException unreadable) {
+            return;
+        }
+        long lost = counter(metrics, "kiln_flow_events_lost_total");
+        long suppressed = counter(metrics, "kiln_flow_drop_events_suppressed_total");
+        long agentDropped = counter(metrics, "kiln_flow_events_agent_dropped_total");
+        if (lost + suppressed + agentDropped > 0) {
+            spec.commandLine().getErr().printf("kiln flows: not listed since the agent started: %d events lost (ring"
+                    + " full), %d drop events suppressed (over the drop event budget, flowDropRate), %d dropped by the"
+                    + " agent (its queue full)%n", lost, suppressed, agentDropped);
+            spec.commandLine().getErr().flush();
+        }
+    }
+
+    /** The value of an unlabelled sample in Prometheus text; 0 when absent. */
+    static long counter(String metrics, String name) {
+        for (String line : metrics.lines().toList()) {
+            if (line.startsWith(name + " ")) {
+                try {
+                    return (long) Double.parseDouble(line.substring(name.length() + 1).trim().split(" ")[0]);
+                } catch (NumberFormatException bad) {
+                    return 0;
+                }
+            }
+        }
+        return 0;
     }
 
     private static void put(Map<String, String> q, String k, String v) {

@@ -53,4 +53,22 @@ class BenchDataplaneTest {
             assertTrue(j.get(key).asDouble() > 0, key + " in " + j);
         }
     }
+
+    @Test
+    void flowsComparesOnAndOffAndFindsTheReadersLosslessRate() throws Exception {
+        KernelRequirements.assumeKernel();
+        KernelRequirements.assumeTools("clang", "ip");
+        JsonNode j = run("bench", "flows", "--json", "--seconds", "0.3", "--rounds", "1", "--event-seconds", "0.3",
+                "--start-rate", "2000", "--cache-dir", cacheDir.toString());
+        for (String key : new String[] {"flowsOnPps", "flowsOffPps", "flowsOnOverOff"}) {
+            assertTrue(j.get(key).asDouble() > 0, key + " in " + j);
+        }
+        assertTrue(j.get("eventSteps").size() >= 1, j.toString());
+        JsonNode first = j.get("eventSteps").get(0);
+        assertTrue(first.get("read").asLong() > 0, "the pipeline read start events: " + j);
+        if (j.has("sustainedEventsPerSecond")) {
+            assertTrue(j.get("sustainedEventsPerSecond").asLong() > 0, j.toString());
+            assertTrue(j.has("twiceRateLost"), j.toString());
+        }
+    }
 }

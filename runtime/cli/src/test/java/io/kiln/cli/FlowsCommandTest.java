@@ -79,4 +79,35 @@ class FlowsCommandTest {
             assertEquals("20000", next.get("wait"));
         }
     }
+
+    @Test
+    void saysOnStderrWhatTheDataplaneLostOrSuppressedAndKeepsJsonClean(@TempDir Path state) throws Exception {
+        ApiSource store = new ApiSource(state.resolve("api"), snapshot -> { });
+        store.start();
+        AgentStatus status = new AgentStatus(Instant.parse("2026-01-01T00:00:00Z"), true, 0, 0, List.of(),
+                EndpointStatus.State.READY, null, List.of());
+        long[] lost = {0};
+        io.kiln.agent.api.MetricsProvider metrics = io.kiln.agent.api.MetricsProvider.of(
+                io.prometheus.metrics.core.metrics.CounterWithCallback.builder().name("kiln_flow_events_lost_total")
+                        .help("lost").callback(c -> c.call(lost[0])).build(),
+                io.prometheus.metrics.core.metrics.CounterWithCallback.builder()
+                        .name("kiln_flow_drop_events_suppressed_total").help("suppressed").callback(c -> c.call(4945))
+                        .build());
+        String one = line(1, "drop", Verdict.DROPPED, 53) + "\n";
+        try (ApiServer api = new ApiServer(new ApiServer.Options(-1, null, state.resolve("api.sock")), store,
+                TemplateCatalog.of(List.of()), () -> DesiredState.EMPTY, () -> status, metrics)) {
+            api.flows(q -> one);
+            api.start();
+            CliTest.Run json = CliTest.kiln("flows", "--state-dir", state.toString(), "--json");
+            assertEquals(0, json.exit(), json.err());
+            assertEquals(one, json.out(), "the records alone on stdout");
+            assertTrue(json.err().contains("0 events lost (ring full), 4945 drop events suppressed"), json.err());
+            lost[0] = 12;
+            CliTest.Run table = CliTest.kiln("flows", "--state-dir", state.toString());
+            assertTrue(table.err().contains("12 events lost (ring full)"), table.err());
+        }
+        assertEquals(0, FlowsCommand.counter("# HELP x\nkiln_flow_events_lost_total 0.0\n", "kiln_flow_events_lost_total"));
+        assertEquals(7, FlowsCommand.counter("kiln_flow_events_lost_total_x 3\nkiln_flow_events_lost_total 7\n",
+                "kiln_flow_events_lost_total"));
+    }
 }

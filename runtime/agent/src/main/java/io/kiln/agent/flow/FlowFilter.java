@@ -15,7 +15,7 @@ import java.util.Set;
  *   <li>{@code endpoint}: the endpoint that reported the record (id or interface name), or either peer;</li>
  *   <li>{@code verdict}: FORWARDED, DROPPED or AUDIT;</li>
  *   <li>{@code port}: source or destination port; {@code protocol}: TCP, UDP, ICMP, ICMPv6 or a number;</li>
- *   <li>{@code type}: start, end, drop or expired.</li>
+ *   <li>{@code type}: start, end, drop, update or expired.</li>
  * </ul>
  */
 public record FlowFilter(String from, String to, String endpoint, Verdict verdict, Integer port, String protocol,
@@ -48,8 +48,8 @@ public record FlowFilter(String from, String to, String endpoint, Verdict verdic
             }
         }
         String type = q.get("type");
-        if (type != null && !Set.of("start", "end", "drop", "expired").contains(type)) {
-            throw new IllegalArgumentException("type '" + type + "': expected start, end, drop or expired");
+        if (type != null && !Set.of("start", "end", "drop", "update", "expired").contains(type)) {
+            throw new IllegalArgumentException("type '" + type + "': expected start, end, drop, update or expired");
         }
         for (String side : new String[] {"from", "to"}) {
             String v = q.get(side);

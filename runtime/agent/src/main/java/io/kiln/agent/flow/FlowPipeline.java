@@ -68,6 +68,7 @@ public final class FlowPipeline implements FlowSource, MetricsProvider, AutoClos
 
     private static final String RING_MAP = "flow_events";
     private static final String LOST_MAP = "flow_lost";
+    private static final String DROP_BUDGET_MAP = "flow_drop_budget";
     private static final Duration MAX_WAIT = Duration.ofSeconds(25);
 
     private final Options options;
@@ -77,7 +78,7 @@ public final class FlowPipeline implements FlowSource, MetricsProvider, AutoClos
     private final AtomicLong received = new AtomicLong();
     private final AtomicLong agentDropped = new AtomicLong();
     private final AtomicLong decodeErrors = new AtomicLong();
-    private final AtomicLong[] byType = {new AtomicLong(), new AtomicLong(), new AtomicLong()};
+    private final AtomicLong[] byType = {new AtomicLong(), new AtomicLong(), new AtomicLong(), new AtomicLong()};
     private final Thread opener;
     private final Thread enricherThread;
     private final Thread expiryThread;
@@ -107,7 +108,8 @@ public final class FlowPipeline implements FlowSource, MetricsProvider, AutoClos
         this.opener.setDaemon(true);
         this.enricherThread = new Thread(this::enrichLoop, "kiln-flows-enrich");
         this.enricherThread.setDaemon(true);
-        this.expiry = new ConntrackExpiry(options.nodeMapDir().resolve("conntrack"), this::onExpired);
+        this.expiry = new ConntrackExpiry(options.nodeMapDir().resolve("conntrack"),
+                options.nodeMapDir().resolve("conntrack6"), this::onExpired);
         this.expiryThread = options.expiryScan().isZero() ? null : new Thread(this::expiryLoop, "kiln-flows-expiry");
         if (expiryThread != null) {
             expiryThread.setDaemon(true);
@@ -145,7 +147,7 @@ public final class FlowPipeline implements FlowSource, MetricsProvider, AutoClos
         return this;
     }
 
-    /** Reports and deletes the expired IPv4 conntrack entries now; returns how many it deleted. */
+    /** Reports and deletes the expired IPv4 and IPv6 conntrack entries now; returns how many it deleted. */
     public synchronized int scanExpired() {
         return expiry.scan();
     }
@@ -252,14 +254,28 @@ public final class FlowPipeline implements FlowSource, MetricsProvider, AutoClos
 
     /** Events the kernel could not send because the ring was full (the node's {@code flow_lost}, summed over CPUs). */
     public long kernelLost() {
-        Path pin = options.nodeMapDir().resolve(LOST_MAP);
+        return sumPerCpu(LOST_MAP, 0);
+    }
+
+    /**
+     * Drop events the dataplane left out because its per-CPU drop event budget was spent (build parameters
+     * flowDropRate and flowDropBurst; {@code flow_drop_budget.suppressed}, summed over CPUs). The drops themselves
+     * are still counted by reason in each endpoint's metrics.
+     */
+    public long dropEventsSuppressed() {
+        return sumPerCpu(DROP_BUDGET_MAP, 8);
+    }
+
+    /** A u64 at {@code offset} of key 0 of a per-CPU node map, summed over CPUs; 0 while the map is not pinned. */
+    private long sumPerCpu(String map, int offset) {
+        Path pin = options.nodeMapDir().resolve(map);
         if (!Files.exists(pin)) {
             return 0;
         }
         try (BpfMap m = BpfMap.openPinned(pin)) {
             long sum = 0;
             for (byte[] v : m.lookupPerCpu(new byte[4]).orElse(List.of())) {
-                sum += java.nio.ByteBuffer.wrap(v).order(java.nio.ByteOrder.nativeOrder()).getLong();
+                sum += java.nio.ByteBuffer.wrap(v).order(java.nio.ByteOrder.nativeOrder()).getLong(offset);
             }
             return sum;
         } catch (RuntimeException gone) {
@@ -288,7 +304,7 @@ public final class FlowPipeline implements FlowSource, MetricsProvider, AutoClos
 
     /** The pipeline's own figures, read at each scrape. */
     private MetricsProvider pipelineMetrics() {
-        String[] names = {"start", "end", "drop"};
+        String[] names = {"start", "end", "drop", "update"};
         return MetricsProvider.of(
                 CounterWithCallback.builder().name("kiln_flow_events_total")
                         .help("Flow events the agent read from the node ring buffer, by type.").labelNames("type")
@@ -301,6 +317,9 @@ public final class FlowPipeline implements FlowSource, MetricsProvider, AutoClos
                         + " (no end event from the dataplane).", expired::get),
                 counter("kiln_flow_events_lost_total", "Flow events the dataplane could not send because the ring"
                         + " buffer was full (flow_lost, read at each scrape).", this::kernelLost),
+                counter("kiln_flow_drop_events_suppressed_total", "Drop events the dataplane left out because its"
+                        + " per-CPU drop event budget was spent (flowDropRate, flowDropBurst; flow_drop_budget).",
+                        this::dropEventsSuppressed),
                 counter("kiln_flow_events_agent_dropped_total", "Flow events the agent read but dropped because its"
                         + " queue to the enricher was full.", this::agentDropped),
                 counter("kiln_flow_events_decode_errors_total", "Flow events the agent could not decode or enrich.",

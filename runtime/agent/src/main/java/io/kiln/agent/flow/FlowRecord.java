@@ -14,7 +14,8 @@ import java.util.Locale;
  * JSON fields are documented in docs/agent.md ("Flows").
  *
  * @param seq        the agent's number of the record, rising by one per event it received
- * @param type       {@code start}, {@code end} or {@code drop}
+ * @param type       {@code start}, {@code end}, {@code drop}, {@code update} (a live flow's counters so far) or
+ *                   {@code expired} (its conntrack entry expired: the agent's end of the flow)
  * @param direction  {@code egress} (the endpoint sent the opening or dropped packet) or {@code ingress}
  * @param reason     the drop reason ({@code POLICY_DENIED}, ...) of a drop; null for a flow
  * @param protocol   {@code TCP}, {@code UDP}, {@code ICMP}, {@code ICMPv6} or the IP protocol number
