@@ -6,6 +6,13 @@ import io.kiln.agent.api.ApiServer;
 import io.kiln.agent.api.ApiSource;
 import io.kiln.agent.api.MetricsProvider;
 import io.kiln.agent.flow.FlowPipeline;
+import io.kiln.agent.fqdn.DnsLearner;
+import io.kiln.agent.fqdn.FqdnListing;
+import io.kiln.agent.plan.EndpointPlan;
+import io.kiln.agent.policy.PolicyComputer;
+import io.kiln.agent.spec.FqdnSelector;
+import io.kiln.agent.spec.PolicySpec;
+import io.kiln.host.Netns;
 import io.kiln.agent.identity.IdentityAllocator;
 import io.kiln.agent.k8s.KubernetesSource;
 import io.kiln.agent.k8s.PodProfiles;
@@ -61,12 +68,74 @@ public final class Agent implements AutoCloseable {
     private volatile Plan plan = Plan.EMPTY;
     private ApiServer api;
     private FlowPipeline flows;
+    /** Plans one at a time: a new desired state, or what DNS answers taught. */
+    private final Object planLock = new Object();
+    private List<SpecError> lastErrors = List.of();
+    private boolean planned;
+    private final DnsLearner dns;
 
     private Agent(Builder b) {
         this.b = b;
         IdentityAllocator identities = IdentityAllocator.open(b.stateDir.resolve("identities.json"));
         this.planner = new Planner(b.catalog, identities, b.hostCidrs, b.options.clock()).interfaces(b.dataplane::ifindex);
         this.reconciler = new Reconciler(b.dataplane, b.options);
+        this.dns = b.dns == null ? null : new DnsLearner(b.dns, new DnsHost());
+        if (dns != null) {
+            planner.learned(selectors -> dns.cache().addresses(selectors));
+        }
+    }
+
+    /** What the DNS learner asks of the agent: the running plan's endpoints and policies, a plan, its writes. */
+    private final class DnsHost implements DnsLearner.Host {
+        @Override
+        public java.util.SortedSet<FqdnSelector> selectors(int endpointId) {
+            EndpointPlan ep = plan.endpoints().get(endpointId);
+            return ep == null ? new java.util.TreeSet<>()
+                    : PolicyComputer.fqdnSelectors(desired.policies().values(), ep.labels());
+        }
+
+        @Override
+        public Netns interfaceNamespace(int endpointId) {
+            EndpointPlan ep = plan.endpoints().get(endpointId);
+            return ep == null || ep.namespace() == null ? b.dnsNodeNamespace : Netns.named(ep.namespace());
+        }
+
+        @Override
+        public boolean apply(Set<Integer> endpointIds, Duration timeout) throws InterruptedException {
+            replan();
+            return reconciler.awaitApplied(endpointIds, timeout);
+        }
+    }
+
+    /** The rules a learned name feeds: "policy: selector" of the endpoint's policies whose selectors match it. */
+    private List<String> fqdnRules(int endpointId, String name) {
+        EndpointPlan ep = plan.endpoints().get(endpointId);
+        List<String> out = new ArrayList<>();
+        if (ep == null) {
+            return out;
+        }
+        for (PolicySpec p : desired.policies().values()) {
+            if (PolicyComputer.selects(p, ep.labels())) {
+                for (FqdnSelector s : PolicyComputer.fqdnSelectors(p)) {
+                    if (s.matches(name)) {
+                        out.add(p.name() + ": " + s);
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Plans again from the last desired state (what DNS answers taught changed), if a plan was made already. */
+    private void replan() {
+        synchronized (planLock) {
+            if (!planned) {
+                return;
+            }
+            Plan p = planner.plan(desired, lastErrors);
+            plan = p;
+            reconciler.update(p);
+        }
     }
 
     public static Builder builder() {
@@ -96,16 +165,29 @@ public final class Agent implements AutoCloseable {
                 flows = new FlowPipeline(b.flows, () -> plan).start();
                 running.add(0, flows);
             }
+            if (dns != null) {
+                dns.start();
+                running.add(0, dns);
+            }
             if (b.api) {
                 createStateDirectory(); // the socket's home, even before anything else is written there
                 ApiSource store = new ApiSource(b.stateDir.resolve("api"), aggregator);
                 store.start();
                 // the socket's mode is its access control; TCP, which any local user reaches, needs the token
                 String token = b.apiPort >= 0 && b.apiToken ? writeToken(b.stateDir.resolve(tokenFileName())) : null;
+                List<MetricsProvider> providers = new ArrayList<>(List.of(reconciler, b.metrics));
+                if (flows != null) {
+                    providers.add(flows);
+                }
+                if (dns != null) {
+                    providers.add(dns);
+                }
                 api = new ApiServer(new ApiServer.Options(b.apiPort, token, apiSocket()), store, b.catalog, () -> desired, reconciler,
-                        MetricsProvider.of(flows == null ? List.of(reconciler, b.metrics)
-                                : List.of(reconciler, b.metrics, flows)));
+                        MetricsProvider.of(providers));
                 api.flows(flows);
+                if (dns != null) {
+                    api.fqdn(new FqdnListing(dns, this::fqdnRules, b.options.clock()));
+                }
                 api.start();
                 running.add(0, api);
             }
@@ -128,10 +210,23 @@ public final class Agent implements AutoCloseable {
     }
 
     private void onDesiredState(DesiredState state, List<SpecError> errors) {
-        desired = state;
-        Plan p = planner.plan(state, errors);
-        plan = p;
-        reconciler.update(p);
+        synchronized (planLock) {
+            desired = state;
+            lastErrors = List.copyOf(errors);
+            planned = true;
+            if (dns != null) {
+                plan.endpoints().keySet().stream().filter(id -> !state.endpoints().containsKey(id)).toList()
+                        .forEach(dns::forget); // an endpoint gone takes what it learned along
+            }
+            Plan p = planner.plan(state, errors);
+            plan = p;
+            reconciler.update(p);
+        }
+    }
+
+    /** The DNS learner, if the agent was built with {@link Builder#dnsLearning}. */
+    public Optional<DnsLearner> dnsLearner() {
+        return Optional.ofNullable(dns);
     }
 
     /** The flow pipeline, if the agent was built with {@link Builder#flows}. */
@@ -242,6 +337,8 @@ public final class Agent implements AutoCloseable {
         private ReconcilerOptions options = ReconcilerOptions.defaults();
         private MetricsProvider metrics = List::of;
         private FlowPipeline.Options flows;
+        private DnsLearner.Options dns;
+        private Netns dnsNodeNamespace = Netns.host();
 
         public Builder catalog(TemplateCatalog c) {
             this.catalog = Objects.requireNonNull(c, "catalog");
@@ -331,6 +428,17 @@ public final class Agent implements AutoCloseable {
         /** Reads the node's flow events (io.kiln.agent.flow) and serves them at {@code GET /v1/flows}. */
         public Builder flows(FlowPipeline.Options options) {
             this.flows = options;
+            return this;
+        }
+
+        /**
+         * Learns toFQDNs addresses from the DNS answers endpoints built with {@code dnsLearning=true}
+         * hold (io.kiln.agent.fqdn), re-delivering them through the host-side veth, which lives in
+         * the spec's namespace or, for a spec naming none, in {@code nodeNamespace}.
+         */
+        public Builder dnsLearning(DnsLearner.Options options, Netns nodeNamespace) {
+            this.dns = Objects.requireNonNull(options, "options");
+            this.dnsNodeNamespace = Objects.requireNonNull(nodeNamespace, "nodeNamespace");
             return this;
         }
 
