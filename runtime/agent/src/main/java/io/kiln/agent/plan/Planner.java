@@ -74,7 +74,8 @@ public final class Planner {
      */
     private record Last(DesiredState desired, Plan plan, List<SpecError> plannerErrors,
                         List<SpecError> endpointSourceErrors, Map<Cidr, Integer> cidrIdentities,
-                        SortedSet<Cidr> ruleCidrs, Map<FqdnSelector, ? extends Collection<InetAddress>> learned) {
+                        SortedSet<Cidr> ruleCidrs, Map<FqdnSelector, ? extends Collection<InetAddress>> learned,
+                        SortedSet<Cidr> specCidrs) {
     }
 
     private Last last;
@@ -247,7 +248,7 @@ public final class Planner {
         resolved = resolving;
         Plan plan = new Plan(plans, node.state(), errors, held, complete, clock.instant());
         last = new Last(desired, plan, List.copyOf(errors.subList(sourceErrors.size(), errors.size())),
-                endpointErrors(sourceErrors), node.cidrIdentities(), ruleCidrs, learnedNow);
+                endpointErrors(sourceErrors), node.cidrIdentities(), ruleCidrs, learnedNow, ruleCidrs(desired));
         return plan;
     }
 
@@ -272,9 +273,35 @@ public final class Planner {
                 || !l.endpointSourceErrors().equals(endpointErrors(sourceErrors))) {
             return null;
         }
-        Map<FqdnSelector, ? extends Collection<InetAddress>> learnedNow = learnedFor(desired);
-        if (!l.ruleCidrs().equals(ruleCidrs(desired, learnedNow))) {
+        if (!l.specCidrs().equals(ruleCidrs(desired))) {
             return null;
+        }
+        // addresses learned from DNS answers come and go without a full plan: their host prefixes get
+        // CIDR identities (saved to the identity file with the next full plan) and ipcache entries
+        // where no endpoint or host prefix is, and every endpoint's policy is computed again (a new
+        // /32 inside a toCIDR rule of any endpoint is a peer of that rule too)
+        Map<FqdnSelector, ? extends Collection<InetAddress>> learnedNow = learnedFor(desired);
+        SortedSet<Cidr> allCidrs = ruleCidrs(desired, learnedNow);
+        Map<Cidr, Integer> cidrIdentities = l.cidrIdentities();
+        NodeState node = l.plan().node();
+        boolean cidrsChanged = !l.ruleCidrs().equals(allCidrs);
+        if (cidrsChanged) {
+            SortedMap<Cidr, Integer> ids = new TreeMap<>(l.cidrIdentities());
+            SortedMap<Cidr, Integer> ipcache = new TreeMap<>(node.ipcache());
+            for (Cidr c : l.ruleCidrs()) {
+                if (!allCidrs.contains(c) && ids.remove(c) != null) {
+                    ipcache.remove(c);
+                }
+            }
+            for (Cidr c : allCidrs) {
+                if (!l.ruleCidrs().contains(c) && !ipcache.containsKey(c)) {
+                    int id = identities.cidrIdentity(c);
+                    ids.put(c, id);
+                    ipcache.put(c, id);
+                }
+            }
+            node = new NodeState(ipcache, node.services(), node.backends(), node.localEndpoints());
+            cidrIdentities = ids;
         }
         Map<String, PolicySpec> before = l.desired().policies();
         Map<String, PolicySpec> after = desired.policies();
@@ -300,17 +327,17 @@ public final class Planner {
         for (EndpointPlan p : plans.values()) {
             IdentifiedEndpoint e = new IdentifiedEndpoint(p.id(), p.labels(), p.identity());
             all.add(e);
-            if (changed.stream().anyMatch(c -> PolicyComputer.selects(c, p.labels()))) {
+            if (cidrsChanged || changed.stream().anyMatch(c -> PolicyComputer.selects(c, p.labels()))) {
                 affected.add(e);
             }
         }
-        PolicyComputer.computeFor(affected, all, after.values(), l.cidrIdentities(), learnedNow)
+        PolicyComputer.computeFor(affected, all, after.values(), cidrIdentities, learnedNow)
                 .forEach((id, policy) -> plans.put(id, plans.get(id).withPolicy(policy)));
         List<SpecError> errors = new ArrayList<>(sourceErrors);
         errors.addAll(l.plannerErrors());
-        Plan plan = new Plan(plans, l.plan().node(), errors, l.plan().held(), l.plan().complete(), clock.instant());
-        last = new Last(desired, plan, l.plannerErrors(), l.endpointSourceErrors(), l.cidrIdentities(), l.ruleCidrs(),
-                learnedNow);
+        Plan plan = new Plan(plans, node, errors, l.plan().held(), l.plan().complete(), clock.instant());
+        last = new Last(desired, plan, l.plannerErrors(), l.endpointSourceErrors(), cidrIdentities, allCidrs,
+                learnedNow, l.specCidrs());
         return plan;
     }
 
