@@ -3,6 +3,7 @@ package io.kiln.agent.dataplane;
 import io.kiln.agent.Agent;
 import io.kiln.agent.fqdn.DnsLearner;
 import io.kiln.agent.fqdn.FqdnCache;
+import io.kiln.cli.CliRuns;
 import io.kiln.host.Netns;
 import io.kiln.lab.Command;
 import io.kiln.lab.NetworkNamespace;
@@ -173,7 +174,7 @@ class DnsLearningKernelTest {
         DnsLearner.Options o = DnsLearner.Options.of(new PinLayout(lab.pinRoot).nodeDir(), failClosed)
                 .withStaleAfter(Duration.ofMillis(1000), Duration.ofMillis(100));
         Agent agent = lab.start(lab.agent(lab.dataplane()).specDirectory(lab.specDir, Duration.ofSeconds(2))
-                .dnsLearning(o, Netns.named(lab.node.name())));
+                .api(true).dnsLearning(o, Netns.named(lab.node.name())));
         lab.awaitReady(agent, 1);
         AgentLab.eventually("the DNS learner reads the ring", () -> agent.dnsLearner().orElseThrow().reading(),
                 () -> String.valueOf(agent.dnsLearner().orElseThrow().lastError()));
@@ -260,11 +261,31 @@ class DnsLearningKernelTest {
                 }
             }
             long[] lat = learner.recentLatenciesMicros();
+            long[] app = learner.recentApplyMicros();
             System.out.printf("dns race: %d/%d first connects; added latency p50 %d us, p99 %d us, max %d us"
-                            + " over %d answers; %d entries%n", ok, RACE, lat[lat.length / 2],
-                    lat[(int) (lat.length * 0.99)], lat[lat.length - 1], lat.length, learner.cache().size());
+                            + " over %d answers; plan and map writes p50 %d us, p99 %d us; %d entries%n", ok, RACE,
+                    lat[lat.length / 2], lat[(int) (lat.length * 0.99)], lat[lat.length - 1], lat.length,
+                    app[app.length / 2], app[(int) (app.length * 0.99)], learner.cache().size());
             assertEquals(RACE, ok, "failed: " + failed);
             assertEquals(RACE + 1, learner.cache().entries(1).size());
+
+            // what kiln fqdn list and /metrics show, through the agent's API
+            CliRuns.Run list = CliRuns.kiln("fqdn", "list", "--endpoint", "1", "--state-dir", lab.stateDir.toString());
+            assertEquals(0, list.exit(), list.err());
+            assertTrue(list.out().lines().anyMatch(l -> l.contains("api.example.test") && l.contains(API)
+                    && l.contains("client-egress: matchName: api.example.test")), list.out());
+            assertTrue(list.out().contains((RACE + 1) + " entries"), list.out());
+            CliRuns.Run json = CliRuns.kiln("fqdn", "list", "--json", "--state-dir", lab.stateDir.toString());
+            var root = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.out());
+            assertEquals(RACE + 1, root.path("entries").size());
+            assertTrue(root.path("entries").get(0).path("ttlRemainingSeconds").asLong() > 0, json.out());
+            assertEquals("open", root.path("stats").path("failMode").asText());
+            String metrics = io.kiln.agent.api.AgentClient.unix(agent.apiSocket()).metrics();
+            assertTrue(metrics.contains("kiln_dns_answers_total{result=\"learned\"} " + (RACE + 1)), metrics);
+            assertTrue(metrics.contains("kiln_fqdn_entries " + (RACE + 1)), metrics);
+            assertTrue(metrics.contains("kiln_dns_answer_added_latency_seconds_count"), metrics);
+            assertEquals(2, CliRuns.kiln("fqdn", "list", "--endpoint", "0", "--state-dir", lab.stateDir.toString())
+                    .exit(), "a bad endpoint id is a usage error");
         }
     }
 
