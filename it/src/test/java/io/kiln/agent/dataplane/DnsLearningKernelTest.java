@@ -61,6 +61,10 @@ class DnsLearningKernelTest {
         final AtomicBoolean stop = new AtomicBoolean();
 
         Outside(AgentLab lab, Path tmp) throws Exception {
+            this(lab, tmp, 30);
+        }
+
+        Outside(AgentLab lab, Path tmp, int ttl) throws Exception {
             ns = NetworkNamespace.create("dnsext");
             try {
                 VethPair.create(lab.node, "ext0", ns, "eth0");
@@ -83,7 +87,7 @@ class DnsLearningKernelTest {
                 });
                 List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", ns.name(), "dnsmasq",
                         "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv", "--no-hosts", "--user=root",
-                        "--bind-interfaces", "--listen-address=" + RESOLVER, "--port=53", "--local-ttl=30",
+                        "--bind-interfaces", "--listen-address=" + RESOLVER, "--port=53", "--local-ttl=" + ttl,
                         "--pid-file=" + tmp.resolve("dnsmasq.pid"), "--log-facility=" + tmp.resolve("dnsmasq.log"),
                         "--host-record=api.example.test," + API, "--host-record=other.example.test," + OTHER));
                 for (int i = 1; i <= RACE; i++) {
@@ -171,8 +175,11 @@ class DnsLearningKernelTest {
     }
 
     private static Agent start(AgentLab lab, boolean failClosed) throws Exception {
-        DnsLearner.Options o = DnsLearner.Options.of(new PinLayout(lab.pinRoot).nodeDir(), failClosed)
-                .withStaleAfter(Duration.ofMillis(1000), Duration.ofMillis(100));
+        return start(lab, DnsLearner.Options.of(new PinLayout(lab.pinRoot).nodeDir(), failClosed));
+    }
+
+    private static Agent start(AgentLab lab, DnsLearner.Options options) throws Exception {
+        DnsLearner.Options o = options.withStaleAfter(Duration.ofMillis(1000), Duration.ofMillis(100));
         Agent agent = lab.start(lab.agent(lab.dataplane()).specDirectory(lab.specDir, Duration.ofSeconds(2))
                 .api(true).dnsLearning(o, Netns.named(lab.node.name())));
         lab.awaitReady(agent, 1);
@@ -317,6 +324,36 @@ class DnsLearningKernelTest {
             assertEquals("198.18.2.9", dig(lab.ns(1), "n9.example.test"), "answered again once the agent is back");
             assertTrue(connects(lab, "198.18.2.9"));
             assertTrue(back.dnsLearner().orElseThrow().redelivered() >= 1);
+        }
+    }
+
+    @Test
+    void anEntryPastItsTtlGoesUnlessAConnectionStillUsesItsAddress(@TempDir Path tmp) throws Exception {
+        try (AgentLab lab = AgentLab.create(tmp, 1); Outside out = new Outside(lab, tmp, 1)) {
+            specs(lab);
+            Agent agent = start(lab, DnsLearner.Options.of(new PinLayout(lab.pinRoot).nodeDir(), false)
+                    .withMinTtl(Duration.ofSeconds(1)).withExpiryScan(Duration.ofHours(1)));
+            DnsLearner l = agent.dnsLearner().orElseThrow();
+            assertEquals("198.18.2.5", dig(lab.ns(1), "n5.example.test"));
+            assertEquals("198.18.2.6", dig(lab.ns(1), "n6.example.test"));
+            // a connection to n5 stays open across the expiry
+            try (Socket held = lab.ns(1).call(() -> {
+                Socket s = new Socket();
+                s.connect(new InetSocketAddress("198.18.2.5", PORT), 1000);
+                return s;
+            })) {
+                held.setSoTimeout(1000);
+                assertEquals('k', held.getInputStream().read());
+                Thread.sleep(1500); // both TTLs (1 s) have passed
+                assertEquals(1, l.expireNow(), "n6 goes; n5's address is held by a tracked connection");
+                List<FqdnCache.Entry> left = l.cache().entries(1);
+                assertEquals(List.of("n5.example.test"), left.stream().map(FqdnCache.Entry::name).toList());
+                assertTrue(agent.reconciler().awaitSettled(Duration.ofSeconds(10)));
+                assertTrue(!connects(lab, "198.18.2.6"), "n6's address left the ipcache and the rule");
+                assertTrue(connects(lab, "198.18.2.5"), "n5 is still allowed");
+                assertEquals("198.18.2.6", dig(lab.ns(1), "n6.example.test"));
+                assertTrue(connects(lab, "198.18.2.6"), "looked up again: allowed again");
+            }
         }
     }
 }
