@@ -7,6 +7,6 @@ import picocli.CommandLine.Command;
                 + " the same run.",
         subcommands = {BenchCompileCommand.class, BenchLoadCommand.class, BenchSwapCommand.class,
                 BenchDatapathCommand.class, BenchIptablesCommand.class, BenchRegenCommand.class,
-                BenchPluginCommand.class, BenchBringupCommand.class})
+                BenchPluginCommand.class, BenchBringupCommand.class, BenchDnsCommand.class})
 final class BenchCommand {
 }
