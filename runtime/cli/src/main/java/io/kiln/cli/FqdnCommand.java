@@ -15,20 +15,15 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "fqdn", mixinStandardHelpOptions = true,
         description = {"Names learned from DNS answers for toFQDNs rules (docs/agent.md, \"DNS-aware policy\")."},
         subcommands = {FqdnCommand.ListCommand.class})
-final class FqdnCommand implements Runnable {
+final class FqdnCommand {
     @Spec
     CommandSpec spec;
 
-    @Override
-    public void run() {
-        throw new UsageException(null, "kiln fqdn: give a subcommand: list");
-    }
-
     @Command(name = "list", mixinStandardHelpOptions = true,
-            description = {"List the learned entries (GET /v1/fqdn): endpoint, name, address, TTL left and the",
-                    "rules (policy: selector) each feeds, then the learner's figures: held answers re-delivered,",
-                    "the latency Kiln added to them (p50/p99 of the last 4096), the dataplane's counters.",
-                    "--json prints the agent's JSON as it is."})
+            description = {"List the learned entries (GET /v1/fqdn): endpoint, name, address, TTL left and the"
+                    + " rules (policy: selector) each feeds, then the learner's figures: held answers re-delivered,"
+                    + " the latency Kiln added to them (p50/p99 of the last 4096), the fail mode.",
+                    "--json prints the agent's JSON as it is, with the dataplane's counters (dns_stats)."})
     static final class ListCommand implements Callable<Integer> {
         private static final ObjectMapper JSON = new ObjectMapper();
 
