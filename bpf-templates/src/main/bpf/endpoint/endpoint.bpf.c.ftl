@@ -27,6 +27,9 @@
 #define FLOW_DROP_BURST ${flowDropBurst}
 </#if>
 #define FLOW_RING_SIZE ${flowRingSize}
+<#if dnsLearning>
+#define DNS_LEARNING 1
+</#if>
 #define POLICY_MODE_${policyMode?upper_case} 1
 #define CONFIG_SOURCE_${configSource?upper_case} 1
 #define CT_SIZE ${ctSize}
@@ -54,6 +57,7 @@
 #include "kiln/lb.h"
 #include "kiln/local.h"
 #include "kiln/arp.h"
+#include "kiln/dns.h"
 #ifdef ENABLE_IPV6
 #include "kiln/ipv6.h"
 #include "kiln/nd.h"
@@ -138,12 +142,21 @@ static __always_inline int ipv4_to_endpoint(struct kiln_ctx *c)
 	if (ret)
 		return ctx_drop(c, ret);
 	ctx_note_flow4(c, &f);
+#ifdef DNS_LEARNING
+	if (dns_redelivered(c->skb, &f.l4))
+		return ctx_pass(c);
+#endif
 #ifdef ENABLE_CONNTRACK
 	ct_start(c);
 #endif
 	ret = ipv4_admit(c, &f, &fresh);
 	if (ret)
 		return ctx_drop(c, ret);
+#ifdef DNS_LEARNING
+	ret = dns_hold(c, &f.l4, 4);
+	if (ret)
+		return ctx_drop(c, ret);
+#endif
 	return ctx_pass(c);
 }
 
@@ -226,12 +239,21 @@ static __always_inline int ipv6_to_endpoint(struct kiln_ctx *c)
 	ctx_note_flow6(c, &f);
 	if (ipv6_is_nd(&f))
 		return ctx_pass(c);
+#ifdef DNS_LEARNING
+	if (dns_redelivered(c->skb, &f.l4))
+		return ctx_pass(c);
+#endif
 #ifdef ENABLE_CONNTRACK
 	ct_start(c);
 #endif
 	ret = ipv6_admit(c, &f, &fresh);
 	if (ret)
 		return ctx_drop(c, ret);
+#ifdef DNS_LEARNING
+	ret = dns_hold(c, &f.l4, 6);
+	if (ret)
+		return ctx_drop(c, ret);
+#endif
 	return ctx_pass(c);
 }
 #endif /* ENABLE_IPV6 */

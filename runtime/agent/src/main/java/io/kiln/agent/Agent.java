@@ -9,6 +9,13 @@ import io.kiln.agent.api.MetricsServer;
 import io.kiln.agent.flow.FlowExport;
 import io.kiln.agent.flow.FlowMetrics;
 import io.kiln.agent.flow.FlowPipeline;
+import io.kiln.agent.fqdn.DnsLearner;
+import io.kiln.agent.fqdn.FqdnListing;
+import io.kiln.agent.plan.EndpointPlan;
+import io.kiln.agent.policy.PolicyComputer;
+import io.kiln.agent.spec.FqdnSelector;
+import io.kiln.agent.spec.PolicySpec;
+import io.kiln.host.Netns;
 import io.kiln.agent.identity.IdentityAllocator;
 import io.kiln.agent.k8s.KubernetesSource;
 import io.kiln.agent.k8s.PodProfiles;
@@ -66,12 +73,74 @@ public final class Agent implements AutoCloseable {
     private ApiServer api;
     private FlowPipeline flows;
     private MetricsServer metricsServer;
+    /** Plans one at a time: a new desired state, or what DNS answers taught. */
+    private final Object planLock = new Object();
+    private List<SpecError> lastErrors = List.of();
+    private boolean planned;
+    private final DnsLearner dns;
 
     private Agent(Builder b) {
         this.b = b;
         IdentityAllocator identities = IdentityAllocator.open(b.stateDir.resolve("identities.json"));
         this.planner = new Planner(b.catalog, identities, b.hostCidrs, b.options.clock()).interfaces(b.dataplane::ifindex);
         this.reconciler = new Reconciler(b.dataplane, b.options);
+        this.dns = b.dns == null ? null : new DnsLearner(b.dns, new DnsHost());
+        if (dns != null) {
+            planner.learned(selectors -> dns.cache().addresses(selectors));
+        }
+    }
+
+    /** What the DNS learner asks of the agent: the running plan's endpoints and policies, a plan, its writes. */
+    private final class DnsHost implements DnsLearner.Host {
+        @Override
+        public java.util.SortedSet<FqdnSelector> selectors(int endpointId) {
+            EndpointPlan ep = plan.endpoints().get(endpointId);
+            return ep == null ? new java.util.TreeSet<>()
+                    : PolicyComputer.fqdnSelectors(desired.policies().values(), ep.labels());
+        }
+
+        @Override
+        public Netns interfaceNamespace(int endpointId) {
+            EndpointPlan ep = plan.endpoints().get(endpointId);
+            return ep == null || ep.namespace() == null ? b.dnsNodeNamespace : Netns.named(ep.namespace());
+        }
+
+        @Override
+        public boolean apply(Set<Integer> endpointIds, Duration timeout) throws InterruptedException {
+            replan();
+            return reconciler.awaitApplied(endpointIds, timeout);
+        }
+    }
+
+    /** The rules a learned name feeds: "policy: selector" of the endpoint's policies whose selectors match it. */
+    private List<String> fqdnRules(int endpointId, String name) {
+        EndpointPlan ep = plan.endpoints().get(endpointId);
+        List<String> out = new ArrayList<>();
+        if (ep == null) {
+            return out;
+        }
+        for (PolicySpec p : desired.policies().values()) {
+            if (PolicyComputer.selects(p, ep.labels())) {
+                for (FqdnSelector s : PolicyComputer.fqdnSelectors(p)) {
+                    if (s.matches(name)) {
+                        out.add(p.name() + ": " + s);
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Plans again from the last desired state (what DNS answers taught changed), if a plan was made already. */
+    private void replan() {
+        synchronized (planLock) {
+            if (!planned) {
+                return;
+            }
+            Plan p = planner.plan(desired, lastErrors);
+            plan = p;
+            reconciler.update(p);
+        }
     }
 
     public static Builder builder() {
@@ -110,6 +179,11 @@ public final class Agent implements AutoCloseable {
                 flows.start();
                 running.add(0, flows);
             }
+            if (dns != null) {
+                dns.start();
+                running.add(0, dns);
+                metrics.add(dns);
+            }
             MetricsProvider allMetrics = MetricsProvider.of(metrics);
             if (b.metricsListen != null) {
                 metricsServer = MetricsServer.start(b.metricsListen, allMetrics);
@@ -124,6 +198,9 @@ public final class Agent implements AutoCloseable {
                 api = new ApiServer(new ApiServer.Options(b.apiPort, token, apiSocket()), store, b.catalog, () -> desired, reconciler,
                         allMetrics);
                 api.flows(flows);
+                if (dns != null) {
+                    api.fqdn(new FqdnListing(dns, this::fqdnRules, b.options.clock()));
+                }
                 api.start();
                 running.add(0, api);
             }
@@ -146,10 +223,23 @@ public final class Agent implements AutoCloseable {
     }
 
     private void onDesiredState(DesiredState state, List<SpecError> errors) {
-        desired = state;
-        Plan p = planner.plan(state, errors);
-        plan = p;
-        reconciler.update(p);
+        synchronized (planLock) {
+            desired = state;
+            lastErrors = List.copyOf(errors);
+            planned = true;
+            if (dns != null) {
+                plan.endpoints().keySet().stream().filter(id -> !state.endpoints().containsKey(id)).toList()
+                        .forEach(dns::forget); // an endpoint gone takes what it learned along
+            }
+            Plan p = planner.plan(state, errors);
+            plan = p;
+            reconciler.update(p);
+        }
+    }
+
+    /** The DNS learner, if the agent was built with {@link Builder#dnsLearning}. */
+    public Optional<DnsLearner> dnsLearner() {
+        return Optional.ofNullable(dns);
     }
 
     /** Where {@code GET /metrics} is served for scrapers, if asked for ({@link Builder#metricsListen}). */
@@ -268,6 +358,8 @@ public final class Agent implements AutoCloseable {
         private FlowExport.Options flowExport;
         private int flowIdentityPairs = FlowMetrics.DEFAULT_MAX_PAIRS;
         private InetSocketAddress metricsListen;
+        private DnsLearner.Options dns;
+        private Netns dnsNodeNamespace = Netns.host();
 
         public Builder catalog(TemplateCatalog c) {
             this.catalog = Objects.requireNonNull(c, "catalog");
@@ -378,6 +470,17 @@ public final class Agent implements AutoCloseable {
         /** Serves {@code GET /metrics} alone, without a token, on this TCP address ({@link MetricsServer}); null: not. */
         public Builder metricsListen(InetSocketAddress address) {
             this.metricsListen = address;
+            return this;
+        }
+
+        /**
+         * Learns toFQDNs addresses from the DNS answers endpoints built with {@code dnsLearning=true}
+         * hold (io.kiln.agent.fqdn), re-delivering them through the host-side veth, which lives in
+         * the spec's namespace or, for a spec naming none, in {@code nodeNamespace}.
+         */
+        public Builder dnsLearning(DnsLearner.Options options, Netns nodeNamespace) {
+            this.dns = Objects.requireNonNull(options, "options");
+            this.dnsNodeNamespace = Objects.requireNonNull(nodeNamespace, "nodeNamespace");
             return this;
         }
 

@@ -7,6 +7,7 @@ import io.kiln.agent.api.MetricsProvider;
 import io.kiln.agent.api.MetricsServer;
 import io.kiln.agent.flow.FlowExport;
 import io.kiln.agent.flow.FlowPipeline;
+import io.kiln.agent.fqdn.DnsLearner;
 import io.kiln.agent.dataplane.BundleObjectSource;
 import io.kiln.agent.dataplane.KernelDataplane;
 import io.kiln.agent.dataplane.ObjectSources;
@@ -25,6 +26,7 @@ import io.kiln.runtime.PinLayout;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -129,6 +131,27 @@ final class AgentCommand implements Callable<Integer> {
             + " scraper on another host. Off by default.")
     String metricsListen;
 
+    @Option(names = "--no-dns-learning", description = "Do not read the DNS answers endpoints built with"
+            + " dnsLearning=true hold (toFQDNs rules then learn nothing; those answers pass or drop per the"
+            + " dataplane's fail mode, see --dns-fail-mode).")
+    boolean noDnsLearning;
+
+    @Option(names = "--dns-fail-mode", paramLabel = "MODE", defaultValue = "open",
+            description = "What endpoints built with dnsLearning=true do with DNS answers while this agent is not"
+                    + " reading them (stopped, or stuck for --dns-stale-after): open passes them unlearned, closed"
+                    + " drops them (clients ask again). Default: ${DEFAULT-VALUE}.")
+    String dnsFailMode;
+
+    @Option(names = "--dns-stale-after", paramLabel = "MS", defaultValue = "2000",
+            description = "Milliseconds without a heartbeat after which the dataplane counts the agent as down"
+                    + " (default ${DEFAULT-VALUE}).")
+    long dnsStaleAfterMs;
+
+    @Option(names = "--fqdn-min-ttl", paramLabel = "SECONDS", defaultValue = "5",
+            description = "The shortest time an address learned for a toFQDNs rule is kept, whatever the answer's"
+                    + " TTL (default ${DEFAULT-VALUE}).")
+    long fqdnMinTtl;
+
     @Option(names = "--parallelism", paramLabel = "N", description = "Endpoints regenerated at once (default: the"
             + " number of cores).")
     Integer parallelism;
@@ -138,6 +161,22 @@ final class AgentCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
+
+    private DnsLearner.Options dnsOptions() {
+        if (!dnsFailMode.equals("open") && !dnsFailMode.equals("closed")) {
+            throw new UsageException("--dns-fail-mode", "--dns-fail-mode " + dnsFailMode + ": expected open or closed");
+        }
+        if (dnsStaleAfterMs < 200 || dnsStaleAfterMs > 600_000) {
+            throw new UsageException("--dns-stale-after", "--dns-stale-after " + dnsStaleAfterMs
+                    + ": expected 200..600000 milliseconds");
+        }
+        if (fqdnMinTtl < 0 || fqdnMinTtl > 86_400) {
+            throw new UsageException("--fqdn-min-ttl", "--fqdn-min-ttl " + fqdnMinTtl + ": expected 0..86400 seconds");
+        }
+        Duration stale = Duration.ofMillis(dnsStaleAfterMs);
+        return DnsLearner.Options.of(new PinLayout(pinRoot).nodeDir(), dnsFailMode.equals("closed"))
+                .withStaleAfter(stale, stale.dividedBy(8)).withMinTtl(Duration.ofSeconds(fqdnMinTtl));
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -164,6 +203,9 @@ final class AgentCommand implements Callable<Integer> {
         }
         if (metricsListen != null) {
             b.metricsListen(MetricsServer.address(metricsListen));
+        }
+        if (!noDnsLearning) {
+            b.dnsLearning(dnsOptions(), nodeNetns == null ? Netns.host() : Netns.named(nodeNetns));
         }
         if (specDir != null) {
             b.specDirectory(specDir, DirectorySource.DEFAULT_RESCAN);
@@ -218,6 +260,7 @@ final class AgentCommand implements Callable<Integer> {
     }
 
     private void checkOptions() {
+        dnsOptions(); // a bad --dns-* option is a usage error before anything loads
         if (flowRecords < 1) {
             throw new UsageException("--flow-records", "--flow-records " + flowRecords + ": expected at least 1");
         }

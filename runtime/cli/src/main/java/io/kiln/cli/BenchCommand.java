@@ -7,6 +7,7 @@ import picocli.CommandLine.Command;
                 + " the same run.",
         subcommands = {BenchCompileCommand.class, BenchLoadCommand.class, BenchSwapCommand.class,
                 BenchDatapathCommand.class, BenchIptablesCommand.class, BenchFlowsCommand.class, BenchRegenCommand.class,
-                BenchPluginCommand.class, BenchBringupCommand.class, BenchUpgradeCommand.class})
+                BenchPluginCommand.class, BenchBringupCommand.class, BenchUpgradeCommand.class,
+                BenchDnsCommand.class})
 final class BenchCommand {
 }

@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
         description = {"BPF templating and build toolchain: render, compile, cache and inspect BPF templates;",
                 "run the node agent that specializes them per endpoint and hot-swaps them, and talk to it."},
         subcommands = {RenderCommand.class, CompileCommand.class, InspectCommand.class, DemoCommand.class,
-                AgentCommand.class, StatusCommand.class, FlowsCommand.class, SpecCommands.EndpointCommand.class,
+                AgentCommand.class, StatusCommand.class, FlowsCommand.class, FqdnCommand.class,
+                SpecCommands.EndpointCommand.class,
                 SpecCommands.PolicyCommand.class, SpecCommands.ServiceCommand.class, UninstallCommand.class,
                 BenchCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "The launcher also runs the test suite: ./kiln test (installs missing Debian packages,"

@@ -41,7 +41,8 @@ public final class TemporaryAgent implements AutoCloseable {
     private final Agent agent;
 
     private TemporaryAgent(Path base, Path pinRoot, TemplateCatalog catalog, int parallelism, AttachMode mode,
-                           boolean api, boolean tier0) {
+                           boolean api, boolean tier0,
+                           java.util.function.BiConsumer<Agent.Builder, PinLayout> more) {
         this.base = base;
         this.specs = new SpecFiles(base.resolve("specs"));
         this.pins = new PinLayout(pinRoot);
@@ -54,12 +55,13 @@ public final class TemporaryAgent implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        this.agent = Agent.builder().catalog(catalog).dataplane(kernel).stateDirectory(base.resolve("state"))
+        Agent.Builder b = Agent.builder().catalog(catalog).dataplane(kernel).stateDirectory(base.resolve("state"))
                 .specDirectory(specs.dir(), Duration.ofSeconds(10)).api(api)
                 .metrics(kernel.metrics())
                 .reconcilerOptions(ReconcilerOptions.defaults().withParallelism(parallelism)
-                        .withBackoff(Duration.ofMillis(200), Duration.ofSeconds(5)))
-                .build();
+                        .withBackoff(Duration.ofMillis(200), Duration.ofSeconds(5)));
+        more.accept(b, pins);
+        this.agent = b.build();
     }
 
     /**
@@ -85,13 +87,20 @@ public final class TemporaryAgent implements AutoCloseable {
      */
     public static TemporaryAgent create(String name, TemplateCatalog catalog, int parallelism, AttachMode mode,
                                         boolean api, boolean tier0) {
+        return create(name, catalog, parallelism, mode, api, tier0, (b, pins) -> { });
+    }
+
+    /** {@link #create(String, TemplateCatalog, int, AttachMode, boolean, boolean)}, the agent's builder given to {@code more} first. */
+    public static TemporaryAgent create(String name, TemplateCatalog catalog, int parallelism, AttachMode mode,
+                                        boolean api, boolean tier0,
+                                        java.util.function.BiConsumer<Agent.Builder, PinLayout> more) {
         String suffix = name + "-" + String.format("%06x", RANDOM.nextInt(1 << 24));
         Path runDir = Files.isDirectory(Path.of("/run")) ? Path.of("/run") : Path.of(System.getProperty("java.io.tmpdir"));
         try {
             Path base = Files.createDirectories(runDir.resolve("kiln-" + suffix));
             try {
                 return new TemporaryAgent(base, Path.of("/sys/fs/bpf/kiln-" + suffix), catalog, parallelism, mode, api,
-                        tier0);
+                        tier0, more);
             } catch (RuntimeException e) {
                 deleteTree(base); // e.g. no clang: nothing was made but the folders
                 throw e;

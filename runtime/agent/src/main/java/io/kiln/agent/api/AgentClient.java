@@ -147,6 +147,11 @@ public final class AgentClient {
         return send("GET", q.toString(), null);
     }
 
+    /** {@code GET /v1/fqdn}, of one endpoint if {@code endpoint} is not null: the names learned from DNS answers (JSON). */
+    public String fqdn(Integer endpoint) {
+        return send("GET", endpoint == null ? "/v1/fqdn" : "/v1/fqdn?endpoint=" + endpoint, null);
+    }
+
     private static String path(SpecKind kind, String key) {
         return "/v1/" + kind.folder() + "/" + URLEncoder.encode(key, StandardCharsets.UTF_8);
     }

@@ -40,6 +40,7 @@ import java.util.function.Supplier;
  *   GET    /v1/status                         agent and endpoint status (JSON)
  *   GET    /metrics                           Prometheus text or OpenMetrics, as Accept asks ({@link MetricsProvider})
  *   GET    /v1/flows?after=&amp;since=&amp;...          recent flows, one JSON object a line (FlowSource)
+ *   GET    /v1/fqdn?endpoint=                 names learned from DNS answers (FqdnSource)
  *   GET    /v1/{endpoints|policies|services}  every spec in effect, from any source
  *   GET    /v1/{kind}/{id or name}            one spec in effect, with its source
  *   PUT    /v1/{kind}/{id or name}            apply a spec (JSON or YAML body)
@@ -86,6 +87,7 @@ public final class ApiServer implements AutoCloseable {
     private LocalHttpServer server;
     private LocalHttpServer unixServer;
     private volatile FlowSource flows;
+    private volatile FqdnSource fqdn;
 
     /**
      * @param desired the merged desired state of every source, for GETs and for refusing to shadow another source
@@ -98,6 +100,12 @@ public final class ApiServer implements AutoCloseable {
         this.desired = Objects.requireNonNull(desired, "desired");
         this.status = Objects.requireNonNull(status, "status");
         this.metrics = Objects.requireNonNull(metrics, "metrics");
+    }
+
+    /** Serves {@code GET /v1/fqdn} from {@code source} (404 without one: the agent runs without DNS learning). */
+    public ApiServer fqdn(FqdnSource source) {
+        this.fqdn = source;
+        return this;
     }
 
     /** Serves {@code GET /v1/flows} from {@code source} (404 without one: the agent runs without flow visibility). */
@@ -181,6 +189,17 @@ public final class ApiServer implements AutoCloseable {
             } else if (path.equals("/v1/flows")) {
                 requireMethod(method, "GET");
                 return flows(x);
+            } else if (path.equals("/v1/fqdn")) {
+                requireMethod(method, "GET");
+                FqdnSource source = fqdn;
+                if (source == null) {
+                    throw new HttpError(404, "this agent runs without DNS learning (kiln agent --dns-learning)", null, 0);
+                }
+                try {
+                    return Response.of(200, "application/json", source.query(x.query()));
+                } catch (IllegalArgumentException e) {
+                    throw new HttpError(400, "/v1/fqdn: " + e.getMessage(), null, 0);
+                }
             } else if (path.startsWith("/v1/")) {
                 return specs(x, method, path.substring(4));
             } else {

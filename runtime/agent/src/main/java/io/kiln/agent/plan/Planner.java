@@ -12,6 +12,7 @@ import io.kiln.agent.spec.Cidr;
 import io.kiln.agent.spec.DesiredState;
 import io.kiln.agent.spec.EndpointSpec;
 import io.kiln.agent.spec.EndpointValidator;
+import io.kiln.agent.spec.FqdnSelector;
 import io.kiln.agent.spec.PolicyRule;
 import io.kiln.agent.spec.PolicySpec;
 import io.kiln.agent.spec.ServiceSpec;
@@ -73,11 +74,19 @@ public final class Planner {
      */
     private record Last(DesiredState desired, Plan plan, List<SpecError> plannerErrors,
                         List<SpecError> endpointSourceErrors, Map<Cidr, Integer> cidrIdentities,
-                        SortedSet<Cidr> ruleCidrs) {
+                        SortedSet<Cidr> ruleCidrs, Map<FqdnSelector, ? extends Collection<InetAddress>> learned,
+                        SortedSet<Cidr> specCidrs) {
     }
 
     private Last last;
     private long policyOnlyPlans;
+    /**
+     * The addresses learned from DNS answers for {@code toFQDNs} selectors (io.kiln.agent.fqdn):
+     * given the selectors of every policy, the addresses of each. Their host prefixes become CIDR
+     * identities in the ipcache, and peers of the rules that name the selector.
+     */
+    private java.util.function.Function<Collection<FqdnSelector>, Map<FqdnSelector, ? extends Collection<InetAddress>>>
+            learned = selectors -> Map.of();
 
     /**
      * @param hostCidrs the node's own addresses: they go into the ipcache as identity 1 (host)
@@ -91,6 +100,26 @@ public final class Planner {
 
     public Planner(TemplateCatalog catalog, IdentityAllocator identities) {
         this(catalog, identities, List.of(), Clock.systemUTC());
+    }
+
+    /** Where the addresses learned for {@code toFQDNs} selectors come from (none by default). */
+    public Planner learned(java.util.function.Function<Collection<FqdnSelector>,
+            Map<FqdnSelector, ? extends Collection<InetAddress>>> source) {
+        this.learned = Objects.requireNonNull(source, "source");
+        return this;
+    }
+
+    private Map<FqdnSelector, ? extends Collection<InetAddress>> learnedFor(DesiredState d) {
+        SortedSet<FqdnSelector> selectors = new TreeSet<>();
+        d.policies().values().forEach(p -> selectors.addAll(PolicyComputer.fqdnSelectors(p)));
+        return selectors.isEmpty() ? Map.of() : learned.apply(selectors);
+    }
+
+    /** The CIDRs of the rules, and the host prefix of every learned address. */
+    private static SortedSet<Cidr> ruleCidrs(DesiredState d, Map<FqdnSelector, ? extends Collection<InetAddress>> learned) {
+        SortedSet<Cidr> out = ruleCidrs(d);
+        learned.values().forEach(addresses -> addresses.forEach(a -> out.add(Cidr.host(a))));
+        return out;
     }
 
     /** Resolves interface names (name, namespace or null) to ifindexes for the uniqueness check. */
@@ -110,6 +139,8 @@ public final class Planner {
             return quick;
         }
         List<SpecError> errors = new ArrayList<>(sourceErrors);
+        Map<FqdnSelector, ? extends Collection<InetAddress>> learnedNow = learnedFor(desired);
+        SortedSet<Cidr> ruleCidrs = ruleCidrs(desired, learnedNow);
         SortedSet<Integer> held = new TreeSet<>();
         boolean complete = true;
         for (SpecError e : sourceErrors) {
@@ -140,7 +171,7 @@ public final class Planner {
         }
 
         // 2. identities, retrying a clashing endpoint with its previous spec
-        identities.retain(chosen.values().stream().map(v -> v.spec().labels()).toList(), ruleCidrs(desired),
+        identities.retain(chosen.values().stream().map(v -> v.spec().labels()).toList(), ruleCidrs,
                 desired.services().keySet());
         IdentityAssignment.Result ids = IdentityAssignment.assign(identities, specs(chosen));
         if (!ids.errors().isEmpty()) {
@@ -185,7 +216,7 @@ public final class Planner {
         }
         SortedMap<Integer, Integer> identityOf = ids.identities();
         Map<Cidr, Integer> cidrIdentities = new TreeMap<>();
-        for (Cidr c : ruleCidrs(desired)) {
+        for (Cidr c : ruleCidrs) {
             cidrIdentities.put(c, identities.cidrIdentity(c));
         }
         NodeStateComputer.Result node = NodeStateComputer.compute(specs(chosen), identityOf, cidrIdentities, hostCidrs,
@@ -195,7 +226,7 @@ public final class Planner {
         List<IdentifiedEndpoint> identified = new ArrayList<>();
         chosen.forEach((id, v) -> identified.add(new IdentifiedEndpoint(id, v.spec().labels(), identityOf.get(id))));
         SortedMap<Integer, EndpointPolicy> policies = PolicyComputer.compute(identified, desired.policies().values(),
-                node.cidrIdentities());
+                node.cidrIdentities(), learnedNow);
 
         SortedMap<Integer, EndpointPlan> plans = new TreeMap<>();
         for (Map.Entry<Integer, EndpointValidator.Valid> c : chosen.entrySet()) {
@@ -217,7 +248,7 @@ public final class Planner {
         resolved = resolving;
         Plan plan = new Plan(plans, node.state(), errors, held, complete, clock.instant());
         last = new Last(desired, plan, List.copyOf(errors.subList(sourceErrors.size(), errors.size())),
-                endpointErrors(sourceErrors), node.cidrIdentities(), ruleCidrs(desired));
+                endpointErrors(sourceErrors), node.cidrIdentities(), ruleCidrs, learnedNow, ruleCidrs(desired));
         return plan;
     }
 
@@ -239,9 +270,38 @@ public final class Planner {
         Last l = last;
         if (l == null || !l.desired().endpoints().equals(desired.endpoints())
                 || !l.desired().services().equals(desired.services())
-                || !l.endpointSourceErrors().equals(endpointErrors(sourceErrors))
-                || !l.ruleCidrs().equals(ruleCidrs(desired))) {
+                || !l.endpointSourceErrors().equals(endpointErrors(sourceErrors))) {
             return null;
+        }
+        if (!l.specCidrs().equals(ruleCidrs(desired))) {
+            return null;
+        }
+        // addresses learned from DNS answers come and go without a full plan: their host prefixes get
+        // CIDR identities (saved to the identity file with the next full plan) and ipcache entries
+        // where no endpoint or host prefix is, and every endpoint's policy is computed again (a new
+        // /32 inside a toCIDR rule of any endpoint is a peer of that rule too)
+        Map<FqdnSelector, ? extends Collection<InetAddress>> learnedNow = learnedFor(desired);
+        SortedSet<Cidr> allCidrs = ruleCidrs(desired, learnedNow);
+        Map<Cidr, Integer> cidrIdentities = l.cidrIdentities();
+        NodeState node = l.plan().node();
+        boolean cidrsChanged = !l.ruleCidrs().equals(allCidrs);
+        if (cidrsChanged) {
+            SortedMap<Cidr, Integer> ids = new TreeMap<>(l.cidrIdentities());
+            SortedMap<Cidr, Integer> ipcache = new TreeMap<>(node.ipcache());
+            for (Cidr c : l.ruleCidrs()) {
+                if (!allCidrs.contains(c) && ids.remove(c) != null) {
+                    ipcache.remove(c);
+                }
+            }
+            for (Cidr c : allCidrs) {
+                if (!l.ruleCidrs().contains(c) && !ipcache.containsKey(c)) {
+                    int id = identities.cidrIdentity(c);
+                    ids.put(c, id);
+                    ipcache.put(c, id);
+                }
+            }
+            node = new NodeState(ipcache, node.services(), node.backends(), node.localEndpoints());
+            cidrIdentities = ids;
         }
         Map<String, PolicySpec> before = l.desired().policies();
         Map<String, PolicySpec> after = desired.policies();
@@ -249,7 +309,10 @@ public final class Planner {
         for (String name : new TreeSet<>(Stream.concat(before.keySet().stream(), after.keySet().stream()).toList())) {
             PolicySpec b = before.get(name);
             PolicySpec a = after.get(name);
-            if (!Objects.equals(a, b)) {
+            // a policy whose toFQDNs selectors learned other addresses changed as much as an edited one
+            boolean relearned = a != null && PolicyComputer.fqdnSelectors(a).stream()
+                    .anyMatch(q -> !Objects.equals(asSet(l.learned().get(q)), asSet(learnedNow.get(q))));
+            if (!Objects.equals(a, b) || relearned) {
                 if (b != null) {
                     changed.add(b);
                 }
@@ -264,17 +327,22 @@ public final class Planner {
         for (EndpointPlan p : plans.values()) {
             IdentifiedEndpoint e = new IdentifiedEndpoint(p.id(), p.labels(), p.identity());
             all.add(e);
-            if (changed.stream().anyMatch(c -> PolicyComputer.selects(c, p.labels()))) {
+            if (cidrsChanged || changed.stream().anyMatch(c -> PolicyComputer.selects(c, p.labels()))) {
                 affected.add(e);
             }
         }
-        PolicyComputer.computeFor(affected, all, after.values(), l.cidrIdentities())
+        PolicyComputer.computeFor(affected, all, after.values(), cidrIdentities, learnedNow)
                 .forEach((id, policy) -> plans.put(id, plans.get(id).withPolicy(policy)));
         List<SpecError> errors = new ArrayList<>(sourceErrors);
         errors.addAll(l.plannerErrors());
-        Plan plan = new Plan(plans, l.plan().node(), errors, l.plan().held(), l.plan().complete(), clock.instant());
-        last = new Last(desired, plan, l.plannerErrors(), l.endpointSourceErrors(), l.cidrIdentities(), l.ruleCidrs());
+        Plan plan = new Plan(plans, node, errors, l.plan().held(), l.plan().complete(), clock.instant());
+        last = new Last(desired, plan, l.plannerErrors(), l.endpointSourceErrors(), cidrIdentities, allCidrs,
+                learnedNow, l.specCidrs());
         return plan;
+    }
+
+    private static java.util.Set<InetAddress> asSet(Collection<InetAddress> c) {
+        return c == null ? java.util.Set.of() : new java.util.HashSet<>(c);
     }
 
     private static List<SpecError> endpointErrors(List<SpecError> sourceErrors) {

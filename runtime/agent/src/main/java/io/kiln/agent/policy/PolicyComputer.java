@@ -90,10 +90,39 @@ public final class PolicyComputer {
                                                                Collection<IdentifiedEndpoint> endpoints,
                                                                Collection<PolicySpec> policies,
                                                                Map<Cidr, Integer> cidrIdentities) {
+        return computeFor(targets, endpoints, policies, cidrIdentities, Map.of());
+    }
+
+    /** {@link #computeFor} with the addresses learned for {@code toFQDNs} selectors, as {@link #compute} takes them. */
+    public static SortedMap<Integer, EndpointPolicy> computeFor(Collection<IdentifiedEndpoint> targets,
+                                                               Collection<IdentifiedEndpoint> endpoints,
+                                                               Collection<PolicySpec> policies,
+                                                               Map<Cidr, Integer> cidrIdentities,
+                                                               Map<FqdnSelector, ? extends Collection<InetAddress>> learned) {
         SortedMap<Integer, EndpointPolicy> out = new TreeMap<>();
         for (IdentifiedEndpoint e : targets) {
-            out.put(e.id(), forEndpoint(e, endpoints, policies, cidrIdentities, Map.of()));
+            out.put(e.id(), forEndpoint(e, endpoints, policies, cidrIdentities, learned));
         }
+        return out;
+    }
+
+    /** The {@code toFQDNs} selectors of the egress rules (allow and deny) of the policies that select these labels. */
+    public static java.util.SortedSet<FqdnSelector> fqdnSelectors(Collection<PolicySpec> policies,
+                                                                 io.kiln.agent.spec.Labels labels) {
+        java.util.SortedSet<FqdnSelector> out = new TreeSet<>();
+        for (PolicySpec p : policies) {
+            if (selects(p, labels)) {
+                out.addAll(fqdnSelectors(p));
+            }
+        }
+        return out;
+    }
+
+    /** Every {@code toFQDNs} selector of a policy's rules. */
+    public static java.util.SortedSet<FqdnSelector> fqdnSelectors(PolicySpec p) {
+        java.util.SortedSet<FqdnSelector> out = new TreeSet<>();
+        java.util.stream.Stream.of(p.ingress(), p.egress(), p.ingressDeny(), p.egressDeny())
+                .filter(java.util.Objects::nonNull).flatMap(List::stream).forEach(r -> out.addAll(r.fqdns()));
         return out;
     }
 

@@ -351,6 +351,43 @@ public final class Reconciler implements StatusProvider, MetricsProvider, AutoCl
         }
     }
 
+    /**
+     * Waits until the node maps hold the latest plan's node state and these endpoints' policy maps
+     * its policies (an endpoint the plan does not have is not waited for); true if that happened
+     * within {@code timeout}. Other endpoints' work (a reload, a compile) is not waited for: what a
+     * DNS answer waits for (io.kiln.agent.fqdn) is a few map writes on the fast lane.
+     */
+    public boolean awaitApplied(java.util.Collection<Integer> endpointIds, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (lock) {
+            while (!applied(endpointIds)) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                TimeUnit.NANOSECONDS.timedWait(lock, left);
+            }
+            return true;
+        }
+    }
+
+    private boolean applied(java.util.Collection<Integer> endpointIds) {
+        if (!started || plan == null || node.queued || node.inFlight || !plan.node().equals(node.actual)) {
+            return false;
+        }
+        for (Integer id : endpointIds) {
+            EndpointPlan wanted = plan.endpoints().get(id);
+            if (wanted == null) {
+                continue;
+            }
+            EndpointSlot s = slots.get(id);
+            if (s == null || s.queued || s.inFlight || !wanted.policy().equals(s.policy)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private boolean settled() {
         if (!started || plan == null) {
             return false;

@@ -44,6 +44,8 @@ public final class LibC {
 
     public static native long send(int fd, byte[] buf, long len, int flags);
 
+    public static native long sendto(int fd, byte[] buf, long len, int flags, byte[] addr, int addrlen);
+
     public static native long recv(int fd, byte[] buf, long len, int flags);
 
     public static native int setsockopt(int fd, int level, int name, int[] value, int len);

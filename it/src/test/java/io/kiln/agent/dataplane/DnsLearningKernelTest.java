@@ -1,0 +1,359 @@
+package io.kiln.agent.dataplane;
+
+import io.kiln.agent.Agent;
+import io.kiln.agent.fqdn.DnsLearner;
+import io.kiln.agent.fqdn.FqdnCache;
+import io.kiln.cli.CliRuns;
+import io.kiln.host.Netns;
+import io.kiln.lab.Command;
+import io.kiln.lab.NetworkNamespace;
+import io.kiln.lab.VethPair;
+import io.kiln.runtime.PinLayout;
+import io.kiln.templates.DnsEvent;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.xbill.DNS.ARecord;
+import org.xbill.DNS.DClass;
+import org.xbill.DNS.Message;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.Record;
+import org.xbill.DNS.Section;
+import org.xbill.DNS.Type;
+
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * DNS-aware policy end to end with a real resolver: dnsmasq in a namespace of the test's own
+ * ("outside" the node, routed through the node namespace) serves a zone on 198.18.0.0/15; client
+ * endpoint 1 (dnsLearning=true) may reach the resolver on UDP 53 and {@code api.example.test} and
+ * {@code n*.example.test} on TCP 8080 by toFQDNs. Lookups with {@code dig} and with a UDP socket
+ * followed at once by a connect; the agent stopped, fail-open and fail-closed.
+ */
+class DnsLearningKernelTest {
+    private static final String RESOLVER = "198.18.1.53";
+    private static final String API = "198.18.1.10";
+    private static final String OTHER = "198.18.1.11";
+    private static final int PORT = 8080;
+    private static final int RACE = 200;
+
+    /** The outside: a namespace behind the node's ext0, with dnsmasq and a TCP listener on every address. */
+    private static final class Outside implements AutoCloseable {
+        final NetworkNamespace ns;
+        final Process dnsmasq;
+        final ServerSocket listener;
+        final Thread acceptor;
+        final AtomicBoolean stop = new AtomicBoolean();
+
+        Outside(AgentLab lab, Path tmp) throws Exception {
+            this(lab, tmp, 30);
+        }
+
+        Outside(AgentLab lab, Path tmp, int ttl) throws Exception {
+            ns = NetworkNamespace.create("dnsext");
+            try {
+                VethPair.create(lab.node, "ext0", ns, "eth0");
+                lab.node.ip("addr", "add", "198.18.1.1/24", "dev", "ext0");
+                ns.ip("addr", "add", "198.18.1.2/24", "dev", "eth0");
+                for (String a : List.of(RESOLVER, API, OTHER)) {
+                    ns.ip("addr", "add", a + "/32", "dev", "eth0");
+                }
+                ns.ip("route", "add", "local", "198.18.2.0/24", "dev", "lo"); // the race's names: 198.18.2.x
+                ns.ip("route", "add", "198.18.0.0/24", "via", "198.18.1.1");
+                lab.node.ip("route", "add", "198.18.2.0/24", "via", "198.18.1.2");
+                lab.node.ip("route", "add", AgentLab.ip(1) + "/32", "dev", AgentLab.hostIf(1));
+                lab.node.ip("neigh", "replace", AgentLab.ip(1), "lladdr", AgentLab.mac(1), "dev", AgentLab.hostIf(1),
+                        "nud", "permanent");
+                lab.node.run(() -> {
+                    Files.writeString(Path.of("/proc/sys/net/ipv4/ip_forward"), "1");
+                    for (String i : List.of("all", "default", AgentLab.hostIf(1), "ext0")) {
+                        Files.writeString(Path.of("/proc/sys/net/ipv4/conf/" + i + "/rp_filter"), "0");
+                    }
+                });
+                List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", ns.name(), "dnsmasq",
+                        "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv", "--no-hosts", "--user=root",
+                        "--bind-interfaces", "--listen-address=" + RESOLVER, "--port=53", "--local-ttl=" + ttl,
+                        "--pid-file=" + tmp.resolve("dnsmasq.pid"), "--log-facility=" + tmp.resolve("dnsmasq.log"),
+                        "--host-record=api.example.test," + API, "--host-record=other.example.test," + OTHER));
+                for (int i = 1; i <= RACE; i++) {
+                    cmd.add("--host-record=n" + i + ".example.test,198.18.2." + i);
+                }
+                dnsmasq = new ProcessBuilder(cmd).redirectErrorStream(true)
+                        .redirectOutput(tmp.resolve("dnsmasq.out").toFile()).start();
+                listener = ns.call(() -> {
+                    ServerSocket s = new ServerSocket();
+                    s.setReuseAddress(true);
+                    s.bind(new InetSocketAddress(InetAddress.getByAddress(new byte[4]), PORT), 256);
+                    return s;
+                });
+                listener.setSoTimeout(200);
+                acceptor = new Thread(() -> {
+                    while (!stop.get()) {
+                        try (Socket c = listener.accept()) {
+                            c.getOutputStream().write('k');
+                        } catch (SocketTimeoutException again) {
+                            // look at stop
+                        } catch (Exception e) {
+                            if (!stop.get()) {
+                                continue;
+                            }
+                        }
+                    }
+                }, "outside-accept");
+                acceptor.setDaemon(true);
+                acceptor.start();
+                AgentLab.eventually("dnsmasq answers", () -> !dig(ns, "api.example.test").isEmpty(),
+                        () -> Files.exists(tmp.resolve("dnsmasq.out")) ? Files.readString(tmp.resolve("dnsmasq.out")) : "");
+            } catch (Exception | Error e) {
+                close();
+                throw e;
+            }
+        }
+
+        @Override
+        public void close() throws Exception {
+            stop.set(true);
+            if (listener != null) {
+                listener.close();
+            }
+            if (dnsmasq != null) {
+                dnsmasq.destroy();
+                if (!dnsmasq.waitFor(5, TimeUnit.SECONDS)) {
+                    dnsmasq.destroyForcibly();
+                }
+            }
+            ns.close();
+        }
+    }
+
+    /** {@code dig +short} from the namespace: the answer's addresses, or "" (no answer within 1 s). */
+    static String dig(NetworkNamespace ns, String name) {
+        Command.Result r = ns.exec(List.of("dig", "+short", "+time=1", "+tries=1", "@" + RESOLVER, name));
+        return r.exitCode() == 0 ? r.stdout().trim() : "";
+    }
+
+    /** A TCP connect from endpoint 1 that reads the listener's byte: true if it got it within 1 s. */
+    static boolean connects(AgentLab lab, String address) throws Exception {
+        return lab.ns(1).call(() -> {
+            try (Socket s = new Socket()) {
+                s.connect(new InetSocketAddress(address, PORT), 1000);
+                s.setSoTimeout(1000);
+                return s.getInputStream().read() == 'k';
+            } catch (java.io.IOException e) {
+                return false;
+            }
+        });
+    }
+
+    private static void specs(AgentLab lab) throws Exception {
+        lab.writeSpec("endpoints", "client.yaml", lab.endpointYaml(1, "{app: client}")
+                + "build: { dnsLearning: true }\n");
+        lab.writeSpec("policies", "client.yaml", """
+                name: client-egress
+                endpointSelector: { matchLabels: { app: client } }
+                egress:
+                  - toCIDR: [ 198.18.1.53/32 ]
+                    toPorts: [ { port: 53, protocol: UDP } ]
+                  - toFQDNs: [ { matchName: api.example.test }, { matchPattern: "n*.example.test" } ]
+                    toPorts: [ { port: 8080, protocol: TCP } ]
+                """);
+    }
+
+    private static Agent start(AgentLab lab, boolean failClosed) throws Exception {
+        return start(lab, DnsLearner.Options.of(new PinLayout(lab.pinRoot).nodeDir(), failClosed));
+    }
+
+    private static Agent start(AgentLab lab, DnsLearner.Options options) throws Exception {
+        DnsLearner.Options o = options.withStaleAfter(Duration.ofMillis(1000), Duration.ofMillis(100));
+        Agent agent = lab.start(lab.agent(lab.dataplane()).specDirectory(lab.specDir, Duration.ofSeconds(2))
+                .api(true).dnsLearning(o, Netns.named(lab.node.name())));
+        lab.awaitReady(agent, 1);
+        AgentLab.eventually("the DNS learner reads the ring", () -> agent.dnsLearner().orElseThrow().reading(),
+                () -> String.valueOf(agent.dnsLearner().orElseThrow().lastError()));
+        Thread.sleep(300); // a heartbeat or two
+        return agent;
+    }
+
+    /** What to look at when an answer did not come. */
+    static String diagnose(AgentLab lab, Outside out, DnsLearner l) {
+        StringBuilder b = new StringBuilder("\n-- learner: ");
+        b.append(l.dataplaneStats()).append(" redelivered ").append(l.redelivered()).append(" reading ")
+                .append(l.reading()).append(" last error ").append(l.lastError());
+        for (String[] c : new String[][] {{"ip", "-s", "link"}, {"ip", "route"}, {"ip", "neigh"}}) {
+            b.append("\n-- node: ").append(String.join(" ", c)).append('\n')
+                    .append(lab.node.exec(List.of(c)).stdout());
+        }
+        b.append("\n-- outside: ip -s link\n").append(out.ns.exec(List.of("ip", "-s", "link")).stdout());
+        b.append("\n-- client: ip -s link\n").append(lab.ns(1).exec(List.of("ip", "-s", "link")).stdout());
+        b.append("\n-- client: ip neigh\n").append(lab.ns(1).exec(List.of("ip", "neigh")).stdout());
+        return b.toString();
+    }
+
+    private static long stat(DnsLearner l, DnsEvent.Stat s) {
+        return l.dataplaneStats().getOrDefault(s, 0L);
+    }
+
+    /** One A query from endpoint 1 over a UDP socket (dnsjava builds and reads it): the first address. */
+    static String lookup(String name) throws Exception {
+        Message q = Message.newQuery(Record.newRecord(Name.fromString(name + "."), Type.A, DClass.IN));
+        byte[] wire = q.toWire();
+        try (DatagramSocket s = new DatagramSocket()) {
+            s.setSoTimeout(2000);
+            s.send(new DatagramPacket(wire, wire.length, new InetSocketAddress(RESOLVER, 53)));
+            byte[] buf = new byte[1500];
+            DatagramPacket p = new DatagramPacket(buf, buf.length);
+            s.receive(p);
+            Message a = new Message(java.util.Arrays.copyOf(buf, p.getLength()));
+            for (Record r : a.getSection(Section.ANSWER)) {
+                if (r instanceof ARecord ar) {
+                    return ar.getAddress().getHostAddress();
+                }
+            }
+            return "";
+        }
+    }
+
+    @Test
+    void anAllowedNameConnectsTheMomentItsAnswerArrivesAndAnotherNameDoesNot(@TempDir Path tmp) throws Exception {
+        try (AgentLab lab = AgentLab.create(tmp, 1); Outside out = new Outside(lab, tmp)) {
+            specs(lab);
+            Agent agent = start(lab, false);
+            DnsLearner learner = agent.dnsLearner().orElseThrow();
+
+            assertEquals(OTHER, dig(lab.ns(1), "other.example.test"), () -> diagnose(lab, out, learner));
+            assertTrue(!connects(lab, OTHER), "other.example.test is no toFQDNs name of the client's");
+            assertEquals(API, dig(lab.ns(1), "api.example.test"));
+            assertTrue(connects(lab, API), "api.example.test, right after dig: " + learner.lastError());
+            List<FqdnCache.Entry> entries = learner.cache().entries(1);
+            assertEquals(1, entries.size(), entries.toString());
+            assertEquals("api.example.test", entries.get(0).name());
+            assertTrue(stat(learner, DnsEvent.Stat.HELD) >= 2, learner.dataplaneStats().toString());
+            assertEquals(stat(learner, DnsEvent.Stat.HELD), stat(learner, DnsEvent.Stat.REDELIVERED),
+                    "every held answer came back");
+
+            // lookup then connect at once, each with a name new to the node: no first-packet race
+            int ok = 0;
+            List<String> failed = new ArrayList<>();
+            for (int i = 1; i <= RACE; i++) {
+                String name = "n" + i + ".example.test";
+                boolean connected = lab.ns(1).call(() -> {
+                    String a = lookup(name);
+                    try (Socket s = new Socket()) {
+                        s.connect(new InetSocketAddress(a, PORT), 1000);
+                        s.setSoTimeout(1000);
+                        return s.getInputStream().read() == 'k';
+                    } catch (java.io.IOException e) {
+                        return false;
+                    }
+                });
+                if (connected) {
+                    ok++;
+                } else {
+                    failed.add(name);
+                }
+            }
+            long[] lat = learner.recentLatenciesMicros();
+            long[] app = learner.recentApplyMicros();
+            System.out.printf("dns race: %d/%d first connects; added latency p50 %d us, p99 %d us, max %d us"
+                            + " over %d answers; plan and map writes p50 %d us, p99 %d us; %d entries%n", ok, RACE,
+                    lat[lat.length / 2], lat[(int) (lat.length * 0.99)], lat[lat.length - 1], lat.length,
+                    app[app.length / 2], app[(int) (app.length * 0.99)], learner.cache().size());
+            assertEquals(RACE, ok, "failed: " + failed);
+            assertEquals(RACE + 1, learner.cache().entries(1).size());
+
+            // what kiln fqdn list and /metrics show, through the agent's API
+            CliRuns.Run list = CliRuns.kiln("fqdn", "list", "--endpoint", "1", "--state-dir", lab.stateDir.toString());
+            assertEquals(0, list.exit(), list.err());
+            assertTrue(list.out().lines().anyMatch(l -> l.contains("api.example.test") && l.contains(API)
+                    && l.contains("client-egress: matchName: api.example.test")), list.out());
+            assertTrue(list.out().contains((RACE + 1) + " entries"), list.out());
+            CliRuns.Run json = CliRuns.kiln("fqdn", "list", "--json", "--state-dir", lab.stateDir.toString());
+            var root = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.out());
+            assertEquals(RACE + 1, root.path("entries").size());
+            assertTrue(root.path("entries").get(0).path("ttlRemainingSeconds").asLong() > 0, json.out());
+            assertEquals("open", root.path("stats").path("failMode").asText());
+            String metrics = io.kiln.agent.api.AgentClient.unix(agent.apiSocket()).metrics();
+            assertTrue(metrics.contains("kiln_dns_answers_total{result=\"learned\"} " + (RACE + 1) + ".0"), metrics);
+            assertTrue(metrics.contains("kiln_fqdn_entries " + (RACE + 1) + ".0"), metrics);
+            assertTrue(metrics.contains("kiln_dns_answer_added_latency_seconds_count"), metrics);
+            assertEquals(2, CliRuns.kiln("fqdn", "list", "--endpoint", "0", "--state-dir", lab.stateDir.toString())
+                    .exit(), "a bad endpoint id is a usage error");
+        }
+    }
+
+    @Test
+    void withTheAgentStoppedFailOpenPassesAnswersAndFailClosedHoldsThemUntilItIsBack(@TempDir Path tmp)
+            throws Exception {
+        try (AgentLab lab = AgentLab.create(tmp, 1); Outside out = new Outside(lab, tmp)) {
+            specs(lab);
+            Agent open = start(lab, false);
+            DnsLearner l = open.dnsLearner().orElseThrow();
+            assertEquals(API, dig(lab.ns(1), "api.example.test"));
+            open.close();
+            long passed = stat(l, DnsEvent.Stat.AGENT_DOWN_PASSED);
+            assertEquals(API, dig(lab.ns(1), "api.example.test"), "fail-open: answered with the agent down");
+            assertEquals("198.18.2.7", dig(lab.ns(1), "n7.example.test"));
+            assertTrue(stat(l, DnsEvent.Stat.AGENT_DOWN_PASSED) >= passed + 2, l.dataplaneStats().toString());
+            assertTrue(!connects(lab, "198.18.2.7"), "a name first looked up while the agent was down is not learned");
+
+            Agent closed = start(lab, true);
+            DnsLearner c = closed.dnsLearner().orElseThrow();
+            assertEquals("198.18.2.8", dig(lab.ns(1), "n8.example.test"));
+            assertTrue(connects(lab, "198.18.2.8"));
+            closed.close();
+            long dropped = stat(c, DnsEvent.Stat.AGENT_DOWN_DROPPED);
+            assertEquals("", dig(lab.ns(1), "n9.example.test"), "fail-closed: no answer with the agent down");
+            assertTrue(stat(c, DnsEvent.Stat.AGENT_DOWN_DROPPED) > dropped, c.dataplaneStats().toString());
+
+            Agent back = start(lab, true);
+            assertEquals("198.18.2.9", dig(lab.ns(1), "n9.example.test"), "answered again once the agent is back");
+            assertTrue(connects(lab, "198.18.2.9"));
+            assertTrue(back.dnsLearner().orElseThrow().redelivered() >= 1);
+        }
+    }
+
+    @Test
+    void anEntryPastItsTtlGoesUnlessAConnectionStillUsesItsAddress(@TempDir Path tmp) throws Exception {
+        try (AgentLab lab = AgentLab.create(tmp, 1); Outside out = new Outside(lab, tmp, 1)) {
+            specs(lab);
+            Agent agent = start(lab, DnsLearner.Options.of(new PinLayout(lab.pinRoot).nodeDir(), false)
+                    .withMinTtl(Duration.ofSeconds(1)).withExpiryScan(Duration.ofHours(1)));
+            DnsLearner l = agent.dnsLearner().orElseThrow();
+            assertEquals("198.18.2.5", dig(lab.ns(1), "n5.example.test"));
+            assertEquals("198.18.2.6", dig(lab.ns(1), "n6.example.test"));
+            // a connection to n5 stays open across the expiry
+            try (Socket held = lab.ns(1).call(() -> {
+                Socket s = new Socket();
+                s.connect(new InetSocketAddress("198.18.2.5", PORT), 1000);
+                return s;
+            })) {
+                held.setSoTimeout(1000);
+                assertEquals('k', held.getInputStream().read());
+                Thread.sleep(1500); // both TTLs (1 s) have passed
+                assertEquals(1, l.expireNow(), "n6 goes; n5's address is held by a tracked connection");
+                List<FqdnCache.Entry> left = l.cache().entries(1);
+                assertEquals(List.of("n5.example.test"), left.stream().map(FqdnCache.Entry::name).toList());
+                assertTrue(agent.reconciler().awaitSettled(Duration.ofSeconds(10)));
+                assertTrue(!connects(lab, "198.18.2.6"), "n6's address left the ipcache and the rule");
+                assertTrue(connects(lab, "198.18.2.5"), "n5 is still allowed");
+                assertEquals("198.18.2.6", dig(lab.ns(1), "n6.example.test"));
+                assertTrue(connects(lab, "198.18.2.6"), "looked up again: allowed again");
+            }
+        }
+    }
+}
