@@ -25,11 +25,9 @@ import io.kiln.templates.EndpointValues;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.nio.file.Files;
@@ -40,8 +38,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -242,33 +238,13 @@ final class BenchFlowsCommand implements Callable<Integer> {
         try {
             BenchIptablesCommand.drain(receiver);
             long forwardedBefore = forwarded(object);
-            AtomicLong received = new AtomicLong();
-            AtomicBoolean stop = new AtomicBoolean();
-            Thread counter = new Thread(() -> {
-                byte[] buf = new byte[256];
-                DatagramPacket p = new DatagramPacket(buf, buf.length);
-                while (!stop.get()) {
-                    try {
-                        receiver.receive(p);
-                        received.incrementAndGet();
-                    } catch (SocketTimeoutException e) {
-                        // look at the stop flag again
-                    } catch (IOException e) {
-                        return;
-                    }
-                }
-            }, "kiln-bench-receiver");
-            counter.start();
-            long nanos = node.call(() -> BenchIptablesCommand.send(secs));
-            Thread.sleep(200);
-            stop.set(true);
-            counter.join(5000);
+            long[] got = BenchIptablesCommand.receiveWhileSending(node, receiver, secs);
             long seen = forwarded(object) - forwardedBefore;
-            if (seen < received.get()) {
-                throw new IllegalStateException("bench flows: the socket received " + received.get()
+            if (seen < got[0]) {
+                throw new IllegalStateException("bench flows: the socket received " + got[0]
                         + " datagrams but to_endpoint passed only " + seen + ": the program was not on the path");
             }
-            return received.get() / (nanos / 1e9);
+            return got[0] / (got[1] / 1e9);
         } finally {
             link.close();
         }

@@ -222,35 +222,15 @@ final class BenchIptablesCommand implements Callable<Integer> {
         try {
             drain(receiver);
             long forwardedBefore = forwarded(object);
-            AtomicLong received = new AtomicLong();
-            AtomicBoolean stop = new AtomicBoolean();
-            Thread counter = new Thread(() -> {
-                byte[] buf = new byte[256];
-                DatagramPacket p = new DatagramPacket(buf, buf.length);
-                while (!stop.get()) {
-                    try {
-                        receiver.receive(p);
-                        received.incrementAndGet();
-                    } catch (SocketTimeoutException e) {
-                        // look at the stop flag again
-                    } catch (IOException e) {
-                        return;
-                    }
-                }
-            }, "kiln-bench-receiver");
-            counter.start();
-            long nanos = node.call(() -> send(secs));
-            Thread.sleep(200); // what is still queued towards the socket arrives
-            stop.set(true);
-            counter.join(5000);
+            long[] got = receiveWhileSending(node, receiver, secs);
             if (mode == Mode.KILN) {
                 long seen = forwarded(object) - forwardedBefore;
-                if (seen < received.get()) {
-                    throw new IllegalStateException("bench iptables: the socket received " + received.get()
+                if (seen < got[0]) {
+                    throw new IllegalStateException("bench iptables: the socket received " + got[0]
                             + " datagrams but to_endpoint passed only " + seen + ": the program was not on the path");
                 }
             }
-            return received.get() / (nanos / 1e9);
+            return got[0] / (got[1] / 1e9);
         } finally {
             if (link != null) {
                 link.close();
@@ -278,6 +258,36 @@ final class BenchIptablesCommand implements Callable<Integer> {
     }
 
     /** Sends as fast as one thread can for {@code secs}; returns the nanoseconds it sent for. */
+    /**
+     * Counts what {@code receiver} gets while one thread in {@code node} sends for {@code secs}
+     * ({@link #send}); returns {received, nanoseconds sent}. What is still queued 200 ms after the
+     * sender stops is counted too.
+     */
+    static long[] receiveWhileSending(NetworkNamespace node, DatagramSocket receiver, double secs) throws Exception {
+        AtomicLong received = new AtomicLong();
+        AtomicBoolean stop = new AtomicBoolean();
+        Thread counter = new Thread(() -> {
+            byte[] buf = new byte[256];
+            DatagramPacket p = new DatagramPacket(buf, buf.length);
+            while (!stop.get()) {
+                try {
+                    receiver.receive(p);
+                    received.incrementAndGet();
+                } catch (SocketTimeoutException e) {
+                    // look at the stop flag again
+                } catch (IOException e) {
+                    return;
+                }
+            }
+        }, "kiln-bench-receiver");
+        counter.start();
+        long nanos = node.call(() -> send(secs));
+        Thread.sleep(200); // what is still queued towards the socket arrives
+        stop.set(true);
+        counter.join(5000);
+        return new long[] {received.get(), nanos};
+    }
+
     static long send(double secs) throws IOException {
         try (DatagramChannel ch = DatagramChannel.open()) {
             ch.connect(new InetSocketAddress(InetAddress.getByName(EP_IP), PORT));
