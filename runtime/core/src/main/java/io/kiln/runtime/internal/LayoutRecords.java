@@ -71,8 +71,13 @@ public final class LayoutRecords {
         if (file == null) {
             return new Lookup(null, "the map name " + map + " cannot name a record file");
         }
+        if (Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                && !Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            // a FIFO would block the open, a device or a link could lead anywhere: never opened
+            return new Lookup(null, "layout record " + file + " is not a regular file");
+        }
         byte[] bytes;
-        try (InputStream in = Files.newInputStream(file)) {
+        try (InputStream in = Files.newInputStream(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             bytes = in.readNBytes((int) MAX_BYTES + 1);
         } catch (NoSuchFileException e) {
             return new Lookup(null, "no layout record at " + file);

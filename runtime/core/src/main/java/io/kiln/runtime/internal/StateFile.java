@@ -41,6 +41,8 @@ import java.util.stream.Stream;
 public final class StateFile {
     public static final Path DEFAULT_DIR = Path.of("/run/kiln/endpoints");
     private static final int FORMAT = 1;
+    /** A state file names a few programs and pins: far below this. */
+    private static final long MAX_BYTES = 1 << 20;
     private static final Pattern FILE = Pattern.compile("(\\d{1,5})\\.json");
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -111,6 +113,12 @@ public final class StateFile {
         Path file = path(endpointId);
         JsonNode root;
         try {
+            if (Files.exists(file) && (!Files.isRegularFile(file) || Files.size(file) > MAX_BYTES)) {
+                // a FIFO would block the read, a device or a huge file would not end: never read
+                throw new EndpointException("endpoint " + endpointId + ": state file " + file + " is not a Kiln state file"
+                        + " (" + (Files.isRegularFile(file) ? "larger than " + MAX_BYTES + " bytes" : "not a regular file")
+                        + "); remove it and the endpoint's pins to start over", false);
+            }
             root = JSON.readTree(Files.readAllBytes(file));
         } catch (NoSuchFileException e) {
             return Optional.empty();
@@ -167,7 +175,11 @@ public final class StateFile {
     /** What {@link #writePending} recorded and no swap has since finished, or empty. */
     public Map<String, Integer> readPending(int endpointId) {
         Path file = pendingPath(endpointId);
-        if (!Files.exists(file)) {
+        try {
+            if (!Files.isRegularFile(file) || Files.size(file) > MAX_BYTES) {
+                return Map.of(); // none, or not a file a swap wrote (a FIFO would block the read): it names nothing
+            }
+        } catch (IOException e) {
             return Map.of();
         }
         try {

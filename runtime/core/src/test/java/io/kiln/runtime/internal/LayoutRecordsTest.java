@@ -74,6 +74,19 @@ class LayoutRecordsTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Timeout(value = 10, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
+    void aFifoOrALinkIsNeverOpened() throws Exception {
+        Path fifo = dir.resolve("node/conntrack.json");
+        Files.createDirectories(fifo.getParent());
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+        assertEquals("layout record " + fifo + " is not a regular file",
+                new LayoutRecords(dir).read(null, "conntrack").problem(), "no writer: an open would block");
+        Path link = dir.resolve("node/policy.json");
+        Files.createSymbolicLink(link, Path.of("/dev/zero"));
+        assertEquals("layout record " + link + " is not a regular file", new LayoutRecords(dir).read(null, "policy").problem());
+    }
+
+    @Test
     void aMapNameThatCannotBeAFileHasNoRecord() {
         LayoutRecords r = new LayoutRecords(dir);
         r.write(null, "../evil", 1, CT);

@@ -57,6 +57,21 @@ class StateFileTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Timeout(value = 10, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
+    void aFifoOrADeviceIsNeverRead(@TempDir Path dir) throws Exception {
+        StateFile states = new StateFile(dir, io.kiln.runtime.PinLayout.defaults());
+        assertEquals(0, new ProcessBuilder("mkfifo", states.path(5).toString()).start().waitFor());
+        assertEquals("endpoint 5: state file " + states.path(5) + " is not a Kiln state file (not a regular file);"
+                + " remove it and the endpoint's pins to start over",
+                assertThrows(EndpointException.class, () -> states.read(5)).getMessage(), "no writer: a read would block");
+        Files.createSymbolicLink(states.path(6), Path.of("/dev/zero"));
+        assertTrue(assertThrows(EndpointException.class, () -> states.read(6)).getMessage()
+                .contains("(not a regular file)"));
+        assertEquals(0, new ProcessBuilder("mkfifo", dir.resolve("7.pending.json").toString()).start().waitFor());
+        assertTrue(states.readPending(7).isEmpty());
+    }
+
+    @Test
     void foreignFileIsReportedWithWhatToDo(@TempDir Path dir) throws Exception {
         StateFile states = new StateFile(dir, io.kiln.runtime.PinLayout.defaults());
         Files.writeString(states.path(5), "{\"format\": 1, \"endpointId\": 5}");

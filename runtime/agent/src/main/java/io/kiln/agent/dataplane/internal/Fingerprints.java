@@ -64,7 +64,11 @@ public final class Fingerprints {
     /** The fingerprint, or null when there is none or it cannot be read (the endpoint is then reloaded once). */
     public PlanFingerprint read(int endpointId) {
         try {
-            JsonNode n = JSON.readTree(Files.readAllBytes(file(endpointId)));
+            Path f = file(endpointId);
+            if (Files.exists(f) && (!Files.isRegularFile(f) || Files.size(f) > 1 << 20)) {
+                return null; // not a file this agent wrote (a FIFO would block the read): reloaded once
+            }
+            JsonNode n = JSON.readTree(Files.readAllBytes(f));
             return new PlanFingerprint(n.get("attachment").asText(), n.get("template").asText(), n.get("build").asText(),
                     n.get("constants").asText());
         } catch (NoSuchFileException e) {
