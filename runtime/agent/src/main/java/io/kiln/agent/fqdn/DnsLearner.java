@@ -127,6 +127,8 @@ public final class DnsLearner implements MetricsProvider, AutoCloseable {
     private final Options options;
     private final Host host;
     private final FqdnCache cache;
+    /** The learner's metrics: built once, their callbacks read the live figures at each scrape. */
+    private final MetricsProvider metrics;
     private final BlockingQueue<DnsEvent> queue = new ArrayBlockingQueue<>(QUEUE);
     private final Map<Netns, FrameSender> senders = new HashMap<>();
     private final Thread opener;
@@ -169,6 +171,7 @@ public final class DnsLearner implements MetricsProvider, AutoCloseable {
         this.worker = daemon(this::workLoop, "kiln-dns-learn");
         this.heartbeat = daemon(this::heartbeatLoop, "kiln-dns-heartbeat");
         this.expiry = daemon(this::expiryLoop, "kiln-dns-expiry");
+        this.metrics = instruments();
     }
 
     private static Thread daemon(Runnable r, String name) {
@@ -472,6 +475,10 @@ public final class DnsLearner implements MetricsProvider, AutoCloseable {
 
     @Override
     public MetricSnapshots collect() {
+        return metrics.collect();
+    }
+
+    private MetricsProvider instruments() {
         return MetricsProvider.of(
                 CounterWithCallback.builder().name("kiln_dns_answers_total").help("DNS answers the agent read from the"
                         + " dataplane, by what they did: learned (new addresses for a toFQDNs rule), unchanged (addresses"
@@ -510,7 +517,7 @@ public final class DnsLearner implements MetricsProvider, AutoCloseable {
                             c.call(decodeErrors.get(), "decode");
                             c.call(applyTimeouts.get(), "apply_timeout");
                         }).build(),
-                latency, applyLatency).collect();
+                latency, applyLatency);
     }
 
     /** Stops reading and heartbeating, declares the agent down to the dataplane at once, re-delivers what was queued. */
