@@ -5,7 +5,10 @@
 # bundle of prebuilt objects, the templates), then `podman build` FROM scratch. No clang: the agent runs
 # every variant the bundle holds (see docs/deploy.md). Writes target/image/kiln-VERSION.oci.tar too.
 #
-# Usage: deploy/image/build-image.sh [--tag NAME:TAG] [--out FILE]
+# Usage: deploy/image/build-image.sh [--tag NAME:TAG] [--out FILE] [--templates DIR] [--bundle DIR]
+#   --templates DIR  the templates the agent reads (default: the checkout's bpf-templates/src/main/bpf)
+#   --bundle DIR     a bundle folder (`kiln bundle`) put before the build's own bundle on the class path:
+#                    how an image carries templates changed since the build (no clang in the image)
 # Needs the CLI built first (./kiln image does both): runtime/cli/target/kiln-cli-VERSION.jar and lib/.
 set -euo pipefail
 
@@ -13,17 +16,23 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 VERSION="0.1.0-SNAPSHOT"
 TAG="kiln:$VERSION"
 OUT="$ROOT/target/image/kiln-$VERSION.oci.tar"
+TEMPLATES="$ROOT/bpf-templates/src/main/bpf"
+BUNDLE=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --tag) TAG="$2"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
-    *) echo "kiln image: unknown option $1 (expected --tag NAME:TAG or --out FILE)" >&2; exit 2 ;;
+    --templates) TEMPLATES="$2"; shift 2 ;;
+    --bundle) BUNDLE="$2"; shift 2 ;;
+    *) echo "kiln image: unknown option $1 (expected --tag NAME:TAG, --out FILE, --templates DIR or --bundle DIR)" >&2; exit 2 ;;
   esac
 done
 
 say() { printf 'kiln image: %s\n' "$*" >&2; }
 fail() { say "$*"; exit 1; }
 
+[[ -d "$TEMPLATES" ]] || fail "--templates $TEMPLATES: not a folder"
+[[ -z "$BUNDLE" || -f "$BUNDLE/META-INF/kiln/index.json" ]] || fail "--bundle $BUNDLE: not a bundle folder (no META-INF/kiln/index.json; make one with kiln bundle)"
 CLI_JAR="$ROOT/runtime/cli/target/kiln-cli-$VERSION.jar"
 [[ -f "$CLI_JAR" && -d "$ROOT/runtime/cli/target/lib" ]] \
   || fail "no CLI build at $CLI_JAR (run ./kiln image, or ./mvnw -pl runtime/cli -am package -DskipTests)"
@@ -51,13 +60,16 @@ say "jlink $MODULES"
   --output "$FS/opt/kiln/jre"
 
 cp "$CLI_JAR" "$ROOT/runtime/cli/target/lib/"*.jar "$FS/opt/kiln/lib/"
-mkdir -p "$FS/opt/kiln/bpf-templates/src/main"
-cp -r "$ROOT/bpf-templates/src/main/bpf" "$FS/opt/kiln/bpf-templates/src/main/"
+mkdir -p "$FS/opt/kiln/bpf-templates/src/main/bpf"
+cp -r "$TEMPLATES/." "$FS/opt/kiln/bpf-templates/src/main/bpf/"
+mkdir -p "$FS/opt/kiln/bundle"
+[[ -z "$BUNDLE" ]] || cp -r "$BUNDLE/." "$FS/opt/kiln/bundle/"
 cp /bin/dash "$FS/usr/bin/sh"
 cat > "$FS/usr/local/bin/kiln" <<'LAUNCHER'
 #!/bin/sh
 # kiln in the agent's image: the CLI on the jlinked runtime; KILN_JAVA_OPTS adds JVM options.
-exec /opt/kiln/jre/bin/java ${KILN_JAVA_OPTS:-} -Dkiln.home=/opt/kiln -cp '/opt/kiln/lib/*' io.kiln.cli.Main "$@"
+# /opt/kiln/bundle (empty unless the image was built with --bundle) comes first: its variants win.
+exec /opt/kiln/jre/bin/java ${KILN_JAVA_OPTS:-} -Dkiln.home=/opt/kiln -cp '/opt/kiln/bundle:/opt/kiln/lib/*' io.kiln.cli.Main "$@"
 LAUNCHER
 chmod 0755 "$FS/usr/local/bin/kiln"
 printf 'root:x:0:0:root:/root:/bin/sh\n' > "$FS/etc/passwd"

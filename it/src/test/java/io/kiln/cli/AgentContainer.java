@@ -80,6 +80,11 @@ public final class AgentContainer implements AutoCloseable {
      * CAP_SYS_RESOURCE; a kubelet's runtime passes its own).
      */
     public static AgentContainer start(String name, Path stateDir, List<String> agentArgs) throws Exception {
+        return start(name, IMAGE, stateDir, agentArgs);
+    }
+
+    /** {@link #start(String, Path, List)} with another image (a rolling update's next one). */
+    public static AgentContainer start(String name, String image, Path stateDir, List<String> agentArgs) throws Exception {
         List<String> args = new ArrayList<>(List.of("--runtime", "runc", "run", "-d", "--name", name,
                 "--privileged", "--network", "host",
                 "--ulimit", "nofile=" + openFilesLimit(),
@@ -88,7 +93,8 @@ public final class AgentContainer implements AutoCloseable {
             String host = m.containerPath().equals(STATE) ? stateDir.toAbsolutePath().toString() : m.hostPath();
             args.addAll(List.of("-v", host + ":" + m.containerPath() + m.podmanOptions()));
         }
-        args.addAll(COMMAND);
+        args.add(image);
+        args.addAll(COMMAND.subList(1, COMMAND.size()));
         args.addAll(agentArgs);
         Result r = podman(PODMAN_CALL, args);
         if (r.exit() != 0) {

@@ -4,6 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.kiln.agent.dataplane.AgentLab;
 import io.kiln.agent.dataplane.EchoServers;
+import io.kiln.agent.dataplane.TieredBringUpKernelTest;
+import io.kiln.bench.DisruptionProbe;
+import io.kiln.bpf.BpfMap;
+import io.kiln.runtime.PinLayout;
 import io.kiln.testing.KernelRequirements;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -105,12 +109,150 @@ class AgentImageKernelTest {
         }
     }
 
+    /** The conntrack value as the next image's template has it: one field more, 80 bytes. */
+    private static final String CT_GROWN = """
+            	__u64 bytes_rev;
+            	__u64 upgraded_at;	/* the next image's new field: 0 in migrated entries */
+            };
+            KILN_ASSERT_SIZE(struct ct_entry, 80);""";
+
+    /**
+     * The DaemonSet's rolling update: the running container stops (SIGTERM; the programs stay) and a
+     * container of the next image starts on the same state folder and bpffs. The next image's endpoint
+     * template adds a field to the conntrack value (72 to 80 bytes); it has no clang, so its objects come
+     * in a bundle made with {@code kiln bundle} and built into the image with {@code --bundle}. Across the
+     * update, 50 TCP connections (a request every 50 ms) and 5,000 UDP datagrams/s from endpoint 1 to
+     * endpoint 2: no connection breaks, no request fails; the node's conntrack map is migrated, its entries
+     * kept, and policy still holds.
+     */
+    @Test
+    void aRollingUpdateToAnImageWhoseConntrackValueGrewBreaksNoConnection(@TempDir Path tmp) throws Exception {
+        KernelRequirements.assumeKernel();
+        KernelRequirements.assumeTools("podman", "runc", "clang");
+        try (AgentLab lab = AgentLab.create(tmp, 1, 2)) {
+            buildImage();
+            String suffix = UUID.randomUUID().toString().substring(0, 8);
+            String next = "localhost/kiln-next-test:" + suffix;
+            Path templates = TieredBringUpKernelTest.copyTemplates(tmp.resolve("next-bpf"));
+            Path conntrack = templates.resolve("include/kiln/conntrack.h");
+            String h = Files.readString(conntrack);
+            String end = """
+                    	__u64 bytes_rev;
+                    };
+                    KILN_ASSERT_SIZE(struct ct_entry, 72);""";
+            assertTrue(h.contains(end), "conntrack.h still ends struct ct_entry with bytes_rev at 72 bytes");
+            Files.writeString(conntrack, h.replace(end, CT_GROWN));
+            Path bundle = tmp.resolve("next-bundle");
+            CliRuns.Run bundled = CliRuns.kiln("bundle", templates.resolve("endpoint").toString(), "--variant", "default",
+                    "--variant", "configSource=node", "-o", bundle.toString(), "--cache-dir", tmp.resolve("cache").toString());
+            assertEquals(0, bundled.exit(), bundled.out() + bundled.err());
+            buildImage("--tag", next, "--out", tmp.resolve("next.oci.tar").toString(), "--templates", templates.toString(),
+                    "--bundle", bundle.toString());
+            try {
+                Files.createDirectories(lab.stateDir);
+                lab.servers.udp(lab.ns(2), UDP);
+                String state = lab.stateDir.toString();
+                List<String> args = List.of("--state-dir=/run/kiln", "--pin-root=" + lab.pinRoot);
+                Path client = tmp.resolve("client.yaml");
+                Path web = tmp.resolve("web.yaml");
+                Path policy = tmp.resolve("web-policy.yaml");
+                Files.writeString(client, lab.endpointYaml(1, "{app: client}"));
+                Files.writeString(web, lab.endpointYaml(2, "{app: web}"));
+                Files.writeString(policy, """
+                        name: web
+                        endpointSelector: { matchLabels: { app: web } }
+                        ingress:
+                          - fromEndpoints: [ { matchLabels: { app: client } } ]
+                            toPorts: [ { port: %d, protocol: TCP }, { port: %d, protocol: UDP } ]
+                        """.formatted(PROBE_TCP, PROBE_UDP));
+                Map<Integer, Map<String, Integer>> before;
+                try (AgentContainer old = AgentContainer.start("kiln-test-" + suffix, lab.stateDir, args)) {
+                    old.await("objects from bundle", WAIT);
+                    for (Path spec : List.of(client, web, policy)) {
+                        String kind = spec == policy ? "policy" : "endpoint";
+                        CliRuns.Run applied = CliRuns.kiln(kind, "apply", spec.toString(), "--state-dir", state);
+                        assertEquals(0, applied.exit(), applied.err());
+                    }
+                    awaitReadyOnTier1(state);
+                    before = programIds(state);
+                    before.values().forEach(p -> lab.recordPrograms(p.values()));
+                    assertEquals(72, conntrackValueSize(lab));
+                    AgentLab.eventually("UDP to 9000 denied by policy", () -> !EchoServers.udpWorks(lab.ns(1), ip(2), UDP),
+                            old::logs);
+                    try (DisruptionProbe probe = DisruptionProbe.start(lab.ns(1).netns(), lab.ns(2).netns(), ip(2),
+                            PROBE_TCP, PROBE_UDP, 50, Duration.ofMillis(50), 5000, Duration.ofSeconds(120))) {
+                        Thread.sleep(1000);
+                        int entries = conntrackEntries(lab);
+                        probe.mark();
+                        long t0 = System.nanoTime();
+                        int exit = old.stop(Duration.ofSeconds(30));
+                        assertTrue(exit == 0 || exit == 143, "exit " + exit + ":\n" + old.logs());
+                        try (AgentContainer updated = AgentContainer.start("kiln-test-" + suffix + "-next", next,
+                                lab.stateDir, args)) {
+                            updated.await("adopted 2 endpoint", WAIT);
+                            AgentLab.eventually("the conntrack map migrated to 80-byte values",
+                                    () -> conntrackValueSize(lab) == 80, updated::logs);
+                            awaitReadyOnTier1(state);
+                            long updateMillis = (System.nanoTime() - t0) / 1_000_000;
+                            Thread.sleep(1000);
+                            DisruptionProbe.Result r = probe.stop();
+                            System.out.println("AgentImageKernelTest rolling update " + AgentContainer.IMAGE + " -> " + next
+                                    + " (ct_entry 72 -> 80 bytes, " + entries + " conntrack entries; old container stopped"
+                                    + " to both endpoints ready on the next image " + updateMillis + " ms): " + r);
+                            assertEquals(0, r.broken(), r.toString());
+                            assertEquals(0, r.failed(), r.toString());
+                            Map<Integer, Map<String, Integer>> after = programIds(state);
+                            after.values().forEach(p -> lab.recordPrograms(p.values()));
+                            assertTrue(!after.equals(before), "the next image's programs replaced the old ones: " + after);
+                            assertTrue(conntrackEntries(lab) >= entries, "conntrack entries kept across the migration");
+                            assertTrue(lab.hooksIntact(1) && lab.hooksIntact(2));
+                            assertFalse(EchoServers.udpWorks(lab.ns(1), ip(2), UDP), "policy still holds on the next image");
+                            exit = updated.stop(Duration.ofSeconds(30));
+                            assertTrue(exit == 0 || exit == 143, "exit " + exit + ":\n" + updated.logs());
+                        }
+                    }
+                }
+                CliRuns.Run uninstall = CliRuns.kiln("uninstall", "--pin-root", lab.pinRoot.toString(), "--state-dir", state);
+                assertEquals(0, uninstall.exit(), uninstall.err());
+            } finally {
+                AgentContainer.podman(Duration.ofSeconds(60), List.of("rmi", "-f", next));
+            }
+        }
+    }
+
+    private static final int PROBE_TCP = 8080;
+    private static final int PROBE_UDP = 9100;
+
+    private static int conntrackValueSize(AgentLab lab) {
+        try (BpfMap ct = BpfMap.openPinned(new PinLayout(lab.pinRoot).nodeMap("conntrack"))) {
+            return ct.definition().valueSize();
+        }
+    }
+
+    private static int conntrackEntries(AgentLab lab) {
+        try (BpfMap ct = BpfMap.openPinned(new PinLayout(lab.pinRoot).nodeMap("conntrack"))) {
+            return ct.keys().size();
+        }
+    }
+
+    private static boolean imageBuilt;
+
+    /** The checkout's own image, built once per run of this class. */
+    private static synchronized void buildImage() throws Exception {
+        if (!imageBuilt) {
+            buildImage(new String[0]);
+            imageBuilt = true;
+        }
+    }
+
     /** deploy/image/build-image.sh from the checkout (bounded); the CLI's jars are the reactor's. */
-    private static void buildImage() throws Exception {
+    private static void buildImage(String... options) throws Exception {
         Path home = Path.of(System.getProperty("kiln.home", "..")).toAbsolutePath().normalize();
         Path out = Files.createTempFile("kiln-image-build", ".log");
         try {
-            Process p = new ProcessBuilder("bash", home.resolve("deploy/image/build-image.sh").toString())
+            List<String> command = new java.util.ArrayList<>(List.of("bash", home.resolve("deploy/image/build-image.sh").toString()));
+            command.addAll(List.of(options));
+            Process p = new ProcessBuilder(command)
                     .redirectErrorStream(true).redirectOutput(out.toFile()).start();
             if (!p.waitFor(6, TimeUnit.MINUTES)) {
                 p.destroyForcibly();

@@ -31,7 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * restart; once the line is gone, the next retry builds tier 1 and swaps it in, and the policy
  * still holds.
  */
-class TieredBringUpKernelTest {
+public class TieredBringUpKernelTest {
     private static final int TCP = 8080;
     private static final int UDP = 9000;
     private static final String BREAK = "#if defined(CONFIG_SOURCE_CONSTANTS)\n"
@@ -149,7 +149,7 @@ class TieredBringUpKernelTest {
                 .orElse(-1);
     }
 
-    static Path copyTemplates(Path to) throws IOException {
+    public static Path copyTemplates(Path to) throws IOException {
         Path from = Path.of(System.getProperty("kiln.home", ".."), "bpf-templates", "src", "main", "bpf");
         try (Stream<Path> walk = Files.walk(from)) {
             for (Path p : walk.toList()) {

@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 @Command(name = "kiln", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = {"BPF templating and build toolchain: render, compile, cache and inspect BPF templates;",
                 "run the node agent that specializes them per endpoint and hot-swaps them, and talk to it."},
-        subcommands = {RenderCommand.class, CompileCommand.class, InspectCommand.class, DemoCommand.class,
+        subcommands = {RenderCommand.class, CompileCommand.class, BundleCommand.class, InspectCommand.class, DemoCommand.class,
                 AgentCommand.class, StatusCommand.class, FlowsCommand.class, FqdnCommand.class,
                 SpecCommands.EndpointCommand.class,
                 SpecCommands.PolicyCommand.class, SpecCommands.ServiceCommand.class, UninstallCommand.class,

@@ -492,7 +492,7 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
             chains.apply(a, members).forEach(AttachedEndpoint::close);
         } catch (RuntimeException e) {
             fingerprints.write(plan.id(), new PlanFingerprint(plan.fingerprint().attachment(), plan.template().name(),
-                    plan.build().canonical(), plan.fingerprint().constants() + "|chain failed"));
+                    plan.build().canonical(), plan.fingerprint().constants() + "|chain failed", plan.fingerprint().sources()));
             throw e;
         }
     }

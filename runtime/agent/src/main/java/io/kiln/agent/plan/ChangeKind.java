@@ -13,7 +13,10 @@ public enum ChangeKind {
     STATE_ONLY,
     /** Constants changed: specialize the same object again and swap. */
     CONSTANTS,
-    /** Build parameters changed: a new variant (one compile, shared by every endpoint that needs it), then swap. */
+    /**
+     * Build parameters changed, or the template's files did (a new Kiln or image): a new variant (one compile,
+     * shared by every endpoint that needs it), then swap.
+     */
     VARIANT,
     /** The interface, its namespace or the template changed: detach the old programs, attach new ones. */
     RECREATE,
@@ -44,8 +47,8 @@ public enum ChangeKind {
         if (!w.attachment().equals(running.attachment()) || !w.template().equals(running.template())) {
             return RECREATE;
         }
-        if (!w.build().equals(running.build())) {
-            return VARIANT;
+        if (!w.build().equals(running.build()) || !w.sources().equals(running.sources())) {
+            return VARIANT; // other build parameters, or the same ones of changed template files
         }
         if (!w.constants().equals(running.constants())) {
             return CONSTANTS;

@@ -64,7 +64,7 @@ public record EndpointPlan(int id, String interfaceName, String namespace, Templ
             // a change of the chain is a constants change: the dataplane is specialized again, the chain applied
             c += "|chain=" + chain.stream().map(ChainPlan::canonical).collect(Collectors.joining(","));
         }
-        return new PlanFingerprint(attachment, template.name(), build.canonical(), c);
+        return new PlanFingerprint(attachment, template.name(), build.canonical(), c, TemplateSources.digest(template));
     }
 
     public EndpointPlan withPolicy(EndpointPolicy p) {

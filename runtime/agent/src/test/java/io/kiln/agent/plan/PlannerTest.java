@@ -196,6 +196,36 @@ class PlannerTest {
         assertEquals(ChangeKind.VARIANT, kind(base, web, "build: { ipv6: true }\n"));
         assertEquals(ChangeKind.RECREATE, kind(base, web, "namespace: ep1\n"));
         assertEquals(ChangeKind.NONE, kind(base, web, "build: { ipv6: false }\n"), "a default written out is no change");
+        PlanFingerprint f = base.fingerprint();
+        assertEquals(16, f.sources().length(), "the template's files are digested: " + f.sources());
+        PlanFingerprint otherSources = new PlanFingerprint(f.attachment(), f.template(), f.build(), f.constants(),
+                "0123456789abcdef");
+        assertEquals(ChangeKind.VARIANT, ChangeKind.between(otherSources, base.policy(), base),
+                "the same parameters of changed template files (a new Kiln, a new image): the new variant");
+        PlanFingerprint older = new PlanFingerprint(f.attachment(), f.template(), f.build(), f.constants(), "");
+        assertEquals(ChangeKind.VARIANT, ChangeKind.between(older, base.policy(), base),
+                "a fingerprint without a digest (an older Kiln's): the new variant, once");
+    }
+
+    @Test
+    void theSourcesDigestFollowsEveryFileOfTheTemplateAndItsIncludes(@TempDir Path tmp) throws Exception {
+        Path root = java.nio.file.Files.createDirectories(tmp.resolve("t"));
+        Path inc = java.nio.file.Files.createDirectories(tmp.resolve("include"));
+        java.nio.file.Files.writeString(inc.resolve("a.h"), "#define A 1\n");
+        java.nio.file.Files.writeString(root.resolve("t.bpf.c.ftl"), "int x;\n");
+        String first = TemplateSources.digest(descriptor(root, inc, "one"));
+        assertEquals(first, TemplateSources.digest(descriptor(root, inc, "two")), "same files, same digest");
+        java.nio.file.Files.writeString(inc.resolve("a.h"), "#define A 2\n");
+        String changed = TemplateSources.digest(descriptor(root, inc, "three"));
+        assertEquals(16, changed.length());
+        assertNotEquals(first, changed, "an include changed");
+    }
+
+    /** A descriptor of {@code root} with {@code inc}; {@code file} names it (digests are taken once per descriptor file). */
+    private static io.kiln.template.TemplateDescriptor descriptor(Path root, Path inc, String file) {
+        return new io.kiln.template.TemplateDescriptor("t", root, root.resolve(file + ".template.yaml"),
+                root.resolve("t.bpf.c.ftl"), List.of(root, inc), List.of(), List.of(), List.of(), List.of(),
+                io.kiln.template.CompileOptions.DEFAULT);
     }
 
     private ChangeKind kind(EndpointPlan base, EndpointSpec spec, String extra) {

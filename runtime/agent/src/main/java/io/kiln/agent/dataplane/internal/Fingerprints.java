@@ -40,6 +40,7 @@ public final class Fingerprints {
         n.put("template", f.template());
         n.put("build", f.build());
         n.put("constants", f.constants());
+        n.put("sources", f.sources());
         Path target = file(endpointId);
         Path tmp = dir.resolve("." + endpointId + ".fingerprint." + UUID.randomUUID() + ".tmp");
         try {
@@ -70,7 +71,7 @@ public final class Fingerprints {
             }
             JsonNode n = JSON.readTree(Files.readAllBytes(f));
             return new PlanFingerprint(n.get("attachment").asText(), n.get("template").asText(), n.get("build").asText(),
-                    n.get("constants").asText());
+                    n.get("constants").asText(), n.hasNonNull("sources") ? n.get("sources").asText() : "");
         } catch (NoSuchFileException e) {
             return null;
         } catch (IOException | RuntimeException e) {
