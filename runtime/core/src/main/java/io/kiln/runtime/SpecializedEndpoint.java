@@ -49,9 +49,9 @@ public final class SpecializedEndpoint implements AutoCloseable {
     }
 
     /** The programs are on their hooks: migrated maps replace their pins, layouts are recorded. */
-    void commitMaps() {
+    void commitMaps(java.util.function.Supplier<java.util.Collection<Integer>> otherHookedPrograms) {
         if (pinned != null) {
-            pinned.commit(bpf::map);
+            pinned.commit(bpf::map, otherHookedPrograms);
         }
     }
 

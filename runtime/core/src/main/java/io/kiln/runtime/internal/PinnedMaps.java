@@ -67,18 +67,27 @@ public final class PinnedMaps {
     /**
      * The new programs run: each migrated map replaces its old pin, takes what the old programs
      * added meanwhile, and every pinned map's layout is recorded with the id of the map now pinned.
+     * A migrated node map's old map is kept while programs on other endpoints' hooks still use it
+     * ({@code hooked}: the ids of the programs on every other endpoint's hooks): what those old
+     * programs add to it is caught up again at each later commit of an object that uses the pin,
+     * and once no hooked program uses the old map, a last time before it is let go.
      */
-    public synchronized void commit(java.util.function.Function<String, BpfMap> objectMaps) {
+    public synchronized void commit(java.util.function.Function<String, BpfMap> objectMaps,
+                                    java.util.function.Supplier<java.util.Collection<Integer>> hooked) {
         if (done || records == null) {
             release();
             return;
         }
+        List<Migrated> keptOpen = new ArrayList<>();
         try {
             List<String> failures = new ArrayList<>();
             for (Migrated m : migrated) {
                 try {
                     move(m.tempPin(), m.pin());
                     m.migration().catchUp(m.oldMap(), m.newMap());
+                    if (m.endpointId() == null) {
+                        keptOpen.add(m); // other endpoints' old programs may still write it
+                    }
                 } catch (RuntimeException e) {
                     failures.add(e.getMessage());
                 }
@@ -90,12 +99,24 @@ public final class PinnedMaps {
                     failures.add(e.getMessage());
                 }
             }
+            try {
+                RetiredNodeMaps.commit(keptOpen, recorded.stream().filter(r -> r.endpointId() == null)
+                        .map(r -> new RetiredNodeMaps.Used(r.pin(), r.layout(), objectMaps.apply(r.name()))).toList(),
+                        hooked);
+            } catch (RuntimeException e) {
+                failures.add("catch up retired node maps: " + e.getMessage());
+            }
             if (!failures.isEmpty()) {
                 throw new EndpointException("the new programs run, but " + String.join("; ", failures), false);
             }
         } finally {
             done = true;
-            closeHandles();
+            for (Migrated m : migrated) {
+                m.newMap().close();
+                if (!keptOpen.contains(m)) {
+                    m.oldMap().close();
+                }
+            }
             release();
         }
     }
