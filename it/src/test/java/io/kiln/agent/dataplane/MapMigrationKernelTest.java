@@ -319,4 +319,46 @@ class MapMigrationKernelTest {
             assertTrue(lab.hooksIntact(1) && lab.hooksIntact(2) && lab.hooksIntact(3));
         }
     }
+
+    /**
+     * A new endpoint whose build changes a node map before any running endpoint has moved: its
+     * variant's tier 0 cannot use the pinned conntrack (4096 entries, it wants 8192), so the endpoint
+     * goes straight to tier 1, whose load migrates conntrack; it enforces its policy, the running
+     * endpoints keep working on their old programs, and once they move too the new map has their
+     * connections.
+     */
+    @Test
+    void aNewEndpointThatChangesANodeMapFirstComesUpOnTier1(@TempDir Path tmp) throws Exception {
+        try (AgentLab lab = AgentLab.create(tmp, 1, 2, 3)) {
+            lab.servers.tcp(lab.ns(2), TCP);
+            lab.servers.tcp(lab.ns(3), TCP);
+            lab.servers.tcp(lab.ns(3), TCP + 1);
+            lab.writeSpec("policies", "web.yaml", POLICY);
+            writeSpecs(lab, "build: { ctSize: 4096 }\n");
+            Agent agent = lab.start(lab.agent(lab.dataplane()).specDirectory(lab.specDir, Duration.ofSeconds(1)));
+            AgentLab.eventually("both on tier 1", () -> onTier1(agent, 1) && onTier1(agent, 2),
+                    () -> agent.reconciler().status().toString());
+            lab.awaitReady(agent, 1, 2);
+            Map<String, Integer> webPrograms = programsOf(agent, 2);
+
+            lab.writeSpec("endpoints", "web3.yaml", lab.endpointYaml(3, "{app: web}") + "build: { ctSize: 8192 }\n");
+            lab.awaitReady(agent, 1, 2, 3);
+            EndpointStatus e3 = AgentLab.endpoint(agent.reconciler().status(), 3);
+            assertEquals(1, e3.tier(), "straight to tier 1: " + e3);
+            try (BpfMap ct = node(lab, "conntrack")) {
+                assertEquals(8192, ct.definition().maxEntries(), "endpoint 3's load migrated conntrack");
+            }
+            assertTrue(EchoServers.tcpWorks(lab.ns(1), ip(3), TCP), "TCP 8080 to the new endpoint allowed");
+            assertFalse(EchoServers.tcpWorks(lab.ns(1), ip(3), TCP + 1), "TCP 8081 to the new endpoint denied");
+            assertEquals(webPrograms, programsOf(agent, 2), "endpoint 2 untouched");
+            assertTrue(EchoServers.tcpWorks(lab.ns(1), ip(2), TCP), "endpoint 2 still reached on its old programs");
+
+            writeSpecs(lab, "build: { ctSize: 8192 }\n");
+            AgentLab.eventually("endpoint 2 swapped", () -> !programsOf(agent, 2).equals(webPrograms),
+                    () -> agent.reconciler().status().toString());
+            lab.awaitReady(agent, 1, 2, 3);
+            assertTrue(EchoServers.tcpWorks(lab.ns(1), ip(2), TCP));
+            assertTrue(lab.hooksIntact(1) && lab.hooksIntact(2) && lab.hooksIntact(3));
+        }
+    }
 }

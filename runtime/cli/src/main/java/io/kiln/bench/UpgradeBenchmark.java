@@ -32,8 +32,12 @@ public final class UpgradeBenchmark {
     private static final int UDP = 47_101;
     private static final Duration LIMIT = Duration.ofMinutes(10);
 
-    /** One swap: its kind, time, the gaps it caused, and the maps it migrated (name, entries, ms). */
-    public record Swap(String kind, double millis, DisruptionProbe.Window window, List<MigratedMap> migrated) {
+    /**
+     * One swap: its kind, time, the gaps it caused, the maps it migrated (name, entries, ms), and
+     * where its time went ({@link io.kiln.runtime.SpecializedEndpoint#phaseNanos()}, in ms).
+     */
+    public record Swap(String kind, double millis, DisruptionProbe.Window window, List<MigratedMap> migrated,
+                       Map<String, Double> phasesMillis, long startUptimeMillis) {
     }
 
     public record Result(int entries, List<Swap> swaps, DisruptionProbe.Result traffic, AttachMode mode) {
@@ -60,6 +64,16 @@ public final class UpgradeBenchmark {
                     .mapToDouble(Swap::millis).toArray(), 50);
         }
 
+        /** The median of each phase over the swaps of {@code kind}, in ms, in the phases' order. */
+        public Map<String, Double> phasesMillisP50(String kind) {
+            Map<String, Double> out = new java.util.LinkedHashMap<>();
+            swaps.stream().filter(s -> s.kind().equals(kind)).flatMap(s -> s.phasesMillis().keySet().stream())
+                    .distinct().forEach(phase -> out.put(phase, SwapBenchmark.percentile(swaps.stream()
+                            .filter(s -> s.kind().equals(kind))
+                            .mapToDouble(s -> s.phasesMillis().getOrDefault(phase, 0.0)).toArray(), 50)));
+            return out;
+        }
+
         public long failed() {
             return swaps.stream().mapToLong(s -> s.window().failed()).sum();
         }
@@ -83,9 +97,14 @@ public final class UpgradeBenchmark {
                     UDP, connections, Duration.ofMillis(50), udpRate, LIMIT)) {
                 sleep(500);
                 for (int r = 0; r < rounds && System.nanoTime() < deadline; r++) {
-                    swaps.add(swap(loader, attached, a, endpoint, probe, "plain"));
-                    swaps.add(swap(loader, attached, b, endpoint, probe, "migrating"));
-                    swaps.add(swap(loader, attached, a, endpoint, probe, "migrating"));
+                    for (Swap s : List.of(swap(loader, attached, a, endpoint, probe, "plain"),
+                            swap(loader, attached, b, endpoint, probe, "migrating"),
+                            swap(loader, attached, a, endpoint, probe, "migrating"))) {
+                        swaps.add(s);
+                        progress.printf("kiln bench upgrade: %s swap at JVM uptime %.3f s, %.1f ms, gaps TCP %.1f ms"
+                                + " UDP %.1f ms, phases (ms) %s%n", s.kind(), s.startUptimeMillis() / 1e3, s.millis(),
+                                s.window().tcpGapMillis(), s.window().udpGapMillis(), rounded(s.phasesMillis()));
+                    }
                     progress.printf("kiln bench upgrade: round %d of %d done%n", r + 1, rounds);
                     progress.flush();
                 }
@@ -100,12 +119,15 @@ public final class UpgradeBenchmark {
                              DisruptionProbe probe, String kind) {
         sleep(300);
         probe.snapshot(); // the window starts here
+        long uptime = java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime();
         long t0 = System.nanoTime();
         loader.swap(attached, object, endpoint);
         double millis = (System.nanoTime() - t0) / 1e6;
         sleep(300); // a gap the swap caused ends within this
         List<MigratedMap> migrated = attached.specialized().map(s -> s.migratedMaps()).orElse(List.of());
-        return new Swap(kind, millis, probe.snapshot(), migrated);
+        Map<String, Double> phases = new java.util.LinkedHashMap<>();
+        attached.specialized().ifPresent(s -> s.phaseNanos().forEach((k, v) -> phases.put(k, v / 1e6)));
+        return new Swap(kind, millis, probe.snapshot(), migrated, phases, uptime);
     }
 
     /** {@code entries} allow entries for identities no packet has, and conntrack entries of flows that never run. */
@@ -128,6 +150,12 @@ public final class UpgradeBenchmark {
                 ct.update(key, value);
             }
         }
+    }
+
+    private static Map<String, Double> rounded(Map<String, Double> phases) {
+        Map<String, Double> out = new java.util.LinkedHashMap<>();
+        phases.forEach((k, v) -> out.put(k, Math.round(v * 10) / 10.0));
+        return out;
     }
 
     private static void sleep(long ms) {

@@ -96,6 +96,8 @@ final class BenchUpgradeCommand implements Callable<Integer> {
         m.put("policyMigrationMillisPer10k", Stats.round(r.migrationMillisPer10k("policy"), 2));
         m.put("plainSwapMillisP50", Stats.round(r.swapMillisP50("plain"), 2));
         m.put("migratingSwapMillisP50", Stats.round(r.swapMillisP50("migrating"), 2));
+        m.put("plainPhasesMillisP50", rounded(r.phasesMillisP50("plain")));
+        m.put("migratingPhasesMillisP50", rounded(r.phasesMillisP50("migrating")));
         m.put("plainLongestTcpGapMillis", Stats.round(r.longest("plain", true), 1));
         m.put("migratingLongestTcpGapMillis", Stats.round(r.longest("migrating", true), 1));
         m.put("plainLongestUdpGapMillis", Stats.round(r.longest("plain", false), 1));
@@ -116,5 +118,11 @@ final class BenchUpgradeCommand implements Callable<Integer> {
         }
         o.flush();
         return r.traffic().broken() == 0 && r.failed() == 0 ? 0 : Main.EXIT_FAILED;
+    }
+
+    private static Map<String, Double> rounded(Map<String, Double> phases) {
+        Map<String, Double> out = new LinkedHashMap<>();
+        phases.forEach((k, v) -> out.put(k, Stats.round(v, 2)));
+        return out;
     }
 }

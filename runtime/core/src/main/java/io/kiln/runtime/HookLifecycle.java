@@ -258,7 +258,10 @@ final class HookLifecycle {
                             pending.put(p.name(), loaded[0].program(p.name()).id());
                         }
                         states.writePending(attached.id(), pending);
-                        return swapHooks(attached, loaded[0], ifindex[0], prefix, placement);
+                        long h0 = System.nanoTime();
+                        List<LiveHook> swapped = swapHooks(attached, loaded[0], ifindex[0], prefix, placement);
+                        loaded[0].phase("hooks", System.nanoTime() - h0);
+                        return swapped;
                     } catch (RuntimeException e) {
                         loaded[0].close();
                         throw e;
@@ -279,7 +282,9 @@ final class HookLifecycle {
             EndpointState state = stateOf(endpoint, object, ifindex[0], old.createdClsact(), newHooks, next.mapPins());
             SpecializedEndpoint previous = attached.update(state, newHooks, next);
             if (previous != null) {
+                long c0 = System.nanoTime();
                 previous.close();
+                next.phase("release", System.nanoTime() - c0);
             }
             states.write(state);
             states.deletePending(attached.id());

@@ -73,7 +73,8 @@ public final class PinnedMaps {
      * and once no hooked program uses the old map, a last time before it is let go.
      */
     public synchronized void commit(java.util.function.Function<String, BpfMap> objectMaps,
-                                    java.util.function.Supplier<java.util.Collection<Integer>> hooked) {
+                                    java.util.function.Supplier<java.util.Collection<Integer>> hooked,
+                                    java.util.function.ObjLongConsumer<String> phase) {
         if (done || records == null) {
             release();
             return;
@@ -83,8 +84,12 @@ public final class PinnedMaps {
             List<String> failures = new ArrayList<>();
             for (Migrated m : migrated) {
                 try {
+                    long t0 = System.nanoTime();
                     move(m.tempPin(), m.pin());
+                    long t1 = System.nanoTime();
                     m.migration().catchUp(m.oldMap(), m.newMap());
+                    phase.accept("rename", t1 - t0);
+                    phase.accept("catchup", System.nanoTime() - t1);
                     if (m.endpointId() == null) {
                         keptOpen.add(m); // other endpoints' old programs may still write it
                     }
@@ -92,6 +97,7 @@ public final class PinnedMaps {
                     failures.add(e.getMessage());
                 }
             }
+            long t2 = System.nanoTime();
             for (Recorded r : recorded) {
                 try {
                     records.write(r.endpointId(), r.name(), objectMaps.apply(r.name()).id(), r.layout());
@@ -99,6 +105,8 @@ public final class PinnedMaps {
                     failures.add(e.getMessage());
                 }
             }
+            long t3 = System.nanoTime();
+            phase.accept("records", t3 - t2);
             try {
                 RetiredNodeMaps.commit(keptOpen, recorded.stream().filter(r -> r.endpointId() == null)
                         .map(r -> new RetiredNodeMaps.Used(r.pin(), r.layout(), objectMaps.apply(r.name()))).toList(),
@@ -106,6 +114,7 @@ public final class PinnedMaps {
             } catch (RuntimeException e) {
                 failures.add("catch up retired node maps: " + e.getMessage());
             }
+            phase.accept("retired", System.nanoTime() - t3);
             if (!failures.isEmpty()) {
                 throw new EndpointException("the new programs run, but " + String.join("; ", failures), false);
             }

@@ -54,6 +54,7 @@ public final class RetiredNodeMaps {
      */
     static void commit(List<PinnedMaps.Migrated> migrated, List<Used> used, Supplier<Collection<Integer>> hooked) {
         synchronized (RETIRED) {
+            int before = RETIRED.size();
             for (PinnedMaps.Migrated m : migrated) {
                 RETIRED.add(new Retired(m.pin(), m.oldMap(), m.migration()));
             }
@@ -61,9 +62,13 @@ public final class RetiredNodeMaps {
                 return;
             }
             List<String> failures = new ArrayList<>();
-            for (Retired r : RETIRED) {
+            // this commit's own were caught up by it just now
+            Set<Retired> current = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+            current.addAll(RETIRED.subList(before, RETIRED.size()));
+            for (Retired r : RETIRED.subList(0, before)) {
                 for (Used u : used) {
                     if (u.pin().equals(r.pin()) && u.layout().equals(r.migration().to())) {
+                        current.add(r);
                         try {
                             r.migration().catchUp(r.oldMap(), u.map());
                         } catch (RuntimeException e) {
@@ -79,7 +84,9 @@ public final class RetiredNodeMaps {
                     continue;
                 }
                 try {
-                    lastCatchUp(r);
+                    if (!current.contains(r)) {
+                        lastCatchUp(r);
+                    }
                 } catch (RuntimeException e) {
                     failures.add(r.migration() + ": " + e.getMessage());
                 } finally {
