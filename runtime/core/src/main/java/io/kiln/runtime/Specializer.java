@@ -176,9 +176,13 @@ public final class Specializer {
             BpfMap old = BpfMap.openPinned(pin);
             boolean handedOver = false;
             try {
-                MapLayout current = knownLayout(old, records.read(owner, m.name()), wanted, label, pin);
+                LayoutRecords.Lookup lookup = records.read(owner, m.name());
+                MapLayout current = knownLayout(old, lookup, wanted, label, pin);
                 if (current.equals(wanted)) {
                     map.setPinPath(pin); // libbpf reuses it after its own compatibility check
+                    if (lookup.found() && lookup.recorded().mapId() == old.id() && lookup.recorded().layout().equals(wanted)) {
+                        pinned.recordedAlready(old.id());
+                    }
                     continue;
                 }
                 long t0 = System.nanoTime();
@@ -191,7 +195,7 @@ public final class Specializer {
                     made.pin(temp);
                     map.reuse(made);
                     pinned.migrated(new PinnedMaps.Migrated(m.name(), owner, pin, temp, made, old, migration,
-                            copied.entries(), System.nanoTime() - t0));
+                            copied.entries(), copied.keys(), System.nanoTime() - t0));
                     handedOver = true;
                 } finally {
                     if (!handedOver) {

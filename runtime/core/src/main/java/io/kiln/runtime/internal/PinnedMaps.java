@@ -25,13 +25,16 @@ public final class PinnedMaps {
     /** One node-map migration at a time in this process: two endpoints must not migrate one map twice. */
     public static final Semaphore NODE_MIGRATION = new Semaphore(1);
 
-    /** A map whose layout is recorded after the commit. */
-    public record Recorded(String name, Integer endpointId, Path pin, MapLayout layout) {
+    /**
+     * A map whose layout is recorded after the commit; {@code recordedAsId} is the map id its
+     * current record names when that record already says this layout (0: write it).
+     */
+    public record Recorded(String name, Integer endpointId, Path pin, MapLayout layout, int recordedAsId) {
     }
 
     /** A migrated map: the new one (this process's handle), the old one (to catch up from), the temp pin. */
     public record Migrated(String name, Integer endpointId, Path pin, Path tempPin, BpfMap newMap, BpfMap oldMap,
-                           MapMigration migration, int copied, long nanos) {
+                           MapMigration migration, int copied, java.util.Set<java.nio.ByteBuffer> copiedKeys, long nanos) {
     }
 
     private final LayoutRecords records;
@@ -53,7 +56,13 @@ public final class PinnedMaps {
     }
 
     public void record(String name, Integer endpointId, Path pin, MapLayout layout) {
-        recorded.add(new Recorded(name, endpointId, pin, layout));
+        recorded.add(new Recorded(name, endpointId, pin, layout, 0));
+    }
+
+    /** The last map {@link #record}ed already has a record of its layout, naming map id {@code mapId}. */
+    public void recordedAlready(int mapId) {
+        Recorded r = recorded.remove(recorded.size() - 1);
+        recorded.add(new Recorded(r.name(), r.endpointId(), r.pin(), r.layout(), mapId));
     }
 
     public void migrated(Migrated m) {
@@ -87,7 +96,7 @@ public final class PinnedMaps {
                     long t0 = System.nanoTime();
                     move(m.tempPin(), m.pin());
                     long t1 = System.nanoTime();
-                    m.migration().catchUp(m.oldMap(), m.newMap());
+                    m.migration().catchUpSince(m.oldMap(), m.newMap(), m.copiedKeys());
                     phase.accept("rename", t1 - t0);
                     phase.accept("catchup", System.nanoTime() - t1);
                     if (m.endpointId() == null) {
@@ -100,7 +109,11 @@ public final class PinnedMaps {
             long t2 = System.nanoTime();
             for (Recorded r : recorded) {
                 try {
-                    records.write(r.endpointId(), r.name(), objectMaps.apply(r.name()).id(), r.layout());
+                    int id = objectMaps.apply(r.name()).id();
+                    if (id == r.recordedAsId()) {
+                        continue; // the record on disk says this already: a swap need not rewrite it
+                    }
+                    records.write(r.endpointId(), r.name(), id, r.layout());
                 } catch (RuntimeException e) {
                     failures.add(e.getMessage());
                 }
@@ -121,6 +134,7 @@ public final class PinnedMaps {
         } finally {
             done = true;
             for (Migrated m : migrated) {
+                forgetKeys(m);
                 m.newMap().close();
                 if (!keptOpen.contains(m)) {
                     m.oldMap().close();
@@ -147,8 +161,16 @@ public final class PinnedMaps {
         release();
     }
 
+    /** The copy's key set is needed until the commit's catch-up only; the endpoint keeps this object longer. */
+    private static void forgetKeys(Migrated m) {
+        if (!m.copiedKeys().isEmpty()) {
+            m.copiedKeys().clear();
+        }
+    }
+
     private void closeHandles() {
         for (Migrated m : migrated) {
+            forgetKeys(m);
             m.newMap().close();
             m.oldMap().close();
         }
