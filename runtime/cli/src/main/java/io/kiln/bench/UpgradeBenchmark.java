@@ -85,6 +85,18 @@ public final class UpgradeBenchmark {
     public static Result run(BenchLab lab, TemplateObject a, TemplateObject b, Map<String, byte[]> constants,
                              int entries, int rounds, int connections, int udpRate, AttachMode mode,
                              java.io.PrintWriter progress) {
+        return run(lab, a, b, constants, entries, rounds, connections, udpRate, mode, 0, progress);
+    }
+
+    /**
+     * As above; with {@code busyMillis > 0} each round also has a control window of kind "busy": no
+     * swap, one thread of this process spinning on the CPU for that long, as the work of a
+     * migrating swap (map creation, copy, catch-up) keeps one thread busy. Its gaps tell how much
+     * of a migrating swap's gap the probe's own threads waiting for the CPU explain.
+     */
+    public static Result run(BenchLab lab, TemplateObject a, TemplateObject b, Map<String, byte[]> constants,
+                             int entries, int rounds, int connections, int udpRate, AttachMode mode, int busyMillis,
+                             java.io.PrintWriter progress) {
         EndpointLoader loader = lab.loader(mode);
         Endpoint endpoint = new Endpoint(ENDPOINT_ID, BenchLab.HOST_IF, constants, lab.hostNs());
         List<Swap> swaps = new ArrayList<>();
@@ -97,9 +109,14 @@ public final class UpgradeBenchmark {
                     UDP, connections, Duration.ofMillis(50), udpRate, LIMIT)) {
                 sleep(500);
                 for (int r = 0; r < rounds && System.nanoTime() < deadline; r++) {
-                    for (Swap s : List.of(swap(loader, attached, a, endpoint, probe, "plain"),
+                    List<Swap> round = new ArrayList<>(List.of(swap(loader, attached, a, endpoint, probe, "plain"),
                             swap(loader, attached, b, endpoint, probe, "migrating"),
-                            swap(loader, attached, a, endpoint, probe, "migrating"))) {
+                            swap(loader, attached, a, endpoint, probe, "migrating")));
+                    if (busyMillis > 0) {
+                        round.add(busy(probe, busyMillis));
+                        round.add(createMaps(probe, attached));
+                    }
+                    for (Swap s : round) {
                         swaps.add(s);
                         progress.printf("kiln bench upgrade: %s swap at JVM uptime %.3f s, %.1f ms, gaps TCP %.1f ms"
                                 + " UDP %.1f ms, phases (ms) %s%n", s.kind(), s.startUptimeMillis() / 1e3, s.millis(),
@@ -128,6 +145,50 @@ public final class UpgradeBenchmark {
         Map<String, Double> phases = new java.util.LinkedHashMap<>();
         attached.specialized().ifPresent(s -> s.phaseNanos().forEach((k, v) -> phases.put(k, v / 1e6)));
         return new Swap(kind, millis, probe.snapshot(), migrated, phases, uptime);
+    }
+
+    private static Swap busy(DisruptionProbe probe, int busyMillis) {
+        sleep(300);
+        probe.snapshot();
+        long uptime = java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime();
+        long t0 = System.nanoTime();
+        long end = t0 + busyMillis * 1_000_000L;
+        long x = 0;
+        while (System.nanoTime() < end) {
+            x += Long.numberOfTrailingZeros(x + 1); // work the JIT cannot drop: x is used below
+        }
+        double millis = (System.nanoTime() - t0) / 1e6;
+        sleep(300);
+        return new Swap("busy", millis + (x == 42 ? 1e-9 : 0), probe.snapshot(), List.of(), Map.of(), uptime);
+    }
+
+    /**
+     * A control window of kind "create": no swap, but the kernel work of a migration's maps without
+     * the copy: a conntrack and a policy map of twice the running ones' size are created (conntrack
+     * is preallocated) and closed (the kernel frees them).
+     */
+    private static Swap createMaps(DisruptionProbe probe, AttachedEndpoint attached) {
+        sleep(300);
+        probe.snapshot();
+        long uptime = java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime();
+        long t0 = System.nanoTime();
+        Map<String, Double> phases = new java.util.LinkedHashMap<>();
+        for (String name : List.of("conntrack", "policy")) {
+            io.kiln.bpf.MapDefinition d;
+            try (BpfMap running = attached.openMap(name)) {
+                d = running.definition();
+            }
+            long c0 = System.nanoTime();
+            BpfMap made = BpfMap.create("kiln_ctl", new io.kiln.bpf.MapDefinition(d.type(), d.keySize(), d.valueSize(),
+                    d.maxEntries() * 2, d.flags()));
+            long c1 = System.nanoTime();
+            made.close();
+            phases.put(name + "_create", (c1 - c0) / 1e6);
+            phases.put(name + "_close", (System.nanoTime() - c1) / 1e6);
+        }
+        double millis = (System.nanoTime() - t0) / 1e6;
+        sleep(300);
+        return new Swap("create", millis, probe.snapshot(), List.of(), phases, uptime);
     }
 
     /** {@code entries} allow entries for identities no packet has, and conntrack entries of flows that never run. */
