@@ -46,6 +46,19 @@ public final class RetiredNodeMaps {
         }
     }
 
+    /** Lets go of the old node maps kept for pins under {@code root}, without a catch-up (everything there is removed). */
+    public static void releaseUnder(Path root) {
+        synchronized (RETIRED) {
+            for (Iterator<Retired> it = RETIRED.iterator(); it.hasNext(); ) {
+                Retired r = it.next();
+                if (r.pin().startsWith(root)) {
+                    r.oldMap().close();
+                    it.remove();
+                }
+            }
+        }
+    }
+
     /**
      * After the programs of one endpoint went on their hooks: takes over the old maps of the node
      * maps this commit migrated ({@code migrated}, their handles now owned here), catches every
