@@ -14,10 +14,15 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 import static io.kiln.agent.dataplane.AgentLab.ip;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -190,6 +195,170 @@ class MapMigrationKernelTest {
                 }
                 assertTrue(lab.hooksIntact(1) && lab.hooksIntact(2));
             }
+        }
+    }
+
+    private static Set<ByteBuffer> keys(BpfMap m) {
+        Set<ByteBuffer> out = new HashSet<>();
+        m.keys().forEach(k -> out.add(ByteBuffer.wrap(k)));
+        return out;
+    }
+
+    private static Map<String, Integer> programsOf(Agent agent, int id) {
+        return AgentLab.endpoint(agent.reconciler().status(), id).programIds();
+    }
+
+    /**
+     * A node map migrated while another endpoint still runs its old programs: endpoint 1 alone
+     * moves to a larger {@code ctSize} and migrates {@code conntrack}; endpoint 2 keeps its old
+     * programs, which track the new UDP flows sent to it in the old map only. When endpoint 2 is
+     * swapped in turn, those entries must be in the new map.
+     */
+    @Test
+    void nodeMapEntriesOfAnEndpointSwappedLaterAreCaughtUpAtItsSwap(@TempDir Path tmp) throws Exception {
+        try (AgentLab lab = AgentLab.create(tmp, 1, 2)) {
+            lab.servers.udp(lab.ns(2), UDP);
+            lab.writeSpec("policies", "web.yaml", POLICY);
+            writeSpecs(lab, "build: { ctSize: 4096 }\n");
+            Agent agent = lab.start(lab.agent(lab.dataplane()).specDirectory(lab.specDir, Duration.ofSeconds(1)));
+            AgentLab.eventually("both on tier 1", () -> onTier1(agent, 1) && onTier1(agent, 2),
+                    () -> agent.reconciler().status().toString());
+            lab.awaitReady(agent, 1, 2);
+            try (BpfMap oldCt = node(lab, "conntrack")) {
+                Map<String, Integer> webPrograms = programsOf(agent, 2);
+                lab.writeSpec("endpoints", "client.yaml", lab.endpointYaml(1, "{app: client}")
+                        + "build: { ctSize: 8192 }\n");
+                AgentLab.eventually("endpoint 1 migrated conntrack", () -> {
+                    try (BpfMap ct = node(lab, "conntrack")) {
+                        return ct.definition().maxEntries() == 8192;
+                    }
+                }, () -> agent.reconciler().status().toString());
+                lab.awaitReady(agent, 1, 2);
+                assertEquals(webPrograms, programsOf(agent, 2), "endpoint 2 still runs its old programs");
+
+                for (int i = 0; i < 20; i++) { // each a new flow (a new socket, a new source port)
+                    assertTrue(EchoServers.udpWorks(lab.ns(1), ip(2), UDP), "UDP 9000 allowed, flow " + i);
+                }
+                Set<ByteBuffer> window = keys(oldCt);
+                try (BpfMap ct = node(lab, "conntrack")) {
+                    window.removeAll(keys(ct));
+                }
+                assertTrue(window.size() >= 20, "endpoint 2's old programs tracked the new flows in the old map"
+                        + " only: " + window.size() + " entries");
+
+                lab.writeSpec("endpoints", "web.yaml", lab.endpointYaml(2, "{app: web}") + "build: { ctSize: 8192 }\n");
+                AgentLab.eventually("endpoint 2 swapped", () -> !programsOf(agent, 2).equals(webPrograms),
+                        () -> agent.reconciler().status().toString());
+                lab.awaitReady(agent, 1, 2);
+                Set<ByteBuffer> missing = new HashSet<>(window);
+                try (BpfMap ct = node(lab, "conntrack")) {
+                    assertEquals(8192, ct.definition().maxEntries());
+                    missing.removeAll(keys(ct));
+                }
+                assertEquals(0, missing.size(), missing.size() + " of the " + window.size() + " entries endpoint 2's"
+                        + " old programs made after the migration are not in the new conntrack map");
+                assertTrue(EchoServers.udpWorks(lab.ns(1), ip(2), UDP));
+                assertTrue(lab.hooksIntact(1) && lab.hooksIntact(2));
+            }
+        }
+    }
+
+    /**
+     * Tier 0 after a map migration: endpoints 1 and 2 move from {@code policySize} 1024 to 2048 (and
+     * {@code ctSize} 4096 to 8192: conntrack migrates); then a new endpoint 3 comes, with a policy
+     * size of its own, whose tier 1 is refused on purpose (a template copy), so it must come up and
+     * enforce its policy on tier 0, next to the migrated maps; endpoints 1 and 2 keep working.
+     */
+    @Test
+    void aNewEndpointComesUpOnTier0AfterAMigration(@TempDir Path tmp) throws Exception {
+        try (AgentLab lab = AgentLab.create(tmp, 1, 2, 3)) {
+            Path templates = TieredBringUpKernelTest.copyTemplates(tmp.resolve("bpf"));
+            Path ftl = templates.resolve("endpoint").resolve("endpoint.bpf.c.ftl");
+            String good = Files.readString(ftl);
+            String anchor = "#define POLICY_SIZE ${policySize}\n";
+            assertTrue(good.contains(anchor), "the template still defines POLICY_SIZE as " + anchor);
+            Files.writeString(ftl, good.replace(anchor, anchor + "#if defined(CONFIG_SOURCE_CONSTANTS) && POLICY_SIZE == 4096\n"
+                    + "#error \"test template: tier 1 with policySize 4096 is refused on purpose\"\n#endif\n"));
+            lab.servers.tcp(lab.ns(2), TCP);
+            lab.servers.tcp(lab.ns(3), TCP);
+            lab.servers.tcp(lab.ns(3), TCP + 1);
+            lab.writeSpec("policies", "web.yaml", POLICY);
+            writeSpecs(lab, "build: { policySize: 1024, ctSize: 4096 }\n");
+            Agent agent = lab.start(lab.agent(lab.dataplane()).catalog(TemplateCatalog.scan(List.of(templates)))
+                    .specDirectory(lab.specDir, Duration.ofSeconds(1)));
+            AgentLab.eventually("both on tier 1", () -> onTier1(agent, 1) && onTier1(agent, 2),
+                    () -> agent.reconciler().status().toString());
+            lab.awaitReady(agent, 1, 2);
+
+            writeSpecs(lab, "build: { policySize: 2048, ctSize: 8192 }\n");
+            AgentLab.eventually("both endpoints on the new maps", () -> {
+                try (BpfMap ct = node(lab, "conntrack"); BpfMap p1 = endpointMap(lab, 1, "policy");
+                     BpfMap p2 = endpointMap(lab, 2, "policy")) {
+                    return ct.definition().maxEntries() == 8192 && p1.definition().maxEntries() == 2048
+                            && p2.definition().maxEntries() == 2048;
+                }
+            }, () -> agent.reconciler().status().toString());
+            lab.awaitReady(agent, 1, 2);
+
+            lab.writeSpec("endpoints", "web3.yaml", lab.endpointYaml(3, "{app: web}")
+                    + "build: { policySize: 4096, ctSize: 8192 }\n");
+            AgentLab.eventually("endpoint 3 ready on tier 0, tier 1 refused", () -> {
+                EndpointStatus e = agent.reconciler().status().endpoints().stream().filter(x -> x.id() == 3)
+                        .findFirst().orElse(null);
+                return e != null && e.state() == EndpointStatus.State.READY && e.tier() != null && e.tier() == 0
+                        && e.reason() != null && e.reason().contains("refused on purpose");
+            }, () -> agent.reconciler().status().toString());
+            try (BpfMap p3 = endpointMap(lab, 3, "policy")) {
+                assertEquals(4096, p3.definition().maxEntries());
+            }
+            assertTrue(EchoServers.tcpWorks(lab.ns(1), ip(3), TCP), "TCP 8080 to the new endpoint allowed on tier 0");
+            assertFalse(EchoServers.tcpWorks(lab.ns(1), ip(3), TCP + 1), "TCP 8081 to the new endpoint denied on tier 0");
+            assertTrue(EchoServers.tcpWorks(lab.ns(1), ip(2), TCP), "endpoint 2 still reached");
+            assertTrue(onTier1(agent, 1) && onTier1(agent, 2));
+            assertNotEquals(0, programsOf(agent, 3).size());
+            assertTrue(lab.hooksIntact(1) && lab.hooksIntact(2) && lab.hooksIntact(3));
+        }
+    }
+
+    /**
+     * A new endpoint whose build changes a node map before any running endpoint has moved: its
+     * variant's tier 0 cannot use the pinned conntrack (4096 entries, it wants 8192), so the endpoint
+     * goes straight to tier 1, whose load migrates conntrack; it enforces its policy, the running
+     * endpoints keep working on their old programs, and once they move too the new map has their
+     * connections.
+     */
+    @Test
+    void aNewEndpointThatChangesANodeMapFirstComesUpOnTier1(@TempDir Path tmp) throws Exception {
+        try (AgentLab lab = AgentLab.create(tmp, 1, 2, 3)) {
+            lab.servers.tcp(lab.ns(2), TCP);
+            lab.servers.tcp(lab.ns(3), TCP);
+            lab.servers.tcp(lab.ns(3), TCP + 1);
+            lab.writeSpec("policies", "web.yaml", POLICY);
+            writeSpecs(lab, "build: { ctSize: 4096 }\n");
+            Agent agent = lab.start(lab.agent(lab.dataplane()).specDirectory(lab.specDir, Duration.ofSeconds(1)));
+            AgentLab.eventually("both on tier 1", () -> onTier1(agent, 1) && onTier1(agent, 2),
+                    () -> agent.reconciler().status().toString());
+            lab.awaitReady(agent, 1, 2);
+            Map<String, Integer> webPrograms = programsOf(agent, 2);
+
+            lab.writeSpec("endpoints", "web3.yaml", lab.endpointYaml(3, "{app: web}") + "build: { ctSize: 8192 }\n");
+            lab.awaitReady(agent, 1, 2, 3);
+            EndpointStatus e3 = AgentLab.endpoint(agent.reconciler().status(), 3);
+            assertEquals(1, e3.tier(), "straight to tier 1: " + e3);
+            try (BpfMap ct = node(lab, "conntrack")) {
+                assertEquals(8192, ct.definition().maxEntries(), "endpoint 3's load migrated conntrack");
+            }
+            assertTrue(EchoServers.tcpWorks(lab.ns(1), ip(3), TCP), "TCP 8080 to the new endpoint allowed");
+            assertFalse(EchoServers.tcpWorks(lab.ns(1), ip(3), TCP + 1), "TCP 8081 to the new endpoint denied");
+            assertEquals(webPrograms, programsOf(agent, 2), "endpoint 2 untouched");
+            assertTrue(EchoServers.tcpWorks(lab.ns(1), ip(2), TCP), "endpoint 2 still reached on its old programs");
+
+            writeSpecs(lab, "build: { ctSize: 8192 }\n");
+            AgentLab.eventually("endpoint 2 swapped", () -> !programsOf(agent, 2).equals(webPrograms),
+                    () -> agent.reconciler().status().toString());
+            lab.awaitReady(agent, 1, 2, 3);
+            assertTrue(EchoServers.tcpWorks(lab.ns(1), ip(2), TCP));
+            assertTrue(lab.hooksIntact(1) && lab.hooksIntact(2) && lab.hooksIntact(3));
         }
     }
 }

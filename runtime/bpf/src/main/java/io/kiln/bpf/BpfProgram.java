@@ -116,6 +116,15 @@ public final class BpfProgram implements AutoCloseable {
         return id;
     }
 
+    /** The kernel ids of the maps the loaded program uses (its {@code bpf_prog_info.map_ids}). */
+    public int[] mapIds() {
+        try {
+            return Info.programMapIds(fd(), context());
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
     /** The program's tag (hash of its instructions), hex, as bpftool shows it. */
     public String tag() {
         try {

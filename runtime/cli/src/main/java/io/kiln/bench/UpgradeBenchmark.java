@@ -32,8 +32,12 @@ public final class UpgradeBenchmark {
     private static final int UDP = 47_101;
     private static final Duration LIMIT = Duration.ofMinutes(10);
 
-    /** One swap: its kind, time, the gaps it caused, and the maps it migrated (name, entries, ms). */
-    public record Swap(String kind, double millis, DisruptionProbe.Window window, List<MigratedMap> migrated) {
+    /**
+     * One swap: its kind, time, the gaps it caused, the maps it migrated (name, entries, ms), and
+     * where its time went ({@link io.kiln.runtime.SpecializedEndpoint#phaseNanos()}, in ms).
+     */
+    public record Swap(String kind, double millis, DisruptionProbe.Window window, List<MigratedMap> migrated,
+                       Map<String, Double> phasesMillis, long startUptimeMillis) {
     }
 
     public record Result(int entries, List<Swap> swaps, DisruptionProbe.Result traffic, AttachMode mode) {
@@ -60,6 +64,16 @@ public final class UpgradeBenchmark {
                     .mapToDouble(Swap::millis).toArray(), 50);
         }
 
+        /** The median of each phase over the swaps of {@code kind}, in ms, in the phases' order. */
+        public Map<String, Double> phasesMillisP50(String kind) {
+            Map<String, Double> out = new java.util.LinkedHashMap<>();
+            swaps.stream().filter(s -> s.kind().equals(kind)).flatMap(s -> s.phasesMillis().keySet().stream())
+                    .distinct().forEach(phase -> out.put(phase, SwapBenchmark.percentile(swaps.stream()
+                            .filter(s -> s.kind().equals(kind))
+                            .mapToDouble(s -> s.phasesMillis().getOrDefault(phase, 0.0)).toArray(), 50)));
+            return out;
+        }
+
         public long failed() {
             return swaps.stream().mapToLong(s -> s.window().failed()).sum();
         }
@@ -70,6 +84,18 @@ public final class UpgradeBenchmark {
 
     public static Result run(BenchLab lab, TemplateObject a, TemplateObject b, Map<String, byte[]> constants,
                              int entries, int rounds, int connections, int udpRate, AttachMode mode,
+                             java.io.PrintWriter progress) {
+        return run(lab, a, b, constants, entries, rounds, connections, udpRate, mode, 0, progress);
+    }
+
+    /**
+     * As above; with {@code busyMillis > 0} each round also has a control window of kind "busy": no
+     * swap, one thread of this process spinning on the CPU for that long, as the work of a
+     * migrating swap (map creation, copy, catch-up) keeps one thread busy. Its gaps tell how much
+     * of a migrating swap's gap the probe's own threads waiting for the CPU explain.
+     */
+    public static Result run(BenchLab lab, TemplateObject a, TemplateObject b, Map<String, byte[]> constants,
+                             int entries, int rounds, int connections, int udpRate, AttachMode mode, int busyMillis,
                              java.io.PrintWriter progress) {
         EndpointLoader loader = lab.loader(mode);
         Endpoint endpoint = new Endpoint(ENDPOINT_ID, BenchLab.HOST_IF, constants, lab.hostNs());
@@ -83,9 +109,19 @@ public final class UpgradeBenchmark {
                     UDP, connections, Duration.ofMillis(50), udpRate, LIMIT)) {
                 sleep(500);
                 for (int r = 0; r < rounds && System.nanoTime() < deadline; r++) {
-                    swaps.add(swap(loader, attached, a, endpoint, probe, "plain"));
-                    swaps.add(swap(loader, attached, b, endpoint, probe, "migrating"));
-                    swaps.add(swap(loader, attached, a, endpoint, probe, "migrating"));
+                    List<Swap> round = new ArrayList<>(List.of(swap(loader, attached, a, endpoint, probe, "plain"),
+                            swap(loader, attached, b, endpoint, probe, "migrating"),
+                            swap(loader, attached, a, endpoint, probe, "migrating")));
+                    if (busyMillis > 0) {
+                        round.add(busy(probe, busyMillis));
+                        round.add(createMaps(probe, attached));
+                    }
+                    for (Swap s : round) {
+                        swaps.add(s);
+                        progress.printf("kiln bench upgrade: %s swap at JVM uptime %.3f s, %.1f ms, gaps TCP %.1f ms"
+                                + " UDP %.1f ms, phases (ms) %s%n", s.kind(), s.startUptimeMillis() / 1e3, s.millis(),
+                                s.window().tcpGapMillis(), s.window().udpGapMillis(), rounded(s.phasesMillis()));
+                    }
                     progress.printf("kiln bench upgrade: round %d of %d done%n", r + 1, rounds);
                     progress.flush();
                 }
@@ -100,12 +136,59 @@ public final class UpgradeBenchmark {
                              DisruptionProbe probe, String kind) {
         sleep(300);
         probe.snapshot(); // the window starts here
+        long uptime = java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime();
         long t0 = System.nanoTime();
         loader.swap(attached, object, endpoint);
         double millis = (System.nanoTime() - t0) / 1e6;
         sleep(300); // a gap the swap caused ends within this
         List<MigratedMap> migrated = attached.specialized().map(s -> s.migratedMaps()).orElse(List.of());
-        return new Swap(kind, millis, probe.snapshot(), migrated);
+        Map<String, Double> phases = new java.util.LinkedHashMap<>();
+        attached.specialized().ifPresent(s -> s.phaseNanos().forEach((k, v) -> phases.put(k, v / 1e6)));
+        return new Swap(kind, millis, probe.snapshot(), migrated, phases, uptime);
+    }
+
+    private static Swap busy(DisruptionProbe probe, int busyMillis) {
+        sleep(300);
+        probe.snapshot();
+        long uptime = java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime();
+        long t0 = System.nanoTime();
+        long end = t0 + busyMillis * 1_000_000L;
+        long x = 0;
+        while (System.nanoTime() < end) {
+            x += Long.numberOfTrailingZeros(x + 1); // work the JIT cannot drop: x is used below
+        }
+        double millis = (System.nanoTime() - t0) / 1e6;
+        sleep(300);
+        return new Swap("busy", millis + (x == 42 ? 1e-9 : 0), probe.snapshot(), List.of(), Map.of(), uptime);
+    }
+
+    /**
+     * A control window of kind "create": no swap, but the kernel work of a migration's maps without
+     * the copy: a conntrack and a policy map of twice the running ones' size are created (conntrack
+     * is preallocated) and closed (the kernel frees them).
+     */
+    private static Swap createMaps(DisruptionProbe probe, AttachedEndpoint attached) {
+        sleep(300);
+        probe.snapshot();
+        long uptime = java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime();
+        long t0 = System.nanoTime();
+        Map<String, Double> phases = new java.util.LinkedHashMap<>();
+        for (String name : List.of("conntrack", "policy")) {
+            io.kiln.bpf.MapDefinition d;
+            try (BpfMap running = attached.openMap(name)) {
+                d = running.definition();
+            }
+            long c0 = System.nanoTime();
+            BpfMap made = BpfMap.create("kiln_ctl", new io.kiln.bpf.MapDefinition(d.type(), d.keySize(), d.valueSize(),
+                    d.maxEntries() * 2, d.flags()));
+            long c1 = System.nanoTime();
+            made.close();
+            phases.put(name + "_create", (c1 - c0) / 1e6);
+            phases.put(name + "_close", (System.nanoTime() - c1) / 1e6);
+        }
+        double millis = (System.nanoTime() - t0) / 1e6;
+        sleep(300);
+        return new Swap("create", millis, probe.snapshot(), List.of(), phases, uptime);
     }
 
     /** {@code entries} allow entries for identities no packet has, and conntrack entries of flows that never run. */
@@ -128,6 +211,12 @@ public final class UpgradeBenchmark {
                 ct.update(key, value);
             }
         }
+    }
+
+    private static Map<String, Double> rounded(Map<String, Double> phases) {
+        Map<String, Double> out = new java.util.LinkedHashMap<>();
+        phases.forEach((k, v) -> out.put(k, Math.round(v * 10) / 10.0));
+        return out;
     }
 
     private static void sleep(long ms) {

@@ -41,6 +41,13 @@ final class BenchUpgradeCommand implements Callable<Integer> {
             description = "UDP datagrams per second (default: ${DEFAULT-VALUE}).")
     int rate;
 
+    @Option(names = "--busy-ms", defaultValue = "0", paramLabel = "MILLIS",
+            description = "Also two control windows each round, without a swap: one thread of the benchmark spinning"
+                    + " for MILLIS ms, and a conntrack and a policy map of the migrated size created and closed"
+                    + " (0: none; default: ${DEFAULT-VALUE}). They tell how much of a migrating swap's gap the probe's"
+                    + " threads waiting for the CPU, and the kernel's work on the maps, explain.")
+    int busyMillis;
+
     @Option(names = "--json", description = "Print one JSON object on the last line.")
     boolean json;
 
@@ -57,9 +64,9 @@ final class BenchUpgradeCommand implements Callable<Integer> {
             return notRoot;
         }
         if (entries < 1 || entries > 1_000_000 || rounds < 1 || rounds > 100 || connections < 1 || connections > 500
-                || rate < 100 || rate > 100_000) {
+                || rate < 100 || rate > 100_000 || busyMillis < 0 || busyMillis > 10_000) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--entries 1..1000000, --rounds 1..100,"
-                    + " --connections 1..500, --rate 100..100000");
+                    + " --connections 1..500, --rate 100..100000, --busy-ms 0..10000");
         }
         TemplateDescriptor descriptor = options.descriptor();
         if (descriptor.buildParameter("policySize").isEmpty() || descriptor.buildParameter("ctSize").isEmpty()) {
@@ -83,7 +90,7 @@ final class BenchUpgradeCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         try (BenchLab lab = BenchLab.create("bench-upg")) {
             r = UpgradeBenchmark.run(lab, a, b, options.constants(descriptor, lab, UpgradeBenchmark.ENDPOINT_ID),
-                    entries, rounds, connections, rate, mode, err);
+                    entries, rounds, connections, rate, mode, busyMillis, err);
         }
         m.put("mode", options.mode);
         m.put("variantA", "policySize=" + policySize + " ctSize=" + ctSize);
@@ -96,10 +103,19 @@ final class BenchUpgradeCommand implements Callable<Integer> {
         m.put("policyMigrationMillisPer10k", Stats.round(r.migrationMillisPer10k("policy"), 2));
         m.put("plainSwapMillisP50", Stats.round(r.swapMillisP50("plain"), 2));
         m.put("migratingSwapMillisP50", Stats.round(r.swapMillisP50("migrating"), 2));
+        m.put("plainPhasesMillisP50", rounded(r.phasesMillisP50("plain")));
+        m.put("migratingPhasesMillisP50", rounded(r.phasesMillisP50("migrating")));
         m.put("plainLongestTcpGapMillis", Stats.round(r.longest("plain", true), 1));
         m.put("migratingLongestTcpGapMillis", Stats.round(r.longest("migrating", true), 1));
         m.put("plainLongestUdpGapMillis", Stats.round(r.longest("plain", false), 1));
         m.put("migratingLongestUdpGapMillis", Stats.round(r.longest("migrating", false), 1));
+        if (busyMillis > 0) {
+            m.put("busyMillis", busyMillis);
+            m.put("busyLongestTcpGapMillis", Stats.round(r.longest("busy", true), 1));
+            m.put("busyLongestUdpGapMillis", Stats.round(r.longest("busy", false), 1));
+            m.put("createLongestTcpGapMillis", Stats.round(r.longest("create", true), 1));
+            m.put("createLongestUdpGapMillis", Stats.round(r.longest("create", false), 1));
+        }
         m.put("connections", r.traffic().connections());
         m.put("connectionsBroken", r.traffic().broken());
         m.put("requests", r.traffic().requests());
@@ -116,5 +132,11 @@ final class BenchUpgradeCommand implements Callable<Integer> {
         }
         o.flush();
         return r.traffic().broken() == 0 && r.failed() == 0 ? 0 : Main.EXIT_FAILED;
+    }
+
+    private static Map<String, Double> rounded(Map<String, Double> phases) {
+        Map<String, Double> out = new LinkedHashMap<>();
+        phases.forEach((k, v) -> out.put(k, Stats.round(v, 2)));
+        return out;
     }
 }

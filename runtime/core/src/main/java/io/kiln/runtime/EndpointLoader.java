@@ -189,7 +189,11 @@ public final class EndpointLoader {
 
     /** Detaches every endpoint with a state file, then removes every Kiln pin under the root (node maps too). */
     public void uninstall() {
-        recovery.uninstall();
+        try {
+            recovery.uninstall();
+        } finally {
+            io.kiln.runtime.internal.RetiredNodeMaps.releaseUnder(pins.root()); // nothing will swap onto them now
+        }
     }
 
     /** Options of a {@link EndpointLoader}; each has a default. */

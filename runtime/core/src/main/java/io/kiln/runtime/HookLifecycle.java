@@ -129,7 +129,7 @@ final class HookLifecycle {
         try {
             beforeAttach.accept(spec);
             attachAll(spec.object().template(), spec::program, endpoint, ifindex, hooks, createdClsact, placement);
-            spec.commitMaps();
+            spec.commitMaps(() -> programsOnOtherHooks(endpoint.id()));
             EndpointState state = stateOf(endpoint, object, ifindex, createdClsact[0], hooks, spec.mapPins());
             states.write(state);
             return new AttachedEndpoint(state, hooks, spec, false);
@@ -145,6 +145,26 @@ final class HookLifecycle {
             }
             throw e;
         }
+    }
+
+    /**
+     * The programs on every other endpoint's hooks, by their state files: what may still use a
+     * node map a migration replaced (a torn or unreadable state counts as nothing: its endpoint is
+     * being written now, by a swap whose own commit catches up).
+     */
+    private java.util.Collection<Integer> programsOnOtherHooks(int self) {
+        List<Integer> ids = new ArrayList<>();
+        for (int id : states.endpointIds()) {
+            if (id == self) {
+                continue;
+            }
+            try {
+                states.read(id).ifPresent(s -> s.attachments().forEach(a -> ids.add(a.programId())));
+            } catch (RuntimeException e) {
+                // see above
+            }
+        }
+        return ids;
     }
 
     /** Fills {@code hooks} as it goes so that the caller can undo a partial attach. */
@@ -238,7 +258,10 @@ final class HookLifecycle {
                             pending.put(p.name(), loaded[0].program(p.name()).id());
                         }
                         states.writePending(attached.id(), pending);
-                        return swapHooks(attached, loaded[0], ifindex[0], prefix, placement);
+                        long h0 = System.nanoTime();
+                        List<LiveHook> swapped = swapHooks(attached, loaded[0], ifindex[0], prefix, placement);
+                        loaded[0].phase("hooks", System.nanoTime() - h0);
+                        return swapped;
                     } catch (RuntimeException e) {
                         loaded[0].close();
                         throw e;
@@ -251,7 +274,7 @@ final class HookLifecycle {
             SpecializedEndpoint next = loaded[0];
             RuntimeException commitFailure = null;
             try {
-                next.commitMaps(); // the new programs run: migrated maps take over their pins
+                next.commitMaps(() -> programsOnOtherHooks(attached.id())); // the new programs run: migrated maps take over their pins
             } catch (RuntimeException e) {
                 commitFailure = Errors.withContext(prefix, e);
             }
@@ -259,7 +282,9 @@ final class HookLifecycle {
             EndpointState state = stateOf(endpoint, object, ifindex[0], old.createdClsact(), newHooks, next.mapPins());
             SpecializedEndpoint previous = attached.update(state, newHooks, next);
             if (previous != null) {
+                long c0 = System.nanoTime();
                 previous.close();
+                next.phase("release", System.nanoTime() - c0);
             }
             states.write(state);
             states.deletePending(attached.id());

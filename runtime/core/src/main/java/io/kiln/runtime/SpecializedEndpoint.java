@@ -25,6 +25,7 @@ public final class SpecializedEndpoint implements AutoCloseable {
     private final BpfObject bpf;
     private final Map<String, Path> mapPins;
     private final PinnedMaps pinned; // null: nothing to record or migrate
+    private final Map<String, Long> phaseNanos = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
 
     SpecializedEndpoint(Endpoint endpoint, TemplateObject object, BpfObject bpf, Map<String, Path> mapPins,
                         PinnedMaps pinned) {
@@ -48,10 +49,28 @@ public final class SpecializedEndpoint implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Where the time of this load and of the swap or attach that put it on its hooks went, in
+     * nanoseconds, in order: {@code open} (the object, constants), {@code maps} (pins checked; new
+     * maps created and filled for a migration), {@code load} (kernel load: verifier, map creation),
+     * {@code hooks} (attach or link updates), {@code rename} and {@code catchup} (a migration's
+     * commit), {@code retired} (catch-up of old node maps other endpoints still used),
+     * {@code records} (layout records), {@code release} (the previous load's handles closed).
+     */
+    public Map<String, Long> phaseNanos() {
+        synchronized (phaseNanos) {
+            return new LinkedHashMap<>(phaseNanos);
+        }
+    }
+
+    void phase(String name, long nanos) {
+        phaseNanos.merge(name, nanos, Long::sum);
+    }
+
     /** The programs are on their hooks: migrated maps replace their pins, layouts are recorded. */
-    void commitMaps() {
+    void commitMaps(java.util.function.Supplier<java.util.Collection<Integer>> otherHookedPrograms) {
         if (pinned != null) {
-            pinned.commit(bpf::map);
+            pinned.commit(bpf::map, otherHookedPrograms, this::phase);
         }
     }
 

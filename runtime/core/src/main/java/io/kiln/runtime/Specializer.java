@@ -83,6 +83,7 @@ public final class Specializer {
         EndpointConstantCheck.declared(t, endpoint.constants(), prefix);
         checkMapNames(t, prefix);
         String objectName = objectName(t.name());
+        long t0 = System.nanoTime();
         BpfObject bpf;
         try {
             bpf = BpfObject.open(object.bytesNoCopy(), objectName);
@@ -97,8 +98,11 @@ public final class Specializer {
             toSet.forEach(bpf::setConstant);
             Map<String, Path> mapPins = new LinkedHashMap<>();
             PinnedMaps pinned = records == null ? null : new PinnedMaps(records);
+            long t1 = System.nanoTime();
+            long t2;
             try {
                 boolean createsNodeMap = preparePins(t, bpf, endpoint, mapPins, pinned, prefix);
+                t2 = System.nanoTime();
                 if (createsNodeMap) {
                     synchronized (NODE_MAP_CREATION) {
                         bpf.load();
@@ -112,7 +116,11 @@ public final class Specializer {
                 }
                 throw e;
             }
-            return new SpecializedEndpoint(endpoint, object, bpf, mapPins, pinned);
+            SpecializedEndpoint loaded = new SpecializedEndpoint(endpoint, object, bpf, mapPins, pinned);
+            loaded.phase("open", t1 - t0);
+            loaded.phase("maps", t2 - t1);
+            loaded.phase("load", System.nanoTime() - t2);
+            return loaded;
         } catch (RuntimeException e) {
             bpf.close();
             throw e instanceof EndpointException ? e : Errors.withContext(messagePrefix(e, prefix, objectName), e);
@@ -168,9 +176,13 @@ public final class Specializer {
             BpfMap old = BpfMap.openPinned(pin);
             boolean handedOver = false;
             try {
-                MapLayout current = knownLayout(old, records.read(owner, m.name()), wanted, label, pin);
+                LayoutRecords.Lookup lookup = records.read(owner, m.name());
+                MapLayout current = knownLayout(old, lookup, wanted, label, pin);
                 if (current.equals(wanted)) {
                     map.setPinPath(pin); // libbpf reuses it after its own compatibility check
+                    if (lookup.found() && lookup.recorded().mapId() == old.id() && lookup.recorded().layout().equals(wanted)) {
+                        pinned.recordedAlready(old.id());
+                    }
                     continue;
                 }
                 long t0 = System.nanoTime();
@@ -183,7 +195,7 @@ public final class Specializer {
                     made.pin(temp);
                     map.reuse(made);
                     pinned.migrated(new PinnedMaps.Migrated(m.name(), owner, pin, temp, made, old, migration,
-                            copied.entries(), System.nanoTime() - t0));
+                            copied.entries(), copied.keys(), System.nanoTime() - t0));
                     handedOver = true;
                 } finally {
                     if (!handedOver) {

@@ -56,6 +56,25 @@ public final class Tier0 implements AutoCloseable {
     /** Suffix of the node map of maps that holds each endpoint's map of the same name. */
     public static final String INNER_MAPS_SUFFIX = "_maps";
 
+    /**
+     * Tier 0 of a variant whose node maps are pinned with other definitions (a build change such as
+     * {@code ctSize}, not migrated yet): nothing was loaded. The specialized load of the variant
+     * migrates them ({@link Specializer}); an endpoint goes straight to tier 1 meanwhile.
+     */
+    public static final class NodeMapsChanged extends EndpointException {
+        private final List<String> maps;
+
+        NodeMapsChanged(String message, List<String> maps) {
+            super(message, false);
+            this.maps = List.copyOf(maps);
+        }
+
+        /** Each changed map, with both definitions. */
+        public List<String> maps() {
+            return maps;
+        }
+    }
+
     private final EndpointLoader loader;
     private final TemplateObject object;
     private final BpfObject bpf;
@@ -110,13 +129,27 @@ public final class Tier0 implements AutoCloseable {
             }
             PinLayout pins = loader.pins();
             boolean createsNodeMap = false;
+            List<String> changed = new ArrayList<>();
             for (MapDecl m : t.maps()) {
                 if (m.scope() == MapScope.NODE && m.pinned()) {
                     Path pin = pins.nodeMap(m.name());
                     createDirectories(pin.getParent(), prefix);
                     bpf.map(m.name()).setPinPath(pin);
                     createsNodeMap |= !Files.exists(pin);
+                    if (Files.exists(pin)) {
+                        try (BpfMap pinned = BpfMap.openPinned(pin)) {
+                            MapDefinition wanted = bpf.map(m.name()).definition();
+                            if (!pinned.definition().equals(wanted)) {
+                                changed.add(m.name() + " (pinned: " + pinned.definition() + ", this variant: " + wanted + ")");
+                            }
+                        }
+                    }
                 }
+            }
+            if (!changed.isEmpty()) {
+                throw new NodeMapsChanged(prefix + "node maps are pinned with another definition than this variant's: "
+                        + String.join("; ", changed) + ". Tier 0 does not migrate them: the first specialized load"
+                        + " (tier 1) of the new variant does, and tier 0 fits again after it", changed);
             }
             byte[] image = defaultImage(bpf, prefix);
             if (createsNodeMap) {

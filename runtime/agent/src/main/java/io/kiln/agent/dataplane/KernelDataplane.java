@@ -297,6 +297,10 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
         try {
             object0 = objects.get(plan.template(), build0);
             tier0 = tier0s.computeIfAbsent(tier0Key(object0), k -> Tier0.load(loader, object0));
+        } catch (Tier0.NodeMapsChanged e) {
+            // a build change of node maps (ctSize...) that no load has migrated yet: the specialized
+            // load migrates them field by field; later endpoints of the variant find tier 0 fitting
+            return regenerateTier1(plan, kind);
         } catch (RuntimeException e) {
             throw DataplaneException.of(prefix + "tier 0: ", e);
         }

@@ -24,6 +24,35 @@ public final class Info {
         }
     }
 
+    /** Offsets in {@code struct bpf_prog_info} of {@code nr_map_ids} (u32) and {@code map_ids} (u64 pointer). */
+    private static final int NR_MAP_IDS_OFFSET = 52;
+    private static final int MAP_IDS_OFFSET = 56;
+    private static final int PROG_INFO_MAP_IDS_SIZE = 64;
+
+    /** The ids of the maps a loaded program uses ({@code bpf_prog_info.map_ids}). */
+    public static int[] programMapIds(int fd, String context) {
+        try (com.sun.jna.Memory info = new com.sun.jna.Memory(PROG_INFO_MAP_IDS_SIZE)) {
+            info.clear();
+            int[] len = {PROG_INFO_MAP_IDS_SIZE};
+            LibbpfLog.begin();
+            Failures.check(LibBpf.bpf_obj_get_info_by_fd(fd, info, len), context, "read program info");
+            int n = info.getInt(NR_MAP_IDS_OFFSET);
+            if (n <= 0) {
+                return new int[0];
+            }
+            try (com.sun.jna.Memory ids = new com.sun.jna.Memory(4L * n)) {
+                info.clear();
+                info.setInt(NR_MAP_IDS_OFFSET, n);
+                info.setLong(MAP_IDS_OFFSET, com.sun.jna.Pointer.nativeValue(ids));
+                len[0] = PROG_INFO_MAP_IDS_SIZE;
+                LibbpfLog.begin();
+                Failures.check(LibBpf.bpf_obj_get_info_by_fd(fd, info, len), context, "read program map ids");
+                int got = Math.min(n, info.getInt(NR_MAP_IDS_OFFSET));
+                return ids.getIntArray(0, got);
+            }
+        }
+    }
+
     public static Structs.MapInfo map(int fd, String context) {
         return fill(fd, new Structs.MapInfo(), context, "read map info");
     }

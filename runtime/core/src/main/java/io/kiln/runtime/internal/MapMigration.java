@@ -72,8 +72,11 @@ public final class MapMigration {
         return new MapMigration(label, from, to, k, v);
     }
 
-    /** Result of {@link #copy}: entries copied, and skipped (array slots past the new size that were zero). */
-    public record Copied(int entries, int skipped) {
+    /**
+     * Result of {@link #copy}: entries copied, skipped (array slots past the new size that were
+     * zero), and the old map's keys as they were read (empty for arrays), for {@link #catchUpSince}.
+     */
+    public record Copied(int entries, int skipped, Set<java.nio.ByteBuffer> keys) {
     }
 
     /**
@@ -89,8 +92,12 @@ public final class MapMigration {
                     + " entries it holds now (was " + Integer.toUnsignedString(from.definition().maxEntries()) + ")");
         }
         List<BpfMap.Entry> converted = new ArrayList<>(entries.size());
+        Set<java.nio.ByteBuffer> keys = array ? Set.of() : new java.util.HashSet<>(entries.size() * 2);
         int skipped = 0;
         for (BpfMap.Entry e : entries) {
+            if (!array) {
+                keys.add(java.nio.ByteBuffer.wrap(e.key()));
+            }
             if (array && Integer.toUnsignedLong(index(e.key())) >= Integer.toUnsignedLong(max)) {
                 if (!allZero(e.value())) {
                     throw refuse(label, "max_entries " + Integer.toUnsignedString(max) + " would drop slot "
@@ -103,7 +110,33 @@ public final class MapMigration {
             converted.add(new BpfMap.Entry(key.convert(e.key(), 1), convertValue(e.value(), source, target)));
         }
         target.updateAll(converted);
-        return new Copied(converted.size(), skipped);
+        return new Copied(converted.size(), skipped, keys);
+    }
+
+    /**
+     * Copies the entries of {@code source} whose keys it did not hold at the {@link #copy} that read
+     * {@code copiedKeys} (made by the old programs since), unless {@code target} has them already
+     * (made by the new programs: theirs win). One pass over {@code source}, none over
+     * {@code target}; an entry the new programs deleted meanwhile is not brought back. Returns how
+     * many it added.
+     */
+    public int catchUpSince(BpfMap source, BpfMap target, Set<java.nio.ByteBuffer> copiedKeys) {
+        if (isArray(from.definition().type())) {
+            return 0; // every slot exists in both; the new programs own the new map's values now
+        }
+        int added = 0;
+        for (BpfMap.Entry e : source.entries()) {
+            if (copiedKeys.contains(java.nio.ByteBuffer.wrap(e.key()))) {
+                continue;
+            }
+            try {
+                target.update(key.convert(e.key(), 1), convertValue(e.value(), source, target), BpfMap.NOEXIST);
+                added++;
+            } catch (RuntimeException ex) {
+                // made meanwhile by the new programs (EEXIST) or the map is full: theirs wins
+            }
+        }
+        return added;
     }
 
     /**

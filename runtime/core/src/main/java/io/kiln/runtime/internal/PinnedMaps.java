@@ -25,13 +25,16 @@ public final class PinnedMaps {
     /** One node-map migration at a time in this process: two endpoints must not migrate one map twice. */
     public static final Semaphore NODE_MIGRATION = new Semaphore(1);
 
-    /** A map whose layout is recorded after the commit. */
-    public record Recorded(String name, Integer endpointId, Path pin, MapLayout layout) {
+    /**
+     * A map whose layout is recorded after the commit; {@code recordedAsId} is the map id its
+     * current record names when that record already says this layout (0: write it).
+     */
+    public record Recorded(String name, Integer endpointId, Path pin, MapLayout layout, int recordedAsId) {
     }
 
     /** A migrated map: the new one (this process's handle), the old one (to catch up from), the temp pin. */
     public record Migrated(String name, Integer endpointId, Path pin, Path tempPin, BpfMap newMap, BpfMap oldMap,
-                           MapMigration migration, int copied, long nanos) {
+                           MapMigration migration, int copied, java.util.Set<java.nio.ByteBuffer> copiedKeys, long nanos) {
     }
 
     private final LayoutRecords records;
@@ -53,7 +56,13 @@ public final class PinnedMaps {
     }
 
     public void record(String name, Integer endpointId, Path pin, MapLayout layout) {
-        recorded.add(new Recorded(name, endpointId, pin, layout));
+        recorded.add(new Recorded(name, endpointId, pin, layout, 0));
+    }
+
+    /** The last map {@link #record}ed already has a record of its layout, naming map id {@code mapId}. */
+    public void recordedAlready(int mapId) {
+        Recorded r = recorded.remove(recorded.size() - 1);
+        recorded.add(new Recorded(r.name(), r.endpointId(), r.pin(), r.layout(), mapId));
     }
 
     public void migrated(Migrated m) {
@@ -67,35 +76,70 @@ public final class PinnedMaps {
     /**
      * The new programs run: each migrated map replaces its old pin, takes what the old programs
      * added meanwhile, and every pinned map's layout is recorded with the id of the map now pinned.
+     * A migrated node map's old map is kept while programs on other endpoints' hooks still use it
+     * ({@code hooked}: the ids of the programs on every other endpoint's hooks): what those old
+     * programs add to it is caught up again at each later commit of an object that uses the pin,
+     * and once no hooked program uses the old map, a last time before it is let go.
      */
-    public synchronized void commit(java.util.function.Function<String, BpfMap> objectMaps) {
+    public synchronized void commit(java.util.function.Function<String, BpfMap> objectMaps,
+                                    java.util.function.Supplier<java.util.Collection<Integer>> hooked,
+                                    java.util.function.ObjLongConsumer<String> phase) {
         if (done || records == null) {
             release();
             return;
         }
+        List<Migrated> keptOpen = new ArrayList<>();
         try {
             List<String> failures = new ArrayList<>();
             for (Migrated m : migrated) {
                 try {
+                    long t0 = System.nanoTime();
                     move(m.tempPin(), m.pin());
-                    m.migration().catchUp(m.oldMap(), m.newMap());
+                    long t1 = System.nanoTime();
+                    m.migration().catchUpSince(m.oldMap(), m.newMap(), m.copiedKeys());
+                    phase.accept("rename", t1 - t0);
+                    phase.accept("catchup", System.nanoTime() - t1);
+                    if (m.endpointId() == null) {
+                        keptOpen.add(m); // other endpoints' old programs may still write it
+                    }
                 } catch (RuntimeException e) {
                     failures.add(e.getMessage());
                 }
             }
+            long t2 = System.nanoTime();
             for (Recorded r : recorded) {
                 try {
-                    records.write(r.endpointId(), r.name(), objectMaps.apply(r.name()).id(), r.layout());
+                    int id = objectMaps.apply(r.name()).id();
+                    if (id == r.recordedAsId()) {
+                        continue; // the record on disk says this already: a swap need not rewrite it
+                    }
+                    records.write(r.endpointId(), r.name(), id, r.layout());
                 } catch (RuntimeException e) {
                     failures.add(e.getMessage());
                 }
             }
+            long t3 = System.nanoTime();
+            phase.accept("records", t3 - t2);
+            try {
+                RetiredNodeMaps.commit(keptOpen, recorded.stream().filter(r -> r.endpointId() == null)
+                        .map(r -> new RetiredNodeMaps.Used(r.pin(), r.layout(), objectMaps.apply(r.name()))).toList(),
+                        hooked);
+            } catch (RuntimeException e) {
+                failures.add("catch up retired node maps: " + e.getMessage());
+            }
+            phase.accept("retired", System.nanoTime() - t3);
             if (!failures.isEmpty()) {
                 throw new EndpointException("the new programs run, but " + String.join("; ", failures), false);
             }
         } finally {
             done = true;
-            closeHandles();
+            for (Migrated m : migrated) {
+                forgetKeys(m);
+                m.newMap().close();
+                if (!keptOpen.contains(m)) {
+                    m.oldMap().close();
+                }
+            }
             release();
         }
     }
@@ -117,8 +161,16 @@ public final class PinnedMaps {
         release();
     }
 
+    /** The copy's key set is needed until the commit's catch-up only; the endpoint keeps this object longer. */
+    private static void forgetKeys(Migrated m) {
+        if (!m.copiedKeys().isEmpty()) {
+            m.copiedKeys().clear();
+        }
+    }
+
     private void closeHandles() {
         for (Migrated m : migrated) {
+            forgetKeys(m);
             m.newMap().close();
             m.oldMap().close();
         }
