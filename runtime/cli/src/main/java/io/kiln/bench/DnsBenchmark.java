@@ -60,10 +60,12 @@ public final class DnsBenchmark {
      * @param heapBeforeBytes the JVM's heap used after a GC with the agent up and nothing learned
      * @param heapUsedBytes   the same once every name is learned
      * @param namesMillis     the lookups past the pairs (the memory phase)
+     * @param namesAddedMicros the added latency of the last (up to 4096) answers of that phase, sorted
+     *                         (empty without one): the same figure with thousands of names learned
      */
     public record Result(int pairs, int firstConnectSuccess, long[] addedMicros, long[] applyMicros, int learnedEntries,
                          long heapBeforeBytes, long heapUsedBytes, long resolverMillis, long namesMillis,
-                         Map<String, Integer> failures) {
+                         long[] namesAddedMicros, Map<String, Integer> failures) {
     }
 
     private static final String GATEWAY = "198.18.0.1";
@@ -220,9 +222,10 @@ public final class DnsBenchmark {
                 });
             }
             long namesMillis = (System.nanoTime() - t1) / 1_000_000;
+            long[] namesAdded = names > o.pairs() ? learner.recentLatenciesMicros() : new long[0];
             long heap = heapAfterGc();
             return new Result(o.pairs(), ok, added, apply, learner.cache().size(), heapBefore, heap, millis, namesMillis,
-                    failures);
+                    namesAdded, failures);
         } catch (KilnException e) {
             throw e;
         } catch (Exception e) {

@@ -20,8 +20,9 @@ import picocli.CommandLine.Model.CommandSpec;
                         + " plan and map writes within it), learnedEntries, agentHeapMiB (this JVM after a GC).",
                 "With --names N (above --pairs): N - pairs more lookups (no connect) of names new to the node, then"
                         + " learnedEntries and the agent's memory at N names: agentHeapMiB against agentHeapMiBBefore"
-                        + " (nothing learned yet), heapPerNameBytes. The learner's per-endpoint and per-node bounds"
-                        + " are raised to N if below it.",
+                        + " (nothing learned yet), heapPerNameBytes, and namesAnswerAddedLatencyMicrosP50/P99 (the last"
+                        + " 4096 answers of that phase, with thousands of names learned). The learner's per-endpoint"
+                        + " and per-node bounds are raised to N if below it.",
                 "Runs in network namespaces, pin roots and folders of its own, removed at the end. Needs root and"
                         + " dnsmasq."})
 final class BenchDnsCommand implements Callable<Integer> {
@@ -70,6 +71,10 @@ final class BenchDnsCommand implements Callable<Integer> {
         }
         m.put("pairsMillis", r.resolverMillis());
         m.put("namesMillis", r.namesMillis());
+        if (r.namesAddedMicros().length > 0) {
+            m.put("namesAnswerAddedLatencyMicrosP50", DnsBenchmark.percentile(r.namesAddedMicros(), 50));
+            m.put("namesAnswerAddedLatencyMicrosP99", DnsBenchmark.percentile(r.namesAddedMicros(), 99));
+        }
         m.put("failures", r.failures());
         m.put("machine", Machine.describe());
         PrintWriter o = spec.commandLine().getOut();
