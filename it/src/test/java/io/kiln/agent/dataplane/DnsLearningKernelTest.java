@@ -328,6 +328,26 @@ class DnsLearningKernelTest {
     }
 
     @Test
+    void aRestartedAgentKeepsAllowingWhatItLearnedWithoutANewLookup(@TempDir Path tmp) throws Exception {
+        try (AgentLab lab = AgentLab.create(tmp, 1); Outside out = new Outside(lab, tmp)) {
+            specs(lab);
+            Agent first = start(lab, false);
+            assertEquals("198.18.2.3", dig(lab.ns(1), "n3.example.test"));
+            assertTrue(connects(lab, "198.18.2.3"));
+            first.close();
+
+            // the new agent's first plan would take n3's address out of the ipcache were it not read back
+            Agent second = start(lab, false);
+            DnsLearner l = second.dnsLearner().orElseThrow();
+            assertEquals(1, l.restored(), String.valueOf(l.lastError()));
+            assertEquals(List.of("n3.example.test"), l.cache().entries(1).stream().map(FqdnCache.Entry::name).toList());
+            assertTrue(second.reconciler().awaitSettled(Duration.ofSeconds(10)));
+            assertTrue(connects(lab, "198.18.2.3"), "still allowed after the restart, with no new lookup");
+            assertTrue(!connects(lab, "198.18.2.4"), "a name never looked up is not");
+        }
+    }
+
+    @Test
     void anEntryPastItsTtlGoesUnlessAConnectionStillUsesItsAddress(@TempDir Path tmp) throws Exception {
         try (AgentLab lab = AgentLab.create(tmp, 1); Outside out = new Outside(lab, tmp, 1)) {
             specs(lab);

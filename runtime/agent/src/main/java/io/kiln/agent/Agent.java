@@ -59,7 +59,8 @@ import java.util.Set;
  * <p>State lives under the state folder ({@code /run/kiln} by default): {@code identities.json},
  * {@code api/} (specs applied through the API), {@code api.sock} (the API's Unix domain socket, mode
  * 0600: the API's default and only transport unless TCP is asked for), {@code api-token} (mode 0600,
- * written only when the API also listens on TCP).
+ * written only when the API also listens on TCP), {@code fqdn.json} (with DNS learning: the names
+ * learned from DNS answers, read back at start).
  */
 public final class Agent implements AutoCloseable {
     public static final Path DEFAULT_STATE_DIR = Path.of("/run/kiln");
@@ -84,9 +85,9 @@ public final class Agent implements AutoCloseable {
         IdentityAllocator identities = IdentityAllocator.open(b.stateDir.resolve("identities.json"));
         this.planner = new Planner(b.catalog, identities, b.hostCidrs, b.options.clock()).interfaces(b.dataplane::ifindex);
         this.reconciler = new Reconciler(b.dataplane, b.options);
-        this.dns = b.dns == null ? null : new DnsLearner(b.dns, new DnsHost());
+        this.dns = b.dns == null ? null : new DnsLearner(b.dns, new DnsHost()).persistTo(b.stateDir.resolve("fqdn.json"));
         if (dns != null) {
-            planner.learned(selectors -> dns.cache().addresses(selectors));
+            planner.learned(selectors -> dns.cache().addresses(selectors)).learnedNames(a -> dns.cache().names(a));
         }
     }
 
@@ -106,8 +107,21 @@ public final class Agent implements AutoCloseable {
         }
 
         @Override
-        public boolean apply(Set<Integer> endpointIds, Duration timeout) throws InterruptedException {
-            replan();
+        public boolean apply(Set<Integer> endpointIds, Set<java.net.InetAddress> touched, Duration timeout)
+                throws InterruptedException {
+            synchronized (planLock) {
+                if (planned) {
+                    // what the answers changed, alone: an address of a known class is one ipcache write
+                    Plan p = planner.learnedChanged(touched);
+                    if (p == null) {
+                        p = planner.plan(desired, lastErrors);
+                    }
+                    if (p != plan) {
+                        plan = p;
+                        reconciler.update(p);
+                    }
+                }
+            }
             return reconciler.awaitApplied(endpointIds, timeout);
         }
     }
@@ -129,18 +143,6 @@ public final class Agent implements AutoCloseable {
             }
         }
         return out;
-    }
-
-    /** Plans again from the last desired state (what DNS answers taught changed), if a plan was made already. */
-    private void replan() {
-        synchronized (planLock) {
-            if (!planned) {
-                return;
-            }
-            Plan p = planner.plan(desired, lastErrors);
-            plan = p;
-            reconciler.update(p);
-        }
     }
 
     public static Builder builder() {

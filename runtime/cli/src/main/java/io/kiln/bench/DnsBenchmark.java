@@ -40,14 +40,32 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * whose only way out is a {@code toFQDNs} rule. A real resolver (dnsmasq) in a namespace of its own
  * behind the node namespace; the agent in this process. Figures: connects that succeeded, the
  * latency Kiln added to the answers (the learner's own measure, from the dataplane holding an answer
- * to its re-delivery), the plan-and-writes part of it, entries learned, the agent's heap.
+ * to its re-delivery), the plan-and-writes part of it, entries learned, the agent's heap. With
+ * {@code names} above {@code pairs}, more names are looked up (no connect) until that many are
+ * learned, and the heap after a GC is taken before the first lookup and after the last: the
+ * agent's memory at that many names.
  */
 public final class DnsBenchmark {
-    public record Options(int pairs, Path templates, AttachMode mode) {
+    /**
+     * @param names the learned names to end with (at least {@code pairs}): the memory figure's size;
+     *              the learner's per-endpoint and per-node bounds are raised to it if lower
+     */
+    public record Options(int pairs, int names, Path templates, AttachMode mode) {
+        public Options(int pairs, Path templates, AttachMode mode) {
+            this(pairs, pairs, templates, mode);
+        }
     }
 
+    /**
+     * @param heapBeforeBytes the JVM's heap used after a GC with the agent up and nothing learned
+     * @param heapUsedBytes   the same once every name is learned
+     * @param namesMillis     the lookups past the pairs (the memory phase)
+     * @param namesAddedMicros the added latency of the last (up to 4096) answers of that phase, sorted
+     *                         (empty without one): the same figure with thousands of names learned
+     */
     public record Result(int pairs, int firstConnectSuccess, long[] addedMicros, long[] applyMicros, int learnedEntries,
-                         long heapUsedBytes, long resolverMillis, Map<String, Integer> failures) {
+                         long heapBeforeBytes, long heapUsedBytes, long resolverMillis, long namesMillis,
+                         long[] namesAddedMicros, Map<String, Integer> failures) {
     }
 
     private static final String GATEWAY = "198.18.0.1";
@@ -112,12 +130,13 @@ public final class DnsBenchmark {
 
             Path dir = Files.createTempDirectory("kiln-bench-dns");
             cleanup.add("delete " + dir, () -> deleteQuietly(dir));
+            int names = Math.max(o.pairs(), o.names());
             StringBuilder hosts = new StringBuilder();
-            for (int i = 0; i < o.pairs(); i++) {
+            for (int i = 0; i < names; i++) {
                 hosts.append(address(i)).append(" n").append(i).append(".example.test\n");
             }
             Files.writeString(dir.resolve("hosts"), hosts);
-            say("starting dnsmasq with " + o.pairs() + " names");
+            say("starting dnsmasq with " + names + " names");
             Process dnsmasq = new ProcessBuilder("ip", "netns", "exec", outside.name(), "dnsmasq",
                     "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv", "--no-hosts", "--user=root",
                     "--bind-interfaces", "--listen-address=" + RESOLVER, "--port=53", "--local-ttl=300",
@@ -143,7 +162,7 @@ public final class DnsBenchmark {
 
             TemporaryAgent agent = TemporaryAgent.create("bench-dns", TemplateCatalog.scan(List.of(o.templates())),
                     Runtime.getRuntime().availableProcessors(), o.mode(), true, false,
-                    (b, pins) -> b.dnsLearning(DnsLearner.Options.of(pins.nodeDir(), false), Netns.named(node.name())));
+                    (b, pins) -> b.dnsLearning(learnerOptions(pins.nodeDir(), names), Netns.named(node.name())));
             cleanup.add("remove the agent's programs, pins and folders", agent::uninstall);
             cleanup.add("stop the agent", agent::close);
             agent.start();
@@ -170,6 +189,7 @@ public final class DnsBenchmark {
                 Thread.sleep(50);
             }
             Thread.sleep(500); // heartbeats
+            long heapBefore = heapAfterGc();
             say(o.pairs() + " lookups, each followed at once by a connect");
             long t0 = System.nanoTime();
             Map<String, Integer> failures = new java.util.TreeMap<>();
@@ -186,10 +206,26 @@ public final class DnsBenchmark {
                 return n;
             });
             long millis = (System.nanoTime() - t0) / 1_000_000;
-            System.gc();
-            long heap = Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory();
-            return new Result(o.pairs(), ok, learner.recentLatenciesMicros(), learner.recentApplyMicros(),
-                    learner.cache().size(), heap, millis, failures);
+            long[] added = learner.recentLatenciesMicros();
+            long[] apply = learner.recentApplyMicros();
+            long t1 = System.nanoTime();
+            if (names > o.pairs()) {
+                say((names - o.pairs()) + " more lookups (no connect), to " + names + " learned names");
+                client.call(() -> {
+                    for (int i = o.pairs(); i < names; i++) {
+                        String failed = lookup("n" + i + ".example.test", address(i));
+                        if (failed != null) {
+                            failures.merge("names phase: " + failed, 1, Integer::sum);
+                        }
+                    }
+                    return null;
+                });
+            }
+            long namesMillis = (System.nanoTime() - t1) / 1_000_000;
+            long[] namesAdded = names > o.pairs() ? learner.recentLatenciesMicros() : new long[0];
+            long heap = heapAfterGc();
+            return new Result(o.pairs(), ok, added, apply, learner.cache().size(), heapBefore, heap, millis, namesMillis,
+                    namesAdded, failures);
         } catch (KilnException e) {
             throw e;
         } catch (Exception e) {
@@ -197,11 +233,35 @@ public final class DnsBenchmark {
         }
     }
 
-    /** One lookup (a UDP query dnsjava builds and reads), then at once a connect to the address: null if it connected, else why not. */
-    private static String pair(String name, String expected) throws Exception {
+    /** The learner's defaults, with bounds that hold {@code names} entries of one endpoint. */
+    static DnsLearner.Options learnerOptions(Path nodeDir, int names) {
+        DnsLearner.Options d = DnsLearner.Options.of(nodeDir, false);
+        return new DnsLearner.Options(d.nodeMapDir(), d.failClosed(), d.staleAfter(), d.heartbeat(), d.minTtl(),
+                Math.max(d.perEndpoint(), names), Math.max(d.perNode(), names), d.applyTimeout(), d.expiryScan());
+    }
+
+    /** Heap used after a full collection (two, a moment apart: the figure settles). */
+    private static long heapAfterGc() throws InterruptedException {
+        System.gc();
+        Thread.sleep(100);
+        System.gc();
+        return Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory();
+    }
+
+    /** One lookup alone: null if the expected address came back. */
+    private static String lookup(String name, String expected) throws Exception {
+        String address = resolve(name);
+        if (address == null) {
+            return "no answer";
+        }
+        return expected.equals(address) ? null : "answer " + address + ", expected " + expected;
+    }
+
+    /** The A record's address of a UDP query dnsjava builds and reads; null if no answer came in 2 s. */
+    private static String resolve(String name) throws Exception {
         Message q = Message.newQuery(Record.newRecord(Name.fromString(name + "."), Type.A, DClass.IN));
         byte[] wire = q.toWire();
-        String address = null;
+        String address = "";
         try (DatagramSocket s = new DatagramSocket()) {
             s.setSoTimeout(2000);
             s.send(new DatagramPacket(wire, wire.length, new InetSocketAddress(RESOLVER, 53)));
@@ -214,6 +274,15 @@ public final class DnsBenchmark {
                 }
             }
         } catch (SocketTimeoutException e) {
+            return null;
+        }
+        return address;
+    }
+
+    /** One lookup (a UDP query dnsjava builds and reads), then at once a connect to the address: null if it connected, else why not. */
+    private static String pair(String name, String expected) throws Exception {
+        String address = resolve(name);
+        if (address == null) {
             return "no answer";
         }
         if (!expected.equals(address)) {

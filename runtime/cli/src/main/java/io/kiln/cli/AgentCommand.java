@@ -48,7 +48,7 @@ final class AgentCommand implements Callable<Integer> {
     Path specDir;
 
     @Option(names = "--state-dir", paramLabel = "DIR", description = "State folder: endpoint state, identities, API specs"
-            + " and token (default: /run/kiln).")
+            + " and token, the names learned from DNS answers (fqdn.json, read back at start) (default: /run/kiln).")
     Path stateDir = Agent.DEFAULT_STATE_DIR;
 
     @Option(names = "--pin-root", paramLabel = "DIR", description = "bpffs folder of every pin (default: /sys/fs/bpf/kiln): under /sys/fs/bpf, or on a bpffs mounted already.")

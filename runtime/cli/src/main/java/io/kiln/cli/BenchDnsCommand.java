@@ -18,12 +18,21 @@ import picocli.CommandLine.Model.CommandSpec;
                 "Figures: firstConnectSuccess (goal: every pair), answerAddedLatencyMicrosP50/P99 (from the"
                         + " dataplane holding an answer to the agent re-delivering it), learnApplyMicrosP50/P99 (the"
                         + " plan and map writes within it), learnedEntries, agentHeapMiB (this JVM after a GC).",
+                "With --names N (above --pairs): N - pairs more lookups (no connect) of names new to the node, then"
+                        + " learnedEntries and the agent's memory at N names: agentHeapMiB against agentHeapMiBBefore"
+                        + " (nothing learned yet), heapPerNameBytes, and namesAnswerAddedLatencyMicrosP50/P99 (the last"
+                        + " 4096 answers of that phase, with thousands of names learned). The learner's per-endpoint"
+                        + " and per-node bounds are raised to N if below it.",
                 "Runs in network namespaces, pin roots and folders of its own, removed at the end. Needs root and"
                         + " dnsmasq."})
 final class BenchDnsCommand implements Callable<Integer> {
     @Option(names = "--pairs", defaultValue = "1000", paramLabel = "N",
             description = "Lookup-then-connect pairs, each a new name (default: ${DEFAULT-VALUE}, at most 60000).")
     int pairs;
+
+    @Option(names = "--names", defaultValue = "0", paramLabel = "N",
+            description = "Learned names to end with, for the memory figure (default: --pairs; at most 60000).")
+    int names;
 
     @Option(names = "--json", description = "Print one JSON object on the last line.")
     boolean json;
@@ -41,7 +50,10 @@ final class BenchDnsCommand implements Callable<Integer> {
         if (pairs < 1 || pairs > 60_000) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--pairs must be 1..60000");
         }
-        DnsBenchmark.Result r = DnsBenchmark.run(new DnsBenchmark.Options(pairs,
+        if (names < 0 || names > 60_000) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--names must be 0..60000");
+        }
+        DnsBenchmark.Result r = DnsBenchmark.run(new DnsBenchmark.Options(pairs, Math.max(pairs, names),
                 KilnHome.endpointTemplate().getParent(), io.kiln.runtime.AttachMode.AUTO), err);
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("pairs", r.pairs());
@@ -53,7 +65,16 @@ final class BenchDnsCommand implements Callable<Integer> {
         m.put("learnApplyMicrosP99", DnsBenchmark.percentile(r.applyMicros(), 99));
         m.put("learnedEntries", r.learnedEntries());
         m.put("agentHeapMiB", Stats.round(r.heapUsedBytes() / (1024.0 * 1024.0), 1));
+        m.put("agentHeapMiBBefore", Stats.round(r.heapBeforeBytes() / (1024.0 * 1024.0), 1));
+        if (r.learnedEntries() > 0) {
+            m.put("heapPerNameBytes", (r.heapUsedBytes() - r.heapBeforeBytes()) / r.learnedEntries());
+        }
         m.put("pairsMillis", r.resolverMillis());
+        m.put("namesMillis", r.namesMillis());
+        if (r.namesAddedMicros().length > 0) {
+            m.put("namesAnswerAddedLatencyMicrosP50", DnsBenchmark.percentile(r.namesAddedMicros(), 50));
+            m.put("namesAnswerAddedLatencyMicrosP99", DnsBenchmark.percentile(r.namesAddedMicros(), 99));
+        }
         m.put("failures", r.failures());
         m.put("machine", Machine.describe());
         PrintWriter o = spec.commandLine().getOut();

@@ -19,8 +19,13 @@ import picocli.CommandLine.Model.CommandSpec;
         description = {"Show the agent's endpoints: ready or not and why, tier (0: the node-wide generic program, 1: its",
                 "specialized program), program ids, variant, last regeneration.",
                 "The reason of a not-ready endpoint is a spec error, the template's file:line with clang's",
-                "diagnostic, or the verifier log's tail; then the specs the agent could not use."})
+                "diagnostic, or the verifier log's tail; then the specs the agent could not use.",
+                "With DNS learning (kiln agent --dns-learning): how many names the agent learned from DNS answers",
+                "and the first " + StatusCommand.FQDN_SHOWN + " (endpoint, name, address, TTL left, the rules they feed);"
+                        + " kiln fqdn list shows them all."})
 final class StatusCommand implements Callable<Integer> {
+    static final int FQDN_SHOWN = 5;
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss")
             .withZone(ZoneId.systemDefault());
 
@@ -42,8 +47,37 @@ final class StatusCommand implements Callable<Integer> {
             return 0;
         }
         print(api.client().status(), out);
+        api.client().fqdnSummary(FQDN_SHOWN).ifPresent(body -> printFqdn(body, out));
         out.flush();
         return 0;
+    }
+
+    /** The learned names in a few lines: how many, the first {@link #FQDN_SHOWN}, where the rest are. */
+    static void printFqdn(String body, PrintWriter out) {
+        com.fasterxml.jackson.databind.JsonNode root;
+        try {
+            root = JSON.readTree(body);
+        } catch (java.io.IOException e) {
+            throw new io.kiln.agent.api.AgentApiException("the agent's /v1/fqdn is not JSON: " + e.getMessage(), e);
+        }
+        com.fasterxml.jackson.databind.JsonNode s = root.path("stats");
+        long total = s.path("entries").asLong();
+        out.printf("learned names: %d entr%s (%d refused by a bound), %d answers re-delivered, added latency p99 %s us,"
+                        + " fail mode %s%s%n", total, total == 1 ? "y" : "ies", s.path("refused").asLong(),
+                s.path("redelivered").asLong(), s.has("latencyMicrosP99") ? s.path("latencyMicrosP99").asText() : "-",
+                s.path("failMode").asText("-"), s.path("reading").asBoolean() ? "" : " (not reading the dataplane yet)");
+        int shown = 0;
+        for (com.fasterxml.jackson.databind.JsonNode e : root.path("entries")) {
+            java.util.List<String> rules = new java.util.ArrayList<>();
+            e.path("rules").forEach(r -> rules.add(r.asText()));
+            out.printf("  endpoint %-5d %-32s %-24s ttl %-7s %s%n", e.path("endpoint").asInt(), e.path("name").asText(),
+                    e.path("address").asText(), e.path("ttlRemainingSeconds").asLong() + "s",
+                    rules.isEmpty() ? "-" : String.join("; ", rules));
+            shown++;
+        }
+        if (total > shown) {
+            out.printf("  ... %d more: kiln fqdn list%n", total - shown);
+        }
     }
 
     static void print(AgentStatus st, PrintWriter out) {

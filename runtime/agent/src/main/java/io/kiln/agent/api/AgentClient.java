@@ -152,6 +152,21 @@ public final class AgentClient {
         return send("GET", endpoint == null ? "/v1/fqdn" : "/v1/fqdn?endpoint=" + endpoint, null);
     }
 
+    /**
+     * {@code GET /v1/fqdn?limit=N}: the first {@code limit} learned entries and the learner's figures
+     * (JSON), or empty when the agent runs without DNS learning (it answers 404).
+     */
+    public java.util.Optional<String> fqdnSummary(int limit) {
+        try {
+            return java.util.Optional.of(send("GET", "/v1/fqdn?limit=" + limit, null));
+        } catch (AgentApiException e) {
+            if (e.status() == 404) {
+                return java.util.Optional.empty();
+            }
+            throw e;
+        }
+    }
+
     private static String path(SpecKind kind, String key) {
         return "/v1/" + kind.folder() + "/" + URLEncoder.encode(key, StandardCharsets.UTF_8);
     }

@@ -49,6 +49,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Expiry: every {@link Options#expiryScan()}, entries past their TTL whose address no conntrack
  * entry (IPv4 or IPv6, either end) holds are removed, and the agent plans again.
+ *
+ * <p>With {@link #persistTo} the entries outlive the agent: written to a state file after each
+ * expiry scan that follows a change and when the learner stops, read back at {@link #start}.
  */
 public final class DnsLearner implements MetricsProvider, AutoCloseable {
     /**
@@ -111,10 +114,11 @@ public final class DnsLearner implements MetricsProvider, AutoCloseable {
         Netns interfaceNamespace(int endpointId);
 
         /**
-         * Plans again with what the cache holds and waits until the ipcache and these endpoints'
-         * policy maps hold it; true if done within {@code timeout}.
+         * Plans again with what the cache holds, where the learned entries of {@code touched} (the
+         * addresses added or expired) are what changed, and waits until the ipcache and these
+         * endpoints' policy maps hold it; true if done within {@code timeout}.
          */
-        boolean apply(Set<Integer> endpointIds, Duration timeout) throws InterruptedException;
+        boolean apply(Set<Integer> endpointIds, Set<InetAddress> touched, Duration timeout) throws InterruptedException;
     }
 
     private static final String RING_MAP = "dns_events";
@@ -162,6 +166,9 @@ public final class DnsLearner implements MetricsProvider, AutoCloseable {
     private volatile RingBufferReader reader;
     private volatile BpfMap ringMap;
     private volatile String lastError;
+    private FqdnStateFile stateFile;
+    private long savedVersion = -1;
+    private int restored;
 
     public DnsLearner(Options options, Host host) {
         this.options = options;
@@ -180,7 +187,29 @@ public final class DnsLearner implements MetricsProvider, AutoCloseable {
         return t;
     }
 
+    /**
+     * Keeps the learned entries in {@code file} (the agent's state folder: {@code fqdn.json}) across
+     * restarts; call before {@link #start}, which reads it back.
+     */
+    public DnsLearner persistTo(Path file) {
+        this.stateFile = new FqdnStateFile(file);
+        return this;
+    }
+
+    /** Entries read back from the state file at start. */
+    public int restored() {
+        return restored;
+    }
+
     public DnsLearner start() {
+        if (stateFile != null) {
+            FqdnStateFile.Read r = stateFile.read(cache.perNode());
+            r.entries().forEach(e -> restored += cache.restore(e) ? 1 : 0);
+            if (r.problem() != null) {
+                lastError = r.problem();
+            }
+            savedVersion = cache.version();
+        }
         worker.start();
         opener.start();
         heartbeat.start();
@@ -275,15 +304,16 @@ public final class DnsLearner implements MetricsProvider, AutoCloseable {
 
     private void process(List<DnsEvent> batch) throws InterruptedException {
         Set<Integer> changed = new HashSet<>();
+        Set<InetAddress> touched = new HashSet<>();
         Instant now = Instant.now();
         for (DnsEvent e : batch) {
-            if (learn(e, now)) {
+            if (learn(e, now, touched)) {
                 changed.add(e.endpointId());
             }
         }
         if (!changed.isEmpty()) {
             long t0 = System.nanoTime();
-            if (!host.apply(changed, options.applyTimeout())) {
+            if (!host.apply(changed, touched, options.applyTimeout())) {
                 applyTimeouts.incrementAndGet(); // deliver anyway: the client's first connect may be dropped
             }
             long micros = (System.nanoTime() - t0) / 1000;
@@ -298,7 +328,7 @@ public final class DnsLearner implements MetricsProvider, AutoCloseable {
     }
 
     /** True when the answer added an address. */
-    private boolean learn(DnsEvent e, Instant now) {
+    private boolean learn(DnsEvent e, Instant now, Set<InetAddress> touched) {
         SortedSet<FqdnSelector> selectors = host.selectors(e.endpointId());
         if (selectors.isEmpty()) {
             unselectedAnswers.incrementAndGet();
@@ -317,7 +347,7 @@ public final class DnsLearner implements MetricsProvider, AutoCloseable {
             lastError = "endpoint " + e.endpointId() + ": " + bad.getMessage();
             return false;
         }
-        FqdnCache.Learned l = cache.learn(e.endpointId(), a, selectors, now);
+        FqdnCache.Learned l = cache.learn(e.endpointId(), a, selectors, now, touched);
         added.addAndGet(l.added());
         if (l.changedAddresses()) {
             learnedAnswers.incrementAndGet();
@@ -413,6 +443,7 @@ public final class DnsLearner implements MetricsProvider, AutoCloseable {
             try {
                 Thread.sleep(options.expiryScan().toMillis());
                 expireNow();
+                save();
             } catch (InterruptedException e) {
                 return;
             } catch (RuntimeException e) {
@@ -431,10 +462,32 @@ public final class DnsLearner implements MetricsProvider, AutoCloseable {
         if (!gone.isEmpty()) {
             expired.addAndGet(gone.size());
             Set<Integer> endpoints = new TreeSet<>();
-            gone.forEach(g -> endpoints.add(g.endpointId()));
-            host.apply(endpoints, options.applyTimeout());
+            Set<InetAddress> touched = new HashSet<>();
+            gone.forEach(g -> {
+                endpoints.add(g.endpointId());
+                touched.add(g.address());
+            });
+            host.apply(endpoints, touched, options.applyTimeout());
         }
         return gone.size();
+    }
+
+    /** Writes the state file if the entries changed since it was last written. */
+    private synchronized void save() {
+        FqdnStateFile f = stateFile;
+        if (f == null || savedVersion < 0) {
+            return; // not persisted, or never started (nothing was read: nothing to write over)
+        }
+        long v = cache.version();
+        if (v == savedVersion) {
+            return;
+        }
+        try {
+            f.write(cache.entries(null));
+            savedVersion = v;
+        } catch (java.io.IOException | RuntimeException e) {
+            lastError = "fqdn state file " + f.path() + ": write: " + e.getMessage();
+        }
     }
 
     /** Forgets what an endpoint that is gone learned. */
@@ -550,6 +603,7 @@ public final class DnsLearner implements MetricsProvider, AutoCloseable {
         if (m != null) {
             m.close();
         }
+        save(); // the expiry thread has ended: no write races this one
         synchronized (senders) {
             senders.values().forEach(FrameSender::close);
             senders.clear();

@@ -47,7 +47,11 @@ public final class FqdnCache {
     private final int perNode;
     private final Map<Key, Instant> entries = new HashMap<>();
     private final Map<Integer, Integer> countByEndpoint = new HashMap<>();
+    /** For each address, its names with how many endpoints learned each: what the planner asks per address. */
+    private final Map<InetAddress, Map<String, Integer>> namesByAddress = new HashMap<>();
     private long refusedTotal;
+    /** Counts changes (entries added, refreshed, removed): whether the state file is behind. */
+    private long version;
 
     /**
      * @param minTtl      the shortest time an address is kept (a TTL below it counts as it)
@@ -69,6 +73,12 @@ public final class FqdnCache {
      * select ({@code selectors}: the toFQDNs of the policies that select it).
      */
     public synchronized Learned learn(int endpointId, DnsAnswer answer, Collection<FqdnSelector> selectors, Instant now) {
+        return learn(endpointId, answer, selectors, now, new java.util.HashSet<>());
+    }
+
+    /** As above, adding to {@code addedAddresses} each address an entry was added for. */
+    public synchronized Learned learn(int endpointId, DnsAnswer answer, Collection<FqdnSelector> selectors, Instant now,
+                                      Collection<InetAddress> addedAddresses) {
         int added = 0;
         int refreshed = 0;
         int refused = 0;
@@ -85,6 +95,7 @@ public final class FqdnCache {
             if (old != null) {
                 if (expires.isAfter(old)) {
                     entries.put(k, expires);
+                    version++;
                 }
                 refreshed++;
                 continue;
@@ -95,6 +106,9 @@ public final class FqdnCache {
             }
             entries.put(k, expires);
             countByEndpoint.merge(endpointId, 1, Integer::sum);
+            indexName(k);
+            addedAddresses.add(l.address());
+            version++;
             added++;
         }
         refusedTotal += refused;
@@ -113,6 +127,8 @@ public final class FqdnCache {
             if (!e.getValue().isAfter(now) && !inUse.test(e.getKey().address())) {
                 it.remove();
                 countByEndpoint.computeIfPresent(e.getKey().endpointId(), (k, n) -> n == 1 ? null : n - 1);
+                unindexName(e.getKey());
+                version++;
                 out.add(entry(e));
             }
         }
@@ -121,8 +137,62 @@ public final class FqdnCache {
 
     /** Forgets an endpoint that is gone. */
     public synchronized void forget(int endpointId) {
-        entries.keySet().removeIf(k -> k.endpointId() == endpointId);
+        entries.keySet().removeIf(k -> {
+            if (k.endpointId() != endpointId) {
+                return false;
+            }
+            unindexName(k);
+            version++;
+            return true;
+        });
         countByEndpoint.remove(endpointId);
+    }
+
+    /**
+     * Puts back an entry kept from before a restart (io.kiln.agent.fqdn's state file), within the
+     * bounds; false when it was known already or a bound refused it.
+     */
+    public synchronized boolean restore(Entry e) {
+        Key k = new Key(e.endpointId(), FqdnSelector.normalize(e.name()), e.address());
+        if (entries.containsKey(k) || countByEndpoint.getOrDefault(e.endpointId(), 0) >= perEndpoint
+                || entries.size() >= perNode) {
+            return false;
+        }
+        entries.put(k, e.expires());
+        countByEndpoint.merge(e.endpointId(), 1, Integer::sum);
+        indexName(k);
+        version++;
+        return true;
+    }
+
+    /** Grows with every change of the entries. */
+    public synchronized long version() {
+        return version;
+    }
+
+    /** The node's bound: what a state file may hold at most. */
+    public int perNode() {
+        return perNode;
+    }
+
+    private void indexName(Key k) {
+        namesByAddress.computeIfAbsent(k.address(), a -> new HashMap<>(2)).merge(k.name(), 1, Integer::sum);
+    }
+
+    private void unindexName(Key k) {
+        Map<String, Integer> names = namesByAddress.get(k.address());
+        if (names != null) {
+            names.computeIfPresent(k.name(), (n, c) -> c == 1 ? null : c - 1);
+            if (names.isEmpty()) {
+                namesByAddress.remove(k.address());
+            }
+        }
+    }
+
+    /** The names some endpoint learned {@code address} for (empty: none): what the planner's classes come from. */
+    public synchronized List<String> names(InetAddress address) {
+        Map<String, Integer> names = namesByAddress.get(address);
+        return names == null ? List.of() : List.copyOf(names.keySet());
     }
 
     /**

@@ -16,8 +16,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * {@code GET /v1/fqdn}: every learned entry (or one endpoint's, {@code ?endpoint=ID}) with its
- * name, address, expiry and TTL left, and the rules it feeds; then the learner's figures.
+ * {@code GET /v1/fqdn}: every learned entry (or one endpoint's, {@code ?endpoint=ID}; the first N
+ * only, {@code ?limit=N}, as {@code kiln status} asks) with its name, address, expiry and TTL left,
+ * and the rules it feeds; then the learner's figures ({@code stats.entries} counts them all).
  * <pre>
  * {"entries": [{"endpoint": 1, "name": "api.example.test", "address": "198.18.1.10",
  *               "expires": "...", "ttlRemainingSeconds": 12, "rules": ["client: matchName: api.example.test"]}],
@@ -46,9 +47,17 @@ public final class FqdnListing implements FqdnSource {
     @Override
     public String query(Map<String, String> q) {
         for (String k : q.keySet()) {
-            if (!Set.of("endpoint").contains(k)) {
-                throw new IllegalArgumentException("unknown parameter '" + k + "'; known: endpoint");
+            if (!Set.of("endpoint", "limit").contains(k)) {
+                throw new IllegalArgumentException("unknown parameter '" + k + "'; known: endpoint, limit");
             }
+        }
+        int limit = Integer.MAX_VALUE;
+        if (q.get("limit") != null) {
+            String v = q.get("limit");
+            if (!v.matches("[0-9]{1,6}")) {
+                throw new IllegalArgumentException("limit '" + v + "': expected a number of entries (0..999999)");
+            }
+            limit = Integer.parseInt(v);
         }
         Integer endpoint = null;
         if (q.get("endpoint") != null) {
@@ -61,7 +70,9 @@ public final class FqdnListing implements FqdnSource {
         Instant now = clock.instant();
         ObjectNode root = JSON.createObjectNode();
         ArrayNode entries = root.putArray("entries");
-        for (FqdnCache.Entry e : learner.cache().entries(endpoint)) {
+        List<FqdnCache.Entry> all = learner.cache().entries(endpoint);
+        root.put("matching", all.size());
+        for (FqdnCache.Entry e : all.subList(0, Math.min(limit, all.size()))) {
             ObjectNode o = entries.addObject();
             o.put("endpoint", e.endpointId());
             o.put("name", e.name());

@@ -46,7 +46,8 @@ public final class IdentityAllocator {
     private final Clock clock;
     private final Duration grace;
     private final NumberPool<Labels> labels = new NumberPool<>(Identities.MIN_LABEL, Identities.MAX_LABEL);
-    private final NumberPool<Cidr> cidrs = new NumberPool<>(Identities.MIN_CIDR, Identities.MAX_CIDR);
+    private final NumberPool<Cidr> cidrs = new NumberPool<>(Identities.MIN_CIDR, Identities.MIN_FQDN - 1);
+    private final NumberPool<String> fqdnClasses = new NumberPool<>(Identities.MIN_FQDN, Identities.MAX_CIDR);
     private final NumberPool<String> services = new NumberPool<>(Identities.MIN_SERVICE, Identities.MAX_SERVICE);
 
     private IdentityAllocator(Path file, Clock clock, Duration grace) {
@@ -115,6 +116,19 @@ public final class IdentityAllocator {
         return cidrs.get(c, clock.instant());
     }
 
+    /**
+     * The identity of a peer class of DNS-learned addresses, keyed by a text that names the class
+     * completely (io.kiln.agent.plan: its selectors and rule CIDRs), allocated if it has none.
+     */
+    public synchronized int fqdnIdentity(String classKey) {
+        return fqdnClasses.get(classKey, clock.instant());
+    }
+
+    /** As {@link #retain}, for the classes of DNS-learned addresses in use now. */
+    public synchronized void retainFqdn(Collection<String> usedClasses) {
+        fqdnClasses.retain(usedClasses, clock.instant(), grace);
+    }
+
     public synchronized int serviceId(String name) {
         return services.get(name, clock.instant());
     }
@@ -142,12 +156,13 @@ public final class IdentityAllocator {
      * @throws IdentityException when it cannot be written
      */
     public synchronized boolean save() {
-        if (file == null || !(labels.dirty() || cidrs.dirty() || services.dirty())) {
+        if (file == null || !(labels.dirty() || cidrs.dirty() || services.dirty() || fqdnClasses.dirty())) {
             return false;
         }
         ObjectNode root = JSON.createObjectNode().put("format", FORMAT);
         ObjectNode cursors = root.putObject("next");
-        cursors.put("labels", labels.cursor()).put("cidrs", cidrs.cursor()).put("services", services.cursor());
+        cursors.put("labels", labels.cursor()).put("cidrs", cidrs.cursor()).put("services", services.cursor())
+                .put("fqdnClasses", fqdnClasses.cursor());
         ArrayNode l = root.putArray("labels");
         labels.entries().forEach((n, k) -> {
             ObjectNode e = l.addObject().put("identity", n);
@@ -156,6 +171,8 @@ public final class IdentityAllocator {
         });
         ArrayNode c = root.putArray("cidrs");
         cidrs.entries().forEach((n, k) -> c.addObject().put("identity", n).put("cidr", k.toString()));
+        ArrayNode f = root.putArray("fqdnClasses");
+        fqdnClasses.entries().forEach((n, k) -> f.addObject().put("identity", n).put("class", k));
         ArrayNode s = root.putArray("services");
         services.entries().forEach((n, k) -> s.addObject().put("id", n).put("name", k));
         try {
@@ -166,6 +183,7 @@ public final class IdentityAllocator {
         labels.clean();
         cidrs.clean();
         services.clean();
+        fqdnClasses.clean();
         return true;
     }
 
@@ -193,12 +211,16 @@ public final class IdentityAllocator {
             for (JsonNode e : root.path("cidrs")) {
                 cidrs.load(Cidr.parse(e.path("cidr").asText()), e.path("identity").asInt(-1), now);
             }
+            for (JsonNode e : root.path("fqdnClasses")) {
+                fqdnClasses.load(e.path("class").asText(), e.path("identity").asInt(-1), now);
+            }
             for (JsonNode e : root.path("services")) {
                 services.load(e.path("name").asText(), e.path("id").asInt(-1), now);
             }
             labels.setCursor(root.path("next").path("labels").asInt());
             cidrs.setCursor(root.path("next").path("cidrs").asInt());
             services.setCursor(root.path("next").path("services").asInt());
+            fqdnClasses.setCursor(root.path("next").path("fqdnClasses").asInt());
         } catch (RuntimeException e) {
             throw corrupt(e.getMessage(), e);
         }

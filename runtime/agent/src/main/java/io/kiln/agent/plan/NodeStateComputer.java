@@ -43,6 +43,18 @@ public final class NodeStateComputer {
     public static Result compute(Collection<EndpointSpec> endpoints, Map<Integer, Integer> identityOf,
                                  Map<Cidr, Integer> ruleCidrIdentities, List<Cidr> hostCidrs,
                                  Collection<ServiceSpec> services, Map<String, Integer> serviceIds) {
+        return compute(endpoints, identityOf, ruleCidrIdentities, Map.of(), hostCidrs, services, serviceIds);
+    }
+
+    /**
+     * @param learned the host prefixes of DNS-learned addresses with their class identities: over a
+     *                rule's prefix of the same key (their class names that rule), under the host's
+     *                and an endpoint's
+     */
+    public static Result compute(Collection<EndpointSpec> endpoints, Map<Integer, Integer> identityOf,
+                                 Map<Cidr, Integer> ruleCidrIdentities, Map<Cidr, Integer> learned,
+                                 List<Cidr> hostCidrs, Collection<ServiceSpec> services,
+                                 Map<String, Integer> serviceIds) {
         SortedMap<Cidr, Integer> ipcache = new TreeMap<>();
         SortedMap<InetAddress, LocalEndpoint> local = new TreeMap<>(AddressLiterals.ORDER);
         SortedMap<Cidr, Integer> cidrs = new TreeMap<>();
@@ -50,6 +62,7 @@ public final class NodeStateComputer {
             ipcache.put(c, id);
             cidrs.put(c, id);
         });
+        ipcache.putAll(learned);
         for (Cidr h : hostCidrs) {
             ipcache.put(h, Identities.HOST);
             cidrs.remove(h);

@@ -74,12 +74,14 @@ public final class Planner {
      */
     private record Last(DesiredState desired, Plan plan, List<SpecError> plannerErrors,
                         List<SpecError> endpointSourceErrors, Map<Cidr, Integer> cidrIdentities,
-                        SortedSet<Cidr> ruleCidrs, Map<FqdnSelector, ? extends Collection<InetAddress>> learned,
-                        SortedSet<Cidr> specCidrs) {
+                        LearnedClasses classes, SortedSet<Cidr> specCidrs, java.util.Set<Cidr> reserved) {
     }
 
     private Last last;
     private long policyOnlyPlans;
+    private long learnedOnlyPlans;
+    /** The names learned for one address (any endpoint's), for {@link #learnedChanged}; null: that path is off. */
+    private java.util.function.Function<InetAddress, ? extends Collection<String>> learnedNames;
     /**
      * The addresses learned from DNS answers for {@code toFQDNs} selectors (io.kiln.agent.fqdn):
      * given the selectors of every policy, the addresses of each. Their host prefixes become CIDR
@@ -109,16 +111,38 @@ public final class Planner {
         return this;
     }
 
-    private Map<FqdnSelector, ? extends Collection<InetAddress>> learnedFor(DesiredState d) {
-        SortedSet<FqdnSelector> selectors = new TreeSet<>();
-        d.policies().values().forEach(p -> selectors.addAll(PolicyComputer.fqdnSelectors(p)));
-        return selectors.isEmpty() ? Map.of() : learned.apply(selectors);
+    /**
+     * The names learned for an address (io.kiln.agent.fqdn), the same facts {@link #learned} gives by
+     * selector: with it, {@link #learnedChanged} plans what some addresses' learning changed alone.
+     */
+    public Planner learnedNames(java.util.function.Function<InetAddress, ? extends Collection<String>> source) {
+        this.learnedNames = Objects.requireNonNull(source, "source");
+        return this;
     }
 
-    /** The CIDRs of the rules, and the host prefix of every learned address. */
-    private static SortedSet<Cidr> ruleCidrs(DesiredState d, Map<FqdnSelector, ? extends Collection<InetAddress>> learned) {
-        SortedSet<Cidr> out = ruleCidrs(d);
-        learned.values().forEach(addresses -> addresses.forEach(a -> out.add(Cidr.host(a))));
+    private static SortedSet<FqdnSelector> universe(DesiredState d) {
+        SortedSet<FqdnSelector> selectors = new TreeSet<>();
+        d.policies().values().forEach(p -> selectors.addAll(PolicyComputer.fqdnSelectors(p)));
+        return selectors;
+    }
+
+    private LearnedClasses classesFor(DesiredState d, SortedSet<Cidr> ruleCidrs) {
+        SortedSet<FqdnSelector> selectors = universe(d);
+        return selectors.isEmpty() ? LearnedClasses.none()
+                : LearnedClasses.of(selectors, ruleCidrs, learned.apply(selectors), identities);
+    }
+
+    /** The host prefix of every learned address with its class identity. */
+    private static Map<Cidr, Integer> learnedIpcache(LearnedClasses classes) {
+        Map<Cidr, Integer> out = new HashMap<>();
+        classes.addresses().forEach(a -> out.put(Cidr.host(a), classes.identityOf(a)));
+        return out;
+    }
+
+    /** The ipcache keys a learned address never takes: the host's own and every endpoint's. */
+    private java.util.Set<Cidr> reserved(NodeState node) {
+        java.util.Set<Cidr> out = new java.util.HashSet<>(hostCidrs);
+        node.localEndpoints().keySet().forEach(a -> out.add(Cidr.host(a)));
         return out;
     }
 
@@ -139,8 +163,8 @@ public final class Planner {
             return quick;
         }
         List<SpecError> errors = new ArrayList<>(sourceErrors);
-        Map<FqdnSelector, ? extends Collection<InetAddress>> learnedNow = learnedFor(desired);
-        SortedSet<Cidr> ruleCidrs = ruleCidrs(desired, learnedNow);
+        SortedSet<Cidr> ruleCidrs = ruleCidrs(desired);
+        LearnedClasses classes = classesFor(desired, ruleCidrs);
         SortedSet<Integer> held = new TreeSet<>();
         boolean complete = true;
         for (SpecError e : sourceErrors) {
@@ -173,6 +197,7 @@ public final class Planner {
         // 2. identities, retrying a clashing endpoint with its previous spec
         identities.retain(chosen.values().stream().map(v -> v.spec().labels()).toList(), ruleCidrs,
                 desired.services().keySet());
+        identities.retainFqdn(classes.keys());
         IdentityAssignment.Result ids = IdentityAssignment.assign(identities, specs(chosen));
         if (!ids.errors().isEmpty()) {
             for (Map.Entry<Integer, SpecException> e : ids.errors().entrySet()) {
@@ -219,14 +244,14 @@ public final class Planner {
         for (Cidr c : ruleCidrs) {
             cidrIdentities.put(c, identities.cidrIdentity(c));
         }
-        NodeStateComputer.Result node = NodeStateComputer.compute(specs(chosen), identityOf, cidrIdentities, hostCidrs,
-                services, serviceIds);
+        NodeStateComputer.Result node = NodeStateComputer.compute(specs(chosen), identityOf, cidrIdentities,
+                learnedIpcache(classes), hostCidrs, services, serviceIds);
 
         // 4. policy maps
         List<IdentifiedEndpoint> identified = new ArrayList<>();
         chosen.forEach((id, v) -> identified.add(new IdentifiedEndpoint(id, v.spec().labels(), identityOf.get(id))));
         SortedMap<Integer, EndpointPolicy> policies = PolicyComputer.compute(identified, desired.policies().values(),
-                node.cidrIdentities(), learnedNow);
+                node.cidrIdentities(), classes.peers());
 
         SortedMap<Integer, EndpointPlan> plans = new TreeMap<>();
         for (Map.Entry<Integer, EndpointValidator.Valid> c : chosen.entrySet()) {
@@ -248,7 +273,7 @@ public final class Planner {
         resolved = resolving;
         Plan plan = new Plan(plans, node.state(), errors, held, complete, clock.instant());
         last = new Last(desired, plan, List.copyOf(errors.subList(sourceErrors.size(), errors.size())),
-                endpointErrors(sourceErrors), node.cidrIdentities(), ruleCidrs, learnedNow, ruleCidrs(desired));
+                endpointErrors(sourceErrors), node.cidrIdentities(), classes, ruleCidrs, reserved(node.state()));
         return plan;
     }
 
@@ -276,43 +301,36 @@ public final class Planner {
         if (!l.specCidrs().equals(ruleCidrs(desired))) {
             return null;
         }
-        // addresses learned from DNS answers come and go without a full plan: their host prefixes get
-        // CIDR identities (saved to the identity file with the next full plan) and ipcache entries
-        // where no endpoint or host prefix is, and every endpoint's policy is computed again (a new
-        // /32 inside a toCIDR rule of any endpoint is a peer of that rule too)
-        Map<FqdnSelector, ? extends Collection<InetAddress>> learnedNow = learnedFor(desired);
-        SortedSet<Cidr> allCidrs = ruleCidrs(desired, learnedNow);
+        // what DNS answers taught is computed again (a policy change may add or drop selectors); the
+        // ipcache follows the learned addresses' classes, and a change of the classes' peers (a class
+        // new or gone) recomputes every endpoint's policy
+        LearnedClasses classes = classesFor(desired, l.specCidrs());
         Map<Cidr, Integer> cidrIdentities = l.cidrIdentities();
         NodeState node = l.plan().node();
-        boolean cidrsChanged = !l.ruleCidrs().equals(allCidrs);
-        if (cidrsChanged) {
-            SortedMap<Cidr, Integer> ids = new TreeMap<>(l.cidrIdentities());
-            SortedMap<Cidr, Integer> ipcache = new TreeMap<>(node.ipcache());
-            for (Cidr c : l.ruleCidrs()) {
-                if (!allCidrs.contains(c) && ids.remove(c) != null) {
-                    ipcache.remove(c);
-                }
+        SortedMap<Cidr, Integer> ipcache = new TreeMap<>(node.ipcache());
+        boolean ipcacheChanged = false;
+        for (InetAddress a : l.classes().addresses()) {
+            if (classes.identityOf(a) == null) {
+                ipcacheChanged |= unlearn(ipcache, a, l);
             }
-            for (Cidr c : allCidrs) {
-                if (!l.ruleCidrs().contains(c) && !ipcache.containsKey(c)) {
-                    int id = identities.cidrIdentity(c);
-                    ids.put(c, id);
-                    ipcache.put(c, id);
-                }
-            }
-            node = new NodeState(ipcache, node.services(), node.backends(), node.localEndpoints());
-            cidrIdentities = ids;
         }
+        for (InetAddress a : classes.addresses()) {
+            Cidr key = Cidr.host(a);
+            if (!l.reserved().contains(key)) {
+                ipcacheChanged |= !Objects.equals(ipcache.put(key, classes.identityOf(a)), classes.identityOf(a));
+            }
+        }
+        if (ipcacheChanged) {
+            node = new NodeState(ipcache, node.services(), node.backends(), node.localEndpoints());
+        }
+        boolean peersChanged = !l.classes().peers().equals(classes.peers());
         Map<String, PolicySpec> before = l.desired().policies();
         Map<String, PolicySpec> after = desired.policies();
         List<PolicySpec> changed = new ArrayList<>();
         for (String name : new TreeSet<>(Stream.concat(before.keySet().stream(), after.keySet().stream()).toList())) {
             PolicySpec b = before.get(name);
             PolicySpec a = after.get(name);
-            // a policy whose toFQDNs selectors learned other addresses changed as much as an edited one
-            boolean relearned = a != null && PolicyComputer.fqdnSelectors(a).stream()
-                    .anyMatch(q -> !Objects.equals(asSet(l.learned().get(q)), asSet(learnedNow.get(q))));
-            if (!Objects.equals(a, b) || relearned) {
+            if (!Objects.equals(a, b)) {
                 if (b != null) {
                     changed.add(b);
                 }
@@ -327,22 +345,91 @@ public final class Planner {
         for (EndpointPlan p : plans.values()) {
             IdentifiedEndpoint e = new IdentifiedEndpoint(p.id(), p.labels(), p.identity());
             all.add(e);
-            if (cidrsChanged || changed.stream().anyMatch(c -> PolicyComputer.selects(c, p.labels()))) {
+            if (peersChanged || changed.stream().anyMatch(c -> PolicyComputer.selects(c, p.labels()))) {
                 affected.add(e);
             }
         }
-        PolicyComputer.computeFor(affected, all, after.values(), cidrIdentities, learnedNow)
+        PolicyComputer.computeFor(affected, all, after.values(), cidrIdentities, classes.peers())
                 .forEach((id, policy) -> plans.put(id, plans.get(id).withPolicy(policy)));
         List<SpecError> errors = new ArrayList<>(sourceErrors);
         errors.addAll(l.plannerErrors());
         Plan plan = new Plan(plans, node, errors, l.plan().held(), l.plan().complete(), clock.instant());
-        last = new Last(desired, plan, l.plannerErrors(), l.endpointSourceErrors(), cidrIdentities, allCidrs,
-                learnedNow, l.specCidrs());
+        last = new Last(desired, plan, l.plannerErrors(), l.endpointSourceErrors(), cidrIdentities, classes,
+                l.specCidrs(), l.reserved());
         return plan;
     }
 
-    private static java.util.Set<InetAddress> asSet(Collection<InetAddress> c) {
-        return c == null ? java.util.Set.of() : new java.util.HashSet<>(c);
+    /** Takes a learned address's host prefix out of the ipcache (back to a rule's own prefix there); true if it changed. */
+    private static boolean unlearn(SortedMap<Cidr, Integer> ipcache, InetAddress a, Last l) {
+        Cidr key = Cidr.host(a);
+        if (l.reserved().contains(key)) {
+            return false;
+        }
+        Integer rule = l.cidrIdentities().get(key);
+        return !Objects.equals(rule == null ? ipcache.remove(key) : ipcache.put(key, rule), rule);
+    }
+
+    /**
+     * The plan after what DNS answers taught about {@code touched} changed (addresses learned or
+     * expired), with nothing else changed since the last plan; null when this planner cannot tell
+     * (no plan yet, or no {@link #learnedNames} source): then {@link #plan} does it. An address of
+     * a class that exists is one ipcache entry and the endpoints' plans are the last ones; a new
+     * class recomputes the policies (its identity is a new peer). Costs the touched addresses and
+     * copies of the ipcache, not a computation over every learned name.
+     */
+    public Plan learnedChanged(Collection<InetAddress> touched) {
+        Last l = last;
+        if (l == null || learnedNames == null || l.classes().universe().isEmpty()) {
+            return null;
+        }
+        boolean newClass = false;
+        SortedMap<Cidr, Integer> ipcache = null;
+        for (InetAddress a : touched) {
+            Integer before = l.classes().identityOf(a);
+            newClass |= l.classes().update(a, learnedNames.apply(a), identities);
+            Integer after = l.classes().identityOf(a);
+            Cidr key = Cidr.host(a);
+            if (Objects.equals(before, after) || l.reserved().contains(key)) {
+                continue;
+            }
+            if (ipcache == null) {
+                ipcache = new TreeMap<>(l.plan().node().ipcache());
+            }
+            if (after != null) {
+                ipcache.put(key, after);
+            } else {
+                unlearn(ipcache, a, l);
+            }
+        }
+        learnedOnlyPlans++;
+        if (ipcache == null && !newClass) {
+            return l.plan();
+        }
+        NodeState was = l.plan().node();
+        NodeState node = ipcache == null ? was : new NodeState(ipcache, was.services(), was.backends(), was.localEndpoints());
+        SortedMap<Integer, EndpointPlan> plans = l.plan().endpoints();
+        if (newClass) {
+            try {
+                identities.save(); // a restarted agent gives the class the identity the maps it adopts hold
+            } catch (IdentityException e) {
+                // written with the next full plan, which reports it
+            }
+            plans = new TreeMap<>(plans);
+            List<IdentifiedEndpoint> all = new ArrayList<>();
+            plans.values().forEach(p -> all.add(new IdentifiedEndpoint(p.id(), p.labels(), p.identity())));
+            SortedMap<Integer, EndpointPlan> target = plans;
+            PolicyComputer.computeFor(all, all, l.desired().policies().values(), l.cidrIdentities(),
+                    l.classes().peers()).forEach((id, policy) -> target.put(id, target.get(id).withPolicy(policy)));
+        }
+        Plan plan = new Plan(plans, node, l.plan().errors(), l.plan().held(), l.plan().complete(), clock.instant());
+        last = new Last(l.desired(), plan, l.plannerErrors(), l.endpointSourceErrors(), l.cidrIdentities(),
+                l.classes(), l.specCidrs(), l.reserved());
+        return plan;
+    }
+
+    /** How many plans took {@link #learnedChanged}'s path; for tests. */
+    public long learnedOnlyPlans() {
+        return learnedOnlyPlans;
     }
 
     private static List<SpecError> endpointErrors(List<SpecError> sourceErrors) {

@@ -36,9 +36,10 @@ import java.util.TreeSet;
  *     {@code ANY p} is both TCP and UDP, {@code ANY 0} is {@code {0, 0}}; ICMP is {@code {0, 1}}.</li>
  * <li>Deny rules give the same entries with DENY, replacing an ALLOW of the same key.</li>
  * <li>A selector that matches no endpoint gives no entry (not a wildcard).</li>
- * <li>A {@code toFQDNs} selector's peers are the CIDR identities of the host prefixes of the
- *     addresses learned for the names it selects (a rule of names only allows nothing until an
- *     answer is learned).</li>
+ * <li>A {@code toFQDNs} selector's peers are the identities of the addresses learned for the
+ *     names it selects ({@link LearnedPeers}: one per peer class of addresses, so a new address of
+ *     a known class changes no policy map; a rule of names only allows nothing until an answer is
+ *     learned). A rule CIDR's peers include the identities of learned addresses inside it.</li>
  * </ul>
  * CIDR rules do not match the node's endpoints: their /32s are in the ipcache with the endpoint's
  * own identity, which wins the longest-prefix match (as in Cilium).
@@ -74,11 +75,18 @@ public final class PolicyComputer {
                                                             Collection<PolicySpec> policies,
                                                             Map<Cidr, Integer> cidrIdentities,
                                                             Map<FqdnSelector, ? extends Collection<InetAddress>> learned) {
-        SortedMap<Integer, EndpointPolicy> out = new TreeMap<>();
-        for (IdentifiedEndpoint e : endpoints) {
-            out.put(e.id(), forEndpoint(e, endpoints, policies, cidrIdentities, learned));
-        }
-        return out;
+        return compute(endpoints, policies, cidrIdentities, LearnedPeers.ofAddresses(learned, cidrIdentities));
+    }
+
+    /**
+     * As above, with the learned addresses' identities given as the planner computes them (one per
+     * peer class): a {@code toFQDNs} selector's peers are {@code learned.byFqdn()}, a rule CIDR's
+     * also {@code learned.byCidr()}.
+     */
+    public static SortedMap<Integer, EndpointPolicy> compute(Collection<IdentifiedEndpoint> endpoints,
+                                                            Collection<PolicySpec> policies,
+                                                            Map<Cidr, Integer> cidrIdentities, LearnedPeers learned) {
+        return computeFor(endpoints, endpoints, policies, cidrIdentities, learned);
     }
 
     /**
@@ -99,6 +107,15 @@ public final class PolicyComputer {
                                                                Collection<PolicySpec> policies,
                                                                Map<Cidr, Integer> cidrIdentities,
                                                                Map<FqdnSelector, ? extends Collection<InetAddress>> learned) {
+        return computeFor(targets, endpoints, policies, cidrIdentities,
+                LearnedPeers.ofAddresses(learned, cidrIdentities));
+    }
+
+    /** {@link #computeFor} with learned peers as {@link #compute(Collection, Collection, Map, LearnedPeers)} takes them. */
+    public static SortedMap<Integer, EndpointPolicy> computeFor(Collection<IdentifiedEndpoint> targets,
+                                                               Collection<IdentifiedEndpoint> endpoints,
+                                                               Collection<PolicySpec> policies,
+                                                               Map<Cidr, Integer> cidrIdentities, LearnedPeers learned) {
         SortedMap<Integer, EndpointPolicy> out = new TreeMap<>();
         for (IdentifiedEndpoint e : targets) {
             out.put(e.id(), forEndpoint(e, endpoints, policies, cidrIdentities, learned));
@@ -133,7 +150,7 @@ public final class PolicyComputer {
 
     private static EndpointPolicy forEndpoint(IdentifiedEndpoint e, Collection<IdentifiedEndpoint> all,
                                               Collection<PolicySpec> policies, Map<Cidr, Integer> cidrIdentities,
-                                              Map<FqdnSelector, ? extends Collection<InetAddress>> learned) {
+                                              LearnedPeers learned) {
         List<PolicySpec> selecting = policies.stream().filter(p -> selector(p, p.endpointSelector()).matches(e.labels()))
                 .toList();
         SortedMap<PolicyKey, PolicyAction> entries = new TreeMap<>();
@@ -162,8 +179,7 @@ public final class PolicyComputer {
 
     private static void add(SortedMap<PolicyKey, PolicyAction> entries, PolicySpec p, PolicyRule r,
                             TrafficDirection dir, PolicyAction action, Collection<IdentifiedEndpoint> all,
-                            Map<Cidr, Integer> cidrIdentities,
-                            Map<FqdnSelector, ? extends Collection<InetAddress>> learned) {
+                            Map<Cidr, Integer> cidrIdentities, LearnedPeers learned) {
         for (int peer : peers(p, r, all, cidrIdentities, learned)) {
             for (int[] port : ports(r)) {
                 PolicyKey k = new PolicyKey(peer, port[0], port[1], dir);
@@ -175,8 +191,7 @@ public final class PolicyComputer {
     }
 
     private static SortedSet<Integer> peers(PolicySpec p, PolicyRule r, Collection<IdentifiedEndpoint> all,
-                                            Map<Cidr, Integer> cidrIdentities,
-                                            Map<FqdnSelector, ? extends Collection<InetAddress>> learned) {
+                                            Map<Cidr, Integer> cidrIdentities, LearnedPeers learned) {
         SortedSet<Integer> out = new TreeSet<>();
         if (r.anyPeer()) {
             out.add(Identities.ANY);
@@ -196,15 +211,10 @@ public final class PolicyComputer {
                     out.add(id);
                 }
             });
+            out.addAll(learned.inside(c));
         }
         for (FqdnSelector q : r.fqdns()) {
-            Collection<InetAddress> addresses = learned.get(q);
-            for (InetAddress a : addresses == null ? List.<InetAddress>of() : addresses) {
-                Integer id = cidrIdentities.get(Cidr.host(a));
-                if (id != null) {
-                    out.add(id);
-                }
-            }
+            out.addAll(learned.of(q));
         }
         for (Entity en : r.entities()) {
             out.add(switch (en) {

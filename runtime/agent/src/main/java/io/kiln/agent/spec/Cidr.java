@@ -1,7 +1,6 @@
 package io.kiln.agent.spec;
 
 
-import java.math.BigInteger;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.util.Comparator;
@@ -13,8 +12,8 @@ import java.util.Objects;
  * most likely a typo for a /32.
  */
 public record Cidr(InetAddress address, int prefixLength) implements Comparable<Cidr> {
-    private static final Comparator<Cidr> ORDER = Comparator.comparingInt((Cidr c) -> c.bits())
-            .thenComparing(c -> new BigInteger(1, c.address.getAddress())).thenComparingInt(Cidr::prefixLength);
+    private static final Comparator<Cidr> ORDER = Comparator.comparing(Cidr::address, AddressLiterals.ORDER)
+            .thenComparingInt(Cidr::prefixLength);
 
     public Cidr {
         Objects.requireNonNull(address, "address");
@@ -61,7 +60,7 @@ public record Cidr(InetAddress address, int prefixLength) implements Comparable<
 
     /** 32 or 128. */
     public int bits() {
-        return address.getAddress().length * 8;
+        return address instanceof Inet4Address ? 32 : 128;
     }
 
     public boolean isHost() {

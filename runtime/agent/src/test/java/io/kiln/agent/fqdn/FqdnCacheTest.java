@@ -72,4 +72,21 @@ class FqdnCacheTest {
         assertEquals(List.of(2, 2), c.entries(null).stream().map(FqdnCache.Entry::endpointId).toList());
         assertEquals(2, c.entries(2).size());
     }
+
+    @Test
+    void namesByAddressFollowLearningExpiryAndForgetting() throws Exception {
+        FqdnCache c = new FqdnCache(Duration.ZERO, 100, 1000);
+        java.util.Set<InetAddress> added = new java.util.HashSet<>();
+        c.learn(1, answer("api.example.test", 10, "198.18.5.1"), RULES, T0, added);
+        c.learn(2, answer("api.example.test", 60, "198.18.5.1"), RULES, T0, added);
+        c.learn(2, answer("edge.cdn.test", 60, "198.18.5.1", "198.18.5.2"), RULES, T0, added);
+        assertEquals(Set.of(ip("198.18.5.1"), ip("198.18.5.2")), added, "each address an entry was added for");
+        assertEquals(Set.of("api.example.test", "edge.cdn.test"), Set.copyOf(c.names(ip("198.18.5.1"))));
+        c.expire(T0.plusSeconds(30), a -> false);
+        assertEquals(Set.of("api.example.test", "edge.cdn.test"), Set.copyOf(c.names(ip("198.18.5.1"))),
+                "endpoint 2 still has api.example.test");
+        c.forget(2);
+        assertEquals(List.of(), c.names(ip("198.18.5.1")));
+        assertEquals(List.of(), c.names(ip("198.18.5.2")));
+    }
 }

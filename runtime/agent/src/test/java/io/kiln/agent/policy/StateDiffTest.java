@@ -115,4 +115,35 @@ class StateDiffTest {
     private static BackendValue backend(String address, int port) {
         return new BackendValue(AddressLiterals.ipv4(address), port);
     }
+
+    @Test
+    void nodeDiffOfRandomIpcachesIsEveryChangedKeyOnceInKeyOrderAndApplyingItGivesTheTarget() throws Exception {
+        Random r = new Random(13);
+        for (int round = 0; round < 50; round++) {
+            SortedMap<Cidr, Integer> a = new TreeMap<>();
+            SortedMap<Cidr, Integer> b = new TreeMap<>();
+            for (int i = 0; i < 200; i++) {
+                Cidr c = Cidr.host(InetAddress.getByAddress(new byte[] {(byte) 198, 19, (byte) r.nextInt(4),
+                        (byte) r.nextInt(256)}));
+                if (r.nextBoolean()) {
+                    a.put(c, 16_777_216 + r.nextInt(3));
+                }
+                if (r.nextBoolean()) {
+                    b.put(c, 16_777_216 + r.nextInt(3));
+                }
+            }
+            NodeState from = new NodeState(a, new TreeMap<>(), new TreeMap<>(), new TreeMap<>(AddressLiterals.ORDER));
+            NodeState to = new NodeState(b, new TreeMap<>(), new TreeMap<>(), new TreeMap<>(AddressLiterals.ORDER));
+            List<NodeMapOp> expected = new ArrayList<>();
+            b.forEach((k, v) -> {
+                if (!v.equals(a.get(k))) {
+                    expected.add(new NodeMapOp.IpcacheUpsert(k, v));
+                }
+            });
+            a.keySet().stream().filter(k -> !b.containsKey(k)).forEach(k -> expected.add(new NodeMapOp.IpcacheDelete(k)));
+            List<NodeMapOp> ops = StateDiff.node(from, to);
+            assertEquals(expected, ops);
+            assertEquals(to, StateDiff.apply(from, ops));
+        }
+    }
 }
