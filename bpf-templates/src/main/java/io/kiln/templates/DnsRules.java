@@ -32,6 +32,24 @@ public final class DnsRules {
     private DnsRules() {
     }
 
+    /** The slots of the per-CPU array {@code dns_stats} that count DNS rules on queries ({@code DNS_STAT_QUERY_*}). */
+    public enum Stat {
+        /** queries answered REFUSED */
+        QUERY_REFUSED(6),
+        /** queries dropped: TCP, or not one standard query with plain labels */
+        QUERY_DROPPED(7);
+
+        private final int slot;
+
+        Stat(int slot) {
+            this.slot = slot;
+        }
+
+        public byte[] key() {
+            return ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(slot).array();
+        }
+    }
+
     /**
      * {@code name} (dotted, any case, trailing dot or not) in lower-case wire format.
      *

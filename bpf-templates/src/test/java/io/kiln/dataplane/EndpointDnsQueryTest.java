@@ -2,7 +2,6 @@ package io.kiln.dataplane;
 
 import io.kiln.lab.PacketView;
 import io.kiln.lab.Packets;
-import io.kiln.templates.DnsEvent;
 import io.kiln.templates.DnsRules;
 import io.kiln.templates.EndpointBpf.DropReason;
 import io.kiln.testing.TemplateUnderTest;
@@ -84,7 +83,7 @@ class EndpointDnsQueryTest {
         return t;
     }
 
-    private static long stat(TemplateUnderTest t, DnsEvent.Stat s) {
+    private static long stat(TemplateUnderTest t, DnsRules.Stat s) {
         return t.map("dns_stats").sumU64(s.key(), 0);
     }
 
@@ -123,7 +122,7 @@ class EndpointDnsQueryTest {
                     fromEndpoint(REMOTE).tcp(40000, 53, TCP_SYN).build()}) {
                 assertArrayEquals(frame, t.run("from_endpoint", frame).assertVerdict(TC_ACT_OK).packet());
             }
-            assertEquals(0, stat(t, DnsEvent.Stat.QUERY_REFUSED) + stat(t, DnsEvent.Stat.QUERY_DROPPED));
+            assertEquals(0, stat(t, DnsRules.Stat.QUERY_REFUSED) + stat(t, DnsRules.Stat.QUERY_DROPPED));
         }
     }
 
@@ -144,7 +143,7 @@ class EndpointDnsQueryTest {
                 assertRefusal(t.run("from_endpoint", udpQuery(q)), q, REMOTE, EP.ipv4());
             }
             assertEquals(refused.length, packets(t, DIR_EGRESS, DropReason.DNS_REFUSED));
-            assertEquals(refused.length, stat(t, DnsEvent.Stat.QUERY_REFUSED));
+            assertEquals(refused.length, stat(t, DnsRules.Stat.QUERY_REFUSED));
             assertEquals(4, packets(t, DIR_EGRESS, DropReason.FORWARDED));
         }
     }
@@ -209,7 +208,7 @@ class EndpointDnsQueryTest {
             t.run("from_endpoint", fromEndpoint(REMOTE).tcp(40000, 53, TCP_SYN).build()).assertVerdict(TC_ACT_SHOT);
             assertEquals(hostile.length, packets(t, DIR_EGRESS, DropReason.DNS_QUERY_MALFORMED));
             assertEquals(1, packets(t, DIR_EGRESS, DropReason.DNS_QUERY_TCP));
-            assertEquals(hostile.length + 1, stat(t, DnsEvent.Stat.QUERY_DROPPED));
+            assertEquals(hostile.length + 1, stat(t, DnsRules.Stat.QUERY_DROPPED));
             assertEquals(0, packets(t, DIR_EGRESS, DropReason.FORWARDED));
         }
     }
@@ -242,7 +241,7 @@ class EndpointDnsQueryTest {
             byte[] frame = udpQuery(query("evil.test"));
             assertArrayEquals(frame, t.run("from_endpoint", frame).assertVerdict(TC_ACT_OK).packet());
             assertEquals(1, packets(t, DIR_EGRESS, DropReason.POLICY_AUDIT));
-            assertEquals(1, stat(t, DnsEvent.Stat.QUERY_REFUSED));
+            assertEquals(1, stat(t, DnsRules.Stat.QUERY_REFUSED));
         }
     }
 
