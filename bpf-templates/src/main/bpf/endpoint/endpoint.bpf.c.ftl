@@ -118,7 +118,9 @@ static __always_inline int ipv4_from_endpoint(struct kiln_ctx *c)
 	/* before load balancing: a refusal answers from the address the endpoint asked */
 	ret = dns_query_judge(c, &f.l4, ETH_HLEN + sizeof(struct iphdr), &qlen);
 	if (ret == REASON_DNS_REFUSED)
-		return dns_refuse4(c, &f, qlen);
+		ret = dns_refuse4(c, &f, qlen);
+	if (ret == REASON_DNS_REFUSED)
+		return ctx_reply(c, ret);
 	if (ret)
 		return ctx_drop(c, ret);
 #endif
@@ -225,7 +227,9 @@ static __always_inline int ipv6_from_endpoint(struct kiln_ctx *c)
 #ifndef POLICY_MODE_OFF
 	ret = dns_query_judge(c, &f.l4, ETH_HLEN + sizeof(struct ipv6hdr), &qlen);
 	if (ret == REASON_DNS_REFUSED)
-		return dns_refuse6(c, &f, qlen);
+		ret = dns_refuse6(c, &f, qlen);
+	if (ret == REASON_DNS_REFUSED)
+		return ctx_reply(c, ret);
 	if (ret)
 		return ctx_drop(c, ret);
 #endif

@@ -8,8 +8,8 @@ import java.util.Locale;
 
 /**
  * Entries of the node map {@code dns_rules} ({@code include/kiln/dns_query.h}): the names an
- * endpoint may ask for. Key {@code struct dns_rule_key} (260 bytes): endpoint id u16, kind u8, pad,
- * then the name in lower-case DNS wire format (length-prefixed labels and the root label), zeros
+ * endpoint may ask for. Key {@code struct dns_rule_key} (264 bytes): endpoint id u16, kind u8, 5 bytes
+ * of padding, then at offset {@link #NAME_OFFSET} the name in lower-case DNS wire format (length-prefixed labels and the root label), zeros
  * after it; value {@code struct dns_rule_value}: flags u32. An endpoint is judged only while its
  * {@link #markerKey marker} is in the map.
  */
@@ -24,7 +24,8 @@ public final class DnsRules {
     public static final int ANY_NAME = 1;
     /** {@code KILN_MARK_DNS_REFUSED}: the mark of an answer the dataplane built. */
     public static final int MARK_REFUSED = 0x4b445246;
-    public static final int KEY_SIZE = 260;
+    public static final int KEY_SIZE = 264;
+    public static final int NAME_OFFSET = 8;
     public static final int VALUE_SIZE = 4;
     /** Bytes of a wire-format name at most (RFC 1035), the root label included. */
     public static final int NAME_WIRE_MAX = 255;
@@ -92,7 +93,8 @@ public final class DnsRules {
 
     private static byte[] key(int endpointId, int kind, byte[] wire) {
         ByteBuffer b = ByteBuffer.allocate(KEY_SIZE).order(ByteOrder.nativeOrder());
-        b.putShort((short) endpointId).put((byte) kind).put((byte) 0).put(wire);
+        b.putShort((short) endpointId).put((byte) kind).position(NAME_OFFSET);
+        b.put(wire);
         return b.array();
     }
 

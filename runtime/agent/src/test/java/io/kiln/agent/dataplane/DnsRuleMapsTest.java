@@ -25,8 +25,11 @@ class DnsRuleMapsTest {
         assertEquals(0x1234, DnsRules.endpointId(k));
         assertEquals(DnsRules.SUFFIX, k[2]);
         byte[] wire = {7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'o', 'r', 'g', 0};
-        assertArrayEquals(wire, Arrays.copyOfRange(k, 4, 4 + wire.length));
-        for (int i = 4 + wire.length; i < k.length; i++) {
+        assertArrayEquals(wire, Arrays.copyOfRange(k, 8, 8 + wire.length));
+        for (int i = 3; i < 8; i++) {
+            assertEquals(0, k[i], "padding");
+        }
+        for (int i = 8 + wire.length; i < k.length; i++) {
             assertEquals(0, k[i], "zeros after the name");
         }
         assertThrows(IllegalArgumentException.class, () -> DnsRules.wire("a..b"));

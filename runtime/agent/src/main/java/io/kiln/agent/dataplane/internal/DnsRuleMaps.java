@@ -110,7 +110,7 @@ public final class DnsRuleMaps {
     /** The dotted name of a key's wire-format name, or null when it is not one the agent writes. */
     private static String dotted(byte[] k) {
         StringBuilder sb = new StringBuilder();
-        int pos = 4;
+        int pos = DnsRules.NAME_OFFSET;
         while (pos < k.length && k[pos] != 0) {
             int len = k[pos] & 0xff;
             if (len > 63 || pos + 1 + len >= k.length) {
