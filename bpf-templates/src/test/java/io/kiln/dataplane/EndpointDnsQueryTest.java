@@ -2,6 +2,7 @@ package io.kiln.dataplane;
 
 import io.kiln.lab.PacketView;
 import io.kiln.lab.Packets;
+import io.kiln.templates.DnsEvent;
 import io.kiln.templates.DnsRules;
 import io.kiln.templates.EndpointBpf.DropReason;
 import io.kiln.testing.TemplateUnderTest;
@@ -159,6 +160,19 @@ class EndpointDnsQueryTest {
             t.run("to_endpoint", refusal.packet()).assertVerdict(TC_ACT_SHOT);
             assertEquals(1, packets(t, DIR_INGRESS, DropReason.FORWARDED));
             assertEquals(1, packets(t, DIR_INGRESS, DropReason.POLICY_DENIED));
+        }
+    }
+
+    @Test
+    void aRefusalIsNotHeldForTheDnsLearner() {
+        try (TemplateUnderTest t = withDnsAllowed("loadBalancing", false, "dnsLearning", true)) {
+            rules(t, 0);
+            t.map("dns_agent").put(new byte[4], DnsEvent.agentValue(System.nanoTime(), 1_000_000_000L, false));
+            TestRun refusal = t.run("from_endpoint", udpQuery(query("evil.test")));
+            refusal.assertVerdict(TC_ACT_REDIRECT);
+            t.run("to_endpoint", refusal.packet(), DnsRules.MARK_REFUSED).assertVerdict(TC_ACT_OK);
+            assertEquals(0, packets(t, DIR_INGRESS, DropReason.DNS_HELD), "it has no address to learn");
+            assertEquals(1, packets(t, DIR_INGRESS, DropReason.FORWARDED));
         }
     }
 
