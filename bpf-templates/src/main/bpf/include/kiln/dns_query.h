@@ -27,7 +27,8 @@
  *   - otherwise it is REFUSED: rewritten in place into the answer (MACs, addresses and ports
  *     swapped, QR=1, RA=RD, RCODE 5, no records but the question, anything after it such as an
  *     EDNS record cut off, IP length and checksum and the UDP checksum computed anew) and sent
- *     back through the endpoint's host veth (REASON_DNS_REFUSED), marked KILN_MARK_DNS_REFUSED so
+ *     back through the endpoint's host veth (REASON_DNS_REFUSED: a drop reason, since the query
+ *     went nowhere; it sends a drop event like any drop), marked KILN_MARK_DNS_REFUSED so
  *     that to_endpoint passes it without conntrack or policy (a frame from another namespace
  *     loses its mark on the veth). It is counted in `dns_stats` DNS_STAT_QUERY_REFUSED; dropped
  *     queries in DNS_STAT_QUERY_DROPPED.
