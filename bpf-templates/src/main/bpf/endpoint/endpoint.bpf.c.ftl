@@ -1,8 +1,9 @@
 /*
  * The endpoint template: the dataplane of one endpoint (a network namespace behind a veth),
  * attached to the host side of its veth.
- *   from_endpoint  tc ingress: what the endpoint sends. ARP/ND responder, source checks, service
- *                  DNAT, conntrack, egress policy, then local delivery or the kernel stack.
+ *   from_endpoint  tc ingress: what the endpoint sends. ARP/ND responder, source checks, DNS rules
+ *                  on queries, service DNAT, conntrack, egress policy, then local delivery or the
+ *                  kernel stack.
  *   to_endpoint    tc egress: what the endpoint receives. Conntrack, reverse NAT, ingress policy.
  * This file is glue: the order of the steps. Each step lives in a kiln/ header that says what it
  * does and what happens when its feature is built out. Every packet ends in ctx_pass(),
@@ -62,6 +63,7 @@
 #include "kiln/ipv6.h"
 #include "kiln/nd.h"
 #endif
+#include "kiln/dns_query.h"
 
 /*
  * Admission, the same in both directions: a packet conntrack knows passes (a reply to a
@@ -103,6 +105,7 @@ static __always_inline int ipv4_from_endpoint(struct kiln_ctx *c)
 	struct ct_entry fresh = {};
 	const struct endpoint_info *ep;
 	struct flow4 f;
+	__u32 qlen __attribute__((unused)) = 0;
 	int ret;
 
 	ret = ipv4_parse(c->skb, &f);
@@ -111,6 +114,16 @@ static __always_inline int ipv4_from_endpoint(struct kiln_ctx *c)
 	ctx_note_flow4(c, &f);
 	if (f.saddr != cfg_endpoint_ipv4(c->cfg))
 		return ctx_drop(c, REASON_SPOOFED_IP);
+#ifndef POLICY_MODE_OFF
+	/* before load balancing: a refusal answers from the address the endpoint asked */
+	ret = dns_query_judge(c, &f.l4, ETH_HLEN + sizeof(struct iphdr), &qlen);
+	if (ret == REASON_DNS_REFUSED)
+		ret = dns_refuse4(c, &f, qlen);
+	if (ret == REASON_DNS_REFUSED)
+		return ctx_reply(c, ret);
+	if (ret)
+		return ctx_drop(c, ret);
+#endif
 #ifdef ENABLE_CONNTRACK
 	ct_start(c);
 #endif
@@ -142,6 +155,10 @@ static __always_inline int ipv4_to_endpoint(struct kiln_ctx *c)
 	if (ret)
 		return ctx_drop(c, ret);
 	ctx_note_flow4(c, &f);
+#ifndef POLICY_MODE_OFF
+	if (dns_refusal_returning(c->skb, &f.l4))
+		return ctx_pass(c);
+#endif
 #ifdef DNS_LEARNING
 	if (dns_redelivered(c->skb, &f.l4))
 		return ctx_pass(c);
@@ -196,6 +213,7 @@ static __always_inline int ipv6_from_endpoint(struct kiln_ctx *c)
 	struct ct_entry fresh = {};
 	const struct endpoint_info *ep;
 	struct flow6 f;
+	__u32 qlen __attribute__((unused)) = 0;
 	int ret;
 
 	ret = ipv6_parse(c->skb, &f);
@@ -206,6 +224,15 @@ static __always_inline int ipv6_from_endpoint(struct kiln_ctx *c)
 		return nd_from_endpoint(c, &f);
 	if (!cfg_is_endpoint_ipv6(c->cfg, &f.saddr))
 		return ctx_drop(c, REASON_SPOOFED_IP);
+#ifndef POLICY_MODE_OFF
+	ret = dns_query_judge(c, &f.l4, ETH_HLEN + sizeof(struct ipv6hdr), &qlen);
+	if (ret == REASON_DNS_REFUSED)
+		ret = dns_refuse6(c, &f, qlen);
+	if (ret == REASON_DNS_REFUSED)
+		return ctx_reply(c, ret);
+	if (ret)
+		return ctx_drop(c, ret);
+#endif
 #ifdef ENABLE_CONNTRACK
 	ct_start(c);
 #endif
@@ -239,6 +266,10 @@ static __always_inline int ipv6_to_endpoint(struct kiln_ctx *c)
 	ctx_note_flow6(c, &f);
 	if (ipv6_is_nd(&f))
 		return ctx_pass(c);
+#ifndef POLICY_MODE_OFF
+	if (dns_refusal_returning(c->skb, &f.l4))
+		return ctx_pass(c);
+#endif
 #ifdef DNS_LEARNING
 	if (dns_redelivered(c->skb, &f.l4))
 		return ctx_pass(c);

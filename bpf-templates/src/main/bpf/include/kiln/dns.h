@@ -4,7 +4,8 @@
  * returns is never dropped because the ipcache did not know the address yet.
  *
  * API: maps `dns_events` (BPF_MAP_TYPE_RINGBUF, DNS_RING_SIZE bytes of struct dns_event),
- * `dns_stats` (per-CPU array of DNS_STAT_SLOTS __u64, indexed by DNS_STAT_*) and `dns_agent`
+ * `dns_stats` (per-CPU array of DNS_STAT_SLOTS __u64, indexed by DNS_STAT_*; slots 6 and 7 are
+ * dns_query.h's) and `dns_agent`
  * (array of one struct dns_agent the agent writes); KILN_MARK_DNS_REDELIVERED. With
  * dnsLearning=true (DNS_LEARNING): dns_redelivered(skb, l4) and dns_hold(c, l4) from to_endpoint.
  *
@@ -50,6 +51,8 @@
 #define DNS_STAT_AGENT_DOWN_DROPPED	3	/* agent heartbeat stale, fail-closed: dropped */
 #define DNS_STAT_LOST		4	/* the ring was full (then as agent down: passed or dropped) */
 #define DNS_STAT_TOO_BIG	5	/* larger than DNS_CAPTURE_MAX (then as agent down) */
+#define DNS_STAT_QUERY_REFUSED	6	/* a query answered REFUSED by the endpoint's DNS rules (dns_query.h) */
+#define DNS_STAT_QUERY_DROPPED	7	/* a query dropped by them: TCP or malformed (dns_query.h) */
 #define DNS_STAT_SLOTS		8
 
 struct dns_event {

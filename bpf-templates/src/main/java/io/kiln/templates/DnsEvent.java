@@ -24,7 +24,7 @@ public record DnsEvent(int endpointId, int ifindex, int family, int proto, int l
     /** Bytes of {@code struct dns_agent}: heartbeat_ns u64, stale_ns u64, fail_closed u32, pad u32. */
     public static final int AGENT_SIZE = 24;
 
-    /** {@code DNS_STAT_*}: slots of the per-CPU array {@code dns_stats}. */
+    /** {@code DNS_STAT_*}: slots of the per-CPU array {@code dns_stats} (6 and 7: {@link DnsRules.Stat}). */
     public enum Stat {
         HELD, REDELIVERED, AGENT_DOWN_PASSED, AGENT_DOWN_DROPPED, LOST, TOO_BIG;
 

@@ -66,7 +66,7 @@ class DeclaredReasonsTest {
         assertEquals(0, EndpointBpf.DropReason.FORWARDED.code());
         assertEquals(8, EndpointBpf.DropReason.POLICY_DENIED.code());
         assertEquals(22, EndpointBpf.DropReason.POLICY_MAP_MISSING.code());
-        assertEquals(21, endpoint.size()); // DNS_HELD (40) and DNS_AGENT_DOWN (41) are dns.h's; ND_REPLIED (5) is the ND responder's; the prefilter's PREFILTER_AUDIT (4) and PREFILTER_DENIED (21) are its own
+        assertEquals(24, endpoint.size()); // DNS_HELD (40) and DNS_AGENT_DOWN (41) are dns.h's; DNS_QUERY_MALFORMED (42), DNS_QUERY_TCP (43) and DNS_REFUSED (44) dns_query.h's; ND_REPLIED (5) is the ND responder's; the prefilter's PREFILTER_AUDIT (4) and PREFILTER_DENIED (21) are its own
     }
 
     @Test

@@ -4,6 +4,7 @@ import io.kiln.FileTrees;
 import io.kiln.KilnException;
 import io.kiln.agent.api.LatencyHistogram;
 import io.kiln.agent.api.MetricsProvider;
+import io.kiln.agent.dataplane.internal.DnsRuleMaps;
 import io.kiln.agent.dataplane.internal.Fingerprints;
 import io.kiln.agent.dataplane.internal.Namespaces;
 import io.kiln.agent.dataplane.internal.NodeMaps;
@@ -12,6 +13,7 @@ import io.kiln.agent.plan.ChangeKind;
 import io.kiln.agent.plan.EndpointPlan;
 import io.kiln.agent.plan.ChainPlan;
 import io.kiln.agent.plan.PlanFingerprint;
+import io.kiln.agent.policy.DnsQueryRules;
 import io.kiln.agent.policy.EndpointPolicy;
 import io.kiln.agent.policy.NodeMapOp;
 import io.kiln.agent.policy.NodeState;
@@ -35,6 +37,7 @@ import io.kiln.runtime.SpecializedEndpoint;
 import io.kiln.runtime.TemplateObject;
 import io.kiln.runtime.Tier0;
 import io.kiln.template.BuildParameters;
+import io.kiln.templates.EndpointBpf.DnsRulesMap;
 import io.kiln.templates.EndpointBpf.PolicyMap;
 import io.kiln.template.Constants;
 import io.kiln.template.TemplateDescriptor;
@@ -327,6 +330,7 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
                     } catch (RuntimeException e) {
                         throw DataplaneException.of(prefix + "map " + PolicyMap.NAME + ": ", e);
                     }
+                    writeDnsRules(plan.id(), plan.template(), plan.policy().dns(), prefix);
                 }
             });
             long t3 = System.nanoTime();
@@ -520,7 +524,7 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
         return new Endpoint(plan.id(), plan.interfaceName(), Constants.encodeAll(t, values), ns);
     }
 
-    private static void writePolicy(SpecializedEndpoint loaded, EndpointPlan plan, String prefix) {
+    private void writePolicy(SpecializedEndpoint loaded, EndpointPlan plan, String prefix) {
         if (!declares(plan.template(), PolicyMap.NAME)) {
             return;
         }
@@ -529,6 +533,36 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
         } catch (RuntimeException e) {
             throw DataplaneException.of(prefix + "map " + PolicyMap.NAME + ": ", e);
         }
+        writeDnsRules(plan.id(), plan.template(), plan.policy().dns(), prefix);
+    }
+
+    /**
+     * Makes the node map {@code dns_rules} hold the endpoint's DNS rules on queries. A template
+     * without the map cannot judge queries: rules for it are an error of the endpoint, never
+     * silently ignored.
+     */
+    private void writeDnsRules(int id, TemplateDescriptor template, DnsQueryRules rules, String prefix) {
+        Path pin = loader.pins().nodeMap(DnsRulesMap.NAME);
+        if (template != null && !declares(template, DnsRulesMap.NAME) || !Files.exists(pin)) {
+            if (rules.enforced()) {
+                throw new DataplaneException(prefix + "map " + DnsRulesMap.NAME + ": the endpoint's policy has DNS"
+                        + " rules on queries, but " + (template != null && !declares(template, DnsRulesMap.NAME)
+                        ? "template " + template.name() + " does not declare the map" : "it is not pinned at " + pin),
+                        false, null);
+            }
+            return;
+        }
+        try (BpfMap map = BpfMap.openPinned(pin)) {
+            DnsRuleMaps.sync(map, id, rules);
+        } catch (RuntimeException e) {
+            throw DataplaneException.of(prefix + "map " + DnsRulesMap.NAME + ": ", e);
+        }
+    }
+
+    @Override
+    public void applyDnsRules(int endpointId, DnsQueryRules rules) {
+        TemplateDescriptor t = planned.get(endpointId);
+        writeDnsRules(endpointId, t, rules, "endpoint " + endpointId + ": ");
     }
 
     private static boolean declares(TemplateDescriptor t, String map) {
@@ -579,7 +613,21 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
         } else {
             loader.detach(id);
         }
+        clearDnsRules(id);
         fingerprints.delete(id);
+    }
+
+    /** After a detach: the endpoint's DNS rules go too (an id used again starts without them). */
+    private void clearDnsRules(int id) {
+        Path pin = loader.pins().nodeMap(DnsRulesMap.NAME);
+        if (!Files.exists(pin)) {
+            return;
+        }
+        try (BpfMap map = BpfMap.openPinned(pin)) {
+            DnsRuleMaps.clear(map, id);
+        } catch (RuntimeException e) {
+            throw DataplaneException.of("endpoint " + id + ": map " + DnsRulesMap.NAME + ": ", e);
+        }
     }
 
     private AttachedEndpoint adoptOrNull(int id) {
@@ -679,12 +727,22 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
         }
     }
 
-    private static EndpointPolicy readPolicy(AttachedEndpoint a) {
+    private EndpointPolicy readPolicy(AttachedEndpoint a) {
         if (!a.mapPins().containsKey(PolicyMap.NAME)) {
             return null;
         }
+        EndpointPolicy p;
         try (BpfMap m = a.openMap(PolicyMap.NAME)) {
-            return PolicyMaps.read(m);
+            p = PolicyMaps.read(m);
+        } catch (RuntimeException e) {
+            return null;
+        }
+        Path dns = loader.pins().nodeMap(DnsRulesMap.NAME);
+        if (!Files.exists(dns)) {
+            return p;
+        }
+        try (BpfMap m = BpfMap.openPinned(dns)) {
+            return p.withDns(DnsRuleMaps.read(m, a.id())); // what an earlier agent left is written over if unwanted
         } catch (RuntimeException e) {
             return null;
         }

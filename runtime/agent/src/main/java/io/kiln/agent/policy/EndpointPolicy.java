@@ -2,23 +2,35 @@ package io.kiln.agent.policy;
 
 import java.util.Collections;
 import java.util.Map;
+import java.util.Objects;
 import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
  * The complete content of one endpoint's policy map: key to action. An empty policy denies
  * everything but replies (the dataplane's default); "allow everything in a direction" is the
- * entry {@code {0, 0, 0, direction} -> ALLOW}.
+ * entry {@code {0, 0, 0, direction} -> ALLOW}. {@code dns} are its DNS rules on queries (the node
+ * map {@code dns_rules} holds them under the endpoint's id), {@link DnsQueryRules#NONE} without any.
  */
-public record EndpointPolicy(SortedMap<PolicyKey, PolicyAction> entries) {
+public record EndpointPolicy(SortedMap<PolicyKey, PolicyAction> entries, DnsQueryRules dns) {
     public static final EndpointPolicy EMPTY = new EndpointPolicy(new TreeMap<>());
 
     public EndpointPolicy {
         entries = Collections.unmodifiableSortedMap(new TreeMap<>(entries));
+        Objects.requireNonNull(dns, "dns");
+    }
+
+    /** A policy without DNS rules on queries. */
+    public EndpointPolicy(SortedMap<PolicyKey, PolicyAction> entries) {
+        this(entries, DnsQueryRules.NONE);
     }
 
     public static EndpointPolicy of(Map<PolicyKey, PolicyAction> entries) {
         return new EndpointPolicy(new TreeMap<>(entries));
+    }
+
+    public EndpointPolicy withDns(DnsQueryRules rules) {
+        return new EndpointPolicy(entries, rules);
     }
 
     public PolicyAction get(PolicyKey key) {

@@ -174,7 +174,27 @@ public final class PolicyComputer {
                 }
             }
         }
-        return new EndpointPolicy(entries);
+        return new EndpointPolicy(entries, dnsQueryRules(selecting));
+    }
+
+    /**
+     * The DNS rules on queries of an endpoint these policies select: the union of the {@code dns}
+     * selectors of their egress rules' ports; {@link DnsQueryRules#NONE} when no port has {@code dns}.
+     */
+    public static DnsQueryRules dnsQueryRules(Collection<PolicySpec> selecting) {
+        List<FqdnSelector> selectors = new java.util.ArrayList<>();
+        boolean any = false;
+        for (PolicySpec p : selecting) {
+            for (PolicyRule r : p.egress() == null ? List.<PolicyRule>of() : p.egress()) {
+                for (PortRule pr : r.ports()) {
+                    if (pr.dns() != null) {
+                        any = true;
+                        selectors.addAll(pr.dns());
+                    }
+                }
+            }
+        }
+        return any ? DnsQueryRules.of(selectors) : DnsQueryRules.NONE;
     }
 
     private static void add(SortedMap<PolicyKey, PolicyAction> entries, PolicySpec p, PolicyRule r,

@@ -102,7 +102,7 @@ public final class StateDiff {
         return new Diff(up, down);
     }
 
-    /** {@code policy} with {@code ops} applied: what the map holds after the writes. */
+    /** {@code policy} with {@code ops} applied: what the map holds after the writes (its DNS rules unchanged). */
     public static EndpointPolicy apply(EndpointPolicy policy, List<PolicyOp> ops) {
         SortedMap<PolicyKey, PolicyAction> m = new TreeMap<>(policy.entries());
         for (PolicyOp op : ops) {
@@ -112,7 +112,7 @@ public final class StateDiff {
                 m.remove(op.key());
             }
         }
-        return new EndpointPolicy(m);
+        return new EndpointPolicy(m, policy.dns());
     }
 
     /** {@code state} with {@code ops} applied. */

@@ -21,7 +21,7 @@ import java.util.List;
  *
  * <p>Attach, reattach and swap each <em>regenerate</em> the endpoint: get the variant's object
  * (bundle, store, or clang), specialize it with {@code plan.constants()}, make its policy map hold
- * exactly {@code plan.policy()} before any hook is touched (so a new endpoint never runs with an
+ * exactly {@code plan.policy()} (its DNS rules on queries too) before any hook is touched (so a new endpoint never runs with an
  * empty map), and store {@code plan.fingerprint()} with the endpoint's state so that
  * {@link #adopt} can give it back.
  *
@@ -69,6 +69,15 @@ public interface Dataplane {
      * delete of a missing key succeed (a retry after a partial failure repeats some).
      */
     void applyPolicyOps(int endpointId, List<PolicyOp> ops);
+
+    /**
+     * Makes the dataplane judge the endpoint's DNS queries by {@code rules} (the node map
+     * {@code dns_rules}), as {@link #applyPolicyOps} does for its policy map; idempotent. A
+     * regeneration writes them as it writes the policy map. By default nothing (a dataplane
+     * without DNS rules on queries).
+     */
+    default void applyDnsRules(int endpointId, io.kiln.agent.policy.DnsQueryRules rules) {
+    }
 
     /** Writes the node maps, in list order; idempotent like {@link #applyPolicyOps}. */
     void applyNodeOps(List<NodeMapOp> ops);

@@ -28,6 +28,9 @@ final class EndpointWork {
                 List<PolicyOp> ops = StateDiff.policy(policyBefore, wanted.policy());
                 dataplane.applyPolicyOps(id, ops);
                 metrics.policyOps(ops.size());
+                if (!wanted.policy().dns().equals(policyBefore.dns())) {
+                    dataplane.applyDnsRules(id, wanted.policy().dns());
+                }
             }
             case REMOVE -> dataplane.detach(id);
             case CREATE -> result = Objects.requireNonNull(dataplane.attach(wanted), "Dataplane.attach returned null");

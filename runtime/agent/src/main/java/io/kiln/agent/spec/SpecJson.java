@@ -124,6 +124,11 @@ public final class SpecJson {
                         po.put("port", pr.port());
                     }
                     po.put("protocol", pr.protocol().name());
+                    if (pr.dns() != null) {
+                        ArrayNode d = po.putArray("dns");
+                        pr.dns().forEach(q -> d.addObject().put(q.matchName() != null ? "matchName" : "matchPattern",
+                                q.matchName() != null ? q.matchName() : q.matchPattern()));
+                    }
                 }
             }
         }

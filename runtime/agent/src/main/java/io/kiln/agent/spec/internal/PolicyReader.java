@@ -3,6 +3,7 @@ package io.kiln.agent.spec.internal;
 import io.kiln.agent.spec.Origin;
 import io.kiln.agent.spec.SpecException;
 import io.kiln.agent.spec.Cidr;
+import io.kiln.agent.spec.DnsQueryNames;
 import io.kiln.agent.spec.Entity;
 import io.kiln.agent.spec.FqdnSelector;
 import io.kiln.agent.spec.LabelSelector;
@@ -94,7 +95,8 @@ public final class PolicyReader {
         List<LabelSelector> endpoints = f.each(f.optionalList(m, path, ep), LocatedFields.child(path, ep), this::selector);
         List<Cidr> cidrs = f.each(f.optionalList(m, path, cidr), LocatedFields.child(path, cidr), this::cidr);
         List<Entity> entities = f.each(f.optionalList(m, path, ent), LocatedFields.child(path, ent), this::entity);
-        List<PortRule> ports = f.each(f.optionalList(m, path, "toPorts"), LocatedFields.child(path, "toPorts"), this::port);
+        List<PortRule> ports = f.each(f.optionalList(m, path, "toPorts"), LocatedFields.child(path, "toPorts"),
+                (n, p) -> port(n, p, !ingress && !deny));
         List<FqdnSelector> fqdns = ingress ? List.of()
                 : f.each(f.optionalList(m, path, "toFQDNs"), LocatedFields.child(path, "toFQDNs"), this::fqdn);
         return new PolicyRule(endpoints, cidrs, entities, ports, fqdns);
@@ -141,9 +143,14 @@ public final class PolicyReader {
                 + "'; known: host, world, all"));
     }
 
-    private PortRule port(LocatedNode node, String path) {
+    private PortRule port(LocatedNode node, String path, boolean dnsAllowed) {
         LocatedNode.Mapping m = f.mapping(node, path);
-        f.allowOnly(m, path, List.of("port", "protocol"), "a port");
+        LocatedNode dnsNode = LocatedFields.optional(m, "dns");
+        if (dnsNode != null && !dnsAllowed) {
+            throw f.error(dnsNode, LocatedFields.child(path, "dns"), "DNS rules on queries belong to egress rules"
+                    + " (toPorts: [{port: 53, protocol: UDP, dns: [...]}]), not to ingress or deny rules");
+        }
+        f.allowOnly(m, path, List.of("port", "protocol", "dns"), "a port");
         Protocol protocol = Protocol.ANY;
         LocatedNode pn = LocatedFields.optional(m, "protocol");
         if (pn != null) {
@@ -159,6 +166,24 @@ public final class PolicyReader {
                 throw f.error(portNode, LocatedFields.child(path, "port"), "ICMP has no ports; leave port out");
             }
         }
-        return new PortRule(port, protocol);
+        if (dnsNode == null) {
+            return new PortRule(port, protocol);
+        }
+        String dnsPath = LocatedFields.child(path, "dns");
+        if (port != PortRule.DNS_PORT || (protocol != Protocol.UDP && protocol != Protocol.ANY)) {
+            throw f.error(dnsNode, dnsPath, "DNS rules on queries apply to port 53 with protocol UDP or ANY"
+                    + " (this port: " + port + " " + protocol.name() + "); TCP queries of an endpoint with DNS rules"
+                    + " are dropped");
+        }
+        List<FqdnSelector> names = f.each(f.sequence(dnsNode, dnsPath).items(), dnsPath, (n, p) -> {
+            FqdnSelector s = fqdn(n, p);
+            try {
+                DnsQueryNames.check(s);
+            } catch (IllegalArgumentException e) {
+                throw f.error(n, LocatedFields.child(p, "matchPattern"), e.getMessage());
+            }
+            return s;
+        });
+        return new PortRule(port, protocol, names);
     }
 }
