@@ -57,7 +57,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * 24-byte layout from before flow counters, from today's 72 bytes: the conntrack map migrates into
  * the smaller layout, its entries keep their keys and the fields both layouts have.</li>
  * </ol>
- * Every step: 0 connections broken, 0 requests failed. UDP loss and the gaps are printed, not asserted.
+ * Every step: 0 connections broken, 0 requests failed. UDP loss, the gaps and the TCP segments retransmitted
+ * meanwhile are printed, not asserted.
  */
 class DisruptionKernelTest {
     private static final int TCP = 8080;
@@ -71,12 +72,29 @@ class DisruptionKernelTest {
                 toPorts: [ { port: 8080, protocol: TCP }, { port: 9000, protocol: UDP } ]
             """;
 
-    /** One step's figures. */
-    private record Step(String name, long millis, DisruptionProbe.Result traffic) {
+    /** One step's figures; {@code retransmits}: TCP segments the two endpoints' stacks sent again meanwhile. */
+    private record Step(String name, long millis, DisruptionProbe.Result traffic, long retransmits) {
         @Override
         public String toString() {
-            return "DisruptionKernelTest " + name + " (" + millis + " ms to both endpoints ready): " + traffic;
+            return "DisruptionKernelTest " + name + " (" + millis + " ms to both endpoints ready): " + traffic
+                    + "; TCP segments retransmitted " + retransmits;
         }
+    }
+
+    /** {@code RetransSegs} of endpoints 1 and 2 (/proc/thread-self: /proc/net follows the process's namespace). */
+    private static long retransmits(AgentLab lab) {
+        long sum = 0;
+        for (int id : List.of(1, 2)) {
+            List<String> lines = lab.ns(id).netns().call(() -> Files.readAllLines(Path.of("/proc/thread-self/net/snmp")));
+            for (int i = 0; i + 1 < lines.size(); i++) {
+                if (lines.get(i).startsWith("Tcp:") && lines.get(i + 1).startsWith("Tcp:")) {
+                    int at = List.of(lines.get(i).trim().split("\\s+")).indexOf("RetransSegs");
+                    sum += Long.parseLong(lines.get(i + 1).trim().split("\\s+")[at]);
+                    break;
+                }
+            }
+        }
+        return sum;
     }
 
     private static DisruptionProbe probe(AgentLab lab) {
@@ -93,11 +111,13 @@ class DisruptionKernelTest {
         try (DisruptionProbe probe = probe(lab)) {
             Thread.sleep(500);
             probe.mark();
+            long retransmits = retransmits(lab);
             long t0 = System.nanoTime();
             action.run();
             long millis = (System.nanoTime() - t0) / 1_000_000;
             Thread.sleep(500);
-            Step s = new Step(name, millis, probe.stop());
+            DisruptionProbe.Result r = probe.stop();
+            Step s = new Step(name, millis, r, retransmits(lab) - retransmits);
             System.out.println(s);
             return s;
         }

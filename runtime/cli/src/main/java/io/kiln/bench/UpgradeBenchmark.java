@@ -115,7 +115,7 @@ public final class UpgradeBenchmark {
                 traffic = probe.stop();
             }
             int port = TCP + 2;
-            steps.add(step(lab, port, connections, udpRate, "restart: handles dropped as by SIGKILL, adopted", () -> {
+            steps.add(step(lab, a, port, connections, udpRate, "restart: handles dropped as by SIGKILL, adopted", () -> {
                 current[0].close();
                 current[0] = lab.loader(mode).adopt(ENDPOINT_ID);
                 if (!current[0].isIntact()) {
@@ -130,7 +130,7 @@ public final class UpgradeBenchmark {
                 for (AttachMode to : List.of(other, back)) {
                     port += 2;
                     String from = tcKind(current[0]).label();
-                    steps.add(step(lab, port, connections, udpRate, "attach " + from + " -> "
+                    steps.add(step(lab, a, port, connections, udpRate, "attach " + from + " -> "
                             + (to == AttachMode.TCX ? "tcx" : "tc"), () -> {
                         current[0].close();
                         EndpointLoader moving = lab.loader(to);
@@ -143,10 +143,10 @@ public final class UpgradeBenchmark {
             }
             if (older != null) {
                 port += 2;
-                steps.add(step(lab, port, connections, udpRate, "conntrack value downgrade (older layout)",
+                steps.add(step(lab, a, port, connections, udpRate, "conntrack value downgrade (older layout)",
                         () -> loader.swap(current[0], older, endpoint)));
                 port += 2;
-                steps.add(step(lab, port, connections, udpRate, "conntrack value upgrade (back)",
+                steps.add(step(lab, a, port, connections, udpRate, "conntrack value upgrade (back)",
                         () -> loader.swap(current[0], a, endpoint)));
             }
             progress.printf("kiln bench upgrade: %d disruption steps done%n", steps.size());
@@ -160,33 +160,88 @@ public final class UpgradeBenchmark {
 
     /**
      * One disruption step: its name, time, and what a probe of its own saw (from 500 ms before it to
-     * 500 ms after), and the entries of the node's conntrack map after it (-1: unreadable).
+     * 500 ms after), and the entries and value size of the node's conntrack map after it (-1: unreadable).
      */
-    public record Step(String name, double millis, DisruptionProbe.Result traffic, int conntrackEntries) {
+    public record Step(String name, double millis, DisruptionProbe.Result traffic, int conntrackEntries,
+                       int conntrackValueSize, long tcpRetransmits, Map<String, Long> programDrops) {
     }
 
     private interface Action {
         void run();
     }
 
-    private static Step step(BenchLab lab, int port, int connections, int udpRate, String name, Action action) {
+    private static Step step(BenchLab lab, TemplateObject a, int port, int connections, int udpRate, String name,
+                             Action action) {
         try (DisruptionProbe probe = DisruptionProbe.start(lab.endpointNs(), lab.hostNs(), BenchLab.HOST_ADDR, port,
                 port + 1, connections, Duration.ofMillis(50), udpRate, Duration.ofMinutes(2))) {
             sleep(500);
             probe.mark();
+            long retransmits = retransmits(lab);
+            Map<String, Long> drops = drops(lab, a);
             long t0 = System.nanoTime();
             action.run();
             double millis = (System.nanoTime() - t0) / 1e6;
             sleep(500);
             DisruptionProbe.Result r = probe.stop();
+            retransmits = retransmits(lab) - retransmits;
+            Map<String, Long> dropped = new java.util.TreeMap<>();
+            Map<String, Long> before = drops;
+            drops(lab, a).forEach((k, v) -> {
+                long d = v - before.getOrDefault(k, 0L);
+                if (d != 0) {
+                    dropped.put(k, d);
+                }
+            });
             int ct;
+            int valueSize;
             try (BpfMap m = BpfMap.openPinned(lab.pinRoot().resolve("node").resolve("conntrack"))) {
                 ct = m.keys().size();
+                valueSize = m.definition().valueSize();
             } catch (RuntimeException e) {
                 ct = -1;
+                valueSize = -1;
             }
-            return new Step(name, millis, r, ct);
+            return new Step(name, millis, r, ct, valueSize, retransmits, dropped);
         }
+    }
+
+    /** TCP segments retransmitted in both namespaces so far ({@code RetransSegs} of /proc/net/snmp). */
+    private static long retransmits(BenchLab lab) {
+        long sum = 0;
+        for (io.kiln.host.Netns ns : List.of(lab.endpointNs(), lab.hostNs())) {
+            // thread-self: /proc/net follows the thread group leader's namespace, not this thread's
+            List<String> lines = ns.call(() -> java.nio.file.Files.readAllLines(
+                    java.nio.file.Path.of("/proc/thread-self/net/snmp")));
+            for (int i = 0; i + 1 < lines.size(); i++) {
+                if (lines.get(i).startsWith("Tcp:") && lines.get(i + 1).startsWith("Tcp:")) {
+                    List<String> names = List.of(lines.get(i).trim().split("\\s+"));
+                    String[] values = lines.get(i + 1).trim().split("\\s+");
+                    int at = names.indexOf("RetransSegs");
+                    if (at > 0) {
+                        sum += Long.parseLong(values[at]);
+                    }
+                    break;
+                }
+            }
+        }
+        return sum;
+    }
+
+    /** The endpoint's drop counters by direction and reason (empty if the template has none). */
+    private static Map<String, Long> drops(BenchLab lab, TemplateObject a) {
+        Map<String, Long> out = new java.util.TreeMap<>();
+        java.util.Optional<String> map = a.template().reasonCounters();
+        if (map.isEmpty()) {
+            return out;
+        }
+        java.nio.file.Path pin = lab.pinRoot().resolve("endpoints").resolve(Integer.toString(ENDPOINT_ID))
+                .resolve(map.get());
+        io.kiln.agent.dataplane.ReasonCounters.of(ENDPOINT_ID, a.template(), pin).ifPresent(c -> {
+            for (io.kiln.agent.api.AgentMetrics.Drop d : c.read()) {
+                out.merge(d.direction() + " " + d.reason(), d.packets(), Long::sum);
+            }
+        });
+        return out;
     }
 
     private static Attachment.Kind tcKind(AttachedEndpoint a) {

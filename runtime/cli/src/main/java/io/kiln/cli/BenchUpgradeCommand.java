@@ -30,7 +30,12 @@ import picocli.CommandLine.Model.CommandSpec;
                 + " cross the programs.",
                 "Reports each map's migration time per 10,000 entries and the longest traffic gap of the migrating"
                         + " swaps against the plain swaps of the same run. Runs in a veth pair of its own namespaces."
-                        + " Needs root."})
+                        + " Needs root.",
+                "Then the disruption steps, each under TCP connections and a UDP flow of its own (\"steps\": broken,"
+                        + " failed, lost, duplicated, longest gaps): a restart (this process's handles dropped as a"
+                        + " SIGKILL drops them, a new loader adopts), the tc hooks moved to the other kind and back"
+                        + " (tcx kernels), and with the default endpoint template a swap to its 24-byte ct_entry from"
+                        + " before flow counters (the conntrack map migrates down) and back."})
 final class BenchUpgradeCommand implements Callable<Integer> {
     @Option(names = "--entries", defaultValue = "10000", description = "Entries in policy and in conntrack (default: ${DEFAULT-VALUE}).")
     int entries;
@@ -153,6 +158,9 @@ final class BenchUpgradeCommand implements Callable<Integer> {
             one.put("longestTcpGapMillis", Stats.round(st.traffic().tcpGapMillis(), 1));
             one.put("longestUdpGapMillis", Stats.round(st.traffic().udpGapMillis(), 1));
             one.put("conntrackEntriesAfter", st.conntrackEntries());
+            one.put("conntrackValueSizeAfter", st.conntrackValueSize());
+            one.put("tcpRetransmits", st.tcpRetransmits());
+            one.put("programDrops", st.programDrops());
             steps.add(one);
         }
         m.put("steps", steps);
