@@ -676,6 +676,12 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
      * order is kept per kind); so does one whose move fails, with the reason on stderr.
      */
     private void moveTcHooks(AttachedEndpoint a) {
+        io.kiln.runtime.Attachment.Kind want = loader.attachMode() == AttachMode.TCX
+                ? io.kiln.runtime.Attachment.Kind.TCX_LINK : io.kiln.runtime.Attachment.Kind.TC_FILTER;
+        if (a.attachments().stream().allMatch(at -> at.kind() == want
+                || at.kind() == io.kiln.runtime.Attachment.Kind.XDP_LINK)) {
+            return; // attached as this agent attaches: the usual restart
+        }
         String was = a.attachments().stream().map(at -> at.kind().label()).distinct()
                 .collect(java.util.stream.Collectors.joining("+"));
         try {
