@@ -149,7 +149,8 @@ public final class EndpointLoader {
      * and priority), the state file records the new attachments, then the old ones are taken off. No
      * hook is ever empty: while both are there the tcx link runs first and the dataplane's programs end
      * every packet with a verdict, so each packet meets the program once. The programs, their ids and
-     * their maps stay; XDP links are not touched.
+     * their maps stay; XDP links are not touched. A clsact qdisc Kiln created stays after a move to tcx, empty,
+     * until {@link #detach}: adding or removing the qdisc under traffic was seen to cost a packet now and then.
      *
      * @return false if every tc hook was already of this kind (nothing done)
      * @throws ProgramMismatchException a hook runs another program than Kiln attached; nothing was moved

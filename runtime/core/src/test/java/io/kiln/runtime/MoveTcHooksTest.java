@@ -20,8 +20,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * {@link EndpointLoader#moveTcHooks}: an endpoint attached with tcx links is moved to legacy tc by a
  * loader of that mode (same programs, a tc filter per hook, no link pin left), then back (no filter
- * left, and the clsact qdisc the move made is gone); traffic passes at each stage; a loader of the
- * endpoint's own kind does nothing.
+ * left; the clsact qdisc the first move made stays, empty, until detach removes it); traffic passes at each
+ * stage; a loader of the endpoint's own kind does nothing.
  */
 class MoveTcHooksTest {
     private static final int ID = 36;
@@ -75,15 +75,16 @@ class MoveTcHooksTest {
             assertEquals(Set.of(Attachment.Kind.TCX_LINK), kinds(a));
             assertEquals(ids, a.programIds());
             assertTrue(a.isIntact());
-            // the move back takes the filters off and the clsact qdisc the first move made
+            // the move back takes the filters off; the clsact qdisc the first move made stays, empty, until detach
             assertFalse(lab.tcFilters("ingress").contains("bpf"), lab.tcFilters("ingress"));
             assertFalse(lab.tcFilters("egress").contains("bpf"), lab.tcFilters("egress"));
-            assertFalse(lab.qdiscs().contains("clsact"), lab.qdiscs());
+            assertTrue(lab.qdiscs().contains("clsact"), lab.qdiscs());
             assertEquals(10, lab.udpDelivered(10), "traffic through the tcx links");
             tcx.swap(a, TestTemplates.gateObject(), lab.endpoint(ID, TestTemplates.gateConstants(1, 0, ID)));
             assertEquals(0, lab.udpDelivered(5), "a swap after the move replaces the moved hooks");
             tcx.detach(a);
         }
+        assertFalse(lab.qdiscs().contains("clsact"), "detach removes the qdisc the move made: " + lab.qdiscs());
         tcx.removeNodeMaps();
         assertEquals(List.of(), lab.pins());
         assertFalse(Files.exists(tcx.stateFile(ID)));
