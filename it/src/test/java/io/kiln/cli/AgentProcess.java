@@ -38,6 +38,24 @@ public final class AgentProcess implements AutoCloseable {
         return new AgentProcess(new ProcessBuilder(command).redirectErrorStream(true).start());
     }
 
+    /** Starts {@code kiln agent --attach MODE ARGS...} whatever attach mode the test run forces. */
+    public static AgentProcess start(io.kiln.runtime.AttachMode mode, List<String> args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"),
+                "-Dkiln.home=" + System.getProperty("kiln.home", ".."), "io.kiln.cli.Main", "agent",
+                "--attach", mode.name()));
+        command.addAll(args);
+        return new AgentProcess(new ProcessBuilder(command).redirectErrorStream(true).start());
+    }
+
+    /** SIGKILL, waiting (bounded) until it is gone: what an OOM kill or a node's crash does to the agent. */
+    public void kill(Duration timeout) throws InterruptedException {
+        process.destroyForcibly();
+        if (!process.waitFor(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+            throw new AssertionError("the agent still runs " + timeout + " after SIGKILL");
+        }
+    }
+
     private void read() {
         try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
             for (String line; (line = in.readLine()) != null; ) {

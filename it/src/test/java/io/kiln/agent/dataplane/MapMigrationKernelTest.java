@@ -123,7 +123,7 @@ class MapMigrationKernelTest {
     }
 
     /** The endpoint template's ct_entry as it was before flow counters (24 bytes). */
-    private static final String CT_ENTRY_24 = """
+    static final String CT_ENTRY_24 = """
             struct ct_entry {
             	__u64 expires;
             	__be32 nat_addr;

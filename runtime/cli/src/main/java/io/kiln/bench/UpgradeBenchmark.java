@@ -1,7 +1,9 @@
 package io.kiln.bench;
 
 import io.kiln.bpf.BpfMap;
+import io.kiln.bpf.Features;
 import io.kiln.runtime.AttachMode;
+import io.kiln.runtime.Attachment;
 import io.kiln.runtime.AttachedEndpoint;
 import io.kiln.runtime.Endpoint;
 import io.kiln.runtime.EndpointLoader;
@@ -40,7 +42,8 @@ public final class UpgradeBenchmark {
                        Map<String, Double> phasesMillis, long startUptimeMillis) {
     }
 
-    public record Result(int entries, List<Swap> swaps, DisruptionProbe.Result traffic, AttachMode mode) {
+    public record Result(int entries, List<Swap> swaps, DisruptionProbe.Result traffic, AttachMode mode,
+                         List<Step> steps) {
         /** Median over the migrating swaps of {@code map}'s migration time scaled to 10,000 entries. */
         public double migrationMillisPer10k(String map) {
             double[] v = swaps.stream().flatMap(s -> s.migrated().stream()).filter(m -> m.map().equals(map))
@@ -82,27 +85,39 @@ public final class UpgradeBenchmark {
     private UpgradeBenchmark() {
     }
 
+    /**
+     * {@link #run(BenchLab, TemplateObject, TemplateObject, TemplateObject, Map, int, int, int, int, AttachMode,
+     * java.io.PrintWriter)} without the layout downgrade step.
+     */
     public static Result run(BenchLab lab, TemplateObject a, TemplateObject b, Map<String, byte[]> constants,
                              int entries, int rounds, int connections, int udpRate, AttachMode mode,
                              java.io.PrintWriter progress) {
-        return run(lab, a, b, constants, entries, rounds, connections, udpRate, mode, 0, progress);
+        return run(lab, a, b, null, constants, entries, rounds, connections, udpRate, mode, 0, progress);
     }
 
     /**
-     * As above; with {@code busyMillis > 0} each round also has a control window of kind "busy": no
-     * swap, one thread of this process spinning on the CPU for that long, as the work of a
-     * migrating swap (map creation, copy, catch-up) keeps one thread busy. Its gaps tell how much
-     * of a migrating swap's gap the probe's own threads waiting for the CPU explain.
+     * The rounds above, then the disruption steps, each under a probe of its own: a restart (this
+     * process's handles dropped as a SIGKILL drops them, a new loader adopts from pins and state file),
+     * the tc hooks moved to the other kind and back ({@link EndpointLoader#moveTcHooks}, where the kernel
+     * has tcx), and, given {@code older} (variant A's template with the conntrack value of an older
+     * layout), a swap to it (the conntrack map migrates down) and back to A (up again). With
+     * {@code busyMillis > 0} each round also has a control window of kind "busy": no swap, one thread of
+     * this process spinning on the CPU for that long, as the work of a migrating swap (map creation,
+     * copy, catch-up) keeps one thread busy. Its gaps tell how much of a migrating swap's gap the probe's
+     * own threads waiting for the CPU explain.
      */
-    public static Result run(BenchLab lab, TemplateObject a, TemplateObject b, Map<String, byte[]> constants,
-                             int entries, int rounds, int connections, int udpRate, AttachMode mode, int busyMillis,
-                             java.io.PrintWriter progress) {
+    public static Result run(BenchLab lab, TemplateObject a, TemplateObject b, TemplateObject older,
+                             Map<String, byte[]> constants, int entries, int rounds, int connections, int udpRate,
+                             AttachMode mode, int busyMillis, java.io.PrintWriter progress) {
         EndpointLoader loader = lab.loader(mode);
         Endpoint endpoint = new Endpoint(ENDPOINT_ID, BenchLab.HOST_IF, constants, lab.hostNs());
         List<Swap> swaps = new ArrayList<>();
+        List<Step> steps = new ArrayList<>();
         DisruptionProbe.Result traffic;
         long deadline = System.nanoTime() + LIMIT.toNanos();
-        try (AttachedEndpoint attached = loader.attach(a, endpoint)) {
+        AttachedEndpoint[] current = {loader.attach(a, endpoint)};
+        try {
+            AttachedEndpoint attached = current[0];
             Conventions.allowAll(attached);
             fill(attached, lab, entries);
             try (DisruptionProbe probe = DisruptionProbe.start(lab.endpointNs(), lab.hostNs(), BenchLab.HOST_ADDR, TCP,
@@ -127,10 +142,191 @@ public final class UpgradeBenchmark {
                 }
                 traffic = probe.stop();
             }
-            loader.detach(attached);
+            int port = TCP + 2;
+            steps.add(step(lab, a, port, connections, udpRate, "restart: handles dropped as by SIGKILL, adopted", () -> {
+                current[0].close();
+                current[0] = lab.loader(mode).adopt(ENDPOINT_ID);
+                if (!current[0].isIntact()) {
+                    throw new IllegalStateException("endpoint " + ENDPOINT_ID + ": a hook lost its program: "
+                            + current[0].status());
+                }
+            }));
+            if (Features.tcxLinks()) {
+                Attachment.Kind first = tcKind(current[0]);
+                AttachMode other = first == Attachment.Kind.TCX_LINK ? AttachMode.LEGACY_TC : AttachMode.TCX;
+                AttachMode back = first == Attachment.Kind.TCX_LINK ? AttachMode.TCX : AttachMode.LEGACY_TC;
+                for (AttachMode to : List.of(other, back)) {
+                    port += 2;
+                    String from = tcKind(current[0]).label();
+                    steps.add(step(lab, a, port, connections, udpRate, "attach " + from + " -> "
+                            + (to == AttachMode.TCX ? "tcx" : "tc"), () -> {
+                        current[0].close();
+                        EndpointLoader moving = lab.loader(to);
+                        current[0] = moving.adopt(ENDPOINT_ID);
+                        if (!moving.moveTcHooks(current[0])) {
+                            throw new IllegalStateException("endpoint " + ENDPOINT_ID + ": nothing moved");
+                        }
+                    }));
+                }
+            }
+            if (older != null) {
+                port += 2;
+                steps.add(step(lab, a, port, connections, udpRate, "conntrack value downgrade (older layout)",
+                        () -> loader.swap(current[0], older, endpoint)));
+                port += 2;
+                steps.add(step(lab, a, port, connections, udpRate, "conntrack value upgrade (back)",
+                        () -> loader.swap(current[0], a, endpoint)));
+            }
+            progress.printf("kiln bench upgrade: %d disruption steps done%n", steps.size());
+            progress.flush();
+            loader.detach(current[0]);
+        } finally {
+            current[0].close();
         }
-        return new Result(entries, swaps, traffic, mode);
+        return new Result(entries, swaps, traffic, mode, steps);
     }
+
+    /**
+     * One disruption step: its name, time, and what a probe of its own saw (from 500 ms before it to
+     * 500 ms after), and the entries and value size of the node's conntrack map after it (-1: unreadable).
+     */
+    public record Step(String name, double millis, DisruptionProbe.Result traffic, int conntrackEntries,
+                       int conntrackValueSize, long tcpRetransmits, Map<String, Long> programDrops) {
+    }
+
+    private interface Action {
+        void run();
+    }
+
+    private static Step step(BenchLab lab, TemplateObject a, int port, int connections, int udpRate, String name,
+                             Action action) {
+        try (DisruptionProbe probe = DisruptionProbe.start(lab.endpointNs(), lab.hostNs(), BenchLab.HOST_ADDR, port,
+                port + 1, connections, Duration.ofMillis(50), udpRate, Duration.ofMinutes(2))) {
+            sleep(500);
+            probe.mark();
+            long retransmits = retransmits(lab);
+            Map<String, Long> drops = drops(lab, a);
+            long t0 = System.nanoTime();
+            action.run();
+            double millis = (System.nanoTime() - t0) / 1e6;
+            sleep(500);
+            DisruptionProbe.Result r = probe.stop();
+            retransmits = retransmits(lab) - retransmits;
+            Map<String, Long> dropped = new java.util.TreeMap<>();
+            Map<String, Long> before = drops;
+            drops(lab, a).forEach((k, v) -> {
+                long d = v - before.getOrDefault(k, 0L);
+                if (d != 0) {
+                    dropped.put(k, d);
+                }
+            });
+            int ct;
+            int valueSize;
+            try (BpfMap m = BpfMap.openPinned(lab.pinRoot().resolve("node").resolve("conntrack"))) {
+                ct = m.keys().size();
+                valueSize = m.definition().valueSize();
+            } catch (RuntimeException e) {
+                ct = -1;
+                valueSize = -1;
+            }
+            return new Step(name, millis, r, ct, valueSize, retransmits, dropped);
+        }
+    }
+
+    /** TCP segments retransmitted in both namespaces so far ({@code RetransSegs} of /proc/net/snmp). */
+    private static long retransmits(BenchLab lab) {
+        long sum = 0;
+        for (io.kiln.host.Netns ns : List.of(lab.endpointNs(), lab.hostNs())) {
+            // thread-self: /proc/net follows the thread group leader's namespace, not this thread's
+            List<String> lines = ns.call(() -> java.nio.file.Files.readAllLines(
+                    java.nio.file.Path.of("/proc/thread-self/net/snmp")));
+            for (int i = 0; i + 1 < lines.size(); i++) {
+                if (lines.get(i).startsWith("Tcp:") && lines.get(i + 1).startsWith("Tcp:")) {
+                    List<String> names = List.of(lines.get(i).trim().split("\\s+"));
+                    String[] values = lines.get(i + 1).trim().split("\\s+");
+                    int at = names.indexOf("RetransSegs");
+                    if (at > 0) {
+                        sum += Long.parseLong(values[at]);
+                    }
+                    break;
+                }
+            }
+        }
+        return sum;
+    }
+
+    /** The endpoint's drop counters by direction and reason (empty if the template has none). */
+    private static Map<String, Long> drops(BenchLab lab, TemplateObject a) {
+        Map<String, Long> out = new java.util.TreeMap<>();
+        java.util.Optional<String> map = a.template().reasonCounters();
+        if (map.isEmpty()) {
+            return out;
+        }
+        java.nio.file.Path pin = lab.pinRoot().resolve("endpoints").resolve(Integer.toString(ENDPOINT_ID))
+                .resolve(map.get());
+        io.kiln.agent.dataplane.ReasonCounters.of(ENDPOINT_ID, a.template(), pin).ifPresent(c -> {
+            for (io.kiln.agent.api.AgentMetrics.Drop d : c.read()) {
+                out.merge(d.direction() + " " + d.reason(), d.packets(), Long::sum);
+            }
+        });
+        return out;
+    }
+
+    private static Attachment.Kind tcKind(AttachedEndpoint a) {
+        return a.attachments().stream().map(Attachment::kind).filter(k -> k != Attachment.Kind.XDP_LINK).findFirst()
+                .orElse(Attachment.Kind.TCX_LINK);
+    }
+
+    /** The endpoint template's {@code struct ct_entry} as it was before flow counters (24 bytes). */
+    public static final String CT_ENTRY_24 = """
+            struct ct_entry {
+            	__u64 expires;
+            	__be32 nat_addr;
+            	__be16 nat_port;
+            	__u16 service_id;
+            	__u16 endpoint_id;
+            	__u8 tcp_flags;
+            	__u8 pad[5];
+            };
+            KILN_ASSERT_SIZE(struct ct_entry, 24);""";
+
+    /**
+     * Copies the templates folder {@code bpf} (holding {@code endpoint/} and {@code include/kiln/}) to
+     * {@code into} with {@code struct ct_entry} of {@value #CT_ENTRY_SIZE} bytes replaced by
+     * {@link #CT_ENTRY_24}; returns the copy's endpoint template folder, or empty if conntrack.h has no
+     * such struct. Build it with {@code flowEvents=off}: the flow counters are gone.
+     */
+    public static java.util.Optional<java.nio.file.Path> templatesBeforeFlowCounters(java.nio.file.Path bpf,
+                                                                                    java.nio.file.Path into)
+            throws java.io.IOException {
+        java.nio.file.Path h = bpf.resolve("include/kiln/conntrack.h");
+        if (!java.nio.file.Files.isRegularFile(h) || !java.nio.file.Files.isDirectory(bpf.resolve("endpoint"))) {
+            return java.util.Optional.empty();
+        }
+        String text = java.nio.file.Files.readString(h);
+        int from = text.indexOf("struct ct_entry {");
+        String end = "KILN_ASSERT_SIZE(struct ct_entry, " + CT_ENTRY_SIZE + ");";
+        int to = text.indexOf(end);
+        if (from < 0 || to < from) {
+            return java.util.Optional.empty();
+        }
+        try (java.util.stream.Stream<java.nio.file.Path> walk = java.nio.file.Files.walk(bpf)) {
+            for (java.nio.file.Path p : walk.toList()) {
+                java.nio.file.Path target = into.resolve(bpf.relativize(p).toString());
+                if (java.nio.file.Files.isDirectory(p)) {
+                    java.nio.file.Files.createDirectories(target);
+                } else {
+                    java.nio.file.Files.copy(p, target);
+                }
+            }
+        }
+        java.nio.file.Files.writeString(into.resolve("include/kiln/conntrack.h"),
+                text.substring(0, from) + CT_ENTRY_24 + text.substring(to + end.length()));
+        return java.util.Optional.of(into.resolve("endpoint"));
+    }
+
+    /** The size of today's {@code struct ct_entry}. */
+    public static final int CT_ENTRY_SIZE = 72;
 
     private static Swap swap(EndpointLoader loader, AttachedEndpoint attached, TemplateObject object, Endpoint endpoint,
                              DisruptionProbe probe, String kind) {

@@ -96,7 +96,8 @@ final class AgentCommand implements Callable<Integer> {
     String nodeNetns;
 
     @Option(names = "--attach", paramLabel = "MODE", description = "tc attach mode: AUTO, TCX or LEGACY_TC"
-            + " (default: ${DEFAULT-VALUE}).", defaultValue = "AUTO")
+            + " (default: ${DEFAULT-VALUE}). TCX or LEGACY_TC also moves endpoints found attached the other way at"
+            + " start (the new kind first, then the old one off); AUTO keeps them as found.", defaultValue = "AUTO")
     AttachMode attachMode;
 
     @Option(names = "--no-tier0", description = "Bring new endpoints up on their specialized programs only (the path"

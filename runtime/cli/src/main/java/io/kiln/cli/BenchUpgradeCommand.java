@@ -6,7 +6,11 @@ import io.kiln.runtime.AttachMode;
 import io.kiln.runtime.TemplateObject;
 import io.kiln.template.TemplateDescriptor;
 
+import io.kiln.template.Templates;
+
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,7 +30,12 @@ import picocli.CommandLine.Model.CommandSpec;
                 + " cross the programs.",
                 "Reports each map's migration time per 10,000 entries and the longest traffic gap of the migrating"
                         + " swaps against the plain swaps of the same run. Runs in a veth pair of its own namespaces."
-                        + " Needs root."})
+                        + " Needs root.",
+                "Then the disruption steps, each under TCP connections and a UDP flow of its own (\"steps\": broken,"
+                        + " failed, lost, duplicated, longest gaps): a restart (this process's handles dropped as a"
+                        + " SIGKILL drops them, a new loader adopts), the tc hooks moved to the other kind and back"
+                        + " (tcx kernels), and with the default endpoint template a swap to its 24-byte ct_entry from"
+                        + " before flow counters (the conntrack map migrates down) and back."})
 final class BenchUpgradeCommand implements Callable<Integer> {
     @Option(names = "--entries", defaultValue = "10000", description = "Entries in policy and in conntrack (default: ${DEFAULT-VALUE}).")
     int entries;
@@ -85,12 +94,40 @@ final class BenchUpgradeCommand implements Callable<Integer> {
         options.assignments.add("policySize=" + policySize * 2);
         options.assignments.add("ctSize=" + ctSize * 2);
         TemplateObject b = options.object(descriptor, new LinkedHashMap<>());
+        // the downgrade step: the default endpoint template as it was before flow counters (24-byte ct_entry)
+        TemplateObject older = null;
+        String olderNote;
+        Path copy = null;
+        try {
+            Path bpf = KilnHome.dir().resolve("bpf-templates/src/main/bpf");
+            copy = Files.createTempDirectory("kiln-bench-upgrade-");
+            java.util.Optional<Path> endpointDir = options.template == null
+                    ? UpgradeBenchmark.templatesBeforeFlowCounters(bpf, copy.resolve("bpf")) : java.util.Optional.empty();
+            if (endpointDir.isPresent() && descriptor.buildParameter("flowEvents").isPresent()) {
+                options.assignments = new ArrayList<>(given);
+                options.assignments.add("policySize=" + policySize);
+                options.assignments.add("ctSize=" + ctSize);
+                options.assignments.add("flowEvents=off");
+                older = options.object(Templates.load(endpointDir.get()), new LinkedHashMap<>());
+                olderNote = "variant A's template with the " + UpgradeBenchmark.CT_ENTRY_SIZE + "-byte ct_entry replaced"
+                        + " by the 24-byte one from before flow counters, flowEvents=off";
+            } else {
+                olderNote = "skipped: only with the default endpoint template (its conntrack.h and flowEvents)";
+            }
+        } catch (java.io.IOException e) {
+            throw new BenchRuntimeOptions.BadInput("bench upgrade: copy the templates for the downgrade step: "
+                    + e.getMessage());
+        } finally {
+            options.assignments = new ArrayList<>(given);
+        }
         AttachMode mode = options.attachMode();
         UpgradeBenchmark.Result r;
         PrintWriter err = spec.commandLine().getErr();
         try (BenchLab lab = BenchLab.create("bench-upg")) {
-            r = UpgradeBenchmark.run(lab, a, b, options.constants(descriptor, lab, UpgradeBenchmark.ENDPOINT_ID),
+            r = UpgradeBenchmark.run(lab, a, b, older, options.constants(descriptor, lab, UpgradeBenchmark.ENDPOINT_ID),
                     entries, rounds, connections, rate, mode, busyMillis, err);
+        } finally {
+            deleteQuietly(copy);
         }
         m.put("mode", options.mode);
         m.put("variantA", "policySize=" + policySize + " ctSize=" + ctSize);
@@ -123,6 +160,27 @@ final class BenchUpgradeCommand implements Callable<Integer> {
         m.put("datagramsSent", r.traffic().udp().sent());
         m.put("datagramsLost", r.traffic().udp().missing());
         m.put("datagramsDuplicated", r.traffic().udp().duplicated());
+        List<Map<String, Object>> steps = new ArrayList<>();
+        for (UpgradeBenchmark.Step st : r.steps()) {
+            Map<String, Object> one = new LinkedHashMap<>();
+            one.put("step", st.name());
+            one.put("millis", Stats.round(st.millis(), 1));
+            one.put("connectionsBroken", st.traffic().broken());
+            one.put("requests", st.traffic().requests());
+            one.put("requestsFailed", st.traffic().failed());
+            one.put("datagramsSent", st.traffic().udp().sent());
+            one.put("datagramsLost", st.traffic().udp().missing());
+            one.put("datagramsDuplicated", st.traffic().udp().duplicated());
+            one.put("longestTcpGapMillis", Stats.round(st.traffic().tcpGapMillis(), 1));
+            one.put("longestUdpGapMillis", Stats.round(st.traffic().udpGapMillis(), 1));
+            one.put("conntrackEntriesAfter", st.conntrackEntries());
+            one.put("conntrackValueSizeAfter", st.conntrackValueSize());
+            one.put("tcpRetransmits", st.tcpRetransmits());
+            one.put("programDrops", st.programDrops());
+            steps.add(one);
+        }
+        m.put("steps", steps);
+        m.put("downgradeStep", olderNote);
         m.put("machine", Machine.describe());
         PrintWriter o = spec.commandLine().getOut();
         if (json) {
@@ -131,7 +189,21 @@ final class BenchUpgradeCommand implements Callable<Integer> {
             m.forEach((k, v) -> o.printf("%-30s %s%n", k, v));
         }
         o.flush();
-        return r.traffic().broken() == 0 && r.failed() == 0 ? 0 : Main.EXIT_FAILED;
+        boolean stepsClean = r.steps().stream().allMatch(st -> st.traffic().broken() == 0 && st.traffic().failed() == 0);
+        return r.traffic().broken() == 0 && r.failed() == 0 && stepsClean ? 0 : Main.EXIT_FAILED;
+    }
+
+    private static void deleteQuietly(Path dir) {
+        if (dir == null || !Files.exists(dir)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (java.io.IOException e) {
+            // a temporary copy of the templates; the system's temp cleaner takes what is left
+        }
     }
 
     private static Map<String, Double> rounded(Map<String, Double> phases) {

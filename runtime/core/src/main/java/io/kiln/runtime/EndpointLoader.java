@@ -142,6 +142,25 @@ public final class EndpointLoader {
         hooks.swap(attached, object, endpoint, beforeSwap);
     }
 
+    /**
+     * Moves the endpoint's tc hooks to the kind this loader attaches with (its {@link AttachMode}; AUTO
+     * means tcx where the kernel has it) when they are attached the other way: for each such hook the
+     * program it runs is attached the new way first (a tcx link, or a tc filter at this loader's handle
+     * and priority), the state file records the new attachments, then the old ones are taken off. No
+     * hook is ever empty: while both are there the tcx link runs first and the dataplane's programs end
+     * every packet with a verdict, so each packet meets the program once. The programs, their ids and
+     * their maps stay; XDP links are not touched. A clsact qdisc Kiln created stays after a move to tcx, empty,
+     * until {@link #detach}: adding or removing the qdisc under traffic was seen to cost a packet now and then.
+     *
+     * @return false if every tc hook was already of this kind (nothing done)
+     * @throws ProgramMismatchException a hook runs another program than Kiln attached; nothing was moved
+     * @throws EndpointException        the interface is gone, or an attach failed (the new attachments
+     *                                  are taken off again, the old ones run on)
+     */
+    public boolean moveTcHooks(AttachedEndpoint attached) {
+        return hooks.moveTcHooks(attached);
+    }
+
     // ---- adopt, resync ----
 
     /**

@@ -355,6 +355,119 @@ final class HookLifecycle {
         return result;
     }
 
+    /**
+     * See {@link EndpointLoader#moveTcHooks(AttachedEndpoint)}: each tc hook of another kind than this
+     * loader's gets the program it runs attached the other way first, the state file records the new
+     * attachments, then the old ones are taken off. While both are on a hook the tcx link runs first and
+     * its program's verdict is final (a program that passes a packet on with TCX_NEXT would run twice),
+     * so the move is for the dataplane's programs, which end every packet with a verdict. A clsact qdisc
+     * Kiln created stays after a move to tcx (empty; detach removes it).
+     */
+    boolean moveTcHooks(AttachedEndpoint attached) {
+        synchronized (locks.of(attached.id())) {
+            Attachment.Kind want = tcKind();
+            String prefix = "endpoint " + attached.id() + ": move hooks to " + want.label() + ": ";
+            List<LiveHook> current = attached.hooks();
+            if (current.stream().noneMatch(h -> h.attachment().kind() != Attachment.Kind.XDP_LINK
+                    && h.attachment().kind() != want)) {
+                return false;
+            }
+            EndpointState old = attached.state();
+            return attached.namespace().call(() -> {
+                int ifindex = requireInterface(attached.interfaceName(), attached.namespace(), prefix);
+                for (LiveHook h : current) {
+                    int running = h.runningProgramId();
+                    if (running != h.attachment().programId()) {
+                        throw new ProgramMismatchException(prefix + h.attachment().describe() + ": the hook "
+                                + (running == 0 ? "is empty" : "runs program " + running) + ", not the program "
+                                + h.attachment().programId() + " Kiln attached; nothing was moved",
+                                h.attachment().programId(), running);
+                    }
+                }
+                boolean madeClsact = false;
+                List<LiveHook> added = new ArrayList<>();
+                List<LiveHook> result = new ArrayList<>();
+                List<LiveHook> leaving = new ArrayList<>();
+                try {
+                    if (want == Attachment.Kind.TC_FILTER) {
+                        madeClsact = TcFilter.createClsact(ifindex);
+                    }
+                    for (int i = 0; i < current.size(); i++) {
+                        LiveHook h = current.get(i);
+                        Attachment a = h.attachment();
+                        if (a.kind() == Attachment.Kind.XDP_LINK || a.kind() == want) {
+                            result.add(h);
+                            continue;
+                        }
+                        int handle = tcHandle + i;
+                        removeUnrecorded(want, attached.id(), a, ifindex, handle);
+                        LiveHook fresh;
+                        try (BpfProgram program = BpfProgram.fromId(a.programId())) {
+                            fresh = LiveHook.attach(program, a.program(), a.hook(), want, ifindex,
+                                    want == Attachment.Kind.TC_FILTER ? null : pins.link(attached.id(), a.program()),
+                                    handle, tcPriority);
+                        }
+                        added.add(fresh);
+                        result.add(fresh);
+                        leaving.add(h);
+                    }
+                } catch (RuntimeException e) {
+                    undo(added, ifindex, madeClsact, e);
+                    throw Errors.withContext(prefix, e);
+                }
+                // both kinds hold the same program now; record the new one before the old one goes
+                EndpointState moved = new EndpointState(old.endpointId(), old.interfaceName(), old.namespace(), ifindex,
+                        old.template(), old.variantKey(), old.objectDigest(), old.constantsDigest(),
+                        old.createdClsact() || madeClsact,
+                        result.stream().map(LiveHook::attachment).toList(), old.mapPins(), Instant.now());
+                states.write(moved);
+                attached.update(moved, result, null);
+                List<RuntimeException> failures = new ArrayList<>();
+                for (LiveHook h : leaving) {
+                    try {
+                        h.detach();
+                    } catch (RuntimeException e) {
+                        failures.add(e);
+                    }
+                }
+                // a clsact qdisc Kiln made stays (recorded, removed by detach): creating or removing the qdisc
+                // while packets flow was seen to lose one now and then, the empty qdisc behind tcx costs nothing
+                throwFirst(prefix, failures);
+                return true;
+            });
+        }
+    }
+
+    /**
+     * An attachment of the kind a move is about to make that the state file does not record: left by a
+     * move cut short (the process died between attaching the new kind and recording it). It runs the
+     * endpoint's program too; it goes so that the move can attach its own.
+     */
+    private void removeUnrecorded(Attachment.Kind want, int endpointId, Attachment a, int ifindex, int handle) {
+        if (want == Attachment.Kind.TC_FILTER) {
+            TcFilter.find(ifindex, LiveHook.direction(a.hook()), handle, tcPriority).ifPresent(TcFilter::detach);
+        } else if (Files.exists(pins.link(endpointId, a.program()))) {
+            try (io.kiln.bpf.BpfLink stale = io.kiln.bpf.BpfLink.openPinned(pins.link(endpointId, a.program()))) {
+                if (stale.info().ifindex() != 0) {
+                    stale.detach();
+                }
+            }
+            try {
+                Files.deleteIfExists(pins.link(endpointId, a.program()));
+            } catch (IOException e) {
+                throw new EndpointException("remove link pin " + pins.link(endpointId, a.program()) + ": "
+                        + e.getMessage(), false, e);
+            }
+        } else {
+            try {
+                Files.createDirectories(pins.linksDir(endpointId));
+            } catch (IOException e) {
+                throw new EndpointException("create pin folder " + pins.linksDir(endpointId) + ": " + e.getMessage(),
+                        false, e);
+            }
+        }
+    }
+
     private Attachment.Kind existingTcKind(List<LiveHook> hooks) {
         for (LiveHook h : hooks) {
             if (h.attachment().kind() != Attachment.Kind.XDP_LINK) {

@@ -701,6 +701,8 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
             PlanFingerprint f = fingerprints.read(id);
             if (!intact(a)) {
                 f = null; // a hook lost its program: reload once, which attaches it again
+            } else if (loader.attachMode() != AttachMode.AUTO) {
+                moveTcHooks(a);
             }
             int tier = Files.exists(tier0Marker(id)) ? 0 : 1;
             if (tier == 0) {
@@ -717,6 +719,42 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
             node = null; // unreadable: every wanted entry is written again
         }
         return new AdoptedState(out, node);
+    }
+
+    /**
+     * An agent told to attach one way ({@code --attach TCX} or {@code LEGACY_TC}) moves an adopted
+     * endpoint attached the other way ({@link EndpointLoader#moveTcHooks}: the new kind first, then the
+     * old one off; same programs, same maps). An endpoint with a policy chain keeps its kind (the chain's
+     * order is kept per kind); so does one whose move fails, with the reason on stderr.
+     */
+    private void moveTcHooks(AttachedEndpoint a) {
+        io.kiln.runtime.Attachment.Kind want = loader.attachMode() == AttachMode.TCX
+                ? io.kiln.runtime.Attachment.Kind.TCX_LINK : io.kiln.runtime.Attachment.Kind.TC_FILTER;
+        if (a.attachments().stream().allMatch(at -> at.kind() == want
+                || at.kind() == io.kiln.runtime.Attachment.Kind.XDP_LINK)) {
+            return; // attached as this agent attaches: the usual restart
+        }
+        String was = a.attachments().stream().map(at -> at.kind().label()).distinct()
+                .collect(java.util.stream.Collectors.joining("+"));
+        try {
+            List<AttachedEndpoint> chain = chains.adopt(a.id());
+            chain.forEach(AttachedEndpoint::close);
+            if (!chain.isEmpty()) {
+                System.err.println("kiln agent: endpoint " + a.id() + ": attached with " + was + ", kept so (it has a"
+                        + " policy chain, whose order is kept per kind); --attach " + loader.attachMode()
+                        + " applies to endpoints attached from now on");
+                return;
+            }
+            if (loader.moveTcHooks(a)) {
+                String now = a.attachments().stream().map(at -> at.kind().label()).distinct()
+                        .collect(java.util.stream.Collectors.joining("+"));
+                System.err.println("kiln agent: endpoint " + a.id() + ": hooks moved from " + was + " to " + now
+                        + " (--attach " + loader.attachMode() + "), programs " + a.programIds().values());
+            }
+        } catch (RuntimeException e) {
+            System.err.println("kiln agent: endpoint " + a.id() + ": attached with " + was + ", kept so: "
+                    + e.getMessage());
+        }
     }
 
     private static boolean intact(AttachedEndpoint a) {
