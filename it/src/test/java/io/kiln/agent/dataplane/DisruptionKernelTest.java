@@ -8,6 +8,7 @@ import io.kiln.agent.api.AgentStatus;
 import io.kiln.agent.api.EndpointStatus;
 import io.kiln.agent.spec.TemplateCatalog;
 import io.kiln.bench.DisruptionProbe;
+import io.kiln.bench.UpgradeBenchmark;
 import io.kiln.bpf.BpfMap;
 import io.kiln.bpf.Direction;
 import io.kiln.bpf.Features;
@@ -285,15 +286,10 @@ class DisruptionKernelTest {
     @Test
     void conntrackValueShrinksFrom72To24BytesAcrossAnAgentDowngrade(@TempDir Path tmp) throws Exception {
         try (AgentLab lab = AgentLab.create(tmp, 1, 2)) {
-            Path old = TieredBringUpKernelTest.copyTemplates(tmp.resolve("old-bpf"));
-            Path conntrack = old.resolve("include/kiln/conntrack.h");
-            String h = Files.readString(conntrack);
-            int from = h.indexOf("struct ct_entry {");
-            String end = "KILN_ASSERT_SIZE(struct ct_entry, 72);";
-            int to = h.indexOf(end);
-            assertTrue(from > 0 && to > from, "conntrack.h still defines struct ct_entry of 72 bytes");
-            Files.writeString(conntrack, h.substring(0, from) + MapMigrationKernelTest.CT_ENTRY_24
-                    + h.substring(to + end.length()));
+            Path old = tmp.resolve("old-bpf");
+            assertTrue(UpgradeBenchmark.templatesBeforeFlowCounters(Path.of(System.getProperty("kiln.home", ".."),
+                    "bpf-templates", "src", "main", "bpf"), old).isPresent(),
+                    "conntrack.h still defines struct ct_entry of " + UpgradeBenchmark.CT_ENTRY_SIZE + " bytes");
 
             lab.writeSpec("policies", "web.yaml", POLICY);
             lab.writeSpec("endpoints", "client.yaml", lab.endpointYaml(1, "{app: client}"));

@@ -4,6 +4,7 @@ import io.kiln.agent.Agent;
 import io.kiln.agent.api.EndpointStatus;
 import io.kiln.agent.spec.TemplateCatalog;
 import io.kiln.bench.DisruptionProbe;
+import io.kiln.bench.UpgradeBenchmark;
 import io.kiln.bpf.BpfMap;
 import io.kiln.runtime.PinLayout;
 import org.junit.jupiter.api.Test;
@@ -122,30 +123,13 @@ class MapMigrationKernelTest {
         }
     }
 
-    /** The endpoint template's ct_entry as it was before flow counters (24 bytes). */
-    static final String CT_ENTRY_24 = """
-            struct ct_entry {
-            	__u64 expires;
-            	__be32 nat_addr;
-            	__be16 nat_port;
-            	__u16 service_id;
-            	__u16 endpoint_id;
-            	__u8 tcp_flags;
-            	__u8 pad[5];
-            };
-            KILN_ASSERT_SIZE(struct ct_entry, 24);""";
-
     @Test
     void conntrackValueGrowsFrom24To72BytesAcrossAnAgentUpgrade(@TempDir Path tmp) throws Exception {
         try (AgentLab lab = AgentLab.create(tmp, 1, 2)) {
-            Path old = TieredBringUpKernelTest.copyTemplates(tmp.resolve("old-bpf"));
-            Path conntrack = old.resolve("include/kiln/conntrack.h");
-            String h = Files.readString(conntrack);
-            int from = h.indexOf("struct ct_entry {");
-            String end = "KILN_ASSERT_SIZE(struct ct_entry, 72);";
-            int to = h.indexOf(end);
-            assertTrue(from > 0 && to > from, "conntrack.h still defines struct ct_entry of 72 bytes");
-            Files.writeString(conntrack, h.substring(0, from) + CT_ENTRY_24 + h.substring(to + end.length()));
+            Path old = tmp.resolve("old-bpf");
+            assertTrue(UpgradeBenchmark.templatesBeforeFlowCounters(Path.of(System.getProperty("kiln.home", ".."),
+                    "bpf-templates", "src", "main", "bpf"), old).isPresent(),
+                    "conntrack.h still defines struct ct_entry of " + UpgradeBenchmark.CT_ENTRY_SIZE + " bytes");
 
             lab.writeSpec("policies", "web.yaml", POLICY);
             writeSpecs(lab, "build: { flowEvents: \"off\" }\n");
