@@ -84,6 +84,7 @@ class DnsResolverKernelTest {
                 VethPair.create(lab.node, "ext0", ns, "eth0");
                 ns.run(() -> {
                     for (String i : List.of("all", "default", "eth0")) {
+                        Files.writeString(Path.of("/proc/sys/net/ipv6/conf/" + i + "/accept_dad"), "0");
                         Files.writeString(Path.of("/proc/sys/net/ipv6/conf/" + i + "/disable_ipv6"), "0");
                     }
                 });
@@ -91,6 +92,8 @@ class DnsResolverKernelTest {
                     Files.writeString(Path.of("/proc/sys/net/ipv4/ip_forward"), "1");
                     for (String i : List.of("all", "default", AgentLab.hostIf(1), "ext0")) {
                         Files.writeString(Path.of("/proc/sys/net/ipv4/conf/" + i + "/rp_filter"), "0");
+                        // no duplicate-address detection: every address usable at once
+                        Files.writeString(Path.of("/proc/sys/net/ipv6/conf/" + i + "/accept_dad"), "0");
                         Files.writeString(Path.of("/proc/sys/net/ipv6/conf/" + i + "/disable_ipv6"), "0");
                     }
                     Files.writeString(Path.of("/proc/sys/net/ipv6/conf/all/forwarding"), "1");
@@ -179,6 +182,8 @@ class DnsResolverKernelTest {
                         }
                     }
                 });
+                AgentLab.eventually("dnsmasq answers on IPv6", () -> !dig(ns, RESOLVER6, "api.example.test", "AAAA")
+                        .addresses().isEmpty(), () -> "");
                 AgentLab.eventually("dnsmasq answers", () -> !dig(ns, RESOLVER, "api.example.test").addresses().isEmpty(),
                         () -> Files.exists(tmp.resolve("dnsmasq.out")) ? Files.readString(tmp.resolve("dnsmasq.out")) : "");
             } catch (Exception | Error e) {
@@ -289,6 +294,7 @@ class DnsResolverKernelTest {
     private static void enableIpv6(NetworkNamespace ns) throws Exception {
         ns.run(() -> {
             for (String scope : new String[] {"all", "default", "eth0"}) {
+                Files.writeString(Path.of("/proc/sys/net/ipv6/conf/" + scope + "/accept_dad"), "0");
                 Files.writeString(Path.of("/proc/sys/net/ipv6/conf/" + scope + "/disable_ipv6"), "0");
             }
         });
@@ -296,7 +302,7 @@ class DnsResolverKernelTest {
         ns.ip("-6", "route", "add", "default", "via", "fe80::1", "dev", "eth0");
     }
 
-    private static Agent start(AgentLab lab) throws Exception {
+    private static Agent start(AgentLab lab, Outside out) throws Exception {
         enableIpv6(lab.ns(1));
         lab.writeSpec("endpoints", "client.yaml", lab.endpointYaml(1, "{app: client}").replace(
                 "addresses: { ipv4: " + AgentLab.ip(1) + " }",
@@ -325,14 +331,30 @@ class DnsResolverKernelTest {
         AgentLab.eventually("the DNS learner reads the ring", () -> agent.dnsLearner().orElseThrow().reading(),
                 () -> String.valueOf(agent.dnsLearner().orElseThrow().lastError()));
         Thread.sleep(300); // a heartbeat or two
-        // IPv6 on links just brought up: the client's first query over IPv6 once went unanswered (seen once, the
-        // answer never reached the endpoint's program), so wait until one is answered (NXDOMAIN; it teaches nothing)
+        // The client's first query over IPv6 goes unanswered within 1 s in about half the runs (6 of 13; with
+        // accept_dad=0 or not, dnsmasq asked over IPv6 from its own namespace first or not): its answer reaches the
+        // endpoint's program late, is held and re-delivered within 2-6 ms, finds dig's socket closed (Udp6NoPorts),
+        // and the client's ICMPv6 error is denied by policy. Where the second goes is not known yet (not in Kiln's
+        // hold). So wait until one is answered (NXDOMAIN; it teaches nothing), and print what to look at
         long t0 = System.nanoTime();
         int[] tries = {0};
         AgentLab.eventually("the client reaches the resolver over IPv6", () -> {
             tries[0]++;
-            return lab.ns(1).exec(List.of("dig", "+short", "+time=1", "+tries=1", "@" + RESOLVER6, "ready.example.test"))
-                    .exitCode() == 0;
+            boolean answered = lab.ns(1).exec(List.of("dig", "+short", "+time=1", "+tries=1", "@" + RESOLVER6,
+                    "ready.example.test")).exitCode() == 0;
+            if (!answered && tries[0] == 1) { // what to look at, should it happen again
+                Thread.sleep(1500); // let a late re-delivery land
+                DnsLearner dl = agent.dnsLearner().orElseThrow();
+                System.out.println("dns resolver: first IPv6 query unanswered; learner " + dl.dataplaneStats()
+                        + ", redelivered " + dl.redelivered() + ", added latencies (us) "
+                        + Arrays.toString(dl.recentLatenciesMicros()) + ", last error " + dl.lastError() + "; drops "
+                        + AgentClient.unix(agent.apiSocket()).metrics().lines()
+                        .filter(x -> x.startsWith("kiln_endpoint_drops_total") && !x.endsWith(" 0.0")).toList()
+                        + "\n-- node ip -6 neigh\n" + lab.node.exec(List.of("ip", "-6", "neigh")).stdout()
+                        + "-- outside ip -6 neigh\n" + out.ns.exec(List.of("ip", "-6", "neigh")).stdout()
+                        + "-- client nstat\n" + lab.ns(1).exec(List.of("nstat", "-az", "Udp6*")).stdout());
+            }
+            return answered;
         }, () -> lab.node.exec(List.of("ip", "-6", "neigh")).stdout() + lab.ns(1).exec(List.of("ip", "-6", "addr")).stdout());
         if (tries[0] > 1) {
             System.out.println("dns resolver: the first IPv6 query was answered after " + tries[0] + " tries, "
@@ -398,7 +420,7 @@ class DnsResolverKernelTest {
     @Test
     void aRealResolverTeachesTheDataplaneOverBothFamiliesAndAllShapesOfAnswer(@TempDir Path tmp) throws Exception {
         try (AgentLab lab = AgentLab.create(tmp, 1); Outside out = new Outside(lab, tmp)) {
-            Agent agent = start(lab);
+            Agent agent = start(lab, out);
             DnsLearner l = agent.dnsLearner().orElseThrow();
             NetworkNamespace client = lab.ns(1);
 
@@ -654,7 +676,7 @@ class DnsResolverKernelTest {
     @Test
     void malformedAndHostileAnswersAreNeitherLearnedNorStopTheAgent(@TempDir Path tmp) throws Exception {
         try (AgentLab lab = AgentLab.create(tmp, 1); Outside out = new Outside(lab, tmp)) {
-            Agent agent = start(lab);
+            Agent agent = start(lab, out);
             DnsLearner l = agent.dnsLearner().orElseThrow();
             AgentClient api = AgentClient.unix(agent.apiSocket());
             long held = stat(l, DnsEvent.Stat.HELD);
