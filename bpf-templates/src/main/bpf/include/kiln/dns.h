@@ -150,9 +150,16 @@ static __always_inline int dns_hold(struct kiln_ctx *c, const struct l4_info *l4
 
 	if (!dns_is_answer(l4))
 		return KILN_OK;
-	/* a TCP segment without payload (handshake, ACK, FIN) carries no answer */
-	if (l4->proto == IPPROTO_TCP && skb->len <= (__u32)l4->off + 20)
-		return KILN_OK;
+	/* a TCP segment without payload (handshake, ACK, FIN) carries no answer; its header is
+	 * data offset * 4 bytes (a SYN-ACK or an ACK with timestamps has 32..40 bytes of it) */
+	if (l4->proto == IPPROTO_TCP) {
+		__u8 doff;
+
+		if (bpf_skb_load_bytes(skb, l4->off + 12, &doff, 1))
+			return KILN_OK;
+		if (skb->len <= (__u32)l4->off + ((__u32)(doff >> 4) << 2))
+			return KILN_OK;
+	}
 	agent = bpf_map_lookup_elem(&dns_agent, &zero);
 	now = bpf_ktime_get_ns();
 	if (!agent || !agent->heartbeat_ns || now - agent->heartbeat_ns > agent->stale_ns)

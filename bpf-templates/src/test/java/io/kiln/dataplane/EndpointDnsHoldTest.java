@@ -102,6 +102,16 @@ class EndpointDnsHoldTest {
             agent(t, System.nanoTime(), false);
             t.run("from_endpoint", fromEndpoint(REMOTE).tcp(40010, 53, TCP_SYN).build()).assertVerdict(TC_ACT_OK);
             t.run("to_endpoint", toEndpoint(REMOTE).tcp(53, 40010, TCP_SYN | TCP_ACK).build()).assertVerdict(TC_ACT_OK);
+            // with options (a SYN-ACK's MSS, SACK, timestamps: 20 bytes; an ACK's timestamps: 12) and no payload
+            for (int options : new int[] {20, 12}) {
+                byte[] nops = new byte[options];
+                java.util.Arrays.fill(nops, (byte) 1); // NOP
+                byte[] bare = toEndpoint(REMOTE).tcp(53, 40010, options == 20 ? TCP_SYN | TCP_ACK : TCP_ACK)
+                        .payload(nops).build();
+                bare[34 + 12] = (byte) ((20 + options) / 4 << 4); // data offset: the options are header
+                t.run("to_endpoint", bare).assertVerdict(TC_ACT_OK);
+            }
+            assertEquals(List.of(), drain(t), "no segment without payload is held");
             byte[] msg = new byte[2 + 40];
             msg[1] = 40;
             byte[] seg = toEndpoint(REMOTE).tcp(53, 40010, TCP_ACK).payload(msg).build();

@@ -155,6 +155,8 @@ public final class DnsLearner implements MetricsProvider, AutoCloseable {
     private final AtomicLong unchangedAnswers = new AtomicLong();
     private final AtomicLong unselectedAnswers = new AtomicLong();
     private final AtomicLong unparsedAnswers = new AtomicLong();
+    private final AtomicLong tcpSplitAnswers = new AtomicLong();
+    private final AtomicLong learnErrors = new AtomicLong();
     private final AtomicLong redelivered = new AtomicLong();
     private final AtomicLong redeliverErrors = new AtomicLong();
     private final AtomicLong agentDropped = new AtomicLong();
@@ -307,8 +309,13 @@ public final class DnsLearner implements MetricsProvider, AutoCloseable {
         Set<InetAddress> touched = new HashSet<>();
         Instant now = Instant.now();
         for (DnsEvent e : batch) {
-            if (learn(e, now, touched)) {
-                changed.add(e.endpointId());
+            try {
+                if (learn(e, now, touched)) {
+                    changed.add(e.endpointId());
+                }
+            } catch (RuntimeException bad) { // one answer's fault never costs the batch its re-delivery
+                learnErrors.incrementAndGet();
+                lastError = "endpoint " + e.endpointId() + ": learning an answer: " + bad;
             }
         }
         if (!changed.isEmpty()) {
@@ -336,7 +343,11 @@ public final class DnsLearner implements MetricsProvider, AutoCloseable {
         }
         byte[] msg = e.dnsMessage();
         if (msg == null) {
-            unparsedAnswers.incrementAndGet();
+            if (e.proto() == 6) { // part of a message split over segments (or several in one): not reassembled
+                tcpSplitAnswers.incrementAndGet();
+            } else {
+                unparsedAnswers.incrementAndGet();
+            }
             return false;
         }
         DnsAnswer a;
@@ -536,11 +547,14 @@ public final class DnsLearner implements MetricsProvider, AutoCloseable {
                 CounterWithCallback.builder().name("kiln_dns_answers_total").help("DNS answers the agent read from the"
                         + " dataplane, by what they did: learned (new addresses for a toFQDNs rule), unchanged (addresses"
                         + " known already), not_selected (no rule of the endpoint selects their names), unparsed (not a"
-                        + " DNS answer dnsjava reads).").labelNames("result").callback(c -> {
+                        + " DNS answer dnsjava reads), tcp_split (a TCP segment that does not hold exactly one whole"
+                        + " message: re-delivered unlearned, since segments are not reassembled).")
+                        .labelNames("result").callback(c -> {
                             c.call(learnedAnswers.get(), "learned");
                             c.call(unchangedAnswers.get(), "unchanged");
                             c.call(unselectedAnswers.get(), "not_selected");
                             c.call(unparsedAnswers.get(), "unparsed");
+                            c.call(tcpSplitAnswers.get(), "tcp_split");
                         }).build(),
                 GaugeWithCallback.builder().name("kiln_fqdn_entries")
                         .help("Learned (endpoint, name, address) entries the agent keeps.")
@@ -564,11 +578,13 @@ public final class DnsLearner implements MetricsProvider, AutoCloseable {
                 CounterWithCallback.builder().name("kiln_dns_errors_total").help("Held answers the agent could not"
                         + " handle, by kind: redeliver (the send failed), queue_full (read but dropped; the client asks"
                         + " again), decode (a malformed ring record), apply_timeout (re-delivered before the maps were"
-                        + " written).").labelNames("kind").callback(c -> {
+                        + " written), learn (an unexpected failure while learning one answer; it is re-delivered)")
+                        .labelNames("kind").callback(c -> {
                             c.call(redeliverErrors.get(), "redeliver");
                             c.call(agentDropped.get(), "queue_full");
                             c.call(decodeErrors.get(), "decode");
                             c.call(applyTimeouts.get(), "apply_timeout");
+                            c.call(learnErrors.get(), "learn");
                         }).build(),
                 latency, applyLatency);
     }
