@@ -535,6 +535,7 @@ class DnsResolverKernelTest {
 
             // 8. Java's own resolver (getaddrinfo, /etc/resolv.conf of the namespace) and an immediate connect
             Path etc = Path.of("/etc/netns", client.name());
+            boolean hadNetnsFolder = Files.isDirectory(etc.getParent());
             try {
                 Files.createDirectories(etc);
                 Files.writeString(etc.resolve("resolv.conf"), "nameserver " + RESOLVER + "\noptions timeout:1 attempts:2\n");
@@ -578,6 +579,13 @@ class DnsResolverKernelTest {
             } finally {
                 Files.deleteIfExists(etc.resolve("resolv.conf"));
                 Files.deleteIfExists(etc);
+                if (!hadNetnsFolder) {
+                    try {
+                        Files.deleteIfExists(etc.getParent()); // the host's /etc as it was
+                    } catch (java.nio.file.DirectoryNotEmptyException someoneElses) {
+                        // another namespace's files went there meanwhile: not ours to remove
+                    }
+                }
             }
 
             // the old address of moving.example.test goes once its last connection has closed
