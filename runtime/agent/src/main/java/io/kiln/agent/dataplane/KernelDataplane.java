@@ -50,15 +50,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.util.Set;
 import java.util.TreeMap;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
@@ -97,6 +91,7 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
     private final ObjectSources objects;
     private final Fingerprints fingerprints;
     private final NodeMaps nodeMaps;
+    private final Tier0Endpoints tier0;
     private final Namespaces namespaces;
     private final Map<Integer, AttachedEndpoint> attached = new ConcurrentHashMap<>();
     private volatile int adopted;
@@ -106,16 +101,8 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
     private final Map<Integer, TemplateDescriptor> planned = new ConcurrentHashMap<>();
     /** Templates chained by the plans applied so far, by name: what their counters are read with. */
     private final Map<String, TemplateDescriptor> chainedTemplates = new ConcurrentHashMap<>();
-    private final Map<String, Tier0> tier0s = new ConcurrentHashMap<>(); // tier-0 variant key -> loaded tier 0
-    private final Map<String, String> tier0Namespaces = new ConcurrentHashMap<>(); // variant key -> its interfaces' namespace
-    private final Set<Integer> onTier0 = ConcurrentHashMap.newKeySet();
     /** How long a promoted endpoint's tier-0 entries outlive the link update (packets in flight). */
     static final Duration TIER0_GRACE = Duration.ofMillis(100);
-    private final ScheduledExecutorService tier0Cleanup = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "kiln-tier0-cleanup");
-        t.setDaemon(true);
-        return t;
-    });
     private final LatencyHistogram phases = new LatencyHistogram("kiln_regeneration_phase_seconds",
             "Time of each phase of a regeneration: object (bundle, store or clang), load_attach (verifier, maps, hooks).",
             "phase", LatencyHistogram.DEFAULT_BUCKETS);
@@ -128,6 +115,7 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
         this.fingerprints = new Fingerprints(loader.stateDir());
         this.namespaces = new Namespaces(b.nodeNamespace);
         this.nodeMaps = new NodeMaps(loader.pins(), namespaces);
+        this.tier0 = new Tier0Endpoints(loader);
         this.tiered = b.tier0;
         this.templates = b.templates;
     }
@@ -250,7 +238,7 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
             Consumer<SpecializedEndpoint> fillPolicy = loaded -> writePolicy(loaded, plan, prefix);
             boolean nothingRecorded = !attached.containsKey(plan.id()) && !Files.exists(loader.stateFile(plan.id()));
             ChangeKind effective = nothingRecorded && kind != ChangeKind.RECREATE ? ChangeKind.CREATE : kind;
-            boolean wasOnTier0 = onTier0.contains(plan.id());
+            boolean wasOnTier0 = tier0.isOn(plan.id());
             AttachedEndpoint a = switch (effective) {
                 case CREATE -> {
                     clearLeftovers(plan.id());
@@ -271,7 +259,7 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
                 default -> throw new IllegalArgumentException(prefix + "regenerate cannot apply a " + kind + " change");
             };
             if (wasOnTier0 && effective != ChangeKind.CREATE && effective != ChangeKind.RECREATE) {
-                leaveTier0(a, TIER0_GRACE); // packets already inside tier 0 still look their endpoint up
+                tier0.leave(a, TIER0_GRACE); // packets already inside tier 0 still look their endpoint up
             }
             attached.put(plan.id(), a);
             planned.put(plan.id(), plan.template());
@@ -296,10 +284,10 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
         long t0 = System.nanoTime();
         BuildParameters build0 = tier0Build(plan.build());
         TemplateObject object0;
-        Tier0 tier0;
+        Tier0 loaded0;
         try {
             object0 = objects.get(plan.template(), build0);
-            tier0 = tier0s.computeIfAbsent(tier0Key(object0), k -> Tier0.load(loader, object0));
+            loaded0 = tier0.tier0(tier0Key(object0), object0);
         } catch (Tier0.NodeMapsChanged e) {
             // a build change of node maps (ctSize...) that no load has migrated yet: the specialized
             // load migrates them field by field; later endpoints of the variant find tier 0 fitting
@@ -314,8 +302,7 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
             long t2 = System.nanoTime();
             phases.observe("tier0_interface", (t2 - t1) / 1e9);
             String ns = namespaces.nameOf(endpoint.namespace());
-            String servedNs = tier0Namespaces.putIfAbsent(tier0Key(object0), String.valueOf(ns));
-            if (servedNs != null && !servedNs.equals(String.valueOf(ns))) {
+            if (!tier0.serves(tier0Key(object0), String.valueOf(ns))) {
                 return regenerateTier1(plan, kind); // tier 0 keys endpoints by ifindex, which is per namespace
             }
             if (kind == ChangeKind.RECREATE) {
@@ -323,7 +310,7 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
             } else {
                 clearLeftovers(plan.id());
             }
-            AttachedEndpoint a = tier0.attach(endpoint, maps -> {
+            AttachedEndpoint a = loaded0.attach(endpoint, maps -> {
                 if (maps.containsKey(PolicyMap.NAME)) {
                     try {
                         PolicyMaps.sync(maps.get(PolicyMap.NAME), plan.policy());
@@ -335,7 +322,7 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
             });
             long t3 = System.nanoTime();
             phases.observe("tier0_link", (t3 - t2) / 1e9);
-            markTier0(plan.id(), true);
+            tier0.mark(plan.id(), true);
             attached.put(plan.id(), a);
             planned.put(plan.id(), plan.template());
             applyChain(plan, a);
@@ -364,98 +351,6 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
     }
 
     private final ThreadLocal<Boolean> tieredBypass = new ThreadLocal<>();
-
-    /**
-     * The endpoint runs tier 1 now: its config entry and its maps' places in the maps of maps go (its
-     * maps stay, pinned, used by its tier-1 program). Through the loaded tier 0 when this process
-     * registered it, else (a restarted agent) through the pinned node maps.
-     */
-    private void leaveTier0(AttachedEndpoint a) {
-        leaveTier0(a, Duration.ZERO);
-    }
-
-    /**
-     * As above, the entries removed after {@code grace}: a promotion's link update does not wait for
-     * packets the tier-0 program is handling on another CPU, and those still look the endpoint's
-     * config and maps up. Skipped if the endpoint is back on tier 0 by then.
-     */
-    private void leaveTier0(AttachedEndpoint a, Duration grace) {
-        int id = a.id();
-        int ifindex = a.ifindex();
-        markTier0(id, false);
-        Runnable forget = () -> {
-            if (onTier0.contains(id)) {
-                return; // registered again meanwhile: the entries are its new ones
-            }
-            // through the pins first, outside Tier0's lock: a delete from a map of maps in use can take
-            // milliseconds, and the next endpoint's registration must not wait for it
-            forgetTier0(id, ifindex);
-            Tier0 known = tier0s.values().stream().filter(x -> x.isRegistered(id)).findFirst().orElse(null);
-            if (known != null) {
-                known.remove(id); // its own bookkeeping; the entries are gone already
-            }
-        };
-        if (grace.isZero()) {
-            forget.run();
-            return;
-        }
-        tier0Cleanup.schedule(() -> {
-            try {
-                forget.run();
-            } catch (RuntimeException e) {
-                // the entries stay until the endpoint is removed; they name maps it still uses
-                System.err.println("kiln agent: endpoint " + id + ": removing its tier-0 entries: " + e.getMessage());
-            }
-        }, grace.toMillis(), TimeUnit.MILLISECONDS);
-    }
-
-    private void forgetTier0(int id, int ifindex) {
-        Path configs = loader.pins().nodeMap(Tier0.CONFIG_MAP);
-        if (Files.exists(configs)) {
-            try (BpfMap m = BpfMap.openPinned(configs)) {
-                m.delete(u32(ifindex));
-            }
-        }
-        Path nodeDir = configs.getParent();
-        if (!Files.isDirectory(nodeDir)) {
-            return;
-        }
-        try (java.util.stream.Stream<Path> pins = Files.list(nodeDir)) {
-            for (Path outer : pins.filter(p -> p.getFileName().toString().endsWith(Tier0.INNER_MAPS_SUFFIX)).toList()) {
-                try (BpfMap m = BpfMap.openPinned(outer)) {
-                    if (m.isMapOfMaps()) {
-                        m.delete(u32(id));
-                    }
-                }
-            }
-        } catch (IOException e) {
-            throw new KilnException("endpoint " + id + ": list " + nodeDir + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static byte[] u32(int v) {
-        return ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(v).array();
-    }
-
-    private Path tier0Marker(int id) {
-        return loader.stateDir().resolve(id + ".tier0");
-    }
-
-    private void markTier0(int id, boolean on) {
-        Path marker = tier0Marker(id);
-        try {
-            if (on) {
-                Files.createDirectories(marker.getParent());
-                Files.write(marker, new byte[0]);
-                onTier0.add(id);
-            } else {
-                onTier0.remove(id);
-                Files.deleteIfExists(marker);
-            }
-        } catch (IOException e) {
-            throw new KilnException("endpoint " + id + ": " + (on ? "write " : "remove ") + marker + ": " + e.getMessage(), e);
-        }
-    }
 
     @Override
     public java.util.OptionalInt ifindex(String interfaceName, String namespace) {
@@ -599,13 +494,13 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
     private void detachEndpoint(int id) {
         chains.detach(id); // first: a chain's tc filters keep the clsact qdisc the dataplane may remove
         AttachedEndpoint a = attached.remove(id);
-        if (onTier0.contains(id) || Files.exists(tier0Marker(id))) {
+        if (tier0.recorded(id)) {
             AttachedEndpoint known = a != null ? a : adoptOrNull(id);
             if (known != null) {
                 a = known;
-                leaveTier0(known); // before the detach: the config entry must not outlive the links' owner
+                tier0.leave(known, Duration.ZERO); // before the detach: the config entry must not outlive the links' owner
             } else {
-                markTier0(id, false);
+                tier0.mark(id, false);
             }
         }
         if (a != null) {
@@ -672,16 +567,10 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
     /** Lets go of this process's handles on programs, links and maps; every endpoint keeps running. */
     @Override
     public void close() {
-        tier0Cleanup.shutdown(); // entries of endpoints promoted just now still go, after their grace
-        try {
-            tier0Cleanup.awaitTermination(2, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        tier0.drain(); // entries of endpoints promoted just now still go, after their grace
         attached.values().forEach(AttachedEndpoint::close);
         attached.clear();
-        tier0s.values().forEach(Tier0::close);
-        tier0s.clear();
+        tier0.close();
     }
 
     // ---- adopt ----
@@ -704,10 +593,7 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
             } else if (loader.attachMode() != AttachMode.AUTO) {
                 moveTcHooks(a);
             }
-            int tier = Files.exists(tier0Marker(id)) ? 0 : 1;
-            if (tier == 0) {
-                onTier0.add(id);
-            }
+            int tier = tier0.adopt(id) ? 0 : 1;
             out.add(new ActualEndpoint(id, f, readPolicy(a), a.programIds(), a.variantKey().orElse(null), tier));
             where.put(id, new NodeMaps.Attached(a.interfaceName(), namespaces.nameOf(a.namespace()), a.ifindex()));
         }
