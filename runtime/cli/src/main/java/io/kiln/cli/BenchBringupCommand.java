@@ -59,13 +59,7 @@ final class BenchBringupCommand implements Callable<Integer> {
         m.put("parallelism", p);
         m.put("attachMode", mode.toLowerCase(java.util.Locale.ROOT));
         m.put("machine", Machine.describe());
-        PrintWriter o = spec.commandLine().getOut();
-        if (json) {
-            o.println(Json.line(m));
-        } else {
-            m.forEach((k, v) -> o.printf("%-18s %s%n", k, v));
-        }
-        o.flush();
+        Json.printFigures(spec.commandLine().getOut(), m, json);
         return r.tiered().endedOnTier0() == 0 ? 0 : Main.EXIT_FAILED;
     }
 
@@ -86,11 +80,6 @@ final class BenchBringupCommand implements Callable<Integer> {
     }
 
     private io.kiln.runtime.AttachMode attachMode() {
-        return switch (mode.toLowerCase(java.util.Locale.ROOT)) {
-            case "auto" -> io.kiln.runtime.AttachMode.AUTO;
-            case "tcx" -> io.kiln.runtime.AttachMode.TCX;
-            case "tc", "legacy", "legacy-tc" -> io.kiln.runtime.AttachMode.LEGACY_TC;
-            default -> throw new BenchRuntimeOptions.BadInput("--mode " + mode + ": use auto, tcx or tc");
-        };
+        return BenchRuntimeOptions.attachMode(mode);
     }
 }

@@ -77,13 +77,7 @@ final class BenchDnsCommand implements Callable<Integer> {
         }
         m.put("failures", r.failures());
         m.put("machine", Machine.describe());
-        PrintWriter o = spec.commandLine().getOut();
-        if (json) {
-            o.println(Json.line(m));
-        } else {
-            m.forEach((k, v) -> o.printf("%-30s %s%n", k, v));
-        }
-        o.flush();
+        Json.printFigures(spec.commandLine().getOut(), m, json);
         return r.firstConnectSuccess() == r.pairs() ? 0 : Main.EXIT_FAILED;
     }
 }

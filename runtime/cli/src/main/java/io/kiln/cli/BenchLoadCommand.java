@@ -69,13 +69,7 @@ final class BenchLoadCommand implements Callable<Integer> {
         m.put("specializeRatio", Stats.round(r.specializeRatio(), 3));
         m.put("kilnNodeMapsPinnedMillis", Stats.round(r.kilnNodeMapsPinnedMillis(), 3));
         m.put("machine", Machine.describe());
-        PrintWriter o = spec.commandLine().getOut();
-        if (json) {
-            o.println(Json.line(m));
-        } else {
-            m.forEach((k, v) -> o.printf("%-26s %s%n", k, v));
-        }
-        o.flush();
+        Json.printFigures(spec.commandLine().getOut(), m, json);
         return 0;
     }
 }

@@ -95,22 +95,11 @@ final class BenchRegenCommand implements Callable<Integer> {
         m.put("parallelism", r.parallelism());
         m.put("attachMode", r.attachMode());
         m.put("machine", Machine.describe());
-        PrintWriter o = spec.commandLine().getOut();
-        if (json) {
-            o.println(Json.line(m));
-        } else {
-            m.forEach((k, v) -> o.printf("%-36s %s%n", k, v));
-        }
-        o.flush();
+        Json.printFigures(spec.commandLine().getOut(), m, json);
         return r.clangRuns() == r.variants() && !r.policyUpdatesReloaded() ? 0 : Main.EXIT_FAILED;
     }
 
     private io.kiln.runtime.AttachMode attachMode() {
-        return switch (mode.toLowerCase(java.util.Locale.ROOT)) {
-            case "auto" -> io.kiln.runtime.AttachMode.AUTO;
-            case "tcx" -> io.kiln.runtime.AttachMode.TCX;
-            case "tc", "legacy", "legacy-tc" -> io.kiln.runtime.AttachMode.LEGACY_TC;
-            default -> throw new BenchRuntimeOptions.BadInput("--mode " + mode + ": use auto, tcx or tc");
-        };
+        return BenchRuntimeOptions.attachMode(mode);
     }
 }

@@ -72,6 +72,11 @@ final class BenchRuntimeOptions {
     }
 
     AttachMode attachMode() {
+        return attachMode(mode);
+    }
+
+    /** The benchmarks' {@code --mode auto|tcx|tc}. */
+    static AttachMode attachMode(String mode) {
         return switch (mode.toLowerCase(Locale.ROOT)) {
             case "auto" -> AttachMode.AUTO;
             case "tcx" -> AttachMode.TCX;

@@ -77,13 +77,7 @@ final class BenchSwapCommand implements Callable<Integer> {
         m.put("swapMillisP50", Stats.round(r.swapMillisP50(), 3));
         m.put("swapMillisP99", Stats.round(r.swapMillisP99(), 3));
         m.put("machine", Machine.describe());
-        PrintWriter o = spec.commandLine().getOut();
-        if (json) {
-            o.println(Json.line(m));
-        } else {
-            m.forEach((k, v) -> o.printf("%-18s %s%n", k, v));
-        }
-        o.flush();
+        Json.printFigures(spec.commandLine().getOut(), m, json);
         return r.traffic().missing() == 0 && r.traffic().duplicated() == 0 ? 0 : Main.EXIT_FAILED;
     }
 }

@@ -11,6 +11,21 @@ final class Json {
     private Json() {
     }
 
+    /**
+     * Prints a benchmark's figures: with {@code json} one object on one line, else one {@code key value}
+     * line per entry, the keys padded to the longest.
+     */
+    static void printFigures(java.io.PrintWriter out, java.util.Map<String, ?> figures, boolean json) {
+        if (json) {
+            out.println(line(figures));
+        } else {
+            int width = figures.keySet().stream().mapToInt(String::length).max().orElse(0);
+            String format = "%-" + Math.max(1, width) + "s %s%n";
+            figures.forEach((k, v) -> out.printf(format, k, v));
+        }
+        out.flush();
+    }
+
     static String line(Object value) {
         try {
             return MAPPER.writeValueAsString(value);
