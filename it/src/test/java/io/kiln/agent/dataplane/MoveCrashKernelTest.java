@@ -166,10 +166,10 @@ class MoveCrashKernelTest {
                     agent[0] = AgentProcess.start(AttachMode.AUTO, agentArgs(lab));
                     after[0] = awaitReady(lab, agent[0]);
                 }));
-                agent[0].await("endpoint 1: removed .* by a move between tcx and tc that did not finish", WAIT);
                 assertEquals(programs, after[0], "the same programs");
                 assertOnly(lab, 1, f, programs.get(1));
                 assertOnly(lab, 2, f, programs.get(2));
+                agent[0].await("endpoint 1: removed .* by a move between tcx and tc that did not finish", WAIT);
                 assertPolicy(lab);
 
                 // 2. killed after endpoint 1's state file records the new kind, before the old one is off: AUTO keeps it

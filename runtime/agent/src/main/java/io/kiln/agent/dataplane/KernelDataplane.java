@@ -669,6 +669,7 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
         io.kiln.runtime.Attachment.Kind want = wantedTcKind();
         if (a.attachments().stream().allMatch(at -> at.kind() == want
                 || at.kind() == io.kiln.runtime.Attachment.Kind.XDP_LINK)) {
+            moves.done(a.id());
             return; // attached as this agent attaches: the usual restart
         }
         String was = kinds(a);
@@ -676,12 +677,14 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
             List<AttachedEndpoint> chain = chains.adopt(a.id());
             chain.forEach(AttachedEndpoint::close);
             if (!chain.isEmpty()) {
+                moves.done(a.id());
                 System.err.println("kiln agent: endpoint " + a.id() + ": attached with " + was + ", kept so (it has a"
                         + " policy chain, whose order is kept per kind); --attach " + loader.attachMode()
                         + " applies to endpoints attached from now on");
                 return;
             }
         } catch (RuntimeException e) {
+            moves.done(a.id());
             System.err.println("kiln agent: endpoint " + a.id() + ": attached with " + was + ", kept so: "
                     + e.getMessage());
             return;
@@ -714,7 +717,7 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
                         + " recorded (a reload comes first)", () -> retryMove(a));
                 return;
             }
-            tryMove(a, kinds(a));
+            moveTcHooks(a); // a policy chain attached meanwhile keeps the kind, as at adoption
         }
     }
 
