@@ -178,11 +178,6 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
         return out;
     }
 
-    /** The pending move of endpoint {@code id}'s tc hooks after a failed one, if any. */
-    public Optional<TcMoves.Pending> pendingMove(int id) {
-        return moves.pending(id);
-    }
-
     /** A chained template by name: as a plan gave it, else (adopted, not planned since) from the finder. */
     private Optional<TemplateDescriptor> chainedTemplate(String name) {
         TemplateDescriptor t = chainedTemplates.get(name);
