@@ -32,6 +32,7 @@ import static io.kiln.agent.dataplane.DisruptionKernelTest.step;
 import static io.kiln.agent.dataplane.DisruptionKernelTest.tcxLinkPrograms;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -262,6 +263,12 @@ class MoveCrashKernelTest {
                 assertTrue(has(metrics, "kiln_endpoint_tc_hooks\\{endpoint=\"1\",kind=\"tc\"} 1(\\.0)?"), metrics);
                 assertTrue(has(metrics, "kiln_endpoint_tc_move_failures\\{endpoint=\"2\",from=\"tcx\",state=\"retrying\","
                         + "to=\"tc\"} [23](\\.0)?"), metrics);
+                var st2 = AgentLab.endpoint(AgentClient.unix(lab.stateDir.resolve("api.sock")).status(), 2);
+                assertEquals("tcx", st2.hooks(), st2.toString());
+                assertTrue(st2.pendingMove() != null && st2.pendingMove().startsWith("to tc: ")
+                        && st2.pendingMove().contains("runs program " + program), st2.toString());
+                assertEquals("tc", AgentLab.endpoint(AgentClient.unix(lab.stateDir.resolve("api.sock")).status(), 1)
+                        .hooks());
                 // the refused move took nothing off: endpoint 2 on tcx, the foreign filters as they were
                 assertEquals(Set.of(Attachment.Kind.TCX_LINK), recordedKinds(lab, 2));
                 assertTrue(lab.hooksIntact(2));
@@ -285,6 +292,9 @@ class MoveCrashKernelTest {
                 metrics = AgentClient.unix(lab.stateDir.resolve("api.sock")).metrics();
                 assertTrue(has(metrics, "kiln_endpoint_tc_hooks\\{endpoint=\"2\",kind=\"tc\"} 1(\\.0)?"), metrics);
                 assertFalse(metrics.contains("kiln_endpoint_tc_move_failures{"), metrics);
+                st2 = AgentLab.endpoint(AgentClient.unix(lab.stateDir.resolve("api.sock")).status(), 2);
+                assertEquals("tc", st2.hooks(), st2.toString());
+                assertNull(st2.pendingMove(), st2.toString());
                 assertPolicy(lab);
             } finally {
                 agent[0].close();

@@ -21,6 +21,7 @@ import io.kiln.agent.policy.PolicyOp;
 import io.kiln.agent.reconcile.ActualEndpoint;
 import io.kiln.agent.reconcile.AdoptedState;
 import io.kiln.agent.reconcile.Dataplane;
+import io.kiln.agent.reconcile.Dataplane.HookSummary;
 import io.kiln.agent.reconcile.RegenerateResult;
 import io.kiln.bpf.BpfMap;
 import io.kiln.runtime.AttachMode;
@@ -175,6 +176,14 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
                 out.put(a.id(), k);
             }
         }
+        return out;
+    }
+
+    @Override
+    public Map<Integer, HookSummary> hookSummaries() {
+        Map<Integer, HookSummary> out = new TreeMap<>();
+        tcKinds().forEach((id, kind) -> out.put(id, new HookSummary(kind, moves.pending(id).map(TcMoves::describe)
+                .orElse(null))));
         return out;
     }
 

@@ -92,6 +92,12 @@ final class TcMoves implements AutoCloseable {
         return Optional.ofNullable(pending.get(id));
     }
 
+    /** A pending move as {@code kiln status} shows it: "to tc: 2 failed attempt(s), next at T: REASON". */
+    static String describe(Pending p) {
+        return "to " + p.to() + ": " + p.failures() + " failed attempt(s), " + (p.nextAttempt() == null
+                ? "given up (a restart of the agent tries again)" : "next at " + p.nextAttempt()) + ": " + p.reason();
+    }
+
     /**
      * {@value #HOOKS}: 1 per endpoint and the kind of its tc hooks ({@code kinds}); {@value #PENDING}: the
      * failed attempts of each pending move, by endpoint, from, to and state ({@code retrying}, {@code given_up}).
