@@ -460,7 +460,7 @@ final class HookLifecycle {
             Direction d = LiveHook.direction(a.hook());
             java.util.Optional<TcFilter> there = TcFilter.find(ifindex, d, handle, tcPriority);
             if (there.isPresent() && there.get().programId() != a.programId()) {
-                throw new EndpointException("the " + d.name().toLowerCase(java.util.Locale.ROOT) + " tc filter at handle 0x" + Integer.toHexString(handle)
+                throw new EndpointException("the " + label(d) + " tc filter at handle 0x" + Integer.toHexString(handle)
                         + ", priority " + tcPriority + " (where Kiln attaches) runs program " + there.get().programId()
                         + ", not the endpoint's " + a.program() + " (program " + a.programId() + "): someone else's; "
                         + "nothing was moved", false);
@@ -520,7 +520,7 @@ final class HookLifecycle {
                             java.util.Optional<TcFilter> f = TcFilter.find(ifindex, d, tcHandle + i, tcPriority);
                             if (f.isPresent() && f.get().programId() == a.programId()) {
                                 f.get().detach();
-                                removed.add("tc filter " + d.name().toLowerCase(java.util.Locale.ROOT) + " handle 0x" + Integer.toHexString(tcHandle + i)
+                                removed.add("tc filter " + label(d) + " handle 0x" + Integer.toHexString(tcHandle + i)
                                         + " priority " + tcPriority + " (program " + a.programId() + ")");
                             }
                         } else {
@@ -549,6 +549,10 @@ final class HookLifecycle {
                 return removed;
             });
         }
+    }
+
+    private static String label(Direction d) {
+        return d.name().toLowerCase(java.util.Locale.ROOT);
     }
 
     private Attachment.Kind existingTcKind(List<LiveHook> hooks) {
