@@ -40,12 +40,20 @@ public final class AgentProcess implements AutoCloseable {
 
     /** Starts {@code kiln agent --attach MODE ARGS...} whatever attach mode the test run forces. */
     public static AgentProcess start(io.kiln.runtime.AttachMode mode, List<String> args) throws IOException {
+        return start(mode, args, java.util.Map.of());
+    }
+
+    /** {@link #start(io.kiln.runtime.AttachMode, List)} with {@code env} added to the process's environment. */
+    public static AgentProcess start(io.kiln.runtime.AttachMode mode, List<String> args, java.util.Map<String, String> env)
+            throws IOException {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"),
                 "-Dkiln.home=" + System.getProperty("kiln.home", ".."), "io.kiln.cli.Main", "agent",
                 "--attach", mode.name()));
         command.addAll(args);
-        return new AgentProcess(new ProcessBuilder(command).redirectErrorStream(true).start());
+        ProcessBuilder b = new ProcessBuilder(command).redirectErrorStream(true);
+        b.environment().putAll(env);
+        return new AgentProcess(b.start());
     }
 
     /** SIGKILL, waiting (bounded) until it is gone: what an OOM kill or a node's crash does to the agent. */

@@ -74,7 +74,7 @@ class DisruptionKernelTest {
             """;
 
     /** One step's figures; {@code retransmits}: TCP segments the two endpoints' stacks sent again meanwhile. */
-    private record Step(String name, long millis, DisruptionProbe.Result traffic, long retransmits) {
+    record Step(String name, long millis, DisruptionProbe.Result traffic, long retransmits) {
         @Override
         public String toString() {
             return "DisruptionKernelTest " + name + " (" + millis + " ms to both endpoints ready): " + traffic
@@ -98,17 +98,17 @@ class DisruptionKernelTest {
         return sum;
     }
 
-    private static DisruptionProbe probe(AgentLab lab) {
+    static DisruptionProbe probe(AgentLab lab) {
         return DisruptionProbe.start(lab.ns(1).netns(), lab.ns(2).netns(), ip(2), TCP, UDP, 50, Duration.ofMillis(50),
                 5000, Duration.ofSeconds(60));
     }
 
-    private interface Action {
+    interface Action {
         void run() throws Exception;
     }
 
     /** Runs {@code action} under a probe of its own: 0.5 s of traffic before, 0.5 s after it ends. */
-    private static Step step(AgentLab lab, String name, Action action) throws Exception {
+    static Step step(AgentLab lab, String name, Action action) throws Exception {
         try (DisruptionProbe probe = probe(lab)) {
             Thread.sleep(500);
             probe.mark();
@@ -124,7 +124,7 @@ class DisruptionKernelTest {
         }
     }
 
-    private static void assertUndisrupted(List<Step> steps) {
+    static void assertUndisrupted(List<Step> steps) {
         for (Step s : steps) {
             assertEquals(0, s.traffic().broken(), s.toString());
             assertEquals(0, s.traffic().failed(), s.toString());
@@ -132,13 +132,13 @@ class DisruptionKernelTest {
         }
     }
 
-    private static List<String> agentArgs(AgentLab lab) {
+    static List<String> agentArgs(AgentLab lab) {
         return List.of("--spec-dir", lab.specDir.toString(), "--state-dir", lab.stateDir.toString(), "--pin-root",
                 lab.pinRoot.toString(), "--cache-dir", Path.of("target", "kiln-test-store").toAbsolutePath().toString());
     }
 
     /** Both endpoints ready by the agent's API; their program ids, recorded for the leak check. */
-    private static Map<Integer, Map<String, Integer>> awaitReady(AgentLab lab, AgentProcess agent) throws Exception {
+    static Map<Integer, Map<String, Integer>> awaitReady(AgentLab lab, AgentProcess agent) throws Exception {
         AgentClient client = AgentClient.unix(lab.stateDir.resolve("api.sock"));
         agent.await("ready: 2/2 endpoint", WAIT);
         AgentStatus[] last = new AgentStatus[1];
@@ -162,7 +162,7 @@ class DisruptionKernelTest {
     }
 
     /** The kinds of tc attachment endpoint {@code id}'s state file records. */
-    private static Set<Attachment.Kind> recordedKinds(AgentLab lab, int id) {
+    static Set<Attachment.Kind> recordedKinds(AgentLab lab, int id) {
         EndpointLoader d = EndpointLoader.builder().pinRoot(lab.pinRoot).stateDir(lab.stateDir.resolve("endpoints"))
                 .build();
         Set<Attachment.Kind> kinds = new TreeSet<>();
@@ -174,7 +174,7 @@ class DisruptionKernelTest {
     }
 
     /** Program ids of the tcx links the kernel has (bpftool 7.1 shows a tcx link as "type 11"), any owner. */
-    private static Set<Integer> tcxLinkPrograms() throws Exception {
+    static Set<Integer> tcxLinkPrograms() throws Exception {
         Command.Result r = Command.run(List.of("bpftool", "-j", "link", "show"), Duration.ofSeconds(20));
         assertEquals(0, r.exitCode(), r.toString());
         Set<Integer> ids = new TreeSet<>();
@@ -221,7 +221,7 @@ class DisruptionKernelTest {
         }
     }
 
-    private static Attachment.Kind kindOf(AttachMode m) {
+    static Attachment.Kind kindOf(AttachMode m) {
         return m == AttachMode.LEGACY_TC ? Attachment.Kind.TC_FILTER : Attachment.Kind.TCX_LINK;
     }
 

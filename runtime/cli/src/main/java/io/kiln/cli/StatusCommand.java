@@ -96,6 +96,9 @@ final class StatusCommand implements Callable<Integer> {
                             Math.min(12, e.variantKey().length())), dash(e.lastChange()),
                     e.lastRegeneration() == null ? "-" : TIME.format(e.lastRegeneration()),
                     e.lastRegenerationMillis() == null ? "-" : e.lastRegenerationMillis() + " ms");
+            if (e.pendingMove() != null) {
+                out.println("       hooks on " + e.hooks() + ", move " + e.pendingMove());
+            }
             if (e.reason() != null) {
                 e.reason().lines().forEach(l -> out.println("       " + l));
                 if (e.nextRetry() != null) {

@@ -161,6 +161,29 @@ public final class EndpointLoader {
         return hooks.moveTcHooks(attached);
     }
 
+    /**
+     * {@link #moveTcHooks(AttachedEndpoint)}, calling {@code atStep} with {@code "attached"} when the new
+     * kind holds the hooks and the state file does not say so yet, and with {@code "recorded"} when it does
+     * and the old kind is still on: the two points where a process that dies leaves both kinds behind.
+     */
+    public boolean moveTcHooks(AttachedEndpoint attached, Consumer<String> atStep) {
+        return hooks.moveTcHooks(attached, atStep);
+    }
+
+    /**
+     * Takes off what a {@link #moveTcHooks move} cut short (the process died half-way) left beside the
+     * endpoint's recorded tc hooks: an attachment of the other kind running the same program, which the
+     * state file does not record (a tc filter at this loader's handle and priority beside a recorded tcx
+     * link, or a tcx link at the hook's link pin beside a recorded tc filter). Only hooks that run what
+     * their state records are looked at, so no hook is left empty; an attachment running another program
+     * is left alone. The endpoint then runs on exactly its recorded kind.
+     *
+     * @return what was removed, one line each (empty: nothing was left over)
+     */
+    public List<String> removeStrayTcHooks(AttachedEndpoint attached) {
+        return hooks.removeStrayTcHooks(attached);
+    }
+
     // ---- adopt, resync ----
 
     /**

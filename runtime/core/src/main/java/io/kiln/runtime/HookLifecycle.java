@@ -364,6 +364,16 @@ final class HookLifecycle {
      * Kiln created stays after a move to tcx (empty; detach removes it).
      */
     boolean moveTcHooks(AttachedEndpoint attached) {
+        return moveTcHooks(attached, step -> { });
+    }
+
+    /**
+     * {@link #moveTcHooks(AttachedEndpoint)} telling {@code atStep} where it is: {@code "attached"} once the
+     * new kind holds every moved hook (the state file still records the old one), {@code "recorded"} once
+     * the state file records the new kind (the old one is still on). Tests stop the process there.
+     */
+    boolean moveTcHooks(AttachedEndpoint attached, Consumer<String> atStep) {
+        Objects.requireNonNull(atStep, "atStep");
         synchronized (locks.of(attached.id())) {
             Attachment.Kind want = tcKind();
             String prefix = "endpoint " + attached.id() + ": move hooks to " + want.label() + ": ";
@@ -415,6 +425,7 @@ final class HookLifecycle {
                     undo(added, ifindex, madeClsact, e);
                     throw Errors.withContext(prefix, e);
                 }
+                atStep.accept("attached");
                 // both kinds hold the same program now; record the new one before the old one goes
                 EndpointState moved = new EndpointState(old.endpointId(), old.interfaceName(), old.namespace(), ifindex,
                         old.template(), old.variantKey(), old.objectDigest(), old.constantsDigest(),
@@ -422,6 +433,7 @@ final class HookLifecycle {
                         result.stream().map(LiveHook::attachment).toList(), old.mapPins(), Instant.now());
                 states.write(moved);
                 attached.update(moved, result, null);
+                atStep.accept("recorded");
                 List<RuntimeException> failures = new ArrayList<>();
                 for (LiveHook h : leaving) {
                     try {
@@ -445,7 +457,15 @@ final class HookLifecycle {
      */
     private void removeUnrecorded(Attachment.Kind want, int endpointId, Attachment a, int ifindex, int handle) {
         if (want == Attachment.Kind.TC_FILTER) {
-            TcFilter.find(ifindex, LiveHook.direction(a.hook()), handle, tcPriority).ifPresent(TcFilter::detach);
+            Direction d = LiveHook.direction(a.hook());
+            java.util.Optional<TcFilter> there = TcFilter.find(ifindex, d, handle, tcPriority);
+            if (there.isPresent() && there.get().programId() != a.programId()) {
+                throw new EndpointException("the " + label(d) + " tc filter at handle 0x" + Integer.toHexString(handle)
+                        + ", priority " + tcPriority + " (where Kiln attaches) runs program " + there.get().programId()
+                        + ", not the endpoint's " + a.program() + " (program " + a.programId() + "): someone else's; "
+                        + "nothing was moved", false);
+            }
+            there.ifPresent(TcFilter::detach); // our own program: a move cut short left it
         } else if (Files.exists(pins.link(endpointId, a.program()))) {
             try (io.kiln.bpf.BpfLink stale = io.kiln.bpf.BpfLink.openPinned(pins.link(endpointId, a.program()))) {
                 if (stale.info().ifindex() != 0) {
@@ -466,6 +486,73 @@ final class HookLifecycle {
                         false, e);
             }
         }
+    }
+
+    /**
+     * See {@link EndpointLoader#removeStrayTcHooks(AttachedEndpoint)}: for each tc hook that runs the
+     * program its state records, an attachment of the other kind running the same program (a tc filter at
+     * this loader's handle and priority beside a recorded tcx link; a tcx link pinned at the hook's link pin
+     * beside a recorded tc filter) is taken off; a link pin whose link is no longer on any interface goes too.
+     */
+    List<String> removeStrayTcHooks(AttachedEndpoint attached) {
+        synchronized (locks.of(attached.id())) {
+            if (!attached.namespace().exists()) {
+                return List.of();
+            }
+            String prefix = "endpoint " + attached.id() + ": ";
+            return attached.namespace().call(() -> {
+                int ifindex = io.kiln.host.Interfaces.ifindex(attached.interfaceName());
+                List<String> removed = new ArrayList<>();
+                if (ifindex == 0) {
+                    return removed;
+                }
+                List<LiveHook> current = attached.hooks();
+                try {
+                    for (int i = 0; i < current.size(); i++) {
+                        LiveHook h = current.get(i);
+                        Attachment a = h.attachment();
+                        if (a.kind() == Attachment.Kind.XDP_LINK || a.programId() == 0
+                                || h.runningProgramId() != a.programId()) {
+                            continue; // not intact: what runs there is the reload's business, not this
+                        }
+                        if (a.kind() == Attachment.Kind.TCX_LINK) {
+                            Direction d = LiveHook.direction(a.hook());
+                            java.util.Optional<TcFilter> f = TcFilter.find(ifindex, d, tcHandle + i, tcPriority);
+                            if (f.isPresent() && f.get().programId() == a.programId()) {
+                                f.get().detach();
+                                removed.add("tc filter " + label(d) + " handle 0x" + Integer.toHexString(tcHandle + i)
+                                        + " priority " + tcPriority + " (program " + a.programId() + ")");
+                            }
+                        } else {
+                            Path pin = pins.link(attached.id(), a.program());
+                            if (!Files.exists(pin)) {
+                                continue;
+                            }
+                            try (io.kiln.bpf.BpfLink stale = io.kiln.bpf.BpfLink.openPinned(pin)) {
+                                io.kiln.bpf.LinkInfo info = stale.info();
+                                if (info.ifindex() != 0 && info.programId() != a.programId()) {
+                                    continue; // not the endpoint's program: not a move's leftover, left alone
+                                }
+                                if (info.ifindex() != 0) {
+                                    stale.detach();
+                                }
+                            }
+                            Files.deleteIfExists(pin);
+                            removed.add("tcx link pinned at " + pin + " (program " + a.programId() + ")");
+                        }
+                    }
+                } catch (IOException e) {
+                    throw new EndpointException(prefix + "remove a link pin: " + e.getMessage(), false, e);
+                } catch (RuntimeException e) {
+                    throw Errors.withContext(prefix + "remove what a move cut short left: ", e);
+                }
+                return removed;
+            });
+        }
+    }
+
+    private static String label(Direction d) {
+        return d.name().toLowerCase(java.util.Locale.ROOT);
     }
 
     private Attachment.Kind existingTcKind(List<LiveHook> hooks) {

@@ -19,13 +19,26 @@ import java.util.Map;
  * @param tier                    0: it runs its template's node-wide generic program (tier 0, enforced, its
  *                                specialized program not yet swapped in, or failed: see reason); 1: its own
  *                                specialized program; null when nothing runs
+ * @param hooks                   how its tc hooks are attached, {@code tcx} or {@code tc}; null when unknown
+ *                                (nothing attached, or a dataplane that does not say)
+ * @param pendingMove             a move of its tc hooks to the kind {@code --attach} asks for that failed and
+ *                                is tried again (or was given up): to which kind, the failed attempts, the next
+ *                                one's time, the last reason; null when none is pending
  */
 public record EndpointStatus(int id, State state, String reason, String interfaceName, String template,
                              Integer identity, Map<String, Integer> programIds, String variantKey, String lastChange,
                              Instant lastRegeneration, Long lastRegenerationMillis, int failures, Instant nextRetry,
-                             Integer tier) {
+                             Integer tier, String hooks, String pendingMove) {
     public EndpointStatus {
         programIds = programIds == null ? Map.of() : Map.copyOf(programIds);
+    }
+
+    /** Without what its hooks are attached with. */
+    public EndpointStatus(int id, State state, String reason, String interfaceName, String template, Integer identity,
+                          Map<String, Integer> programIds, String variantKey, String lastChange, Instant lastRegeneration,
+                          Long lastRegenerationMillis, int failures, Instant nextRetry, Integer tier) {
+        this(id, state, reason, interfaceName, template, identity, programIds, variantKey, lastChange, lastRegeneration,
+                lastRegenerationMillis, failures, nextRetry, tier, null, null);
     }
 
     /** Without a tier (nothing known to run). */

@@ -50,6 +50,8 @@ public final class StatusJson {
             } else {
                 x.put("tier", e.tier());
             }
+            putNullable(x, "hooks", e.hooks());
+            putNullable(x, "pendingMove", e.pendingMove());
         }
         ArrayNode errs = o.putArray("errors");
         for (SpecError e : s.errors()) {
@@ -75,7 +77,7 @@ public final class StatusJson {
                     text(x, "lastChange"), instant(x, "lastRegeneration"),
                     x.hasNonNull("lastRegenerationMillis") ? x.get("lastRegenerationMillis").asLong() : null,
                     x.path("failures").asInt(), instant(x, "nextRetry"),
-                    x.hasNonNull("tier") ? x.get("tier").asInt() : null));
+                    x.hasNonNull("tier") ? x.get("tier").asInt() : null, text(x, "hooks"), text(x, "pendingMove")));
         }
         List<SpecError> errors = new ArrayList<>();
         for (JsonNode x : o.path("errors")) {

@@ -24,8 +24,11 @@ final class DataplaneMetrics implements MetricsProvider {
     private final Supplier<CounterSnapshot> chains;
     private final LatencyHistogram phases;
 
+    private final Supplier<List<MetricSnapshot>> tcHooks;
+
     DataplaneMetrics(ObjectSources objects, Supplier<List<ReasonCounters>> counters, Supplier<CounterSnapshot> chains,
-                     LatencyHistogram phases) {
+                     LatencyHistogram phases, Supplier<List<MetricSnapshot>> tcHooks) {
+        this.tcHooks = tcHooks;
         this.cache = AgentMetrics.cache(objects::hits, objects::misses, objects::clangRuns, objects::memoHits);
         this.counters = counters;
         this.drops = AgentMetrics.drops(this::drops);
@@ -40,6 +43,7 @@ final class DataplaneMetrics implements MetricsProvider {
         out.add(phases.collect());
         drops.collect().forEach(out::add);
         out.add(chains.get());
+        out.addAll(tcHooks.get());
         return new MetricSnapshots(out);
     }
 

@@ -21,6 +21,7 @@ import io.kiln.agent.policy.PolicyOp;
 import io.kiln.agent.reconcile.ActualEndpoint;
 import io.kiln.agent.reconcile.AdoptedState;
 import io.kiln.agent.reconcile.Dataplane;
+import io.kiln.agent.reconcile.Dataplane.HookSummary;
 import io.kiln.agent.reconcile.RegenerateResult;
 import io.kiln.bpf.BpfMap;
 import io.kiln.runtime.AttachMode;
@@ -94,6 +95,10 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
     private final Tier0Endpoints tier0;
     private final Namespaces namespaces;
     private final Map<Integer, AttachedEndpoint> attached = new ConcurrentHashMap<>();
+    /** Moves between tcx and tc that failed, tried again later. */
+    private final TcMoves moves = new TcMoves();
+    /** Held by a move's retry and by a detach of the same endpoint. */
+    private final Map<Integer, Object> moveGuards = new ConcurrentHashMap<>();
     private volatile int adopted;
     private final boolean tiered;
     private final Function<String, Optional<TemplateDescriptor>> templates;
@@ -158,7 +163,28 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
     /** Cache hits and misses, clang runs, phase times and every endpoint's drop counters, for {@code /metrics}. */
     public MetricsProvider metrics() {
         return new DataplaneMetrics(objects, this::reasonCounters,
-                () -> new ChainCounters(loader, this::chainedTemplate).family(loader.endpointIds()), phases);
+                () -> new ChainCounters(loader, this::chainedTemplate).family(loader.endpointIds()), phases,
+                () -> moves.metrics(tcKinds()));
+    }
+
+    /** Each attached endpoint's tc attachment kind ("tcx", "tc"), by id; endpoints without tc hooks left out. */
+    private Map<Integer, String> tcKinds() {
+        Map<Integer, String> out = new TreeMap<>();
+        for (AttachedEndpoint a : new TreeMap<>(attached).values()) {
+            String k = kinds(a);
+            if (!k.isEmpty()) {
+                out.put(a.id(), k);
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public Map<Integer, HookSummary> hookSummaries() {
+        Map<Integer, HookSummary> out = new TreeMap<>();
+        tcKinds().forEach((id, kind) -> out.put(id, new HookSummary(kind, moves.pending(id).map(TcMoves::describe)
+                .orElse(null))));
+        return out;
     }
 
     /** A chained template by name: as a plan gave it, else (adopted, not planned since) from the finder. */
@@ -492,6 +518,13 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
     }
 
     private void detachEndpoint(int id) {
+        synchronized (moveGuard(id)) {
+            moves.done(id);
+            detachEndpointNow(id);
+        }
+    }
+
+    private void detachEndpointNow(int id) {
         chains.detach(id); // first: a chain's tc filters keep the clsact qdisc the dataplane may remove
         AttachedEndpoint a = attached.remove(id);
         if (tier0.recorded(id)) {
@@ -567,6 +600,7 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
     /** Lets go of this process's handles on programs, links and maps; every endpoint keeps running. */
     @Override
     public void close() {
+        moves.close();
         tier0.drain(); // entries of endpoints promoted just now still go, after their grace
         attached.values().forEach(AttachedEndpoint::close);
         attached.clear();
@@ -590,8 +624,11 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
             PlanFingerprint f = fingerprints.read(id);
             if (!intact(a)) {
                 f = null; // a hook lost its program: reload once, which attaches it again
-            } else if (loader.attachMode() != AttachMode.AUTO) {
-                moveTcHooks(a);
+            } else {
+                removeStrayTcHooks(a);
+                if (loader.attachMode() != AttachMode.AUTO) {
+                    moveTcHooks(a);
+                }
             }
             int tier = tier0.adopt(id) ? 0 : 1;
             out.add(new ActualEndpoint(id, f, readPolicy(a), a.programIds(), a.variantKey().orElse(null), tier));
@@ -608,39 +645,99 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
     }
 
     /**
+     * What a move cut short by the agent's death left beside an adopted endpoint's recorded hooks (an
+     * attachment of the other kind running the same program) is taken off, whatever {@code --attach}
+     * says: the endpoint runs on exactly the kind its state file records, and a move, if one is wanted,
+     * starts from there.
+     */
+    private void removeStrayTcHooks(AttachedEndpoint a) {
+        try {
+            for (String stray : loader.removeStrayTcHooks(a)) {
+                System.err.println("kiln agent: endpoint " + a.id() + ": removed " + stray + ", left beside its "
+                        + kinds(a) + " hooks by a move between tcx and tc that did not finish");
+            }
+        } catch (RuntimeException e) {
+            System.err.println("kiln agent: endpoint " + a.id() + ": " + e.getMessage());
+        }
+    }
+
+    /**
      * An agent told to attach one way ({@code --attach TCX} or {@code LEGACY_TC}) moves an adopted
      * endpoint attached the other way ({@link EndpointLoader#moveTcHooks}: the new kind first, then the
      * old one off; same programs, same maps). An endpoint with a policy chain keeps its kind (the chain's
-     * order is kept per kind); so does one whose move fails, with the reason on stderr.
+     * order is kept per kind). A move that fails leaves the endpoint on its kind, says why on stderr and is
+     * tried again later ({@link TcMoves}: after 1 s, doubling up to 60 s, {@value TcMoves#ATTEMPTS} attempts
+     * in all).
      */
     private void moveTcHooks(AttachedEndpoint a) {
-        io.kiln.runtime.Attachment.Kind want = loader.attachMode() == AttachMode.TCX
-                ? io.kiln.runtime.Attachment.Kind.TCX_LINK : io.kiln.runtime.Attachment.Kind.TC_FILTER;
+        io.kiln.runtime.Attachment.Kind want = wantedTcKind();
         if (a.attachments().stream().allMatch(at -> at.kind() == want
                 || at.kind() == io.kiln.runtime.Attachment.Kind.XDP_LINK)) {
+            moves.done(a.id());
             return; // attached as this agent attaches: the usual restart
         }
-        String was = a.attachments().stream().map(at -> at.kind().label()).distinct()
-                .collect(java.util.stream.Collectors.joining("+"));
+        String was = kinds(a);
         try {
             List<AttachedEndpoint> chain = chains.adopt(a.id());
             chain.forEach(AttachedEndpoint::close);
             if (!chain.isEmpty()) {
+                moves.done(a.id());
                 System.err.println("kiln agent: endpoint " + a.id() + ": attached with " + was + ", kept so (it has a"
                         + " policy chain, whose order is kept per kind); --attach " + loader.attachMode()
                         + " applies to endpoints attached from now on");
                 return;
             }
-            if (loader.moveTcHooks(a)) {
-                String now = a.attachments().stream().map(at -> at.kind().label()).distinct()
-                        .collect(java.util.stream.Collectors.joining("+"));
-                System.err.println("kiln agent: endpoint " + a.id() + ": hooks moved from " + was + " to " + now
-                        + " (--attach " + loader.attachMode() + "), programs " + a.programIds().values());
-            }
         } catch (RuntimeException e) {
+            moves.done(a.id());
             System.err.println("kiln agent: endpoint " + a.id() + ": attached with " + was + ", kept so: "
                     + e.getMessage());
+            return;
         }
+        tryMove(a, was);
+    }
+
+    /** One attempt at moving {@code a}'s tc hooks; a failure is handed to {@link #moves} for a later one. */
+    private void tryMove(AttachedEndpoint a, String was) {
+        try {
+            if (loader.moveTcHooks(a, TestHalt::at)) {
+                System.err.println("kiln agent: endpoint " + a.id() + ": hooks moved from " + was + " to " + kinds(a)
+                        + " (--attach " + loader.attachMode() + "), programs " + a.programIds().values());
+            }
+            moves.done(a.id());
+        } catch (RuntimeException e) {
+            moves.failed(a.id(), was, wantedTcKind().label(), e.getMessage(), () -> retryMove(a));
+        }
+    }
+
+    /** A retry of a failed move, on {@link TcMoves}'s thread: only while {@code a} is still the endpoint's handle. */
+    private void retryMove(AttachedEndpoint a) {
+        synchronized (moveGuard(a.id())) {
+            if (attached.get(a.id()) != a) {
+                moves.done(a.id()); // detached or attached afresh (with this agent's kind) meanwhile
+                return;
+            }
+            if (!intact(a)) {
+                moves.failed(a.id(), kinds(a), wantedTcKind().label(), "a hook does not run the program Kiln"
+                        + " recorded (a reload comes first)", () -> retryMove(a));
+                return;
+            }
+            moveTcHooks(a); // a policy chain attached meanwhile keeps the kind, as at adoption
+        }
+    }
+
+    private Object moveGuard(int id) {
+        return moveGuards.computeIfAbsent(id, k -> new Object());
+    }
+
+    private io.kiln.runtime.Attachment.Kind wantedTcKind() {
+        return loader.attachMode() == AttachMode.TCX
+                ? io.kiln.runtime.Attachment.Kind.TCX_LINK : io.kiln.runtime.Attachment.Kind.TC_FILTER;
+    }
+
+    /** The kinds of {@code a}'s tc hooks, e.g. "tcx" ("tcx+tc" while a move is half done). */
+    private static String kinds(AttachedEndpoint a) {
+        return a.attachments().stream().filter(at -> at.kind() != io.kiln.runtime.Attachment.Kind.XDP_LINK)
+                .map(at -> at.kind().label()).distinct().collect(java.util.stream.Collectors.joining("+"));
     }
 
     private static boolean intact(AttachedEndpoint a) {

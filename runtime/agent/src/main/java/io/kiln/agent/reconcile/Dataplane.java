@@ -38,6 +38,24 @@ public interface Dataplane {
         return java.util.OptionalInt.empty();
     }
 
+    /**
+     * How each endpoint's tc hooks are attached ({@code tcx}, {@code tc}) and the move to the other kind
+     * that is pending after a failed one, if any (null), by endpoint id: what {@code kiln status} shows
+     * beside the reconciler's own view. Empty by default.
+     */
+    default java.util.Map<Integer, HookSummary> hookSummaries() {
+        return java.util.Map.of();
+    }
+
+    /**
+     * @param kind        the kind of the endpoint's tc hooks, {@code tcx} or {@code tc} (both, joined by
+     *                    {@code +}, only while a move runs)
+     * @param pendingMove the move the agent's {@code --attach} asks for that failed and is pending (e.g.
+     *                    {@code to tc: 2 failed attempt(s), next at ...: REASON}), or null
+     */
+    record HookSummary(String kind, String pendingMove) {
+    }
+
     /** Regenerates a new endpoint ({@link ChangeKind#CREATE}) and attaches its programs. */
     RegenerateResult attach(EndpointPlan plan);
 

@@ -405,8 +405,14 @@ public final class Reconciler implements StatusProvider, MetricsProvider, AutoCl
 
     @Override
     public AgentStatus status() {
+        Map<Integer, Dataplane.HookSummary> hooks;
+        try {
+            hooks = dataplane.hookSummaries(); // outside the lock: the dataplane's own locks are never taken under it
+        } catch (RuntimeException e) {
+            hooks = Map.of();
+        }
         synchronized (lock) {
-            return StatusReport.of(options.clock().instant(), started, plan, slots, node);
+            return StatusReport.of(options.clock().instant(), started, plan, slots, node, hooks);
         }
     }
 

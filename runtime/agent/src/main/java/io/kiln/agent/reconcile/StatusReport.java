@@ -21,6 +21,12 @@ final class StatusReport {
 
     /** {@code plan} is null until the first plan came; {@code started} is false until adoption finished. */
     static AgentStatus of(Instant now, boolean started, Plan plan, Map<Integer, EndpointSlot> slots, NodeSlot node) {
+        return of(now, started, plan, slots, node, Map.of());
+    }
+
+    /** {@link #of(Instant, boolean, Plan, Map, NodeSlot)} with the dataplane's word on each endpoint's hooks. */
+    static AgentStatus of(Instant now, boolean started, Plan plan, Map<Integer, EndpointSlot> slots, NodeSlot node,
+                          Map<Integer, Dataplane.HookSummary> hooks) {
         Plan p = plan == null ? Plan.EMPTY : plan;
         Map<String, SpecError> specErrors = new TreeMap<>();
         for (SpecError e : p.errors()) {
@@ -36,7 +42,7 @@ final class StatusReport {
         int ready = 0;
         boolean working = started && plan != null;
         for (EndpointSlot s : all.values()) {
-            EndpointStatus st = endpoint(s, p, working, specErrors.get(Integer.toString(s.id)));
+            EndpointStatus st = endpoint(s, p, working, specErrors.get(Integer.toString(s.id)), hooks.get(s.id));
             ready += st.state() == EndpointStatus.State.READY ? 1 : 0;
             out.add(st);
         }
@@ -46,7 +52,8 @@ final class StatusReport {
         return new AgentStatus(now, working, out.size(), ready, out, nodeState, node.reason, p.errors());
     }
 
-    private static EndpointStatus endpoint(EndpointSlot s, Plan p, boolean working, SpecError specError) {
+    private static EndpointStatus endpoint(EndpointSlot s, Plan p, boolean working, SpecError specError,
+                                           Dataplane.HookSummary hooks) {
         EndpointPlan wanted = p.endpoints().get(s.id);
         EndpointStatus.State state;
         String reason = s.reason;
@@ -76,6 +83,7 @@ final class StatusReport {
         return new EndpointStatus(s.id, state, reason, wanted == null ? null : wanted.interfaceName(),
                 wanted == null ? null : wanted.template().name(), wanted == null ? null : wanted.identity(), s.programIds,
                 s.variantKey, s.lastChange == null ? null : s.lastChange.name(), s.lastRegeneration, s.lastMillis,
-                s.failures, s.nextRetry, s.runs ? s.tier : null);
+                s.failures, s.nextRetry, s.runs ? s.tier : null, hooks == null ? null : hooks.kind(),
+                hooks == null ? null : hooks.pendingMove());
     }
 }
