@@ -7,7 +7,6 @@ import io.kiln.agent.spec.AddressLiterals;
 import io.kiln.host.Netns;
 import io.kiln.lab.Command;
 import io.kiln.lab.NetworkNamespace;
-import io.kiln.lab.VethPair;
 import io.kiln.runtime.PinLayout;
 import io.kiln.templates.DnsEvent;
 import org.junit.jupiter.api.Test;
@@ -19,7 +18,6 @@ import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
@@ -32,7 +30,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.UnaryOperator;
 
@@ -66,108 +63,44 @@ class DnsResolverKernelTest {
             "java", "hostile", "v6tcp");
     private static final int PAIRS6 = 20;
 
-    /** The outside: dnsmasq, a hostile resolver, and a TCP listener on every address, behind the node's ext0. */
+    /**
+     * The outside ({@link DnsOutside}, with IPv6): dnsmasq with a hosts file, a hostile resolver, and a TCP listener
+     * on every address that keeps its connections open.
+     */
     private static final class Outside implements AutoCloseable {
+        final DnsOutside dns;
         final NetworkNamespace ns;
         final Path hosts;
-        final Process dnsmasq;
-        final ServerSocket listener;
-        final DatagramSocket hostile;
-        final AtomicBoolean stop = new AtomicBoolean();
-        final List<Socket> accepted = new ArrayList<>();
         /** What the hostile resolver answers to a query (the query's bytes in, the answer's out; null: silence). */
         final AtomicReference<UnaryOperator<byte[]>> answer = new AtomicReference<>(q -> null);
 
         Outside(AgentLab lab, Path tmp) throws Exception {
-            ns = NetworkNamespace.create("dnsres");
+            hosts = tmp.resolve("hosts");
+            writeHosts("198.18.2.1");
+            List<String> zone = new ArrayList<>(List.of("--local-ttl=1", "--addn-hosts=" + hosts,
+                    "--host-record=api.example.test," + API + "," + API6,
+                    "--host-record=other.example.test,198.18.1.11," + OTHER6,
+                    "--host-record=edge.cdn.test,198.18.2.20",
+                    "--cname=www.example.test,web.cdn.test", "--cname=web.cdn.test,edge.cdn.test",
+                    "--host-record=mixed.example.test,198.18.2.30",
+                    "--host-record=java.example.test,198.18.2.40",
+                    "--host-record=v6tcp.example.test,2001:db8:1::20"));
+            for (int i = 1; i <= PAIRS6; i++) {
+                zone.add("--host-record=six" + i + ".example.test,2001:db8:1::" + (100 + i));
+            }
+            dns = DnsOutside.builder("dnsres", tmp).ipv6().resolver(RESOLVER, RESOLVER6)
+                    .address(HOSTILE, API, "198.18.1.11")
+                    .routed("198.18.2.0/23", "198.18.4.0/23", "2001:db8:1::/64") // every name's address
+                    .endpoint(1).endpoint6(1, CLIENT6).dnsmasq(zone).listener(PORT, true)
+                    .awaitAnswer(RESOLVER6, "api.example.test", API6) // over IPv6 first
+                    .awaitAnswer(RESOLVER, "api.example.test", API).start(lab);
+            ns = dns.ns;
             try {
-                VethPair.create(lab.node, "ext0", ns, "eth0");
-                ns.run(() -> {
-                    for (String i : List.of("all", "default", "eth0")) {
-                        Files.writeString(Path.of("/proc/sys/net/ipv6/conf/" + i + "/accept_dad"), "0");
-                        Files.writeString(Path.of("/proc/sys/net/ipv6/conf/" + i + "/disable_ipv6"), "0");
-                    }
-                });
-                lab.node.run(() -> {
-                    Files.writeString(Path.of("/proc/sys/net/ipv4/ip_forward"), "1");
-                    for (String i : List.of("all", "default", AgentLab.hostIf(1), "ext0")) {
-                        Files.writeString(Path.of("/proc/sys/net/ipv4/conf/" + i + "/rp_filter"), "0");
-                        // no duplicate-address detection: every address usable at once
-                        Files.writeString(Path.of("/proc/sys/net/ipv6/conf/" + i + "/accept_dad"), "0");
-                        Files.writeString(Path.of("/proc/sys/net/ipv6/conf/" + i + "/disable_ipv6"), "0");
-                    }
-                    Files.writeString(Path.of("/proc/sys/net/ipv6/conf/all/forwarding"), "1");
-                });
-                lab.node.ip("addr", "add", "198.18.1.1/24", "dev", "ext0");
-                lab.node.ip("-6", "addr", "add", "2001:db8:ff::1/64", "dev", "ext0", "nodad");
-                ns.ip("addr", "add", "198.18.1.2/24", "dev", "eth0");
-                ns.ip("-6", "addr", "add", "2001:db8:ff::2/64", "dev", "eth0", "nodad");
-                for (String a : List.of(RESOLVER, HOSTILE, API, "198.18.1.11")) {
-                    ns.ip("addr", "add", a + "/32", "dev", "eth0");
-                }
-                ns.ip("-6", "addr", "add", RESOLVER6 + "/128", "dev", "eth0", "nodad");
-                for (String local : List.of("198.18.2.0/23", "198.18.4.0/23")) { // every name's address
-                    ns.ip("route", "add", "local", local, "dev", "lo");
-                    lab.node.ip("route", "add", local, "via", "198.18.1.2");
-                }
-                ns.ip("-6", "route", "add", "local", "2001:db8:1::/64", "dev", "lo");
-                ns.ip("route", "add", "198.18.0.0/24", "via", "198.18.1.1");
-                ns.ip("-6", "route", "add", "2001:db8::/64", "via", "2001:db8:ff::1");
-                lab.node.ip("-6", "route", "add", "2001:db8:1::/64", "via", "2001:db8:ff::2");
-                lab.node.ip("route", "add", AgentLab.ip(1) + "/32", "dev", AgentLab.hostIf(1));
-                lab.node.ip("neigh", "replace", AgentLab.ip(1), "lladdr", AgentLab.mac(1), "dev", AgentLab.hostIf(1),
-                        "nud", "permanent");
-                lab.node.ip("-6", "route", "add", CLIENT6 + "/128", "dev", AgentLab.hostIf(1));
-                lab.node.ip("-6", "neigh", "replace", CLIENT6, "lladdr", AgentLab.mac(1), "dev", AgentLab.hostIf(1),
-                        "nud", "permanent");
-
-                hosts = tmp.resolve("hosts");
-                writeHosts("198.18.2.1");
-                List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", ns.name(), "dnsmasq",
-                        "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv", "--no-hosts", "--user=root",
-                        "--bind-interfaces", "--listen-address=" + RESOLVER, "--listen-address=" + RESOLVER6,
-                        "--port=53", "--local-ttl=1", "--addn-hosts=" + hosts,
-                        "--pid-file=" + tmp.resolve("dnsmasq.pid"), "--log-facility=" + tmp.resolve("dnsmasq.log"),
-                        "--host-record=api.example.test," + API + "," + API6,
-                        "--host-record=other.example.test,198.18.1.11," + OTHER6,
-                        "--host-record=edge.cdn.test,198.18.2.20",
-                        "--cname=www.example.test,web.cdn.test", "--cname=web.cdn.test,edge.cdn.test",
-                        "--host-record=mixed.example.test,198.18.2.30",
-                        "--host-record=java.example.test,198.18.2.40",
-                        "--host-record=v6tcp.example.test,2001:db8:1::20"));
-                for (int i = 1; i <= PAIRS6; i++) {
-                    cmd.add("--host-record=six" + i + ".example.test,2001:db8:1::" + (100 + i));
-                }
-                Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
-                        .redirectOutput(tmp.resolve("dnsmasq.out").toFile()).start();
-                dnsmasq = p;
-                listener = ns.call(() -> {
-                    ServerSocket s = new ServerSocket();
-                    s.setReuseAddress(true);
-                    s.bind(new InetSocketAddress(InetAddress.getByName("::"), PORT), 256); // both families
-                    return s;
-                });
-                listener.setSoTimeout(200);
-                daemon("outside-accept", () -> {
-                    while (!stop.get()) {
-                        try {
-                            Socket c = listener.accept(); // kept open: a client's close ends its connection
-                            c.getOutputStream().write('k');
-                            synchronized (accepted) {
-                                accepted.add(c);
-                            }
-                        } catch (SocketTimeoutException again) {
-                            // look at stop
-                        } catch (IOException e) {
-                            // closed, or a client that went away
-                        }
-                    }
-                });
-                hostile = ns.call(() -> new DatagramSocket(new InetSocketAddress(HOSTILE, 53)));
+                DatagramSocket hostile = dns.closeWith(ns.call(() -> new DatagramSocket(new InetSocketAddress(HOSTILE, 53))));
                 hostile.setSoTimeout(200);
-                daemon("outside-hostile", () -> {
+                DnsOutside.daemon("outside-hostile", () -> {
                     byte[] buf = new byte[512];
-                    while (!stop.get()) {
+                    while (!hostile.isClosed()) {
                         try {
                             DatagramPacket q = new DatagramPacket(buf, buf.length);
                             hostile.receive(q);
@@ -176,18 +109,14 @@ class DnsResolverKernelTest {
                                 hostile.send(new DatagramPacket(a, a.length, q.getSocketAddress()));
                             }
                         } catch (SocketTimeoutException again) {
-                            // look at stop
+                            // look again
                         } catch (IOException e) {
                             // closed
                         }
                     }
                 });
-                AgentLab.eventually("dnsmasq answers on IPv6", () -> !dig(ns, RESOLVER6, "api.example.test", "AAAA")
-                        .addresses().isEmpty(), () -> "");
-                AgentLab.eventually("dnsmasq answers", () -> !dig(ns, RESOLVER, "api.example.test").addresses().isEmpty(),
-                        () -> Files.exists(tmp.resolve("dnsmasq.out")) ? Files.readString(tmp.resolve("dnsmasq.out")) : "");
             } catch (Exception | Error e) {
-                close();
+                dns.close();
                 throw e;
             }
         }
@@ -210,36 +139,12 @@ class DnsResolverKernelTest {
 
         /** Has dnsmasq read its hosts file again (SIGHUP). */
         void reload() {
-            Command.run(List.of("kill", "-HUP", String.valueOf(dnsmasq.pid()))).orThrow();
-        }
-
-        private void daemon(String name, Runnable r) {
-            Thread t = new Thread(r, name);
-            t.setDaemon(true);
-            t.start();
+            dns.reload();
         }
 
         @Override
         public void close() throws Exception {
-            stop.set(true);
-            if (listener != null) {
-                listener.close();
-            }
-            if (hostile != null) {
-                hostile.close();
-            }
-            synchronized (accepted) {
-                for (Socket c : accepted) {
-                    c.close();
-                }
-            }
-            if (dnsmasq != null) {
-                dnsmasq.destroy();
-                if (!dnsmasq.waitFor(5, TimeUnit.SECONDS)) {
-                    dnsmasq.destroyForcibly();
-                }
-            }
-            ns.close();
+            dns.close();
         }
     }
 
