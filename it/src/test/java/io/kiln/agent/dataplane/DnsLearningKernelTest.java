@@ -4,23 +4,14 @@ import io.kiln.agent.Agent;
 import io.kiln.agent.fqdn.DnsLearner;
 import io.kiln.agent.fqdn.FqdnCache;
 import io.kiln.cli.CliRuns;
-import io.kiln.host.Netns;
 import io.kiln.lab.Command;
 import io.kiln.lab.NetworkNamespace;
 import io.kiln.runtime.PinLayout;
 import io.kiln.templates.DnsEvent;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.xbill.DNS.ARecord;
-import org.xbill.DNS.DClass;
-import org.xbill.DNS.Message;
-import org.xbill.DNS.Name;
-import org.xbill.DNS.Record;
-import org.xbill.DNS.Section;
 import org.xbill.DNS.Type;
 
-import java.net.DatagramPacket;
-import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.file.Path;
@@ -70,15 +61,7 @@ class DnsLearningKernelTest {
 
     /** A TCP connect from endpoint 1 that reads the listener's byte: true if it got it within 1 s. */
     static boolean connects(AgentLab lab, String address) throws Exception {
-        return lab.ns(1).call(() -> {
-            try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress(address, PORT), 1000);
-                s.setSoTimeout(1000);
-                return s.getInputStream().read() == 'k';
-            } catch (java.io.IOException e) {
-                return false;
-            }
-        });
+        return DnsClient.connects(lab.ns(1), address, PORT);
     }
 
     private static void specs(AgentLab lab) throws Exception {
@@ -100,14 +83,7 @@ class DnsLearningKernelTest {
     }
 
     private static Agent start(AgentLab lab, DnsLearner.Options options) throws Exception {
-        DnsLearner.Options o = options.withStaleAfter(Duration.ofMillis(1000), Duration.ofMillis(100));
-        Agent agent = lab.start(lab.agent(lab.dataplane()).specDirectory(lab.specDir, Duration.ofSeconds(2))
-                .api(true).dnsLearning(o, Netns.named(lab.node.name())));
-        lab.awaitReady(agent, 1);
-        AgentLab.eventually("the DNS learner reads the ring", () -> agent.dnsLearner().orElseThrow().reading(),
-                () -> String.valueOf(agent.dnsLearner().orElseThrow().lastError()));
-        Thread.sleep(300); // a heartbeat or two
-        return agent;
+        return lab.startDnsLearning(options.withStaleAfter(Duration.ofMillis(1000), Duration.ofMillis(100)), 1);
     }
 
     /** What to look at when an answer did not come. */
@@ -127,26 +103,6 @@ class DnsLearningKernelTest {
 
     private static long stat(DnsLearner l, DnsEvent.Stat s) {
         return l.dataplaneStats().getOrDefault(s, 0L);
-    }
-
-    /** One A query from endpoint 1 over a UDP socket (dnsjava builds and reads it): the first address. */
-    static String lookup(String name) throws Exception {
-        Message q = Message.newQuery(Record.newRecord(Name.fromString(name + "."), Type.A, DClass.IN));
-        byte[] wire = q.toWire();
-        try (DatagramSocket s = new DatagramSocket()) {
-            s.setSoTimeout(2000);
-            s.send(new DatagramPacket(wire, wire.length, new InetSocketAddress(RESOLVER, 53)));
-            byte[] buf = new byte[1500];
-            DatagramPacket p = new DatagramPacket(buf, buf.length);
-            s.receive(p);
-            Message a = new Message(java.util.Arrays.copyOf(buf, p.getLength()));
-            for (Record r : a.getSection(Section.ANSWER)) {
-                if (r instanceof ARecord ar) {
-                    return ar.getAddress().getHostAddress();
-                }
-            }
-            return "";
-        }
     }
 
     @Test
@@ -172,17 +128,7 @@ class DnsLearningKernelTest {
             List<String> failed = new ArrayList<>();
             for (int i = 1; i <= RACE; i++) {
                 String name = "n" + i + ".example.test";
-                boolean connected = lab.ns(1).call(() -> {
-                    String a = lookup(name);
-                    try (Socket s = new Socket()) {
-                        s.connect(new InetSocketAddress(a, PORT), 1000);
-                        s.setSoTimeout(1000);
-                        return s.getInputStream().read() == 'k';
-                    } catch (java.io.IOException e) {
-                        return false;
-                    }
-                });
-                if (connected) {
+                if (DnsClient.lookupAndConnect(lab.ns(1), RESOLVER, name, Type.A, PORT)) {
                     ok++;
                 } else {
                     failed.add(name);

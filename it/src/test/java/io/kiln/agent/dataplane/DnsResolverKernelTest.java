@@ -4,7 +4,6 @@ import io.kiln.agent.Agent;
 import io.kiln.agent.api.AgentClient;
 import io.kiln.agent.fqdn.DnsLearner;
 import io.kiln.agent.spec.AddressLiterals;
-import io.kiln.host.Netns;
 import io.kiln.lab.Command;
 import io.kiln.lab.NetworkNamespace;
 import io.kiln.runtime.PinLayout;
@@ -173,15 +172,7 @@ class DnsResolverKernelTest {
 
     /** A TCP connect from endpoint 1 that reads the listener's byte: true if it got it within 1 s. */
     static boolean connects(AgentLab lab, String address) throws Exception {
-        return lab.ns(1).call(() -> {
-            try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress(InetAddress.getByName(address), PORT), 1000);
-                s.setSoTimeout(1000);
-                return s.getInputStream().read() == 'k';
-            } catch (IOException e) {
-                return false;
-            }
-        });
+        return DnsClient.connects(lab.ns(1), address, PORT);
     }
 
     /** A connection from endpoint 1 that stays open (the caller closes it). */
@@ -230,12 +221,7 @@ class DnsResolverKernelTest {
         DnsLearner.Options o = DnsLearner.Options.of(new PinLayout(lab.pinRoot).nodeDir(), false)
                 .withStaleAfter(Duration.ofMillis(1000), Duration.ofMillis(100)).withMinTtl(Duration.ofSeconds(1))
                 .withExpiryScan(Duration.ofHours(1)); // expiry runs when the test says (expireNow)
-        Agent agent = lab.start(lab.agent(lab.dataplane()).specDirectory(lab.specDir, Duration.ofSeconds(2))
-                .api(true).dnsLearning(o, Netns.named(lab.node.name())));
-        lab.awaitReady(agent, 1);
-        AgentLab.eventually("the DNS learner reads the ring", () -> agent.dnsLearner().orElseThrow().reading(),
-                () -> String.valueOf(agent.dnsLearner().orElseThrow().lastError()));
-        Thread.sleep(300); // a heartbeat or two
+        Agent agent = lab.startDnsLearning(o, 1);
         // The client's first query over IPv6 goes unanswered within 1 s in about half the runs (6 of 13; with
         // accept_dad=0 or not, dnsmasq asked over IPv6 from its own namespace first or not): its answer reaches the
         // endpoint's program late, is held and re-delivered within 2-6 ms, finds dig's socket closed (Udp6NoPorts),
@@ -293,27 +279,6 @@ class DnsResolverKernelTest {
         return learned == 120 && connected || stat(l, stat) > before.get(stat) && !now.equals(counted);
     }
 
-    /** One AAAA query over a UDP socket to the IPv6 resolver (dnsjava builds and reads it): the first address. */
-    static String lookup6(String name) throws Exception {
-        org.xbill.DNS.Message q = org.xbill.DNS.Message.newQuery(org.xbill.DNS.Record.newRecord(
-                org.xbill.DNS.Name.fromString(name + "."), org.xbill.DNS.Type.AAAA, org.xbill.DNS.DClass.IN));
-        byte[] wire = q.toWire();
-        try (DatagramSocket s = new DatagramSocket()) {
-            s.setSoTimeout(2000);
-            s.send(new DatagramPacket(wire, wire.length, new InetSocketAddress(RESOLVER6, 53)));
-            byte[] buf = new byte[1500];
-            DatagramPacket p = new DatagramPacket(buf, buf.length);
-            s.receive(p);
-            for (org.xbill.DNS.Record r : new org.xbill.DNS.Message(Arrays.copyOf(buf, p.getLength()))
-                    .getSection(org.xbill.DNS.Section.ANSWER)) {
-                if (r instanceof org.xbill.DNS.AAAARecord a) {
-                    return a.getAddress().getHostAddress();
-                }
-            }
-            return "::";
-        }
-    }
-
     private static long stat(DnsLearner l, DnsEvent.Stat s) {
         return l.dataplaneStats().getOrDefault(s, 0L);
     }
@@ -349,17 +314,7 @@ class DnsResolverKernelTest {
             List<String> failed6 = new ArrayList<>();
             for (int i = 1; i <= PAIRS6; i++) { // an AAAA lookup (UDP socket), then a connect at once
                 String name = "six" + i + ".example.test";
-                boolean ok = client.call(() -> {
-                    String a = lookup6(name);
-                    try (Socket s = new Socket()) {
-                        s.connect(new InetSocketAddress(InetAddress.getByName(a), PORT), 1000);
-                        s.setSoTimeout(1000);
-                        return s.getInputStream().read() == 'k';
-                    } catch (IOException e) {
-                        return false;
-                    }
-                });
-                if (!ok) {
+                if (!DnsClient.lookupAndConnect(client, RESOLVER6, name, org.xbill.DNS.Type.AAAA, PORT)) {
                     failed6.add(name);
                 }
             }
