@@ -8,6 +8,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.lang.ref.Reference;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -131,5 +132,13 @@ class PinnedRingTest {
         eventually("reading", second::reading);
         second.close();
         assertFalse(second.reading(), "closed: the reader stopped");
+        // the test lets go of the map too: it is gone while the ring is still reachable (its close freed its
+        // handle, not the cleaner of an unreachable one)
+        Files.delete(dir.resolve("ring"));
+        pins.clear();
+        maps.forEach(BpfMap::close);
+        maps.clear();
+        leaks.assertNoLeaks();
+        Reference.reachabilityFence(second);
     }
 }
