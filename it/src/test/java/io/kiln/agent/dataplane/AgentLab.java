@@ -238,6 +238,20 @@ public final class AgentLab implements AutoCloseable {
         return a.start();
     }
 
+    /**
+     * Starts an agent with its API and DNS learning ({@code options}, the learner in the node namespace) on the spec
+     * directory, waits until these endpoints are ready and the learner reads its ring, then for a heartbeat or two.
+     */
+    public Agent startDnsLearning(io.kiln.agent.fqdn.DnsLearner.Options options, int... ids) throws Exception {
+        Agent agent = start(agent(dataplane()).specDirectory(specDir, Duration.ofSeconds(2)).api(true)
+                .dnsLearning(options, Netns.named(node.name())));
+        awaitReady(agent, ids);
+        eventually("the DNS learner reads the ring", () -> agent.dnsLearner().orElseThrow().reading(),
+                () -> String.valueOf(agent.dnsLearner().orElseThrow().lastError()));
+        Thread.sleep(300); // a heartbeat or two
+        return agent;
+    }
+
     /** Waits until these endpoints are ready and nothing is in flight; returns the status. */
     public AgentStatus awaitReady(Agent a, int... ids) throws Exception {
         eventually("endpoints " + java.util.Arrays.toString(ids) + " ready", () -> {

@@ -4,36 +4,20 @@ import io.kiln.agent.Agent;
 import io.kiln.agent.fqdn.DnsLearner;
 import io.kiln.agent.fqdn.FqdnCache;
 import io.kiln.cli.CliRuns;
-import io.kiln.host.Netns;
 import io.kiln.lab.Command;
 import io.kiln.lab.NetworkNamespace;
-import io.kiln.lab.VethPair;
 import io.kiln.runtime.PinLayout;
 import io.kiln.templates.DnsEvent;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.xbill.DNS.ARecord;
-import org.xbill.DNS.DClass;
-import org.xbill.DNS.Message;
-import org.xbill.DNS.Name;
-import org.xbill.DNS.Record;
-import org.xbill.DNS.Section;
 import org.xbill.DNS.Type;
 
-import java.net.DatagramPacket;
-import java.net.DatagramSocket;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -52,93 +36,21 @@ class DnsLearningKernelTest {
     private static final int PORT = 8080;
     private static final int RACE = 200;
 
-    /** The outside: a namespace behind the node's ext0, with dnsmasq and a TCP listener on every address. */
-    private static final class Outside implements AutoCloseable {
-        final NetworkNamespace ns;
-        final Process dnsmasq;
-        final ServerSocket listener;
-        final Thread acceptor;
-        final AtomicBoolean stop = new AtomicBoolean();
-
-        Outside(AgentLab lab, Path tmp) throws Exception {
-            this(lab, tmp, 30);
+    /** The outside: dnsmasq with the zone, and a TCP listener on every address; answers live {@code ttl} seconds. */
+    private static DnsOutside outside(AgentLab lab, Path tmp, int ttl) throws Exception {
+        List<String> zone = new ArrayList<>(List.of("--local-ttl=" + ttl,
+                "--host-record=api.example.test," + API, "--host-record=other.example.test," + OTHER));
+        for (int i = 1; i <= RACE; i++) {
+            zone.add("--host-record=n" + i + ".example.test,198.18.2." + i);
         }
+        return DnsOutside.builder("dnsext", tmp).resolver(RESOLVER).address(API, OTHER)
+                .routed("198.18.2.0/24") // the race's names: 198.18.2.x
+                .endpoint(1).dnsmasq(zone).listener(PORT, false)
+                .awaitAnswer(RESOLVER, "api.example.test", API).start(lab);
+    }
 
-        Outside(AgentLab lab, Path tmp, int ttl) throws Exception {
-            ns = NetworkNamespace.create("dnsext");
-            try {
-                VethPair.create(lab.node, "ext0", ns, "eth0");
-                lab.node.ip("addr", "add", "198.18.1.1/24", "dev", "ext0");
-                ns.ip("addr", "add", "198.18.1.2/24", "dev", "eth0");
-                for (String a : List.of(RESOLVER, API, OTHER)) {
-                    ns.ip("addr", "add", a + "/32", "dev", "eth0");
-                }
-                ns.ip("route", "add", "local", "198.18.2.0/24", "dev", "lo"); // the race's names: 198.18.2.x
-                ns.ip("route", "add", "198.18.0.0/24", "via", "198.18.1.1");
-                lab.node.ip("route", "add", "198.18.2.0/24", "via", "198.18.1.2");
-                lab.node.ip("route", "add", AgentLab.ip(1) + "/32", "dev", AgentLab.hostIf(1));
-                lab.node.ip("neigh", "replace", AgentLab.ip(1), "lladdr", AgentLab.mac(1), "dev", AgentLab.hostIf(1),
-                        "nud", "permanent");
-                lab.node.run(() -> {
-                    Files.writeString(Path.of("/proc/sys/net/ipv4/ip_forward"), "1");
-                    for (String i : List.of("all", "default", AgentLab.hostIf(1), "ext0")) {
-                        Files.writeString(Path.of("/proc/sys/net/ipv4/conf/" + i + "/rp_filter"), "0");
-                    }
-                });
-                List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", ns.name(), "dnsmasq",
-                        "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv", "--no-hosts", "--user=root",
-                        "--bind-interfaces", "--listen-address=" + RESOLVER, "--port=53", "--local-ttl=" + ttl,
-                        "--pid-file=" + tmp.resolve("dnsmasq.pid"), "--log-facility=" + tmp.resolve("dnsmasq.log"),
-                        "--host-record=api.example.test," + API, "--host-record=other.example.test," + OTHER));
-                for (int i = 1; i <= RACE; i++) {
-                    cmd.add("--host-record=n" + i + ".example.test,198.18.2." + i);
-                }
-                dnsmasq = new ProcessBuilder(cmd).redirectErrorStream(true)
-                        .redirectOutput(tmp.resolve("dnsmasq.out").toFile()).start();
-                listener = ns.call(() -> {
-                    ServerSocket s = new ServerSocket();
-                    s.setReuseAddress(true);
-                    s.bind(new InetSocketAddress(InetAddress.getByAddress(new byte[4]), PORT), 256);
-                    return s;
-                });
-                listener.setSoTimeout(200);
-                acceptor = new Thread(() -> {
-                    while (!stop.get()) {
-                        try (Socket c = listener.accept()) {
-                            c.getOutputStream().write('k');
-                        } catch (SocketTimeoutException again) {
-                            // look at stop
-                        } catch (Exception e) {
-                            if (!stop.get()) {
-                                continue;
-                            }
-                        }
-                    }
-                }, "outside-accept");
-                acceptor.setDaemon(true);
-                acceptor.start();
-                AgentLab.eventually("dnsmasq answers", () -> !dig(ns, "api.example.test").isEmpty(),
-                        () -> Files.exists(tmp.resolve("dnsmasq.out")) ? Files.readString(tmp.resolve("dnsmasq.out")) : "");
-            } catch (Exception | Error e) {
-                close();
-                throw e;
-            }
-        }
-
-        @Override
-        public void close() throws Exception {
-            stop.set(true);
-            if (listener != null) {
-                listener.close();
-            }
-            if (dnsmasq != null) {
-                dnsmasq.destroy();
-                if (!dnsmasq.waitFor(5, TimeUnit.SECONDS)) {
-                    dnsmasq.destroyForcibly();
-                }
-            }
-            ns.close();
-        }
+    private static DnsOutside outside(AgentLab lab, Path tmp) throws Exception {
+        return outside(lab, tmp, 30);
     }
 
     /** {@code dig +short} from the namespace: the answer's addresses, or "" (no answer within 1 s). */
@@ -149,15 +61,7 @@ class DnsLearningKernelTest {
 
     /** A TCP connect from endpoint 1 that reads the listener's byte: true if it got it within 1 s. */
     static boolean connects(AgentLab lab, String address) throws Exception {
-        return lab.ns(1).call(() -> {
-            try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress(address, PORT), 1000);
-                s.setSoTimeout(1000);
-                return s.getInputStream().read() == 'k';
-            } catch (java.io.IOException e) {
-                return false;
-            }
-        });
+        return DnsClient.connects(lab.ns(1), address, PORT);
     }
 
     private static void specs(AgentLab lab) throws Exception {
@@ -179,18 +83,11 @@ class DnsLearningKernelTest {
     }
 
     private static Agent start(AgentLab lab, DnsLearner.Options options) throws Exception {
-        DnsLearner.Options o = options.withStaleAfter(Duration.ofMillis(1000), Duration.ofMillis(100));
-        Agent agent = lab.start(lab.agent(lab.dataplane()).specDirectory(lab.specDir, Duration.ofSeconds(2))
-                .api(true).dnsLearning(o, Netns.named(lab.node.name())));
-        lab.awaitReady(agent, 1);
-        AgentLab.eventually("the DNS learner reads the ring", () -> agent.dnsLearner().orElseThrow().reading(),
-                () -> String.valueOf(agent.dnsLearner().orElseThrow().lastError()));
-        Thread.sleep(300); // a heartbeat or two
-        return agent;
+        return lab.startDnsLearning(options.withStaleAfter(Duration.ofMillis(1000), Duration.ofMillis(100)), 1);
     }
 
     /** What to look at when an answer did not come. */
-    static String diagnose(AgentLab lab, Outside out, DnsLearner l) {
+    static String diagnose(AgentLab lab, DnsOutside out, DnsLearner l) {
         StringBuilder b = new StringBuilder("\n-- learner: ");
         b.append(l.dataplaneStats()).append(" redelivered ").append(l.redelivered()).append(" reading ")
                 .append(l.reading()).append(" last error ").append(l.lastError());
@@ -208,29 +105,9 @@ class DnsLearningKernelTest {
         return l.dataplaneStats().getOrDefault(s, 0L);
     }
 
-    /** One A query from endpoint 1 over a UDP socket (dnsjava builds and reads it): the first address. */
-    static String lookup(String name) throws Exception {
-        Message q = Message.newQuery(Record.newRecord(Name.fromString(name + "."), Type.A, DClass.IN));
-        byte[] wire = q.toWire();
-        try (DatagramSocket s = new DatagramSocket()) {
-            s.setSoTimeout(2000);
-            s.send(new DatagramPacket(wire, wire.length, new InetSocketAddress(RESOLVER, 53)));
-            byte[] buf = new byte[1500];
-            DatagramPacket p = new DatagramPacket(buf, buf.length);
-            s.receive(p);
-            Message a = new Message(java.util.Arrays.copyOf(buf, p.getLength()));
-            for (Record r : a.getSection(Section.ANSWER)) {
-                if (r instanceof ARecord ar) {
-                    return ar.getAddress().getHostAddress();
-                }
-            }
-            return "";
-        }
-    }
-
     @Test
     void anAllowedNameConnectsTheMomentItsAnswerArrivesAndAnotherNameDoesNot(@TempDir Path tmp) throws Exception {
-        try (AgentLab lab = AgentLab.create(tmp, 1); Outside out = new Outside(lab, tmp)) {
+        try (AgentLab lab = AgentLab.create(tmp, 1); DnsOutside out = outside(lab, tmp)) {
             specs(lab);
             Agent agent = start(lab, false);
             DnsLearner learner = agent.dnsLearner().orElseThrow();
@@ -251,17 +128,7 @@ class DnsLearningKernelTest {
             List<String> failed = new ArrayList<>();
             for (int i = 1; i <= RACE; i++) {
                 String name = "n" + i + ".example.test";
-                boolean connected = lab.ns(1).call(() -> {
-                    String a = lookup(name);
-                    try (Socket s = new Socket()) {
-                        s.connect(new InetSocketAddress(a, PORT), 1000);
-                        s.setSoTimeout(1000);
-                        return s.getInputStream().read() == 'k';
-                    } catch (java.io.IOException e) {
-                        return false;
-                    }
-                });
-                if (connected) {
+                if (DnsClient.lookupAndConnect(lab.ns(1), RESOLVER, name, Type.A, PORT)) {
                     ok++;
                 } else {
                     failed.add(name);
@@ -299,7 +166,7 @@ class DnsLearningKernelTest {
     @Test
     void withTheAgentStoppedFailOpenPassesAnswersAndFailClosedHoldsThemUntilItIsBack(@TempDir Path tmp)
             throws Exception {
-        try (AgentLab lab = AgentLab.create(tmp, 1); Outside out = new Outside(lab, tmp)) {
+        try (AgentLab lab = AgentLab.create(tmp, 1); DnsOutside out = outside(lab, tmp)) {
             specs(lab);
             Agent open = start(lab, false);
             DnsLearner l = open.dnsLearner().orElseThrow();
@@ -329,7 +196,7 @@ class DnsLearningKernelTest {
 
     @Test
     void aRestartedAgentKeepsAllowingWhatItLearnedWithoutANewLookup(@TempDir Path tmp) throws Exception {
-        try (AgentLab lab = AgentLab.create(tmp, 1); Outside out = new Outside(lab, tmp)) {
+        try (AgentLab lab = AgentLab.create(tmp, 1); DnsOutside out = outside(lab, tmp)) {
             specs(lab);
             Agent first = start(lab, false);
             assertEquals("198.18.2.3", dig(lab.ns(1), "n3.example.test"));
@@ -349,7 +216,7 @@ class DnsLearningKernelTest {
 
     @Test
     void anEntryPastItsTtlGoesUnlessAConnectionStillUsesItsAddress(@TempDir Path tmp) throws Exception {
-        try (AgentLab lab = AgentLab.create(tmp, 1); Outside out = new Outside(lab, tmp, 1)) {
+        try (AgentLab lab = AgentLab.create(tmp, 1); DnsOutside out = outside(lab, tmp, 1)) {
             specs(lab);
             Agent agent = start(lab, DnsLearner.Options.of(new PinLayout(lab.pinRoot).nodeDir(), false)
                     .withMinTtl(Duration.ofSeconds(1)).withExpiryScan(Duration.ofHours(1)));

@@ -3,7 +3,6 @@ package io.kiln.agent.dataplane;
 import io.kiln.agent.Agent;
 import io.kiln.lab.Command;
 import io.kiln.lab.NetworkNamespace;
-import io.kiln.lab.VethPair;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -11,11 +10,9 @@ import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -35,66 +32,12 @@ class DnsQueryRulesKernelTest {
     private static final String WWW = "198.18.1.11";
     private static final String OTHER = "198.18.1.12";
 
-    /** The outside: a namespace behind the node's ext0 with dnsmasq logging every query it gets. */
-    private static final class Outside implements AutoCloseable {
-        final NetworkNamespace ns;
-        final Process dnsmasq;
-        final Path log;
-
-        Outside(AgentLab lab, Path tmp) throws Exception {
-            ns = NetworkNamespace.create("dnsqext");
-            log = tmp.resolve("dnsmasq.log");
-            Process p = null;
-            try {
-                VethPair.create(lab.node, "ext0", ns, "eth0");
-                lab.node.ip("addr", "add", "198.18.1.1/24", "dev", "ext0");
-                ns.ip("addr", "add", "198.18.1.2/24", "dev", "eth0");
-                ns.ip("addr", "add", RESOLVER + "/32", "dev", "eth0");
-                ns.ip("route", "add", "198.18.0.0/24", "via", "198.18.1.1");
-                lab.node.ip("route", "add", AgentLab.ip(1) + "/32", "dev", AgentLab.hostIf(1));
-                lab.node.ip("neigh", "replace", AgentLab.ip(1), "lladdr", AgentLab.mac(1), "dev", AgentLab.hostIf(1),
-                        "nud", "permanent");
-                lab.node.run(() -> {
-                    Files.writeString(Path.of("/proc/sys/net/ipv4/ip_forward"), "1");
-                    for (String i : List.of("all", "default", AgentLab.hostIf(1), "ext0")) {
-                        Files.writeString(Path.of("/proc/sys/net/ipv4/conf/" + i + "/rp_filter"), "0");
-                    }
-                });
-                p = new ProcessBuilder("ip", "netns", "exec", ns.name(), "dnsmasq", "--keep-in-foreground",
-                        "--conf-file=/dev/null", "--no-resolv", "--no-hosts", "--user=root", "--bind-interfaces",
-                        "--listen-address=" + RESOLVER, "--port=53", "--log-queries", "--log-facility=" + log,
-                        "--pid-file=" + tmp.resolve("dnsmasq.pid"),
-                        "--host-record=api.example.test," + API, "--host-record=www.example.org," + WWW,
-                        "--host-record=other.example.test," + OTHER).redirectErrorStream(true)
-                        .redirectOutput(tmp.resolve("dnsmasq.out").toFile()).start();
-                AgentLab.eventually("dnsmasq answers", () -> API.equals(digShort(ns, "api.example.test")),
-                        () -> Files.exists(tmp.resolve("dnsmasq.out")) ? Files.readString(tmp.resolve("dnsmasq.out")) : "");
-            } catch (Exception | Error e) {
-                stop(p);
-                ns.close();
-                throw e;
-            }
-            dnsmasq = p;
-        }
-
-        String queryLog() throws Exception {
-            return Files.exists(log) ? Files.readString(log) : "";
-        }
-
-        private static void stop(Process p) throws InterruptedException {
-            if (p != null) {
-                p.destroy();
-                if (!p.waitFor(5, TimeUnit.SECONDS)) {
-                    p.destroyForcibly();
-                }
-            }
-        }
-
-        @Override
-        public void close() throws Exception {
-            stop(dnsmasq);
-            ns.close();
-        }
+    /** The outside: dnsmasq logging every query it gets ({@link DnsOutside#log()}). */
+    private static DnsOutside outside(AgentLab lab, Path tmp) throws Exception {
+        return DnsOutside.builder("dnsqext", tmp).resolver(RESOLVER).endpoint(1)
+                .dnsmasq("--log-queries", "--host-record=api.example.test," + API,
+                        "--host-record=www.example.org," + WWW, "--host-record=other.example.test," + OTHER)
+                .awaitAnswer(RESOLVER, "api.example.test", API).start(lab);
     }
 
     static String digShort(NetworkNamespace ns, String name) {
@@ -160,14 +103,14 @@ class DnsQueryRulesKernelTest {
 
     @Test
     void onlyAllowedNamesReachTheResolverTheRestIsRefusedAtOnceAndCounted(@TempDir Path tmp) throws Exception {
-        try (AgentLab lab = AgentLab.create(tmp, 1); Outside out = new Outside(lab, tmp)) {
+        try (AgentLab lab = AgentLab.create(tmp, 1); DnsOutside out = outside(lab, tmp)) {
             lab.writeSpec("endpoints", "client.yaml", lab.endpointYaml(1, "{app: client}"));
             lab.writeSpec("policies", "client.yaml", RULES);
             Agent agent = lab.start(lab.agent(lab.dataplane()).specDirectory(lab.specDir, Duration.ofSeconds(2))
                     .api(true));
             lab.awaitReady(agent, 1);
 
-            assertEquals(API, digShort(lab.ns(1), "api.example.test"), out.queryLog());
+            assertEquals(API, digShort(lab.ns(1), "api.example.test"), out.log());
             assertEquals(API, digShort(lab.ns(1), "API.Example.TEST"), "upper case matches too");
             assertEquals(WWW, digShort(lab.ns(1), "www.example.org"));
             assertEquals(WWW, digShort(lab.ns(1), "WWW.EXAMPLE.ORG."));
@@ -202,7 +145,7 @@ class DnsQueryRulesKernelTest {
             assertEquals("(no answer)", tcp.status(), tcp.out());
             assertTrue(drops(agent, "DNS_QUERY_TCP") >= 1);
 
-            String log = out.queryLog();
+            String log = out.log();
             assertTrue(log.contains("query[A] api.example.test"), log);
             assertFalse(log.contains("other.example.test"), "a refused query never reached the resolver: " + log);
             assertFalse(log.contains("evil.example.net"), log);
@@ -212,12 +155,12 @@ class DnsQueryRulesKernelTest {
             lab.writeSpec("policies", "client.yaml", RULES.replace(
                     "    dns: [ { matchName: api.example.test }, { matchPattern: \"*.example.org\" } ]\n", ""));
             AgentLab.eventually("the rules are gone", () -> OTHER.equals(digShort(lab.ns(1), "other.example.test")),
-                    out::queryLog);
+                    out::log);
             long refusals = drops(agent, "DNS_REFUSED"); // the tries before the change was applied were refused
             assertEquals(OTHER, digShort(lab.ns(1), "other.example.test"));
             assertEquals(API, digShort(lab.ns(1), "api.example.test"));
             assertEquals(refusals, drops(agent, "DNS_REFUSED"), "nothing refused any more");
-            assertTrue(out.queryLog().contains("other.example.test"), "the resolver got it this time");
+            assertTrue(out.log().contains("other.example.test"), "the resolver got it this time");
         }
     }
 }

@@ -4,10 +4,8 @@ import io.kiln.agent.Agent;
 import io.kiln.agent.api.AgentClient;
 import io.kiln.agent.fqdn.DnsLearner;
 import io.kiln.agent.spec.AddressLiterals;
-import io.kiln.host.Netns;
 import io.kiln.lab.Command;
 import io.kiln.lab.NetworkNamespace;
-import io.kiln.lab.VethPair;
 import io.kiln.runtime.PinLayout;
 import io.kiln.templates.DnsEvent;
 import org.junit.jupiter.api.Test;
@@ -19,7 +17,6 @@ import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
@@ -32,7 +29,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.UnaryOperator;
 
@@ -66,108 +62,44 @@ class DnsResolverKernelTest {
             "java", "hostile", "v6tcp");
     private static final int PAIRS6 = 20;
 
-    /** The outside: dnsmasq, a hostile resolver, and a TCP listener on every address, behind the node's ext0. */
+    /**
+     * The outside ({@link DnsOutside}, with IPv6): dnsmasq with a hosts file, a hostile resolver, and a TCP listener
+     * on every address that keeps its connections open.
+     */
     private static final class Outside implements AutoCloseable {
+        final DnsOutside dns;
         final NetworkNamespace ns;
         final Path hosts;
-        final Process dnsmasq;
-        final ServerSocket listener;
-        final DatagramSocket hostile;
-        final AtomicBoolean stop = new AtomicBoolean();
-        final List<Socket> accepted = new ArrayList<>();
         /** What the hostile resolver answers to a query (the query's bytes in, the answer's out; null: silence). */
         final AtomicReference<UnaryOperator<byte[]>> answer = new AtomicReference<>(q -> null);
 
         Outside(AgentLab lab, Path tmp) throws Exception {
-            ns = NetworkNamespace.create("dnsres");
+            hosts = tmp.resolve("hosts");
+            writeHosts("198.18.2.1");
+            List<String> zone = new ArrayList<>(List.of("--local-ttl=1", "--addn-hosts=" + hosts,
+                    "--host-record=api.example.test," + API + "," + API6,
+                    "--host-record=other.example.test,198.18.1.11," + OTHER6,
+                    "--host-record=edge.cdn.test,198.18.2.20",
+                    "--cname=www.example.test,web.cdn.test", "--cname=web.cdn.test,edge.cdn.test",
+                    "--host-record=mixed.example.test,198.18.2.30",
+                    "--host-record=java.example.test,198.18.2.40",
+                    "--host-record=v6tcp.example.test,2001:db8:1::20"));
+            for (int i = 1; i <= PAIRS6; i++) {
+                zone.add("--host-record=six" + i + ".example.test,2001:db8:1::" + (100 + i));
+            }
+            dns = DnsOutside.builder("dnsres", tmp).ipv6().resolver(RESOLVER, RESOLVER6)
+                    .address(HOSTILE, API, "198.18.1.11")
+                    .routed("198.18.2.0/23", "198.18.4.0/23", "2001:db8:1::/64") // every name's address
+                    .endpoint(1).endpoint6(1, CLIENT6).dnsmasq(zone).listener(PORT, true)
+                    .awaitAnswer(RESOLVER6, "api.example.test", API6) // over IPv6 first
+                    .awaitAnswer(RESOLVER, "api.example.test", API).start(lab);
+            ns = dns.ns;
             try {
-                VethPair.create(lab.node, "ext0", ns, "eth0");
-                ns.run(() -> {
-                    for (String i : List.of("all", "default", "eth0")) {
-                        Files.writeString(Path.of("/proc/sys/net/ipv6/conf/" + i + "/accept_dad"), "0");
-                        Files.writeString(Path.of("/proc/sys/net/ipv6/conf/" + i + "/disable_ipv6"), "0");
-                    }
-                });
-                lab.node.run(() -> {
-                    Files.writeString(Path.of("/proc/sys/net/ipv4/ip_forward"), "1");
-                    for (String i : List.of("all", "default", AgentLab.hostIf(1), "ext0")) {
-                        Files.writeString(Path.of("/proc/sys/net/ipv4/conf/" + i + "/rp_filter"), "0");
-                        // no duplicate-address detection: every address usable at once
-                        Files.writeString(Path.of("/proc/sys/net/ipv6/conf/" + i + "/accept_dad"), "0");
-                        Files.writeString(Path.of("/proc/sys/net/ipv6/conf/" + i + "/disable_ipv6"), "0");
-                    }
-                    Files.writeString(Path.of("/proc/sys/net/ipv6/conf/all/forwarding"), "1");
-                });
-                lab.node.ip("addr", "add", "198.18.1.1/24", "dev", "ext0");
-                lab.node.ip("-6", "addr", "add", "2001:db8:ff::1/64", "dev", "ext0", "nodad");
-                ns.ip("addr", "add", "198.18.1.2/24", "dev", "eth0");
-                ns.ip("-6", "addr", "add", "2001:db8:ff::2/64", "dev", "eth0", "nodad");
-                for (String a : List.of(RESOLVER, HOSTILE, API, "198.18.1.11")) {
-                    ns.ip("addr", "add", a + "/32", "dev", "eth0");
-                }
-                ns.ip("-6", "addr", "add", RESOLVER6 + "/128", "dev", "eth0", "nodad");
-                for (String local : List.of("198.18.2.0/23", "198.18.4.0/23")) { // every name's address
-                    ns.ip("route", "add", "local", local, "dev", "lo");
-                    lab.node.ip("route", "add", local, "via", "198.18.1.2");
-                }
-                ns.ip("-6", "route", "add", "local", "2001:db8:1::/64", "dev", "lo");
-                ns.ip("route", "add", "198.18.0.0/24", "via", "198.18.1.1");
-                ns.ip("-6", "route", "add", "2001:db8::/64", "via", "2001:db8:ff::1");
-                lab.node.ip("-6", "route", "add", "2001:db8:1::/64", "via", "2001:db8:ff::2");
-                lab.node.ip("route", "add", AgentLab.ip(1) + "/32", "dev", AgentLab.hostIf(1));
-                lab.node.ip("neigh", "replace", AgentLab.ip(1), "lladdr", AgentLab.mac(1), "dev", AgentLab.hostIf(1),
-                        "nud", "permanent");
-                lab.node.ip("-6", "route", "add", CLIENT6 + "/128", "dev", AgentLab.hostIf(1));
-                lab.node.ip("-6", "neigh", "replace", CLIENT6, "lladdr", AgentLab.mac(1), "dev", AgentLab.hostIf(1),
-                        "nud", "permanent");
-
-                hosts = tmp.resolve("hosts");
-                writeHosts("198.18.2.1");
-                List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", ns.name(), "dnsmasq",
-                        "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv", "--no-hosts", "--user=root",
-                        "--bind-interfaces", "--listen-address=" + RESOLVER, "--listen-address=" + RESOLVER6,
-                        "--port=53", "--local-ttl=1", "--addn-hosts=" + hosts,
-                        "--pid-file=" + tmp.resolve("dnsmasq.pid"), "--log-facility=" + tmp.resolve("dnsmasq.log"),
-                        "--host-record=api.example.test," + API + "," + API6,
-                        "--host-record=other.example.test,198.18.1.11," + OTHER6,
-                        "--host-record=edge.cdn.test,198.18.2.20",
-                        "--cname=www.example.test,web.cdn.test", "--cname=web.cdn.test,edge.cdn.test",
-                        "--host-record=mixed.example.test,198.18.2.30",
-                        "--host-record=java.example.test,198.18.2.40",
-                        "--host-record=v6tcp.example.test,2001:db8:1::20"));
-                for (int i = 1; i <= PAIRS6; i++) {
-                    cmd.add("--host-record=six" + i + ".example.test,2001:db8:1::" + (100 + i));
-                }
-                Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
-                        .redirectOutput(tmp.resolve("dnsmasq.out").toFile()).start();
-                dnsmasq = p;
-                listener = ns.call(() -> {
-                    ServerSocket s = new ServerSocket();
-                    s.setReuseAddress(true);
-                    s.bind(new InetSocketAddress(InetAddress.getByName("::"), PORT), 256); // both families
-                    return s;
-                });
-                listener.setSoTimeout(200);
-                daemon("outside-accept", () -> {
-                    while (!stop.get()) {
-                        try {
-                            Socket c = listener.accept(); // kept open: a client's close ends its connection
-                            c.getOutputStream().write('k');
-                            synchronized (accepted) {
-                                accepted.add(c);
-                            }
-                        } catch (SocketTimeoutException again) {
-                            // look at stop
-                        } catch (IOException e) {
-                            // closed, or a client that went away
-                        }
-                    }
-                });
-                hostile = ns.call(() -> new DatagramSocket(new InetSocketAddress(HOSTILE, 53)));
+                DatagramSocket hostile = dns.closeWith(ns.call(() -> new DatagramSocket(new InetSocketAddress(HOSTILE, 53))));
                 hostile.setSoTimeout(200);
-                daemon("outside-hostile", () -> {
+                DnsOutside.daemon("outside-hostile", () -> {
                     byte[] buf = new byte[512];
-                    while (!stop.get()) {
+                    while (!hostile.isClosed()) {
                         try {
                             DatagramPacket q = new DatagramPacket(buf, buf.length);
                             hostile.receive(q);
@@ -176,18 +108,14 @@ class DnsResolverKernelTest {
                                 hostile.send(new DatagramPacket(a, a.length, q.getSocketAddress()));
                             }
                         } catch (SocketTimeoutException again) {
-                            // look at stop
+                            // look again
                         } catch (IOException e) {
                             // closed
                         }
                     }
                 });
-                AgentLab.eventually("dnsmasq answers on IPv6", () -> !dig(ns, RESOLVER6, "api.example.test", "AAAA")
-                        .addresses().isEmpty(), () -> "");
-                AgentLab.eventually("dnsmasq answers", () -> !dig(ns, RESOLVER, "api.example.test").addresses().isEmpty(),
-                        () -> Files.exists(tmp.resolve("dnsmasq.out")) ? Files.readString(tmp.resolve("dnsmasq.out")) : "");
             } catch (Exception | Error e) {
-                close();
+                dns.close();
                 throw e;
             }
         }
@@ -210,36 +138,12 @@ class DnsResolverKernelTest {
 
         /** Has dnsmasq read its hosts file again (SIGHUP). */
         void reload() {
-            Command.run(List.of("kill", "-HUP", String.valueOf(dnsmasq.pid()))).orThrow();
-        }
-
-        private void daemon(String name, Runnable r) {
-            Thread t = new Thread(r, name);
-            t.setDaemon(true);
-            t.start();
+            dns.reload();
         }
 
         @Override
         public void close() throws Exception {
-            stop.set(true);
-            if (listener != null) {
-                listener.close();
-            }
-            if (hostile != null) {
-                hostile.close();
-            }
-            synchronized (accepted) {
-                for (Socket c : accepted) {
-                    c.close();
-                }
-            }
-            if (dnsmasq != null) {
-                dnsmasq.destroy();
-                if (!dnsmasq.waitFor(5, TimeUnit.SECONDS)) {
-                    dnsmasq.destroyForcibly();
-                }
-            }
-            ns.close();
+            dns.close();
         }
     }
 
@@ -268,15 +172,7 @@ class DnsResolverKernelTest {
 
     /** A TCP connect from endpoint 1 that reads the listener's byte: true if it got it within 1 s. */
     static boolean connects(AgentLab lab, String address) throws Exception {
-        return lab.ns(1).call(() -> {
-            try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress(InetAddress.getByName(address), PORT), 1000);
-                s.setSoTimeout(1000);
-                return s.getInputStream().read() == 'k';
-            } catch (IOException e) {
-                return false;
-            }
-        });
+        return DnsClient.connects(lab.ns(1), address, PORT);
     }
 
     /** A connection from endpoint 1 that stays open (the caller closes it). */
@@ -325,12 +221,7 @@ class DnsResolverKernelTest {
         DnsLearner.Options o = DnsLearner.Options.of(new PinLayout(lab.pinRoot).nodeDir(), false)
                 .withStaleAfter(Duration.ofMillis(1000), Duration.ofMillis(100)).withMinTtl(Duration.ofSeconds(1))
                 .withExpiryScan(Duration.ofHours(1)); // expiry runs when the test says (expireNow)
-        Agent agent = lab.start(lab.agent(lab.dataplane()).specDirectory(lab.specDir, Duration.ofSeconds(2))
-                .api(true).dnsLearning(o, Netns.named(lab.node.name())));
-        lab.awaitReady(agent, 1);
-        AgentLab.eventually("the DNS learner reads the ring", () -> agent.dnsLearner().orElseThrow().reading(),
-                () -> String.valueOf(agent.dnsLearner().orElseThrow().lastError()));
-        Thread.sleep(300); // a heartbeat or two
+        Agent agent = lab.startDnsLearning(o, 1);
         // The client's first query over IPv6 goes unanswered within 1 s in about half the runs (6 of 13; with
         // accept_dad=0 or not, dnsmasq asked over IPv6 from its own namespace first or not): its answer reaches the
         // endpoint's program late, is held and re-delivered within 2-6 ms, finds dig's socket closed (Udp6NoPorts),
@@ -388,27 +279,6 @@ class DnsResolverKernelTest {
         return learned == 120 && connected || stat(l, stat) > before.get(stat) && !now.equals(counted);
     }
 
-    /** One AAAA query over a UDP socket to the IPv6 resolver (dnsjava builds and reads it): the first address. */
-    static String lookup6(String name) throws Exception {
-        org.xbill.DNS.Message q = org.xbill.DNS.Message.newQuery(org.xbill.DNS.Record.newRecord(
-                org.xbill.DNS.Name.fromString(name + "."), org.xbill.DNS.Type.AAAA, org.xbill.DNS.DClass.IN));
-        byte[] wire = q.toWire();
-        try (DatagramSocket s = new DatagramSocket()) {
-            s.setSoTimeout(2000);
-            s.send(new DatagramPacket(wire, wire.length, new InetSocketAddress(RESOLVER6, 53)));
-            byte[] buf = new byte[1500];
-            DatagramPacket p = new DatagramPacket(buf, buf.length);
-            s.receive(p);
-            for (org.xbill.DNS.Record r : new org.xbill.DNS.Message(Arrays.copyOf(buf, p.getLength()))
-                    .getSection(org.xbill.DNS.Section.ANSWER)) {
-                if (r instanceof org.xbill.DNS.AAAARecord a) {
-                    return a.getAddress().getHostAddress();
-                }
-            }
-            return "::";
-        }
-    }
-
     private static long stat(DnsLearner l, DnsEvent.Stat s) {
         return l.dataplaneStats().getOrDefault(s, 0L);
     }
@@ -444,17 +314,7 @@ class DnsResolverKernelTest {
             List<String> failed6 = new ArrayList<>();
             for (int i = 1; i <= PAIRS6; i++) { // an AAAA lookup (UDP socket), then a connect at once
                 String name = "six" + i + ".example.test";
-                boolean ok = client.call(() -> {
-                    String a = lookup6(name);
-                    try (Socket s = new Socket()) {
-                        s.connect(new InetSocketAddress(InetAddress.getByName(a), PORT), 1000);
-                        s.setSoTimeout(1000);
-                        return s.getInputStream().read() == 'k';
-                    } catch (IOException e) {
-                        return false;
-                    }
-                });
-                if (!ok) {
+                if (!DnsClient.lookupAndConnect(client, RESOLVER6, name, org.xbill.DNS.Type.AAAA, PORT)) {
                     failed6.add(name);
                 }
             }

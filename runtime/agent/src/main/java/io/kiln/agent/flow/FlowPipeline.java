@@ -2,9 +2,9 @@ package io.kiln.agent.flow;
 
 import io.kiln.agent.api.FlowSource;
 import io.kiln.agent.api.MetricsProvider;
+import io.kiln.agent.internal.PinnedRing;
 import io.kiln.agent.plan.Plan;
 import io.kiln.bpf.BpfMap;
-import io.kiln.bpf.RingBufferReader;
 import io.kiln.templates.FlowEvent;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
@@ -79,14 +79,12 @@ public final class FlowPipeline implements FlowSource, MetricsProvider, AutoClos
     private final AtomicLong agentDropped = new AtomicLong();
     private final AtomicLong decodeErrors = new AtomicLong();
     private final AtomicLong[] byType = {new AtomicLong(), new AtomicLong(), new AtomicLong(), new AtomicLong()};
-    private final Thread opener;
+    private final PinnedRing ring;
     private final Thread enricherThread;
     private final Thread expiryThread;
     private final ConntrackExpiry expiry;
     private final AtomicLong expired = new AtomicLong();
     private volatile boolean closed;
-    private volatile RingBufferReader reader;
-    private volatile BpfMap ringMap;
     private volatile String lastDecodeError;
     private final FlowMetrics flowMetrics;
     private final List<Consumer<FlowRecord>> sinks = new CopyOnWriteArrayList<>();
@@ -104,8 +102,8 @@ public final class FlowPipeline implements FlowSource, MetricsProvider, AutoClos
         this.enricher = new FlowEnricher(plan);
         this.store = new FlowStore(options.capacity());
         this.queue = new ArrayBlockingQueue<>(options.queue());
-        this.opener = new Thread(this::openWhenPinned, "kiln-flows-open");
-        this.opener.setDaemon(true);
+        this.ring = new PinnedRing(options.nodeMapDir().resolve(RING_MAP), "kiln-flows", Duration.ofSeconds(1),
+                this::onRecord).onError(e -> lastDecodeError = e);
         this.enricherThread = new Thread(this::enrichLoop, "kiln-flows-enrich");
         this.enricherThread.setDaemon(true);
         this.expiry = new ConntrackExpiry(options.nodeMapDir().resolve("conntrack"),
@@ -140,7 +138,7 @@ public final class FlowPipeline implements FlowSource, MetricsProvider, AutoClos
 
     public FlowPipeline start() {
         enricherThread.start();
-        opener.start();
+        ring.start();
         if (expiryThread != null) {
             expiryThread.start();
         }
@@ -172,37 +170,7 @@ public final class FlowPipeline implements FlowSource, MetricsProvider, AutoClos
 
     /** Whether the reader is attached to the node ring buffer (false until its pin exists). */
     public boolean reading() {
-        RingBufferReader r = reader;
-        return r != null && r.isRunning();
-    }
-
-    private void openWhenPinned() {
-        Path pin = options.nodeMapDir().resolve(RING_MAP);
-        while (!closed) {
-            if (Files.exists(pin)) {
-                try {
-                    BpfMap map = BpfMap.openPinned(pin);
-                    RingBufferReader r = RingBufferReader.start(map, "kiln-flows-read", this::onRecord);
-                    synchronized (this) {
-                        if (closed) {
-                            r.close();
-                            map.close();
-                            return;
-                        }
-                        ringMap = map;
-                        reader = r;
-                    }
-                    return;
-                } catch (RuntimeException e) {
-                    lastDecodeError = "open " + pin + ": " + e.getMessage();
-                }
-            }
-            try {
-                Thread.sleep(1000);
-            } catch (InterruptedException e) {
-                return;
-            }
-        }
+        return ring.reading();
     }
 
     private void onRecord(java.nio.ByteBuffer record) {
@@ -415,29 +383,19 @@ public final class FlowPipeline implements FlowSource, MetricsProvider, AutoClos
     /** Stops reading (the reader finishes its batch), lets the enricher empty its queue, frees the ring. */
     @Override
     public void close() {
-        synchronized (this) {
-            closed = true;
-        }
-        opener.interrupt();
+        closed = true;
+        ring.stop();
         if (expiryThread != null) {
             expiryThread.interrupt();
         }
-        RingBufferReader r = reader;
-        if (r != null) {
-            r.close();
-        }
+        ring.close(); // the reader finishes its batch, then the ring is freed
         try {
             enricherThread.join(5000);
-            opener.join(5000);
             if (expiryThread != null) {
                 expiryThread.join(5000);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-        BpfMap m = ringMap;
-        if (m != null) {
-            m.close();
         }
     }
 }

@@ -5,9 +5,9 @@ import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import io.kiln.agent.api.MetricsProvider;
+import io.kiln.agent.internal.PinnedRing;
 import io.kiln.agent.spec.FqdnSelector;
 import io.kiln.bpf.BpfMap;
-import io.kiln.bpf.RingBufferReader;
 import io.kiln.host.FrameSender;
 import io.kiln.host.Netns;
 import io.kiln.templates.DnsEvent;
@@ -135,7 +135,7 @@ public final class DnsLearner implements MetricsProvider, AutoCloseable {
     private final MetricsProvider metrics;
     private final BlockingQueue<DnsEvent> queue = new ArrayBlockingQueue<>(QUEUE);
     private final Map<Netns, FrameSender> senders = new HashMap<>();
-    private final Thread opener;
+    private final PinnedRing ring;
     private final Thread worker;
     private final Thread heartbeat;
     private final Thread expiry;
@@ -165,8 +165,6 @@ public final class DnsLearner implements MetricsProvider, AutoCloseable {
     private final AtomicLong added = new AtomicLong();
     private final AtomicLong expired = new AtomicLong();
     private volatile boolean closed;
-    private volatile RingBufferReader reader;
-    private volatile BpfMap ringMap;
     private volatile String lastError;
     private FqdnStateFile stateFile;
     private long savedVersion = -1;
@@ -176,7 +174,10 @@ public final class DnsLearner implements MetricsProvider, AutoCloseable {
         this.options = options;
         this.host = host;
         this.cache = new FqdnCache(options.minTtl(), options.perEndpoint(), options.perNode());
-        this.opener = daemon(this::openWhenPinned, "kiln-dns-open");
+        // the heartbeat map too: the first heartbeat is written as soon as the reader runs
+        this.ring = new PinnedRing(options.nodeMapDir().resolve(RING_MAP), "kiln-dns", Duration.ofMillis(200),
+                this::onRecord).requires(options.nodeMapDir().resolve(AGENT_MAP))
+                .onOpen(() -> writeHeartbeat(System.nanoTime())).onError(e -> lastError = e);
         this.worker = daemon(this::workLoop, "kiln-dns-learn");
         this.heartbeat = daemon(this::heartbeatLoop, "kiln-dns-heartbeat");
         this.expiry = daemon(this::expiryLoop, "kiln-dns-expiry");
@@ -213,7 +214,7 @@ public final class DnsLearner implements MetricsProvider, AutoCloseable {
             savedVersion = cache.version();
         }
         worker.start();
-        opener.start();
+        ring.start();
         heartbeat.start();
         expiry.start();
         return this;
@@ -230,41 +231,10 @@ public final class DnsLearner implements MetricsProvider, AutoCloseable {
 
     /** Whether the reader is attached to {@code dns_events} (false until an endpoint pinned the node maps). */
     public boolean reading() {
-        RingBufferReader r = reader;
-        return r != null && r.isRunning();
+        return ring.reading();
     }
 
     // ---- reading ----
-
-    private void openWhenPinned() {
-        Path pin = options.nodeMapDir().resolve(RING_MAP);
-        while (!closed) {
-            if (Files.exists(pin) && Files.exists(options.nodeMapDir().resolve(AGENT_MAP))) {
-                try {
-                    BpfMap map = BpfMap.openPinned(pin);
-                    RingBufferReader r = RingBufferReader.start(map, "kiln-dns-read", this::onRecord);
-                    synchronized (this) {
-                        if (closed) {
-                            r.close();
-                            map.close();
-                            return;
-                        }
-                        ringMap = map;
-                        reader = r;
-                    }
-                    writeHeartbeat(System.nanoTime());
-                    return;
-                } catch (RuntimeException e) {
-                    lastError = "open " + pin + ": " + e.getMessage();
-                }
-            }
-            try {
-                Thread.sleep(200);
-            } catch (InterruptedException e) {
-                return;
-            }
-        }
-    }
 
     private void onRecord(ByteBuffer record) {
         DnsEvent e;
@@ -592,32 +562,22 @@ public final class DnsLearner implements MetricsProvider, AutoCloseable {
     /** Stops reading and heartbeating, declares the agent down to the dataplane at once, re-delivers what was queued. */
     @Override
     public void close() {
-        synchronized (this) {
-            closed = true;
-        }
+        closed = true;
         heartbeat.interrupt();
         expiry.interrupt();
-        opener.interrupt();
+        ring.stop();
         try {
             heartbeat.join(2000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         writeHeartbeat(0); // stale from now: the dataplane applies the failure mode at once
-        RingBufferReader r = reader;
-        if (r != null) {
-            r.close();
-        }
+        ring.close(); // then the reader finishes its batch and the ring is freed
         try {
             worker.join(5000);
-            opener.join(2000);
             expiry.join(2000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-        BpfMap m = ringMap;
-        if (m != null) {
-            m.close();
         }
         save(); // the expiry thread has ended: no write races this one
         synchronized (senders) {
