@@ -173,8 +173,17 @@ final class HookLifecycle {
                            HookPlacement placement) {
         Attachment.Kind tcKind = tcKind();
         try {
-            if (tcKind == Attachment.Kind.TC_FILTER && t.programs().stream().anyMatch(p -> p.hook() != Hook.XDP)) {
-                createdClsact[0] = TcFilter.createClsact(ifindex);
+            if (t.programs().stream().anyMatch(p -> p.hook() != Hook.XDP)) {
+                // With tcx too: creating the qdisc later (a move to legacy tc) drops what the interface sends
+                // meanwhile (the kernel takes its transmit queues down while it grafts the qdisc), so it is made
+                // now, when the endpoint is new (docs/agent.md, "Known loss"). tcx itself does not need it.
+                try {
+                    createdClsact[0] = TcFilter.createClsact(ifindex);
+                } catch (RuntimeException e) {
+                    if (tcKind == Attachment.Kind.TC_FILTER) {
+                        throw e;
+                    } // a kernel without clsact still runs tcx; a move to legacy tc reports the failure then
+                }
             }
             for (int i = 0; i < t.programs().size(); i++) {
                 ProgramDecl p = t.programs().get(i);

@@ -62,7 +62,9 @@ class EndpointLoaderTest {
         if (mode == AttachMode.TCX) {
             assertEquals(List.of("endpoints/21/ks_counters", "endpoints/21/links/ks_egress",
                     "endpoints/21/links/ks_ingress", "node/ks_node_stats"), lab.pins());
-            assertFalse(lab.qdiscs().contains("clsact"), "tcx needs no qdisc: " + lab.qdiscs());
+            // tcx needs no qdisc, but it is made now so that a later move to legacy tc does not make it under traffic
+            assertTrue(lab.qdiscs().contains("clsact"), "made at attach for a move to tc: " + lab.qdiscs());
+            assertTrue(Files.readString(loader.stateFile(ID)).contains("\"createdClsact\" : true"), "recorded as Kiln's");
         } else {
             assertEquals(List.of("endpoints/21/ks_counters", "node/ks_node_stats"), lab.pins());
             assertEquals(EndpointLoader.DEFAULT_TC_HANDLE, a.get(0).tcHandle());

@@ -19,9 +19,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * {@link EndpointLoader#moveTcHooks}: an endpoint attached with tcx links is moved to legacy tc by a
- * loader of that mode (same programs, a tc filter per hook, no link pin left), then back (no filter
- * left; the clsact qdisc the first move made stays, empty, until detach removes it); traffic passes at each
- * stage; a loader of the endpoint's own kind does nothing.
+ * loader of that mode (same programs, a tc filter per hook, no link pin left; the clsact qdisc is there
+ * from the tcx attach, so the move does not create it under traffic), then back (no filter left; the
+ * qdisc stays, empty, until detach removes it); traffic passes at each stage; a loader of the endpoint's
+ * own kind does nothing.
  */
 class MoveTcHooksTest {
     private static final int ID = 36;
@@ -53,6 +54,7 @@ class MoveTcHooksTest {
             ids = a.programIds();
             assertFalse(tcx.moveTcHooks(a), "already tcx: nothing to do");
         }
+        assertTrue(lab.qdiscs().contains("clsact"), "made by the tcx attach, before any move: " + lab.qdiscs());
         assertEquals(10, lab.udpDelivered(10));
 
         try (AttachedEndpoint a = tc.adopt(ID)) {
@@ -75,7 +77,7 @@ class MoveTcHooksTest {
             assertEquals(Set.of(Attachment.Kind.TCX_LINK), kinds(a));
             assertEquals(ids, a.programIds());
             assertTrue(a.isIntact());
-            // the move back takes the filters off; the clsact qdisc the first move made stays, empty, until detach
+            // the move back takes the filters off; the clsact qdisc the attach made stays, empty, until detach
             assertFalse(lab.tcFilters("ingress").contains("bpf"), lab.tcFilters("ingress"));
             assertFalse(lab.tcFilters("egress").contains("bpf"), lab.tcFilters("egress"));
             assertTrue(lab.qdiscs().contains("clsact"), lab.qdiscs());
@@ -84,7 +86,7 @@ class MoveTcHooksTest {
             assertEquals(0, lab.udpDelivered(5), "a swap after the move replaces the moved hooks");
             tcx.detach(a);
         }
-        assertFalse(lab.qdiscs().contains("clsact"), "detach removes the qdisc the move made: " + lab.qdiscs());
+        assertFalse(lab.qdiscs().contains("clsact"), "detach removes the qdisc Kiln made: " + lab.qdiscs());
         tcx.removeNodeMaps();
         assertEquals(List.of(), lab.pins());
         assertFalse(Files.exists(tcx.stateFile(ID)));
