@@ -3,6 +3,7 @@ package io.kiln.runtime.internal;
 import io.kiln.bpf.BpfMap;
 import io.kiln.bpf.MapLayout;
 import io.kiln.runtime.EndpointException;
+import io.kiln.runtime.PinLayout;
 
 import java.io.IOException;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -38,13 +39,15 @@ public final class PinnedMaps {
     }
 
     private final LayoutRecords records;
+    private final PinLayout pins;
     private final List<Recorded> recorded = new ArrayList<>();
     private final List<Migrated> migrated = new ArrayList<>();
     private boolean holdsNodeLock;
     private boolean done;
 
-    public PinnedMaps(LayoutRecords records) {
+    public PinnedMaps(LayoutRecords records, PinLayout pins) {
         this.records = records;
+        this.pins = pins;
     }
 
     public LayoutRecords records() {
@@ -89,22 +92,42 @@ public final class PinnedMaps {
             return;
         }
         List<Migrated> keptOpen = new ArrayList<>();
+        List<RetiredNodeMaps.Handed> handed = new ArrayList<>();
         try {
             List<String> failures = new ArrayList<>();
             for (Migrated m : migrated) {
-                try {
-                    long t0 = System.nanoTime();
-                    move(m.tempPin(), m.pin());
-                    long t1 = System.nanoTime();
-                    m.migration().catchUpSince(m.oldMap(), m.newMap(), m.copiedKeys());
-                    phase.accept("rename", t1 - t0);
-                    phase.accept("catchup", System.nanoTime() - t1);
-                    if (m.endpointId() == null) {
-                        keptOpen.add(m); // other endpoints' old programs may still write it
+                boolean node = m.endpointId() == null;
+                Path retiredPin = null;
+                if (node) {
+                    try {
+                        // before the rename: from here on a process killed at any point leaves the old map findable
+                        retiredPin = RetiredNodeMaps.pinRetired(pins, records, m.name(), m.oldMap(), m.migration());
+                    } catch (RuntimeException e) {
+                        failures.add(e.getMessage());
                     }
+                }
+                long t0 = System.nanoTime();
+                try {
+                    move(m.tempPin(), m.pin());
+                } catch (RuntimeException e) {
+                    failures.add(e.getMessage());
+                    if (retiredPin != null) {
+                        RetiredNodeMaps.unpinRetired(retiredPin, records); // the old map keeps the live pin
+                    }
+                    continue;
+                }
+                long t1 = System.nanoTime();
+                phase.accept("rename", t1 - t0);
+                if (node) {
+                    keptOpen.add(m); // other endpoints' old programs may still write it
+                    handed.add(new RetiredNodeMaps.Handed(m.pin(), m.oldMap(), m.migration(), retiredPin));
+                }
+                try {
+                    m.migration().catchUpSince(m.oldMap(), m.newMap(), m.copiedKeys());
                 } catch (RuntimeException e) {
                     failures.add(e.getMessage());
                 }
+                phase.accept("catchup", System.nanoTime() - t1);
             }
             long t2 = System.nanoTime();
             for (Recorded r : recorded) {
@@ -121,7 +144,7 @@ public final class PinnedMaps {
             long t3 = System.nanoTime();
             phase.accept("records", t3 - t2);
             try {
-                RetiredNodeMaps.commit(keptOpen, recorded.stream().filter(r -> r.endpointId() == null)
+                RetiredNodeMaps.commit(pins, records, handed, recorded.stream().filter(r -> r.endpointId() == null)
                         .map(r -> new RetiredNodeMaps.Used(r.pin(), r.layout(), objectMaps.apply(r.name()))).toList(),
                         hooked);
             } catch (RuntimeException e) {
