@@ -82,7 +82,9 @@ public final class PinnedMaps {
      * A migrated node map's old map is kept while programs on other endpoints' hooks still use it
      * ({@code hooked}: the ids of the programs on every other endpoint's hooks): what those old
      * programs add to it is caught up again at each later commit of an object that uses the pin,
-     * and once no hooked program uses the old map, a last time before it is let go.
+     * and once no hooked program uses the old map, a last time before it is let go. Such an old map
+     * is pinned under the retired folder, with its record, before its new map is renamed over the
+     * pin, so that a process killed at any point leaves it to the next ({@link RetiredNodeMaps}).
      */
     public synchronized void commit(java.util.function.Function<String, BpfMap> objectMaps,
                                     java.util.function.Supplier<java.util.Collection<Integer>> hooked,

@@ -61,6 +61,8 @@ public final class RetiredNodeMaps {
     private static final List<Retired> RETIRED = new ArrayList<>(); // guarded by itself
     private static final Set<Path> ADOPTED = new HashSet<>(); // retired folders read in this process; guarded by RETIRED
     private static final java.util.Map<Path, List<String>> PENDING = new java.util.HashMap<>(); // refusals a commit found
+    // pinned by a commit of this process that has not handed them over yet: not an earlier process's; guarded by RETIRED
+    private static final Set<Path> IN_FLIGHT = new HashSet<>();
 
     private RetiredNodeMaps() {
     }
@@ -105,12 +107,21 @@ public final class RetiredNodeMaps {
     static Path pinRetired(PinLayout pins, LayoutRecords records, String map, BpfMap oldMap, MapMigration migration) {
         String name = pinName(map, oldMap.id());
         Path pin = pins.retiredDir().resolve(name);
-        records.writeRetired(name, oldMap.id(), migration.from(), migration.to());
+        synchronized (RETIRED) {
+            IN_FLIGHT.add(pin);
+        }
+        try {
+            records.writeRetired(name, oldMap.id(), migration.from(), migration.to());
+        } catch (RuntimeException e) {
+            landed(pin);
+            throw e;
+        }
         try {
             Files.createDirectories(pins.retiredDir());
             oldMap.pin(pin);
         } catch (IOException | RuntimeException e) {
             if (!isPinOf(pin, oldMap.id())) {
+                landed(pin);
                 try {
                     records.deleteRetired(name);
                 } catch (RuntimeException cleanup) {
@@ -125,12 +136,19 @@ public final class RetiredNodeMaps {
 
     /** The new map did not take the pin after all (the rename failed): the old map is the live one, not retired. */
     static void unpinRetired(Path retiredPin, LayoutRecords records) {
+        landed(retiredPin);
         try {
             Files.deleteIfExists(retiredPin);
         } catch (IOException ignored) {
             // the next adopt finds the live map's id at it and removes it
         }
         records.deleteRetired(retiredPin.getFileName().toString());
+    }
+
+    private static void landed(Path retiredPin) {
+        synchronized (RETIRED) {
+            IN_FLIGHT.remove(retiredPin);
+        }
     }
 
     /**
@@ -147,7 +165,7 @@ public final class RetiredNodeMaps {
                 problems.addAll(pending);
             }
             ADOPTED.add(pins.retiredDir());
-            problems.addAll(read(pins, records, Set.of()));
+            problems.addAll(read(pins, records));
             releaseUnused(pins, Set.of(), hooked, problems);
             return problems.stream().distinct().toList();
         }
@@ -163,12 +181,10 @@ public final class RetiredNodeMaps {
     static void commit(PinLayout pins, LayoutRecords records, List<Handed> migrated, List<Used> used,
                        Supplier<Collection<Integer>> hooked) {
         synchronized (RETIRED) {
-            Set<Path> handed = new HashSet<>();
-            migrated.forEach(h -> handed.add(h.retiredPin()));
             if (ADOPTED.add(pins.retiredDir())) {
                 // nobody adopted yet: what an earlier process kept is read now; what it refuses waits for adopt()
                 // (a hostile leftover must not fail a swap)
-                List<String> refused = read(pins, records, handed); // pinned by this commit: not an earlier process's
+                List<String> refused = read(pins, records);
                 if (!refused.isEmpty()) {
                     PENDING.put(pins.retiredDir(), refused);
                 }
@@ -177,6 +193,7 @@ public final class RetiredNodeMaps {
             int before = RETIRED.size();
             for (Handed h : migrated) {
                 RETIRED.add(new Retired(h.pin(), h.oldMap(), h.migration(), h.retiredPin(), records));
+                IN_FLIGHT.remove(h.retiredPin());
             }
             // this commit's own were caught up by it just now
             Set<Retired> current = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
@@ -250,8 +267,8 @@ public final class RetiredNodeMaps {
         }
     }
 
-    /** Re-opens what {@code pins.retiredDir()} holds, but what this process keeps or {@code skip} names; problems as messages. */
-    private static List<String> read(PinLayout pins, LayoutRecords records, Set<Path> skip) {
+    /** Re-opens what {@code pins.retiredDir()} holds, but what this process keeps or is handing over; problems as messages. */
+    private static List<String> read(PinLayout pins, LayoutRecords records) {
         List<String> problems = new ArrayList<>();
         Path dir = pins.retiredDir();
         Set<String> names = new HashSet<>();
@@ -272,7 +289,7 @@ public final class RetiredNodeMaps {
                     }
                     String name = p.getFileName().toString();
                     names.add(name);
-                    if (skip.contains(p)) {
+                    if (IN_FLIGHT.contains(p)) {
                         continue;
                     }
                     String problem = adoptOne(pins, records, p, name);
@@ -352,7 +369,7 @@ public final class RetiredNodeMaps {
         }
     }
 
-    /** Records whose pin is gone (the pin is removed first): a process stopped between the two. */
+    /** Records whose pin is gone (the pin is removed first, made last): a process stopped between the two. */
     private static void removeStaleRecords(LayoutRecords records, Path pinDir, Set<String> pinNames, List<String> problems) {
         Path dir = records.retiredDir();
         if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
@@ -369,7 +386,7 @@ public final class RetiredNodeMaps {
                     continue;
                 }
                 String name = file.substring(0, file.length() - ".json".length());
-                if (NAME.matcher(name).matches() && !pinNames.contains(name)
+                if (NAME.matcher(name).matches() && !pinNames.contains(name) && !IN_FLIGHT.contains(pinDir.resolve(name))
                         && !Files.exists(pinDir.resolve(name), LinkOption.NOFOLLOW_LINKS)) {
                     Files.deleteIfExists(p); // a link is removed, not followed
                 }
