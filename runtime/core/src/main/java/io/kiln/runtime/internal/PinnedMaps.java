@@ -101,12 +101,14 @@ public final class PinnedMaps {
                 boolean node = m.endpointId() == null;
                 Path retiredPin = null;
                 if (node) {
+                    long p0 = System.nanoTime();
                     try {
                         // before the rename: from here on a process killed at any point leaves the old map findable
                         retiredPin = RetiredNodeMaps.pinRetired(pins, records, m.name(), m.oldMap(), m.migration());
                     } catch (RuntimeException e) {
                         failures.add(e.getMessage());
                     }
+                    phase.accept("retired", System.nanoTime() - p0);
                 }
                 long t0 = System.nanoTime();
                 try {
