@@ -193,6 +193,88 @@ class MapMigrationKernelTest {
     }
 
     /**
+     * {@link #nodeMapEntriesOfAnEndpointSwappedLaterAreCaughtUpAtItsSwap} with the agent (a
+     * {@code kiln agent} process) killed with SIGKILL between the two swaps: endpoint 2's old
+     * programs track new flows in the old conntrack map while no agent runs; a new agent adopts
+     * the old map from its retired pin, and endpoint 2's swap must carry those entries over.
+     */
+    @Test
+    void nodeMapEntriesMadeAcrossAnAgentSigkillAreCaughtUpAtTheLaterSwap(@TempDir Path tmp) throws Exception {
+        try (AgentLab lab = AgentLab.create(tmp, 1, 2)) {
+            lab.servers.udp(lab.ns(2), UDP);
+            lab.writeSpec("policies", "web.yaml", POLICY);
+            writeSpecs(lab, "build: { ctSize: 4096 }\n");
+            List<String> args = List.of("--spec-dir", lab.specDir.toString(), "--state-dir", lab.stateDir.toString(),
+                    "--pin-root", lab.pinRoot.toString(), "--cache-dir",
+                    Path.of("target", "kiln-test-store").toAbsolutePath().toString());
+            io.kiln.runtime.AttachMode mode = AgentLab.attachMode() == io.kiln.runtime.AttachMode.LEGACY_TC
+                    ? io.kiln.runtime.AttachMode.LEGACY_TC : io.kiln.runtime.AttachMode.TCX;
+            io.kiln.cli.AgentProcess[] agent = {io.kiln.cli.AgentProcess.start(mode, args)};
+            io.kiln.agent.api.AgentClient api = io.kiln.agent.api.AgentClient.unix(lab.stateDir.resolve("api.sock"));
+            try {
+                agent[0].await("ready: 2/2 endpoint", Duration.ofSeconds(90));
+                AgentLab.eventually("both ready on tier 1", () -> agent[0].isAlive() && api.status().endpoints().stream()
+                        .filter(e -> e.state() == EndpointStatus.State.READY && e.tier() != null && e.tier() == 1)
+                        .count() == 2, agent[0]::output);
+            } catch (Throwable e) {
+                agent[0].close();
+                throw e;
+            }
+            try (BpfMap oldCt = node(lab, "conntrack")) {
+                Map<String, Integer> webPrograms = AgentLab.endpoint(api.status(), 2).programIds();
+                lab.writeSpec("endpoints", "client.yaml", lab.endpointYaml(1, "{app: client}")
+                        + "build: { ctSize: 8192 }\n");
+                AgentLab.eventually("endpoint 1 migrated conntrack and is ready", () -> {
+                    try (BpfMap ct = node(lab, "conntrack")) {
+                        return ct.definition().maxEntries() == 8192 && api.status().endpoints().stream()
+                                .filter(e -> e.state() == EndpointStatus.State.READY).count() == 2;
+                    }
+                }, agent[0]::output);
+                assertEquals(webPrograms, AgentLab.endpoint(api.status(), 2).programIds(), "endpoint 2 still runs its old programs");
+
+                agent[0].kill(Duration.ofSeconds(30));
+                for (int i = 0; i < 20; i++) { // each a new flow, tracked by endpoint 2's old programs, no agent running
+                    assertTrue(EchoServers.udpWorks(lab.ns(1), ip(2), UDP), "UDP 9000 allowed, flow " + i);
+                }
+                Set<ByteBuffer> window = keys(oldCt);
+                try (BpfMap ct = node(lab, "conntrack")) {
+                    window.removeAll(keys(ct));
+                }
+                assertTrue(window.size() >= 20, "endpoint 2's old programs tracked the new flows in the old map"
+                        + " only: " + window.size() + " entries");
+
+                agent[0] = io.kiln.cli.AgentProcess.start(mode, args);
+                agent[0].await("adopted 2 endpoint", Duration.ofSeconds(90));
+                agent[0].await("ready: 2/2 endpoint", Duration.ofSeconds(90));
+                lab.writeSpec("endpoints", "web.yaml", lab.endpointYaml(2, "{app: web}") + "build: { ctSize: 8192 }\n");
+                AgentLab.eventually("endpoint 2 swapped and ready", () -> agent[0].isAlive()
+                        && !AgentLab.endpoint(api.status(), 2).programIds().equals(webPrograms)
+                        && api.status().endpoints().stream().filter(e -> e.state() == EndpointStatus.State.READY)
+                        .count() == 2, agent[0]::output);
+                Set<ByteBuffer> missing = new HashSet<>(window);
+                try (BpfMap ct = node(lab, "conntrack")) {
+                    assertEquals(8192, ct.definition().maxEntries());
+                    missing.removeAll(keys(ct));
+                }
+                System.out.printf("MapMigrationKernelTest staggered across SIGKILL: endpoint 2's old programs tracked %d"
+                        + " entries in the old conntrack map while no agent ran; %d missing after its swap%n",
+                        window.size(), missing.size());
+                assertEquals(0, missing.size(), missing.size() + " of the " + window.size() + " entries endpoint 2's"
+                        + " old programs made after the migration and the agent's SIGKILL are not in the new conntrack map");
+                assertFalse(agent[0].output().contains("retired node map"), agent[0].output());
+                Path retired = new PinLayout(lab.pinRoot).retiredDir();
+                try (var list = Files.list(retired)) {
+                    assertEquals(List.of(), list.toList(), "the old map's retired pin is gone");
+                }
+                assertTrue(EchoServers.udpWorks(lab.ns(1), ip(2), UDP));
+                assertTrue(lab.hooksIntact(1) && lab.hooksIntact(2));
+            } finally {
+                agent[0].close();
+            }
+        }
+    }
+
+    /**
      * A node map migrated while another endpoint still runs its old programs: endpoint 1 alone
      * moves to a larger {@code ctSize} and migrates {@code conntrack}; endpoint 2 keeps its old
      * programs, which track the new UDP flows sent to it in the old map only. When endpoint 2 is

@@ -204,6 +204,24 @@ public final class EndpointLoader {
         return recovery.resync(attached);
     }
 
+    /**
+     * Takes over the old node maps an earlier (perhaps killed) process kept for a catch-up: a node
+     * map migrated by one endpoint's swap while other endpoints still ran old programs that write
+     * the old map. Each is pinned at {@code ROOT/retired/MAP-ID} with its layout record; this
+     * process then catches it up at the later swaps and lets it go once no program on a hook uses
+     * it, as the earlier process would have (see {@code RetiredNodeMaps}). Call it once at start,
+     * after adopting the endpoints; the first swap that commits does it otherwise. Anything there
+     * that is not what Kiln pinned (not a map, another map id or definition than its record says,
+     * a bad record, a link) is refused and left as it is.
+     *
+     * @return what was refused or failed, one message each naming the file; empty when all went well
+     */
+    public List<String> adoptRetiredNodeMaps() {
+        return io.kiln.runtime.internal.RetiredNodeMaps.adopt(pins,
+                new io.kiln.runtime.internal.LayoutRecords(states.dir().resolve(LAYOUTS)),
+                () -> hooks.programsOnOtherHooks(-1)); // every endpoint's: no endpoint has id -1
+    }
+
     // ---- detach, uninstall ----
 
     /**

@@ -113,6 +113,8 @@ final class EndpointRecovery {
             throw new EndpointException("remove node maps: " + ids.size() + " endpoint(s) still use them (" + ids
                     + "); detach them first", true);
         }
+        io.kiln.runtime.internal.RetiredNodeMaps.releaseUnder(pins.nodeDir()); // no endpoint left to catch up
+        PinTree.delete(pins.retiredDir(), "remove node maps");
         PinTree.delete(pins.nodeDir(), "remove node maps");
         new io.kiln.runtime.internal.LayoutRecords(states.dir().resolve(EndpointLoader.LAYOUTS)).deleteAll();
     }

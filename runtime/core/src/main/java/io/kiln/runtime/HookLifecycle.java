@@ -152,7 +152,7 @@ final class HookLifecycle {
      * node map a migration replaced (a torn or unreadable state counts as nothing: its endpoint is
      * being written now, by a swap whose own commit catches up).
      */
-    private java.util.Collection<Integer> programsOnOtherHooks(int self) {
+    java.util.Collection<Integer> programsOnOtherHooks(int self) {
         List<Integer> ids = new ArrayList<>();
         for (int id : states.endpointIds()) {
             if (id == self) {

@@ -9,6 +9,8 @@ import java.util.Objects;
  *   ROOT/node/MAP                          node-wide maps, shared by every endpoint
  *   ROOT/endpoints/ID/MAP                  one endpoint's maps
  *   ROOT/endpoints/ID/links/PROGRAM        one endpoint's links (tcx, XDP)
+ *   ROOT/retired/MAP-ID                    an old node map a migration replaced, kept while other
+ *                                          endpoints' old programs still write it (ID: its kernel id)
  * </pre>
  * ROOT is {@link #DEFAULT_ROOT} in production; tests use a root of their own.
  */
@@ -30,6 +32,11 @@ public record PinLayout(Path root) {
 
     public Path nodeMap(String map) {
         return nodeDir().resolve(map);
+    }
+
+    /** Old node maps kept for a catch-up after a migration (see {@code RetiredNodeMaps}). */
+    public Path retiredDir() {
+        return root.resolve("retired");
     }
 
     public Path endpointsDir() {

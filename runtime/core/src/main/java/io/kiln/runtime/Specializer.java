@@ -97,7 +97,7 @@ public final class Specializer {
             Map<String, byte[]> toSet = EndpointConstantCheck.againstObject(t, bpf, endpoint.constants(), prefix);
             toSet.forEach(bpf::setConstant);
             Map<String, Path> mapPins = new LinkedHashMap<>();
-            PinnedMaps pinned = records == null ? null : new PinnedMaps(records);
+            PinnedMaps pinned = records == null ? null : new PinnedMaps(records, pins);
             long t1 = System.nanoTime();
             long t2;
             try {

@@ -635,6 +635,10 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
             where.put(id, new NodeMaps.Attached(a.interfaceName(), namespaces.nameOf(a.namespace()), a.ifindex()));
         }
         adopted = out.size();
+        // old node maps a killed agent kept for endpoints still on their old programs (before any swap here)
+        for (String problem : loader.adoptRetiredNodeMaps()) {
+            System.err.println("kiln agent: " + problem);
+        }
         NodeState node;
         try {
             node = nodeMaps.read(where);

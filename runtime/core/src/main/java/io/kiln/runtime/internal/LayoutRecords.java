@@ -27,6 +27,10 @@ import java.util.regex.Pattern;
  * record names the kernel id of the map it describes, so a record left over from another map at the
  * same pin is not believed. Records are untrusted input: bounded in size and field count, every
  * name, offset and size checked; anything wrong makes the layout unknown (with the reason).
+ *
+ * <p>A retired node map (an old map a migration replaced, kept for a catch-up: {@link RetiredNodeMaps})
+ * has its record in {@code DIR/retired/MAP-ID.json}: the old map's id and layout, and under {@code to}
+ * the layout it was migrated to.
  */
 public final class LayoutRecords {
     private static final int FORMAT = 1;
@@ -36,6 +40,7 @@ public final class LayoutRecords {
     private static final Pattern FIELD_NAME = Pattern.compile("[A-Za-z0-9_.]{0,256}");
     private static final Pattern TYPE = Pattern.compile("[A-Za-z0-9_ :@\\[\\]()?]{1,80}");
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String RETIRED = "retired";
 
     private final Path dir;
 
@@ -71,21 +76,113 @@ public final class LayoutRecords {
         if (file == null) {
             return new Lookup(null, "the map name " + map + " cannot name a record file");
         }
+        Raw raw = readRecord(file, map);
+        if (raw.problem() != null) {
+            return new Lookup(null, raw.problem());
+        }
+        try {
+            int mapId = intOf(raw.root(), "mapId", 1, Integer.MAX_VALUE);
+            return new Lookup(new Recorded(mapId, decodeLayout(raw.root())), null);
+        } catch (RuntimeException e) {
+            return new Lookup(null, "layout record " + file + " is not valid (" + e.getMessage() + ")");
+        }
+    }
+
+    /**
+     * What the record of a retired node map said: the old map's kernel id, its layout ({@code from})
+     * and the layout it was migrated to ({@code to}).
+     */
+    public record RetiredRecord(int mapId, MapLayout from, MapLayout to) {
+    }
+
+    /** A retired node map's record, or why there is none usable. */
+    public record RetiredLookup(RetiredRecord recorded, String problem) {
+        public boolean found() {
+            return recorded != null;
+        }
+    }
+
+    /** The folder of retired node maps' records: {@code DIR/retired/}. */
+    public Path retiredDir() {
+        return dir.resolve(RETIRED);
+    }
+
+    /** The record of the retired node map pinned as {@code name} ({@code MAP-ID}); null if the name cannot be a file. */
+    public Path retiredPath(String name) {
+        return MAP_NAME.matcher(name).matches() ? retiredDir().resolve(name + ".json") : null;
+    }
+
+    public RetiredLookup readRetired(String name) {
+        Path file = retiredPath(name);
+        if (file == null) {
+            return new RetiredLookup(null, "the name " + name + " cannot name a record file");
+        }
+        Raw raw = readRecord(file, name);
+        if (raw.problem() != null) {
+            return new RetiredLookup(null, raw.problem());
+        }
+        try {
+            int mapId = intOf(raw.root(), "mapId", 1, Integer.MAX_VALUE);
+            MapLayout from = decodeLayout(raw.root());
+            JsonNode to = raw.root().get("to");
+            if (to == null || !to.isObject()) {
+                throw new IllegalArgumentException("to: expected the layout migrated to, an object");
+            }
+            return new RetiredLookup(new RetiredRecord(mapId, from, decodeLayout(to)), null);
+        } catch (RuntimeException e) {
+            return new RetiredLookup(null, "layout record " + file + " is not valid (" + e.getMessage() + ")");
+        }
+    }
+
+    /** Records the retired node map pinned as {@code name}: map {@code mapId} laid out as {@code from}, migrated to {@code to}. */
+    public void writeRetired(String name, int mapId, MapLayout from, MapLayout to) {
+        Path file = retiredPath(name);
+        if (file == null) {
+            throw new EndpointException("retired node map " + name + ": the name cannot name a record file", false);
+        }
+        ObjectNode root = JSON.createObjectNode();
+        root.put("format", FORMAT);
+        root.put("map", name);
+        root.put("mapId", mapId);
+        putLayout(root, from);
+        putLayout(root.putObject("to"), to);
+        writeFile(file, name, root);
+    }
+
+    /** Removes the record of the retired node map pinned as {@code name}, if any. */
+    public void deleteRetired(String name) {
+        Path file = retiredPath(name);
+        if (file == null) {
+            return;
+        }
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            throw new EndpointException("retired node map " + name + ": remove layout record " + file + ": "
+                    + e.getMessage(), false, e);
+        }
+    }
+
+    private record Raw(JsonNode root, String problem) {
+    }
+
+    /** A record file read as untrusted input: a regular file (never through a link), bounded, format and name checked. */
+    private static Raw readRecord(Path file, String map) {
         if (Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)
                 && !Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             // a FIFO would block the open, a device or a link could lead anywhere: never opened
-            return new Lookup(null, "layout record " + file + " is not a regular file");
+            return new Raw(null, "layout record " + file + " is not a regular file");
         }
         byte[] bytes;
         try (InputStream in = Files.newInputStream(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             bytes = in.readNBytes((int) MAX_BYTES + 1);
         } catch (NoSuchFileException e) {
-            return new Lookup(null, "no layout record at " + file);
+            return new Raw(null, "no layout record at " + file);
         } catch (IOException e) {
-            return new Lookup(null, "layout record " + file + " unreadable: " + e.getMessage());
+            return new Raw(null, "layout record " + file + " unreadable: " + e.getMessage());
         }
         if (bytes.length > MAX_BYTES) {
-            return new Lookup(null, "layout record " + file + " is larger than " + MAX_BYTES + " bytes");
+            return new Raw(null, "layout record " + file + " is larger than " + MAX_BYTES + " bytes");
         }
         try {
             JsonNode root = JSON.readTree(bytes);
@@ -98,10 +195,9 @@ public final class LayoutRecords {
             if (!map.equals(text(root, "map"))) {
                 throw new IllegalArgumentException("it names map " + text(root, "map"));
             }
-            int mapId = intOf(root, "mapId", 1, Integer.MAX_VALUE);
-            return new Lookup(new Recorded(mapId, decodeLayout(root)), null);
+            return new Raw(root, null);
         } catch (IOException | RuntimeException e) {
-            return new Lookup(null, "layout record " + file + " is not valid (" + e.getMessage() + ")");
+            return new Raw(null, "layout record " + file + " is not valid (" + e.getMessage() + ")");
         }
     }
 
@@ -115,14 +211,22 @@ public final class LayoutRecords {
         root.put("format", FORMAT);
         root.put("map", map);
         root.put("mapId", mapId);
+        putLayout(root, layout);
+        writeFile(file, map, root);
+    }
+
+    private static void putLayout(ObjectNode o, MapLayout layout) {
         MapDefinition d = layout.definition();
-        root.put("type", d.type());
-        root.put("keySize", d.keySize());
-        root.put("valueSize", d.valueSize());
-        root.put("maxEntries", Integer.toUnsignedLong(d.maxEntries()));
-        root.put("flags", d.flags());
-        root.set("key", fields(layout.key()));
-        root.set("value", fields(layout.value()));
+        o.put("type", d.type());
+        o.put("keySize", d.keySize());
+        o.put("valueSize", d.valueSize());
+        o.put("maxEntries", Integer.toUnsignedLong(d.maxEntries()));
+        o.put("flags", d.flags());
+        o.set("key", fields(layout.key()));
+        o.set("value", fields(layout.value()));
+    }
+
+    private static void writeFile(Path file, String map, ObjectNode root) {
         Path tmp = file.resolveSibling("." + map + "." + UUID.randomUUID() + ".tmp");
         try {
             Files.createDirectories(file.getParent());

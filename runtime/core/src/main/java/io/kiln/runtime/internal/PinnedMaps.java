@@ -3,6 +3,7 @@ package io.kiln.runtime.internal;
 import io.kiln.bpf.BpfMap;
 import io.kiln.bpf.MapLayout;
 import io.kiln.runtime.EndpointException;
+import io.kiln.runtime.PinLayout;
 
 import java.io.IOException;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -38,13 +39,15 @@ public final class PinnedMaps {
     }
 
     private final LayoutRecords records;
+    private final PinLayout pins;
     private final List<Recorded> recorded = new ArrayList<>();
     private final List<Migrated> migrated = new ArrayList<>();
     private boolean holdsNodeLock;
     private boolean done;
 
-    public PinnedMaps(LayoutRecords records) {
+    public PinnedMaps(LayoutRecords records, PinLayout pins) {
         this.records = records;
+        this.pins = pins;
     }
 
     public LayoutRecords records() {
@@ -79,7 +82,9 @@ public final class PinnedMaps {
      * A migrated node map's old map is kept while programs on other endpoints' hooks still use it
      * ({@code hooked}: the ids of the programs on every other endpoint's hooks): what those old
      * programs add to it is caught up again at each later commit of an object that uses the pin,
-     * and once no hooked program uses the old map, a last time before it is let go.
+     * and once no hooked program uses the old map, a last time before it is let go. Such an old map
+     * is pinned under the retired folder, with its record, before its new map is renamed over the
+     * pin, so that a process killed at any point leaves it to the next ({@link RetiredNodeMaps}).
      */
     public synchronized void commit(java.util.function.Function<String, BpfMap> objectMaps,
                                     java.util.function.Supplier<java.util.Collection<Integer>> hooked,
@@ -89,22 +94,44 @@ public final class PinnedMaps {
             return;
         }
         List<Migrated> keptOpen = new ArrayList<>();
+        List<RetiredNodeMaps.Handed> handed = new ArrayList<>();
         try {
             List<String> failures = new ArrayList<>();
             for (Migrated m : migrated) {
-                try {
-                    long t0 = System.nanoTime();
-                    move(m.tempPin(), m.pin());
-                    long t1 = System.nanoTime();
-                    m.migration().catchUpSince(m.oldMap(), m.newMap(), m.copiedKeys());
-                    phase.accept("rename", t1 - t0);
-                    phase.accept("catchup", System.nanoTime() - t1);
-                    if (m.endpointId() == null) {
-                        keptOpen.add(m); // other endpoints' old programs may still write it
+                boolean node = m.endpointId() == null;
+                Path retiredPin = null;
+                if (node) {
+                    long p0 = System.nanoTime();
+                    try {
+                        // before the rename: from here on a process killed at any point leaves the old map findable
+                        retiredPin = RetiredNodeMaps.pinRetired(pins, records, m.name(), m.oldMap(), m.migration());
+                    } catch (RuntimeException e) {
+                        failures.add(e.getMessage());
                     }
+                    phase.accept("retired", System.nanoTime() - p0);
+                }
+                long t0 = System.nanoTime();
+                try {
+                    move(m.tempPin(), m.pin());
+                } catch (RuntimeException e) {
+                    failures.add(e.getMessage());
+                    if (retiredPin != null) {
+                        RetiredNodeMaps.unpinRetired(retiredPin, records); // the old map keeps the live pin
+                    }
+                    continue;
+                }
+                long t1 = System.nanoTime();
+                phase.accept("rename", t1 - t0);
+                if (node) {
+                    keptOpen.add(m); // other endpoints' old programs may still write it
+                    handed.add(new RetiredNodeMaps.Handed(m.pin(), m.oldMap(), m.migration(), retiredPin));
+                }
+                try {
+                    m.migration().catchUpSince(m.oldMap(), m.newMap(), m.copiedKeys());
                 } catch (RuntimeException e) {
                     failures.add(e.getMessage());
                 }
+                phase.accept("catchup", System.nanoTime() - t1);
             }
             long t2 = System.nanoTime();
             for (Recorded r : recorded) {
@@ -121,7 +148,7 @@ public final class PinnedMaps {
             long t3 = System.nanoTime();
             phase.accept("records", t3 - t2);
             try {
-                RetiredNodeMaps.commit(keptOpen, recorded.stream().filter(r -> r.endpointId() == null)
+                RetiredNodeMaps.commit(pins, records, handed, recorded.stream().filter(r -> r.endpointId() == null)
                         .map(r -> new RetiredNodeMaps.Used(r.pin(), r.layout(), objectMaps.apply(r.name()))).toList(),
                         hooked);
             } catch (RuntimeException e) {

@@ -39,6 +39,31 @@ class LayoutRecordsTest {
         assertTrue(r.read(null, "conntrack").found());
     }
 
+    @Test
+    void retiredRecordsHoldBothLayoutsAndAreCheckedLikeTheOthers() throws Exception {
+        LayoutRecords r = new LayoutRecords(dir);
+        MapLayout bigger = new MapLayout(new MapDefinition(9, 16, 32, 131072, 0), CT.key(),
+                List.of(new MapLayout.Field("expires", 0, 8, "u64"), new MapLayout.Field("bytes", 24, 8, "u64")));
+        r.writeRetired("conntrack-812", 812, CT, bigger);
+        LayoutRecords.RetiredLookup l = r.readRetired("conntrack-812");
+        assertTrue(l.found(), l.problem());
+        assertEquals(new LayoutRecords.RetiredRecord(812, CT, bigger), l.recorded());
+        assertTrue(Files.exists(dir.resolve("retired/conntrack-812.json")));
+        assertFalse(r.read(null, "conntrack").found(), "not the live map's record");
+
+        Path file = dir.resolve("retired/conntrack-812.json");
+        String json = Files.readString(file);
+        Files.writeString(file, json.replaceFirst(",\"to\":\\{.*\\}\\}$", "}"));
+        assertEquals("layout record " + file + " is not valid (to: expected the layout migrated to, an object)",
+                r.readRetired("conntrack-812").problem());
+        Files.writeString(file, json.replace("\"maxEntries\":131072", "\"maxEntries\":-5"));
+        assertEquals("layout record " + file + " is not valid (maxEntries: -5 is outside 0..4294967295)",
+                r.readRetired("conntrack-812").problem());
+        assertEquals("the name ../x cannot name a record file", r.readRetired("../x").problem());
+        r.deleteRetired("conntrack-812");
+        assertEquals("no layout record at " + file, r.readRetired("conntrack-812").problem());
+    }
+
     private String problem(String json) throws Exception {
         Files.createDirectories(dir.resolve("node"));
         Files.writeString(dir.resolve("node/conntrack.json"), json);
