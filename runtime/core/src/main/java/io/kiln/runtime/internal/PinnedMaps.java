@@ -32,9 +32,19 @@ public final class PinnedMaps {
     public record Recorded(String name, Integer endpointId, Path pin, MapLayout layout, int recordedAsId) {
     }
 
-    /** A migrated map: the new one (this process's handle), the old one (to catch up from), the temp pin. */
+    /**
+     * A migrated map: the new one (this process's handle), the old one (to catch up from), the temp pin.
+     * A replaced node map of maps has {@code ofMaps} instead of {@code migration} (null): it is caught up
+     * once at the commit and not kept for later ones (its old map serves the old tier 0, whose
+     * programs hold it; no program writes a map of maps).
+     */
     public record Migrated(String name, Integer endpointId, Path pin, Path tempPin, BpfMap newMap, BpfMap oldMap,
-                           MapMigration migration, int copied, java.util.Set<java.nio.ByteBuffer> copiedKeys, long nanos) {
+                           MapMigration migration, int copied, java.util.Set<java.nio.ByteBuffer> copiedKeys, long nanos,
+                           MapsOfMapsMigration ofMaps) {
+        public Migrated(String name, Integer endpointId, Path pin, Path tempPin, BpfMap newMap, BpfMap oldMap,
+                        MapMigration migration, int copied, java.util.Set<java.nio.ByteBuffer> copiedKeys, long nanos) {
+            this(name, endpointId, pin, tempPin, newMap, oldMap, migration, copied, copiedKeys, nanos, null);
+        }
     }
 
     private final LayoutRecords records;
@@ -96,10 +106,14 @@ public final class PinnedMaps {
                     long t0 = System.nanoTime();
                     move(m.tempPin(), m.pin());
                     long t1 = System.nanoTime();
-                    m.migration().catchUpSince(m.oldMap(), m.newMap(), m.copiedKeys());
+                    if (m.ofMaps() != null) {
+                        m.ofMaps().catchUpSince(m.oldMap(), m.newMap(), m.copiedKeys());
+                    } else {
+                        m.migration().catchUpSince(m.oldMap(), m.newMap(), m.copiedKeys());
+                    }
                     phase.accept("rename", t1 - t0);
                     phase.accept("catchup", System.nanoTime() - t1);
-                    if (m.endpointId() == null) {
+                    if (m.endpointId() == null && m.ofMaps() == null) {
                         keptOpen.add(m); // other endpoints' old programs may still write it
                     }
                 } catch (RuntimeException e) {
