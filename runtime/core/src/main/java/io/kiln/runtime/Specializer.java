@@ -205,6 +205,16 @@ public final class Specializer {
                     }
                     continue;
                 }
+                if (inner.isPresent() && map.isMapOfMaps()) {
+                    // it takes the object's inner maps and is defined as the object's: reused. Its recorded
+                    // fields say nothing about that (tier 0's and tier 1's BTF of it may differ)
+                    map.setPinPath(pin);
+                    LayoutRecords.Lookup lookup = records.read(owner, m.name());
+                    if (lookup.found() && lookup.recorded().mapId() == old.id() && lookup.recorded().layout().equals(wanted)) {
+                        pinned.recordedAlready(old.id());
+                    }
+                    continue;
+                }
                 LayoutRecords.Lookup lookup = records.read(owner, m.name());
                 MapLayout current = knownLayout(old, lookup, wanted, label, pin);
                 if (current.equals(wanted)) {
@@ -270,8 +280,9 @@ public final class Specializer {
     /** True if a node map this object pins exists with a recorded layout other than the object's. */
     private boolean nodeMapsChange(TemplateDescriptor t, BpfObject bpf) {
         for (MapDecl m : t.maps()) {
-            if (m.scope() != MapScope.NODE || !m.pinned() || !Files.exists(pins.nodeMap(m.name()))) {
-                continue;
+            if (m.scope() != MapScope.NODE || !m.pinned() || !Files.exists(pins.nodeMap(m.name()))
+                    || bpf.map(m.name()).innerDefinition().isPresent()) {
+                continue; // a map of maps: mapsOfMapsChange
             }
             LayoutRecords.Lookup r = records.read(null, m.name());
             MapLayout wanted = bpf.map(m.name()).layout();

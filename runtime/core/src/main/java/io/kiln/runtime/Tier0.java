@@ -166,6 +166,7 @@ public final class Tier0 implements AutoCloseable {
             } else {
                 bpf.load();
             }
+            recordNodeMaps(loader, t, bpf);
             Map<String, BpfMap> outer = new LinkedHashMap<>();
             for (MapDecl m : t.maps()) {
                 MapDecl o = declared.get(m.name() + INNER_MAPS_SUFFIX);
@@ -192,6 +193,33 @@ public final class Tier0 implements AutoCloseable {
         } catch (RuntimeException e) {
             bpf.close();
             throw e instanceof EndpointException ? e : Errors.withContext(prefix, e);
+        }
+    }
+
+    /**
+     * Records the layout of each pinned node map (maps of maps aside) as this object defines it, unless a record of that
+     * very map exists (its definition is the object's: the load checked it). So a later variant that
+     * changes a node map (e.g. {@code endpointsSize}: {@code endpoints}, {@code endpoint_configs})
+     * migrates it field by field also on a node whose endpoints never ran tier 1.
+     */
+    private static void recordNodeMaps(EndpointLoader loader, TemplateDescriptor t, BpfObject bpf) {
+        LayoutRecords records = loader.specializer().records();
+        if (records == null) {
+            return;
+        }
+        for (MapDecl m : t.maps()) {
+            if (m.scope() != MapScope.NODE || !m.pinned()) {
+                continue;
+            }
+            BpfMap map = bpf.map(m.name());
+            if (map.isMapOfMaps()) {
+                continue; // replaced by its definition and inner definition, never migrated by its fields
+            }
+            LayoutRecords.Lookup current = records.read(null, m.name());
+            if (current.found() && current.recorded().mapId() == map.id()) {
+                continue;
+            }
+            records.write(null, m.name(), map.id(), map.layout());
         }
     }
 
