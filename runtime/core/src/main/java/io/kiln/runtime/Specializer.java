@@ -136,7 +136,9 @@ public final class Specializer {
     /**
      * Points each pinned map of {@code bpf} at its pin: an existing pin whose recorded layout is the
      * object's (or, unrecorded, whose definition is) is reused; one whose layout changed is migrated
-     * into a new map pinned beside it ({@link MapMigration}), which the object uses instead; a map
+     * into a new map pinned beside it ({@link MapMigration}), which the object uses instead; a node
+     * map of maps whose definition or inner-map definition changed is replaced the same way by a new
+     * one holding the old one's fitting inner maps ({@link MapsOfMapsMigration}); a map
      * not pinned yet is created and pinned by the load. Returns true if the load creates a node map.
      */
     private boolean preparePins(TemplateDescriptor t, BpfObject bpf, Endpoint endpoint, Map<String, Path> mapPins,
