@@ -5,7 +5,7 @@ SEC("tc")
 int ks_ingress(struct __sk_buff *skb)
 {
 	if (ks_is_udp4(skb))
-		ks_count(&ks_counters, SLOT);
+		ks_count(&ks_counters, SLOT, skb->len);
 	if (DROP && skb->protocol == bpf_htons(ETH_P_IP))
 		return TC_ACT_SHOT;
 	return TC_ACT_OK;

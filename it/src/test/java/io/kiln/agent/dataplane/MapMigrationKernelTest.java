@@ -427,4 +427,82 @@ class MapMigrationKernelTest {
             assertTrue(lab.hooksIntact(1) && lab.hooksIntact(2) && lab.hooksIntact(3));
         }
     }
+
+    /**
+     * An {@code endpointsSize} change while both endpoints run tier 0 (a template copy refuses tier 1
+     * at {@code endpointsSize} 256, so they are held there) under the probe's traffic: the first load
+     * of the new variant replaces the maps of maps {@code policy_maps} and {@code metrics_maps} (256 to
+     * 512 entries) and carries the endpoints' own maps over; both endpoints move to tier 1 with their
+     * policy, no connection broken, no request failed; TCP 8080 stays allowed and 8081 denied; a new
+     * endpoint of the new variant comes up (on its tier 0, then tier 1) with its policy enforced.
+     */
+    @Test
+    void endpointsSizeChangesWhileTheEndpointsRunTier0(@TempDir Path tmp) throws Exception {
+        try (AgentLab lab = AgentLab.create(tmp, 1, 2, 3)) {
+            Path templates = TieredBringUpKernelTest.copyTemplates(tmp.resolve("bpf"));
+            Path ftl = templates.resolve("endpoint").resolve("endpoint.bpf.c.ftl");
+            String good = Files.readString(ftl);
+            String anchor = "#define ENDPOINTS_SIZE ${endpointsSize}\n";
+            assertTrue(good.contains(anchor), "the template still defines ENDPOINTS_SIZE as " + anchor);
+            Files.writeString(ftl, good.replace(anchor, anchor + "#if defined(CONFIG_SOURCE_CONSTANTS) && ENDPOINTS_SIZE == 256\n"
+                    + "#error \"test template: tier 1 with endpointsSize 256 is refused on purpose\"\n#endif\n"));
+            lab.servers.tcp(lab.ns(2), TCP + 1);
+            lab.servers.tcp(lab.ns(3), TCP);
+            lab.servers.tcp(lab.ns(3), TCP + 1);
+            lab.writeSpec("policies", "web.yaml", POLICY);
+            writeSpecs(lab, "build: { endpointsSize: 256 }\n");
+            Agent agent = lab.start(lab.agent(lab.dataplane()).catalog(TemplateCatalog.scan(List.of(templates)))
+                    .specDirectory(lab.specDir, Duration.ofSeconds(1)));
+            AgentLab.eventually("both ready on tier 0, tier 1 refused", () -> onTier0(agent, 1) && onTier0(agent, 2),
+                    () -> agent.reconciler().status().toString());
+            int outerBefore;
+            try (BpfMap outer = node(lab, "policy_maps")) {
+                outerBefore = outer.id();
+                assertEquals(256, outer.definition().maxEntries());
+                assertTrue(outer.innerMapId(u32(2)).isPresent(), "endpoint 2's policy map is in policy_maps");
+            }
+            assertFalse(EchoServers.tcpWorks(lab.ns(1), ip(2), TCP + 1), "TCP 8081 denied on tier 0");
+            try (DisruptionProbe probe = probe(lab)) {
+                Thread.sleep(1000);
+                probe.mark();
+                long t0 = System.nanoTime();
+                writeSpecs(lab, "build: { endpointsSize: 512 }\n");
+                AgentLab.eventually("both on tier 1 of the new variant", () -> onTier1(agent, 1) && onTier1(agent, 2),
+                        () -> agent.reconciler().status().toString());
+                lab.awaitReady(agent, 1, 2);
+                long swapMillis = (System.nanoTime() - t0) / 1_000_000;
+                Thread.sleep(1000);
+                DisruptionProbe.Result r = probe.stop();
+                System.out.println("MapMigrationKernelTest endpointsSize 256->512 from tier 0 (spec change to both"
+                        + " endpoints ready " + swapMillis + " ms): " + r);
+                assertEquals(0, r.broken(), r.toString());
+                assertEquals(0, r.failed(), r.toString());
+                assertTrue(r.requests() > 50 * 20, r.toString());
+            }
+            try (BpfMap outer = node(lab, "policy_maps"); BpfMap metrics = node(lab, "metrics_maps")) {
+                assertNotEquals(outerBefore, outer.id(), "a new policy_maps");
+                assertEquals(512, outer.definition().maxEntries());
+                assertEquals(512, metrics.definition().maxEntries());
+            }
+            lab.servers.tcp(lab.ns(2), TCP); // the probe's server went with it
+            assertTrue(EchoServers.tcpWorks(lab.ns(1), ip(2), TCP), "TCP 8080 allowed after");
+            assertFalse(EchoServers.tcpWorks(lab.ns(1), ip(2), TCP + 1), "TCP 8081 denied after");
+
+            lab.writeSpec("endpoints", "web3.yaml", lab.endpointYaml(3, "{app: web}") + "build: { endpointsSize: 512 }\n");
+            lab.awaitReady(agent, 1, 2, 3);
+            assertTrue(EchoServers.tcpWorks(lab.ns(1), ip(3), TCP), "TCP 8080 to the new endpoint allowed");
+            assertFalse(EchoServers.tcpWorks(lab.ns(1), ip(3), TCP + 1), "TCP 8081 to the new endpoint denied");
+            assertTrue(lab.hooksIntact(1) && lab.hooksIntact(2) && lab.hooksIntact(3));
+        }
+    }
+
+    private static boolean onTier0(Agent agent, int id) {
+        return agent.reconciler().status().endpoints().stream().anyMatch(e -> e.id() == id
+                && e.state() == EndpointStatus.State.READY && e.tier() != null && e.tier() == 0
+                && e.reason() != null && e.reason().contains("refused on purpose"));
+    }
+
+    private static byte[] u32(int v) {
+        return ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(v).array();
+    }
 }

@@ -174,6 +174,42 @@ public final class BpfMap implements AutoCloseable {
                 io.kiln.bpf.internal.BtfFields.of(btf, LibBpf.bpf_map__btf_value_type_id(m)));
     }
 
+    /**
+     * An object's map of maps, before load: the definition of its inner maps as the object declares
+     * them ({@code __array(values, struct ...)}, libbpf's {@code bpf_map__inner_map}). Empty for any
+     * other map, for a map of maps declared without an inner map, and once the load created the map
+     * (libbpf frees the inner map then).
+     */
+    public Optional<MapDefinition> innerDefinition() {
+        requireObjectMap("inner map definition");
+        if (!isMapOfMaps()) {
+            return Optional.empty();
+        }
+        Pointer inner = LibBpf.bpf_map__inner_map(pointer());
+        if (inner == null) {
+            return Optional.empty();
+        }
+        return Optional.of(new MapDefinition(LibBpf.bpf_map__type(inner), LibBpf.bpf_map__key_size(inner),
+                LibBpf.bpf_map__value_size(inner), LibBpf.bpf_map__max_entries(inner), LibBpf.bpf_map__map_flags(inner)));
+    }
+
+    /**
+     * True when the kernel takes a map defined as {@code map} into a map of maps made with an inner
+     * map defined as {@code template}: same type, key and value size and flags, and for arrays
+     * without {@code BPF_F_INNER_MAP} the same {@code max_entries} (the kernel's
+     * {@code bpf_map_meta_equal}, {@code array_map_meta_equal}).
+     */
+    public static boolean innerFits(MapDefinition map, MapDefinition template) {
+        if (map.type() != template.type() || map.keySize() != template.keySize() || map.valueSize() != template.valueSize()
+                || map.flags() != template.flags()) {
+            return false;
+        }
+        boolean array = map.type() == 2 || map.type() == 6; // array, percpu array
+        return !array || (template.flags() & F_INNER_MAP) != 0 || map.maxEntries() == template.maxEntries();
+    }
+
+    private static final int F_INNER_MAP = 1 << 12;
+
     /** True for libbpf's maps of global data ({@code .rodata}, {@code .data}, {@code .bss}, {@code .kconfig}). */
     public boolean isInternal() {
         return map != null && LibBpf.bpf_map__is_internal(pointer()) != 0;

@@ -43,6 +43,11 @@ public final class SpecializedEndpoint implements AutoCloseable {
         }
         List<MigratedMap> out = new ArrayList<>();
         for (PinnedMaps.Migrated m : pinned.migrations()) {
+            if (m.ofMaps() != null) {
+                out.add(new MigratedMap(m.name(), m.pin(), m.ofMaps().from().toString(),
+                        m.ofMaps().to() + " (inner " + m.ofMaps().inner() + ")", m.copied(), m.nanos()));
+                continue;
+            }
             out.add(new MigratedMap(m.name(), m.pin(), m.migration().from().definition().toString(),
                     m.migration().to().definition().toString(), m.copied(), m.nanos()));
         }

@@ -7,6 +7,7 @@ import io.kiln.runtime.internal.EndpointConstantCheck;
 import io.kiln.runtime.internal.Errors;
 import io.kiln.runtime.internal.LayoutRecords;
 import io.kiln.runtime.internal.MapMigration;
+import io.kiln.runtime.internal.MapsOfMapsMigration;
 import io.kiln.runtime.internal.PinnedMaps;
 import io.kiln.bpf.MapLayout;
 import io.kiln.template.MapDecl;
@@ -66,6 +67,11 @@ public final class Specializer {
 
     public PinLayout pins() {
         return pins;
+    }
+
+    /** The layout records, or null when this specializer records none. */
+    LayoutRecords records() {
+        return records;
     }
 
     /**
@@ -130,13 +136,15 @@ public final class Specializer {
     /**
      * Points each pinned map of {@code bpf} at its pin: an existing pin whose recorded layout is the
      * object's (or, unrecorded, whose definition is) is reused; one whose layout changed is migrated
-     * into a new map pinned beside it ({@link MapMigration}), which the object uses instead; a map
+     * into a new map pinned beside it ({@link MapMigration}), which the object uses instead; a node
+     * map of maps whose definition or inner-map definition changed is replaced the same way by a new
+     * one holding the old one's fitting inner maps ({@link MapsOfMapsMigration}); a map
      * not pinned yet is created and pinned by the load. Returns true if the load creates a node map.
      */
     private boolean preparePins(TemplateDescriptor t, BpfObject bpf, Endpoint endpoint, Map<String, Path> mapPins,
                                 PinnedMaps pinned, String prefix) {
         boolean createsNodeMap = false;
-        if (pinned != null && nodeMapsChange(t, bpf)) {
+        if (pinned != null && (nodeMapsChange(t, bpf) || mapsOfMapsChange(t, bpf))) {
             try {
                 // released by the commit or the abandon (close) of the load that holds it
                 if (!PinnedMaps.NODE_MIGRATION.tryAcquire(NODE_MIGRATION_WAIT_SECONDS, java.util.concurrent.TimeUnit.SECONDS)) {
@@ -176,6 +184,39 @@ public final class Specializer {
             BpfMap old = BpfMap.openPinned(pin);
             boolean handedOver = false;
             try {
+                java.util.Optional<io.kiln.bpf.MapDefinition> inner = node && old.isMapOfMaps()
+                        ? map.innerDefinition() : java.util.Optional.empty();
+                if (inner.isPresent() && replaceMapOfMaps(old, wanted.definition(), inner.get()).isPresent()) {
+                    long t0 = System.nanoTime();
+                    MapsOfMapsMigration replace = MapsOfMapsMigration.plan(label, old, wanted.definition(), inner.get());
+                    Path temp = pin.resolveSibling(pin.getFileName() + MIGRATING_SUFFIX);
+                    Files.deleteIfExists(temp); // left by a replacement cut short
+                    BpfMap made = replace.create(kernelName(m.name()));
+                    try {
+                        MapsOfMapsMigration.Copied copied = replace.copy(old, made);
+                        made.pin(temp);
+                        map.reuse(made);
+                        pinned.migrated(new PinnedMaps.Migrated(m.name(), null, pin, temp, made, old, null,
+                                copied.carried(), copied.keys(), System.nanoTime() - t0, replace));
+                        handedOver = true;
+                    } finally {
+                        if (!handedOver) {
+                            made.close();
+                            Files.deleteIfExists(temp);
+                        }
+                    }
+                    continue;
+                }
+                if (inner.isPresent() && map.isMapOfMaps()) {
+                    // it takes the object's inner maps and is defined as the object's: reused. Its recorded
+                    // fields say nothing about that (tier 0's and tier 1's BTF of it may differ)
+                    map.setPinPath(pin);
+                    LayoutRecords.Lookup lookup = records.read(owner, m.name());
+                    if (lookup.found() && lookup.recorded().mapId() == old.id() && lookup.recorded().layout().equals(wanted)) {
+                        pinned.recordedAlready(old.id());
+                    }
+                    continue;
+                }
                 LayoutRecords.Lookup lookup = records.read(owner, m.name());
                 MapLayout current = knownLayout(old, lookup, wanted, label, pin);
                 if (current.equals(wanted)) {
@@ -241,8 +282,9 @@ public final class Specializer {
     /** True if a node map this object pins exists with a recorded layout other than the object's. */
     private boolean nodeMapsChange(TemplateDescriptor t, BpfObject bpf) {
         for (MapDecl m : t.maps()) {
-            if (m.scope() != MapScope.NODE || !m.pinned() || !Files.exists(pins.nodeMap(m.name()))) {
-                continue;
+            if (m.scope() != MapScope.NODE || !m.pinned() || !Files.exists(pins.nodeMap(m.name()))
+                    || bpf.map(m.name()).innerDefinition().isPresent()) {
+                continue; // a map of maps: mapsOfMapsChange
             }
             LayoutRecords.Lookup r = records.read(null, m.name());
             MapLayout wanted = bpf.map(m.name()).layout();
@@ -251,6 +293,39 @@ public final class Specializer {
             }
         }
         return false;
+    }
+
+    /**
+     * True if a node map of maps this object pins exists with another definition than the object's,
+     * or takes no inner map of the object's inner definition: it is replaced by a new one
+     * ({@link MapsOfMapsMigration}), under the node-migration lock like a migrated node map.
+     */
+    private boolean mapsOfMapsChange(TemplateDescriptor t, BpfObject bpf) {
+        for (MapDecl m : t.maps()) {
+            Path pin = pins.nodeMap(m.name());
+            if (m.scope() != MapScope.NODE || !m.pinned() || !Files.exists(pin) || !bpf.map(m.name()).isMapOfMaps()) {
+                continue;
+            }
+            java.util.Optional<io.kiln.bpf.MapDefinition> inner = bpf.map(m.name()).innerDefinition();
+            if (inner.isEmpty()) {
+                continue;
+            }
+            try (BpfMap old = BpfMap.openPinned(pin)) {
+                if (old.isMapOfMaps() && replaceMapOfMaps(old, bpf.map(m.name()).definition(), inner.get()).isPresent()) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** Why the pinned map of maps {@code old} must be replaced for an object defining it as {@code wanted} with inner maps {@code inner}; empty if it serves as it is. */
+    private static java.util.Optional<String> replaceMapOfMaps(BpfMap old, io.kiln.bpf.MapDefinition wanted,
+                                                               io.kiln.bpf.MapDefinition inner) {
+        if (!old.definition().equals(wanted)) {
+            return java.util.Optional.of("it is " + old.definition() + ", the object defines " + wanted);
+        }
+        return MapsOfMapsMigration.innerMismatch(old, inner);
     }
 
     private static String kernelName(String map) {

@@ -9,6 +9,8 @@ import io.kiln.host.Interfaces;
 import io.kiln.host.Netns;
 import io.kiln.runtime.internal.EndpointConstantCheck;
 import io.kiln.runtime.internal.Errors;
+import io.kiln.runtime.internal.LayoutRecords;
+import io.kiln.runtime.internal.MapsOfMapsMigration;
 import io.kiln.template.MapDecl;
 import io.kiln.template.MapScope;
 import io.kiln.template.ProgramDecl;
@@ -141,13 +143,18 @@ public final class Tier0 implements AutoCloseable {
                             MapDefinition wanted = bpf.map(m.name()).definition();
                             if (!pinned.definition().equals(wanted)) {
                                 changed.add(m.name() + " (pinned: " + pinned.definition() + ", this variant: " + wanted + ")");
+                            } else if (pinned.isMapOfMaps()) {
+                                Optional<MapDefinition> inner = bpf.map(m.name()).innerDefinition();
+                                Optional<String> mismatch = inner.flatMap(d -> MapsOfMapsMigration.innerMismatch(pinned, d));
+                                mismatch.ifPresent(why -> changed.add(m.name() + " (pinned: " + why
+                                        + "; this variant's inner maps: " + inner.get() + ")"));
                             }
                         }
                     }
                 }
             }
             if (!changed.isEmpty()) {
-                throw new NodeMapsChanged(prefix + "node maps are pinned with another definition than this variant's: "
+                throw new NodeMapsChanged(prefix + "node maps are pinned with another definition than this variant's (or, for a map of maps, another inner map definition): "
                         + String.join("; ", changed) + ". Tier 0 does not migrate them: the first specialized load"
                         + " (tier 1) of the new variant does, and tier 0 fits again after it", changed);
             }
@@ -159,6 +166,7 @@ public final class Tier0 implements AutoCloseable {
             } else {
                 bpf.load();
             }
+            recordNodeMaps(loader, t, bpf);
             Map<String, BpfMap> outer = new LinkedHashMap<>();
             for (MapDecl m : t.maps()) {
                 MapDecl o = declared.get(m.name() + INNER_MAPS_SUFFIX);
@@ -185,6 +193,33 @@ public final class Tier0 implements AutoCloseable {
         } catch (RuntimeException e) {
             bpf.close();
             throw e instanceof EndpointException ? e : Errors.withContext(prefix, e);
+        }
+    }
+
+    /**
+     * Records the layout of each pinned node map (maps of maps aside) as this object defines it, unless a record of that
+     * very map exists (its definition is the object's: the load checked it). So a later variant that
+     * changes a node map (e.g. {@code endpointsSize}: {@code endpoints}, {@code endpoint_configs})
+     * migrates it field by field also on a node whose endpoints never ran tier 1.
+     */
+    private static void recordNodeMaps(EndpointLoader loader, TemplateDescriptor t, BpfObject bpf) {
+        LayoutRecords records = loader.specializer().records();
+        if (records == null) {
+            return;
+        }
+        for (MapDecl m : t.maps()) {
+            if (m.scope() != MapScope.NODE || !m.pinned()) {
+                continue;
+            }
+            BpfMap map = bpf.map(m.name());
+            if (map.isMapOfMaps()) {
+                continue; // replaced by its definition and inner definition, never migrated by its fields
+            }
+            LayoutRecords.Lookup current = records.read(null, m.name());
+            if (current.found() && current.recorded().mapId() == map.id()) {
+                continue;
+            }
+            records.write(null, m.name(), map.id(), map.layout());
         }
     }
 
@@ -282,6 +317,7 @@ public final class Tier0 implements AutoCloseable {
             for (Map.Entry<String, BpfMap> e : outerByInner.entrySet()) {
                 Path pin = loader.pins().endpointMap(endpoint.id(), e.getKey());
                 try (BpfMap inner = openOrCreate(e.getKey(), pin, prefix)) {
+                    record(endpoint.id(), e.getKey(), inner);
                     e.getValue().updateInnerMap(idKey, inner);
                 }
                 pinsByName.put(e.getKey(), pin);
@@ -297,6 +333,24 @@ public final class Tier0 implements AutoCloseable {
         ifindexById.put(endpoint.id(), ifindex);
         namespace = endpoint.namespace();
         return pinsByName;
+    }
+
+    /**
+     * Records the layout of the endpoint's inner map {@code name} as this object defines it, unless a
+     * record of this very map exists (the map's definition is the object's: {@link #openOrCreate}
+     * checked it). So its layout is known when a later variant changes it and its entries must be
+     * migrated field by field ({@link Specializer}), also for an endpoint that never ran tier 1.
+     */
+    private void record(int endpointId, String name, BpfMap inner) {
+        LayoutRecords records = loader.specializer().records();
+        if (records == null) {
+            return;
+        }
+        LayoutRecords.Lookup current = records.read(endpointId, name);
+        if (current.found() && current.recorded().mapId() == inner.id()) {
+            return;
+        }
+        records.write(endpointId, name, inner.id(), bpf.map(name).layout());
     }
 
     /** The endpoint's pinned map if it exists (checked against the object's definition), else a new one, pinned. */

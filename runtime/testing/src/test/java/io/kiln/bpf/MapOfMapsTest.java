@@ -90,4 +90,37 @@ class MapOfMapsTest {
             assertTrue(e.getMessage().contains("does not hold maps"), e.getMessage());
         }
     }
+
+    /** {@link BpfMap#innerFits} says what the kernel takes into a map of maps, for each kind of difference. */
+    @Test
+    void innerFitsAgreesWithTheKernel() {
+        int array = 2;
+        int innerMapFlag = 1 << 12;
+        MapDefinition arrayInner = new MapDefinition(array, 4, 8, 4, 0);
+        MapDefinition flexibleArray = new MapDefinition(array, 4, 8, 4, innerMapFlag);
+        java.util.List<MapDefinition[]> cases = java.util.List.of(
+                new MapDefinition[] {INNER, new MapDefinition(HASH, 8, 4, 2048, NO_PREALLOC)},  // capacity: fits
+                new MapDefinition[] {INNER, new MapDefinition(HASH, 8, 8, 64, NO_PREALLOC)},    // value size
+                new MapDefinition[] {INNER, new MapDefinition(HASH, 4, 4, 64, NO_PREALLOC)},    // key size
+                new MapDefinition[] {INNER, new MapDefinition(HASH, 8, 4, 64, 0)},              // flags
+                new MapDefinition[] {INNER, new MapDefinition(9, 8, 4, 64, 0)},                 // type (LRU hash)
+                new MapDefinition[] {arrayInner, new MapDefinition(array, 4, 8, 8, 0)},         // array capacity
+                new MapDefinition[] {arrayInner, new MapDefinition(array, 4, 8, 4, 0)},         // same array
+                new MapDefinition[] {flexibleArray, new MapDefinition(array, 4, 8, 8, innerMapFlag)}); // BPF_F_INNER_MAP
+        for (MapDefinition[] c : cases) {
+            boolean kernel;
+            try (BpfMap template = BpfMap.create("kt_tmpl", c[0]);
+                 BpfMap outer = BpfMap.create("kt_outer", new MapDefinition(HASH_OF_MAPS, 4, 4, 4, 0), template);
+                 BpfMap inner = BpfMap.create("kt_inner", c[1])) {
+                try {
+                    outer.updateInnerMap(u32(1), inner);
+                    kernel = true;
+                } catch (BpfException e) {
+                    assertEquals(Errno.EINVAL, e.errno(), e.getMessage());
+                    kernel = false;
+                }
+            }
+            assertEquals(kernel, BpfMap.innerFits(c[1], c[0]), c[1] + " into a map of maps made for " + c[0]);
+        }
+    }
 }

@@ -110,6 +110,9 @@ public final class LibBpf {
 
     public static native long bpf_map__map_extra(Pointer map);
 
+    /** The inner map libbpf made from a map of maps' BTF definition ({@code __array(values, ...)}); NULL if none (or after the load created the map). */
+    public static native Pointer bpf_map__inner_map(Pointer map);
+
     public static native int bpf_map__fd(Pointer map);
 
     public static native byte bpf_map__is_internal(Pointer map);

@@ -33,9 +33,19 @@ public final class PinnedMaps {
     public record Recorded(String name, Integer endpointId, Path pin, MapLayout layout, int recordedAsId) {
     }
 
-    /** A migrated map: the new one (this process's handle), the old one (to catch up from), the temp pin. */
+    /**
+     * A migrated map: the new one (this process's handle), the old one (to catch up from), the temp pin.
+     * A replaced node map of maps has {@code ofMaps} instead of {@code migration} (null): it is caught up
+     * once at the commit and not kept for later ones (its old map serves the old tier 0, whose
+     * programs hold it; no program writes a map of maps).
+     */
     public record Migrated(String name, Integer endpointId, Path pin, Path tempPin, BpfMap newMap, BpfMap oldMap,
-                           MapMigration migration, int copied, java.util.Set<java.nio.ByteBuffer> copiedKeys, long nanos) {
+                           MapMigration migration, int copied, java.util.Set<java.nio.ByteBuffer> copiedKeys, long nanos,
+                           MapsOfMapsMigration ofMaps) {
+        public Migrated(String name, Integer endpointId, Path pin, Path tempPin, BpfMap newMap, BpfMap oldMap,
+                        MapMigration migration, int copied, java.util.Set<java.nio.ByteBuffer> copiedKeys, long nanos) {
+            this(name, endpointId, pin, tempPin, newMap, oldMap, migration, copied, copiedKeys, nanos, null);
+        }
     }
 
     private final LayoutRecords records;
@@ -98,7 +108,8 @@ public final class PinnedMaps {
         try {
             List<String> failures = new ArrayList<>();
             for (Migrated m : migrated) {
-                boolean node = m.endpointId() == null;
+                // a node map of maps is not kept: it holds other maps, not entries old programs add to
+                boolean node = m.endpointId() == null && m.ofMaps() == null;
                 Path retiredPin = null;
                 if (node) {
                     long p0 = System.nanoTime();
@@ -127,7 +138,11 @@ public final class PinnedMaps {
                     handed.add(new RetiredNodeMaps.Handed(m.pin(), m.oldMap(), m.migration(), retiredPin));
                 }
                 try {
-                    m.migration().catchUpSince(m.oldMap(), m.newMap(), m.copiedKeys());
+                    if (m.ofMaps() != null) {
+                        m.ofMaps().catchUpSince(m.oldMap(), m.newMap(), m.copiedKeys());
+                    } else {
+                        m.migration().catchUpSince(m.oldMap(), m.newMap(), m.copiedKeys());
+                    }
                 } catch (RuntimeException e) {
                     failures.add(e.getMessage());
                 }
