@@ -95,10 +95,8 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
     private final Tier0Endpoints tier0;
     private final Namespaces namespaces;
     private final Map<Integer, AttachedEndpoint> attached = new ConcurrentHashMap<>();
-    /** Moves between tcx and tc that failed, tried again later. */
-    private final TcMoves moves = new TcMoves();
-    /** Held by a move's retry and by a detach of the same endpoint. */
-    private final Map<Integer, Object> moveGuards = new ConcurrentHashMap<>();
+    /** Moves of adopted endpoints' tc hooks to the kind {@code --attach} asks for, and their retries. */
+    private final TcHookMover mover;
     private volatile int adopted;
     private final boolean tiered;
     private final Function<String, Optional<TemplateDescriptor>> templates;
@@ -116,6 +114,7 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
         this.loader = EndpointLoader.builder().pinRoot(b.pinRoot).stateDir(b.stateDir.resolve("endpoints"))
                 .attachMode(b.mode).build();
         this.chains = new PolicyChain(loader);
+        this.mover = new TcHookMover(loader, chains, attached, KernelDataplane::intact);
         this.objects = Objects.requireNonNull(b.objects, "objects");
         this.fingerprints = new Fingerprints(loader.stateDir());
         this.namespaces = new Namespaces(b.nodeNamespace);
@@ -164,27 +163,12 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
     public MetricsProvider metrics() {
         return new DataplaneMetrics(objects, this::reasonCounters,
                 () -> new ChainCounters(loader, this::chainedTemplate).family(loader.endpointIds()), phases,
-                () -> moves.metrics(tcKinds()));
-    }
-
-    /** Each attached endpoint's tc attachment kind ("tcx", "tc"), by id; endpoints without tc hooks left out. */
-    private Map<Integer, String> tcKinds() {
-        Map<Integer, String> out = new TreeMap<>();
-        for (AttachedEndpoint a : new TreeMap<>(attached).values()) {
-            String k = kinds(a);
-            if (!k.isEmpty()) {
-                out.put(a.id(), k);
-            }
-        }
-        return out;
+                mover::metrics);
     }
 
     @Override
     public Map<Integer, HookSummary> hookSummaries() {
-        Map<Integer, HookSummary> out = new TreeMap<>();
-        tcKinds().forEach((id, kind) -> out.put(id, new HookSummary(kind, moves.pending(id).map(TcMoves::describe)
-                .orElse(null))));
-        return out;
+        return mover.hookSummaries();
     }
 
     /** A chained template by name: as a plan gave it, else (adopted, not planned since) from the finder. */
@@ -518,10 +502,7 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
     }
 
     private void detachEndpoint(int id) {
-        synchronized (moveGuard(id)) {
-            moves.done(id);
-            detachEndpointNow(id);
-        }
+        mover.detaching(id, () -> detachEndpointNow(id));
     }
 
     private void detachEndpointNow(int id) {
@@ -600,7 +581,7 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
     /** Lets go of this process's handles on programs, links and maps; every endpoint keeps running. */
     @Override
     public void close() {
-        moves.close();
+        mover.close();
         tier0.drain(); // entries of endpoints promoted just now still go, after their grace
         attached.values().forEach(AttachedEndpoint::close);
         attached.clear();
@@ -625,10 +606,7 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
             if (!intact(a)) {
                 f = null; // a hook lost its program: reload once, which attaches it again
             } else {
-                removeStrayTcHooks(a);
-                if (loader.attachMode() != AttachMode.AUTO) {
-                    moveTcHooks(a);
-                }
+                mover.adopted(a);
             }
             int tier = tier0.adopt(id) ? 0 : 1;
             out.add(new ActualEndpoint(id, f, readPolicy(a), a.programIds(), a.variantKey().orElse(null), tier));
@@ -646,102 +624,6 @@ public final class KernelDataplane implements Dataplane, AutoCloseable {
             node = null; // unreadable: every wanted entry is written again
         }
         return new AdoptedState(out, node);
-    }
-
-    /**
-     * What a move cut short by the agent's death left beside an adopted endpoint's recorded hooks (an
-     * attachment of the other kind running the same program) is taken off, whatever {@code --attach}
-     * says: the endpoint runs on exactly the kind its state file records, and a move, if one is wanted,
-     * starts from there.
-     */
-    private void removeStrayTcHooks(AttachedEndpoint a) {
-        try {
-            for (String stray : loader.removeStrayTcHooks(a)) {
-                System.err.println("kiln agent: endpoint " + a.id() + ": removed " + stray + ", left beside its "
-                        + kinds(a) + " hooks by a move between tcx and tc that did not finish");
-            }
-        } catch (RuntimeException e) {
-            System.err.println("kiln agent: endpoint " + a.id() + ": " + e.getMessage());
-        }
-    }
-
-    /**
-     * An agent told to attach one way ({@code --attach TCX} or {@code LEGACY_TC}) moves an adopted
-     * endpoint attached the other way ({@link EndpointLoader#moveTcHooks}: the new kind first, then the
-     * old one off; same programs, same maps). An endpoint with a policy chain keeps its kind (the chain's
-     * order is kept per kind). A move that fails leaves the endpoint on its kind, says why on stderr and is
-     * tried again later ({@link TcMoves}: after 1 s, doubling up to 60 s, {@value TcMoves#ATTEMPTS} attempts
-     * in all).
-     */
-    private void moveTcHooks(AttachedEndpoint a) {
-        io.kiln.runtime.Attachment.Kind want = wantedTcKind();
-        if (a.attachments().stream().allMatch(at -> at.kind() == want
-                || at.kind() == io.kiln.runtime.Attachment.Kind.XDP_LINK)) {
-            moves.done(a.id());
-            return; // attached as this agent attaches: the usual restart
-        }
-        String was = kinds(a);
-        try {
-            List<AttachedEndpoint> chain = chains.adopt(a.id());
-            chain.forEach(AttachedEndpoint::close);
-            if (!chain.isEmpty()) {
-                moves.done(a.id());
-                System.err.println("kiln agent: endpoint " + a.id() + ": attached with " + was + ", kept so (it has a"
-                        + " policy chain, whose order is kept per kind); --attach " + loader.attachMode()
-                        + " applies to endpoints attached from now on");
-                return;
-            }
-        } catch (RuntimeException e) {
-            moves.done(a.id());
-            System.err.println("kiln agent: endpoint " + a.id() + ": attached with " + was + ", kept so: "
-                    + e.getMessage());
-            return;
-        }
-        tryMove(a, was);
-    }
-
-    /** One attempt at moving {@code a}'s tc hooks; a failure is handed to {@link #moves} for a later one. */
-    private void tryMove(AttachedEndpoint a, String was) {
-        try {
-            if (loader.moveTcHooks(a, TestHalt::at)) {
-                System.err.println("kiln agent: endpoint " + a.id() + ": hooks moved from " + was + " to " + kinds(a)
-                        + " (--attach " + loader.attachMode() + "), programs " + a.programIds().values());
-            }
-            moves.done(a.id());
-        } catch (RuntimeException e) {
-            moves.failed(a.id(), was, wantedTcKind().label(), e.getMessage(), () -> retryMove(a));
-        }
-    }
-
-    /** A retry of a failed move, on {@link TcMoves}'s thread: only while {@code a} is still the endpoint's handle. */
-    private void retryMove(AttachedEndpoint a) {
-        synchronized (moveGuard(a.id())) {
-            if (attached.get(a.id()) != a) {
-                moves.done(a.id()); // detached or attached afresh (with this agent's kind) meanwhile
-                return;
-            }
-            if (!intact(a)) {
-                moves.failed(a.id(), kinds(a), wantedTcKind().label(), "a hook does not run the program Kiln"
-                        + " recorded (a reload comes first)", () -> retryMove(a));
-                return;
-            }
-            moveTcHooks(a); // a policy chain attached meanwhile keeps the kind, as at adoption
-        }
-    }
-
-    private Object moveGuard(int id) {
-        return moveGuards.computeIfAbsent(id, k -> new Object());
-    }
-
-    private io.kiln.runtime.Attachment.Kind wantedTcKind() {
-        return loader.attachMode() == AttachMode.TCX
-                ? io.kiln.runtime.Attachment.Kind.TCX_LINK : io.kiln.runtime.Attachment.Kind.TC_FILTER;
-    }
-
-    /** The kinds of {@code a}'s tc hooks, e.g. "tcx" ("tcx+tc" while a move is half done). */
-    private static String kinds(AttachedEndpoint a) {
-        return a.attachments().stream().filter(at -> at.kind() != io.kiln.runtime.Attachment.Kind.XDP_LINK)
-                .map(at -> at.kind().label()).distinct().collect(java.util.stream.Collectors.joining("+"));
     }
 
     private static boolean intact(AttachedEndpoint a) {
