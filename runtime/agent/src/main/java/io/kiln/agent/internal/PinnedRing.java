@@ -94,7 +94,13 @@ public final class PinnedRing implements AutoCloseable {
             if (pinned()) {
                 try {
                     BpfMap m = BpfMap.openPinned(pin);
-                    RingBufferReader r = RingBufferReader.start(m, name + "-read", handler);
+                    RingBufferReader r;
+                    try {
+                        r = RingBufferReader.start(m, name + "-read", handler);
+                    } catch (RuntimeException notARing) {
+                        m.close(); // not left to the cleaner: each poll would hold one more handle until a GC
+                        throw notARing;
+                    }
                     synchronized (this) {
                         if (stopped) {
                             r.close();
