@@ -102,6 +102,8 @@ class RetiredNodeMapsKernelTest {
         assertTrue(retired.get(0).matches("retired/" + FLOWS + "-[0-9]+"), retired.get(0));
         assertTrue(Files.isRegularFile(state.resolve("layouts/" + retired.get(0) + ".json")), "with its record");
 
+        assertFalse(Files.exists(state.resolve("layouts/migrating/" + FLOWS + ".json")),
+                "the commit removed the migration's record");
         List<Integer> afterKill = flows(lab.epNs, lab.peerNs, EndpointLab.PEER_ADDR, 3); // B's old program still
         List<Integer> toA = flows(lab.peerNs, lab.epNs, EndpointLab.EP_ADDR, 1); // A's new program
         try (BpfMap now = BpfMap.openPinned(pin)) {
@@ -176,6 +178,8 @@ class RetiredNodeMapsKernelTest {
             assertEquals(16, now.definition().valueSize(), "the live pin is still the old map");
             assertEquals(24, next.definition().valueSize(), "the new map is pinned as migrating only");
         }
+        Path migrationRecord = state.resolve("layouts/migrating/" + FLOWS + ".json");
+        assertTrue(Files.isRegularFile(migrationRecord), "the migration was recorded before its pin");
         List<Integer> fromB = flows(lab.epNs, lab.peerNs, EndpointLab.PEER_ADDR, 3); // B's old program: old map
         List<Integer> toA = flows(lab.peerNs, lab.epNs, EndpointLab.EP_ADDR, 3); // A's new program: new map
         try (BpfMap next = BpfMap.openPinned(migrating)) {
@@ -220,6 +224,7 @@ class RetiredNodeMapsKernelTest {
         assertEquals(List.of(), lostB, "flows B's old program tracked in the old map, missing after B's swap");
         assertEquals(List.of(), lostA, "flows A's new program tracked in the migrating map, missing after B's swap");
         assertFalse(Files.exists(migrating), "no migrating pin is left");
+        assertFalse(Files.exists(migrationRecord), "nor its record");
         assertEquals(List.of(), lab.pins().stream().filter(p -> p.startsWith("retired/")).toList(),
                 "no program uses the old map any more: its retired pin is gone");
     }
