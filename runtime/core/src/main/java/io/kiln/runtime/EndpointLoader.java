@@ -212,7 +212,10 @@ public final class EndpointLoader {
      * it, as the earlier process would have (see {@code RetiredNodeMaps}). Call it once at start,
      * after adopting the endpoints; the first swap that commits does it otherwise. Anything there
      * that is not what Kiln pinned (not a map, another map id or definition than its record says,
-     * a bad record, a link) is refused and left as it is.
+     * a bad record, a link) is refused and left as it is. First it finishes the commit of a node
+     * map's migration that a process killed after the migrating endpoint's hooks changed left
+     * pinned as {@code MAP-migrating} (in use by a hooked program; one that is not is removed), so
+     * adopt the endpoints before (see {@code RetiredNodeMaps}), and call it before any swap.
      *
      * @return what was refused or failed, one message each naming the file; empty when all went well
      */

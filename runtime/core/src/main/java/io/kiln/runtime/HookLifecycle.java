@@ -281,6 +281,7 @@ final class HookLifecycle {
                 throw e;
             }
             SpecializedEndpoint next = loaded[0];
+            TestHalt.at("swap-hooked"); // tests only: a process killed between the hook change and the commit
             RuntimeException commitFailure = null;
             try {
                 next.commitMaps(() -> programsOnOtherHooks(attached.id())); // the new programs run: migrated maps take over their pins

@@ -233,6 +233,11 @@ public final class Specializer {
                 BpfMap made = BpfMap.create(kernelName(m.name()), wanted.definition());
                 try {
                     MapMigration.Copied copied = migration.copy(old, made);
+                    if (node) {
+                        // the record first: a process killed once the new programs run leaves what the next needs
+                        // to finish the commit (RetiredNodeMaps.finishMigrations)
+                        records.writeMigrating(m.name(), made.id(), old.id(), current, wanted);
+                    }
                     made.pin(temp);
                     map.reuse(made);
                     pinned.migrated(new PinnedMaps.Migrated(m.name(), owner, pin, temp, made, old, migration,
@@ -242,6 +247,9 @@ public final class Specializer {
                     if (!handedOver) {
                         made.close();
                         Files.deleteIfExists(temp);
+                        if (node) {
+                            records.deleteMigrating(m.name());
+                        }
                     }
                 }
             } catch (java.io.IOException e) {

@@ -102,6 +102,8 @@ class RetiredNodeMapsKernelTest {
         assertTrue(retired.get(0).matches("retired/" + FLOWS + "-[0-9]+"), retired.get(0));
         assertTrue(Files.isRegularFile(state.resolve("layouts/" + retired.get(0) + ".json")), "with its record");
 
+        assertFalse(Files.exists(state.resolve("layouts/migrating/" + FLOWS + ".json")),
+                "the commit removed the migration's record");
         List<Integer> afterKill = flows(lab.epNs, lab.peerNs, EndpointLab.PEER_ADDR, 3); // B's old program still
         List<Integer> toA = flows(lab.peerNs, lab.epNs, EndpointLab.EP_ADDR, 1); // A's new program
         try (BpfMap now = BpfMap.openPinned(pin)) {
@@ -149,6 +151,82 @@ class RetiredNodeMapsKernelTest {
             assertEquals(B, v.getInt(16));
             assertTrue(v.getLong(8) > 0, "v2 counts bytes");
         }
+    }
+
+    /**
+     * The agent dies after A's hooks changed and before its commit: A's new programs run on the new
+     * map, pinned only as {@code ks_flows-migrating}; the live pin is still the old map, which B's old
+     * program writes. A new loader adopts both endpoints and the node maps, then swaps B: what A's new
+     * program and B's old program wrote in the meantime must all be in the map at the pin, and A's
+     * program must write that same map afterwards.
+     */
+    @Test
+    void entriesMadeAfterASigkillBetweenTheHookChangeAndTheCommitAreCarriedOver() throws Exception {
+        lab = EndpointLab.create(state);
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        Path output = tmp.resolve("child.out");
+        child = new ProcessBuilder(java, "-D" + TestHalt.PROPERTY + "=swap-hooked", "-cp",
+                System.getProperty("java.class.path"), RetiredChildMain.class.getName(),
+                lab.pinRoot.toString(), state.toString(), lab.ep.name(), lab.peer.name(),
+                lab.loader(AttachMode.AUTO).attachMode().name())
+                .redirectErrorStream(true).redirectOutput(output.toFile()).start();
+        assertTrue(child.waitFor(120, TimeUnit.SECONDS), "the agent halts at its swap:\n" + Files.readString(output));
+        assertEquals(137, child.exitValue(), "halted at swap-hooked:\n" + Files.readString(output));
+        Path pin = lab.pinRoot.resolve("node/" + FLOWS);
+        Path migrating = lab.pinRoot.resolve("node/" + FLOWS + Specializer.MIGRATING_SUFFIX);
+        try (BpfMap now = BpfMap.openPinned(pin); BpfMap next = BpfMap.openPinned(migrating)) {
+            assertEquals(16, now.definition().valueSize(), "the live pin is still the old map");
+            assertEquals(24, next.definition().valueSize(), "the new map is pinned as migrating only");
+        }
+        Path migrationRecord = state.resolve("layouts/migrating/" + FLOWS + ".json");
+        assertTrue(Files.isRegularFile(migrationRecord), "the migration was recorded before its pin");
+        List<Integer> fromB = flows(lab.epNs, lab.peerNs, EndpointLab.PEER_ADDR, 3); // B's old program: old map
+        List<Integer> toA = flows(lab.peerNs, lab.epNs, EndpointLab.EP_ADDR, 3); // A's new program: new map
+        try (BpfMap next = BpfMap.openPinned(migrating)) {
+            assertEquals(A, value(next, toA.get(0)).getInt(16), "A's new program writes the migrating map");
+        }
+
+        EndpointLoader loader = lab.loader(AttachMode.AUTO);
+        lab.closeLater(loader.adopt(A));
+        AttachedEndpoint b = lab.closeLater(loader.adopt(B));
+        assertEquals(List.of(), loader.adoptRetiredNodeMaps());
+        loader.swap(b, version(2), endpointB(lab.peerNs));
+        List<Integer> toALater = flows(lab.peerNs, lab.epNs, EndpointLab.EP_ADDR, 1); // A's program after B's swap
+
+        List<Integer> lostB = new ArrayList<>();
+        List<Integer> lostA = new ArrayList<>();
+        try (BpfMap now = BpfMap.openPinned(pin)) {
+            assertEquals(24, now.definition().valueSize());
+            for (int port : fromB) {
+                byte[] v = now.lookup(TestTemplates.u32(port)).orElse(null);
+                if (v == null) {
+                    lostB.add(port);
+                    continue;
+                }
+                assertEquals(B, ByteBuffer.wrap(v).order(ByteOrder.nativeOrder()).getInt(16), "endpoint of flow " + port);
+            }
+            for (int port : toA) {
+                byte[] v = now.lookup(TestTemplates.u32(port)).orElse(null);
+                if (v == null) {
+                    lostA.add(port);
+                    continue;
+                }
+                ByteBuffer bb = ByteBuffer.wrap(v).order(ByteOrder.nativeOrder());
+                assertEquals(A, bb.getInt(16), "endpoint of flow " + port);
+                assertTrue(bb.getLong(8) > 0, "A's v2 program counted bytes of flow " + port);
+            }
+            System.out.printf("migrating node map across a halt after the hook change: B's old program made %d"
+                    + " entries, A's new program %d; after B's swap %d and %d of them are at the pin%n", fromB.size(),
+                    toA.size(), fromB.size() - lostB.size(), toA.size() - lostA.size());
+            assertTrue(now.lookup(TestTemplates.u32(toALater.get(0))).isPresent(),
+                    "A's program writes the map at the pin after B's swap (one map for both endpoints)");
+        }
+        assertEquals(List.of(), lostB, "flows B's old program tracked in the old map, missing after B's swap");
+        assertEquals(List.of(), lostA, "flows A's new program tracked in the migrating map, missing after B's swap");
+        assertFalse(Files.exists(migrating), "no migrating pin is left");
+        assertFalse(Files.exists(migrationRecord), "nor its record");
+        assertEquals(List.of(), lab.pins().stream().filter(p -> p.startsWith("retired/")).toList(),
+                "no program uses the old map any more: its retired pin is gone");
     }
 
     private static final int FLOW_DATAGRAMS = 5;

@@ -155,6 +155,91 @@ class RetiredNodeMapsTest {
         loader.detach(a);
     }
 
+    /**
+     * {@code MAP-migrating} pins a killed process left in the node folder: one that is not a map, a
+     * link, one a hooked program uses without a record, or with a record of another definition, or
+     * whose live pin is missing, is refused naming the file and left as it is; one no hooked program
+     * uses is removed with its record; a record whose pin is gone is removed.
+     */
+    @Test
+    void hostileMigratingPinsAreRefusedUnusedOnesGo() throws Exception {
+        lab = EndpointLab.create(state);
+        EndpointLoader loader = lab.loader(AttachMode.AUTO);
+        AttachedEndpoint a = lab.closeLater(loader.attach(RetiredNodeMapsKernelTest.version(2),
+                RetiredNodeMapsKernelTest.endpointA(lab.epNs)));
+        Map<String, Integer> running = a.programIds();
+        LayoutRecords records = new LayoutRecords(state.resolve(EndpointLoader.LAYOUTS));
+        Path node = loader.pins().nodeDir();
+        Path live = loader.pins().nodeMap(FLOWS);
+        int programId = running.get("ks_ingress");
+        int liveId;
+        try (BpfMap now = BpfMap.openPinned(live)) {
+            liveId = now.id();
+            // the live map, which A's program uses, pinned as the migrating map of other node maps
+            now.pin(node.resolve("norecord-migrating"));
+            now.pin(node.resolve("otherdef-migrating"));
+            now.pin(node.resolve("nolive-migrating"));
+        }
+        records.writeMigrating("otherdef", liveId, 1, FROM, new MapLayout(new MapDefinition(1, 4, 32, 128, 0), KEY,
+                List.of(new MapLayout.Field("packets", 0, 8, "u64"))));
+        records.writeMigrating("nolive", liveId, 1, FROM, TO);
+        Path program = node.resolve("prog-migrating");
+        try (BpfProgram prog = BpfProgram.fromId(programId)) {
+            prog.pin(program);
+        }
+        Path link = node.resolve("link-migrating");
+        Files.createSymbolicLink(link, live);
+        // a migration whose programs never ran: no hooked program uses its map
+        BpfMap unused = map(V2);
+        Path unusedPin = node.resolve("unused-migrating");
+        unused.pin(unusedPin);
+        records.writeMigrating("unused", unused.id(), 1, FROM, TO);
+        // a record whose pin is gone
+        records.writeMigrating("gone", 1234567, 1, FROM, TO);
+
+        List<String> problems = loader.adoptRetiredNodeMaps();
+
+        String all = String.join("\n", problems);
+        expectMigrating(problems, node.resolve("norecord-migrating"), "programs on a hook use it (map id " + liveId
+                + "), but no layout record at " + records.migratingPath("norecord") + "; not finished, left as it is");
+        expectMigrating(problems, node.resolve("otherdef-migrating"), "it holds map id " + liveId
+                + " (hash key 4 value 24 max_entries 128 flags 0x0), its record " + records.migratingPath("otherdef")
+                + " says map id " + liveId + " (hash key 4 value 32 max_entries 128 flags 0x0); not finished, left as it is");
+        expectMigrating(problems, node.resolve("nolive-migrating"), "the live pin " + node.resolve("nolive")
+                + " is missing or not a pin; not finished, left as it is");
+        expectMigrating(problems, program, "not a BPF map: that is a program, not a map; not finished, left as it is");
+        expectMigrating(problems, link, "a symbolic link, not a pin; not finished, left as it is");
+        assertEquals(5, problems.size(), all);
+        System.out.println("migrating node maps refused:\n" + all);
+        for (String p : List.of("norecord-migrating", "otherdef-migrating", "nolive-migrating", "prog-migrating",
+                "link-migrating")) {
+            assertTrue(Files.exists(node.resolve(p), java.nio.file.LinkOption.NOFOLLOW_LINKS), "left as it is: " + p);
+        }
+        assertTrue(Files.exists(records.migratingPath("otherdef")), "a refused pin's record stays");
+        assertFalse(Files.exists(unusedPin), "a migrating map no hooked program uses is removed");
+        assertFalse(Files.exists(records.migratingPath("unused")), "with its record");
+        assertFalse(Files.exists(records.migratingPath("gone")), "a record without its pin is removed");
+        try (BpfMap now = BpfMap.openPinned(live)) {
+            assertEquals(liveId, now.id(), "the live pin is untouched");
+        }
+        assertEquals(running, a.programIds(), "the running programs are untouched");
+        assertTrue(a.isIntact());
+        assertEquals(problems, loader.adoptRetiredNodeMaps(), "asked again: refused again");
+        loader.detach(a);
+    }
+
+    private static void expectMigrating(List<String> problems, Path file, String tail) {
+        String head = "migrating node map " + file + ": ";
+        for (String p : problems) {
+            if (p.startsWith(head)) {
+                assertTrue(p.substring(head.length()).startsWith(tail), "for " + file + ":\n" + p + "\nexpected:\n"
+                        + head + tail);
+                return;
+            }
+        }
+        throw new AssertionError("no message about " + file + " in\n" + String.join("\n", problems));
+    }
+
     @Test
     void tooManyEntriesAreNotAllLookedAt() throws Exception {
         lab = EndpointLab.create(state);

@@ -41,6 +41,7 @@ public final class LayoutRecords {
     private static final Pattern TYPE = Pattern.compile("[A-Za-z0-9_ :@\\[\\]()?]{1,80}");
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String RETIRED = "retired";
+    private static final String MIGRATING = "migrating";
 
     private final Path dir;
 
@@ -159,6 +160,84 @@ public final class LayoutRecords {
             Files.deleteIfExists(file);
         } catch (IOException e) {
             throw new EndpointException("retired node map " + name + ": remove layout record " + file + ": "
+                    + e.getMessage(), false, e);
+        }
+    }
+
+    /**
+     * What the record of a node map being migrated said: the new map's kernel id ({@code mapId}),
+     * pinned as {@code MAP-migrating} until the commit, and the old map's ({@code oldMapId}) at the
+     * live pin, with the old map's layout ({@code from}) and the new one's ({@code to}).
+     */
+    public record MigratingRecord(int mapId, int oldMapId, MapLayout from, MapLayout to) {
+    }
+
+    /** A migrating node map's record, or why there is none usable. */
+    public record MigratingLookup(MigratingRecord recorded, String problem) {
+        public boolean found() {
+            return recorded != null;
+        }
+    }
+
+    /** The folder of the records of node maps being migrated: {@code DIR/migrating/}. */
+    public Path migratingDir() {
+        return dir.resolve(MIGRATING);
+    }
+
+    /** The record of node map {@code map}'s migration in progress; null if the name cannot be a file. */
+    public Path migratingPath(String map) {
+        return MAP_NAME.matcher(map).matches() ? migratingDir().resolve(map + ".json") : null;
+    }
+
+    /** Records that node map {@code map} (map {@code oldMapId}, laid out as {@code from}) is being migrated into map {@code mapId} ({@code to}). */
+    public void writeMigrating(String map, int mapId, int oldMapId, MapLayout from, MapLayout to) {
+        Path file = migratingPath(map);
+        if (file == null) {
+            throw new EndpointException("node map " + map + ": the name cannot name a record file", false);
+        }
+        ObjectNode root = JSON.createObjectNode();
+        root.put("format", FORMAT);
+        root.put("map", map);
+        root.put("mapId", mapId);
+        root.put("oldMapId", oldMapId);
+        putLayout(root, from);
+        putLayout(root.putObject("to"), to);
+        writeFile(file, map, root);
+    }
+
+    public MigratingLookup readMigrating(String map) {
+        Path file = migratingPath(map);
+        if (file == null) {
+            return new MigratingLookup(null, "the name " + map + " cannot name a record file");
+        }
+        Raw raw = readRecord(file, map);
+        if (raw.problem() != null) {
+            return new MigratingLookup(null, raw.problem());
+        }
+        try {
+            int mapId = intOf(raw.root(), "mapId", 1, Integer.MAX_VALUE);
+            int oldMapId = intOf(raw.root(), "oldMapId", 1, Integer.MAX_VALUE);
+            MapLayout from = decodeLayout(raw.root());
+            JsonNode to = raw.root().get("to");
+            if (to == null || !to.isObject()) {
+                throw new IllegalArgumentException("to: expected the layout migrated to, an object");
+            }
+            return new MigratingLookup(new MigratingRecord(mapId, oldMapId, from, decodeLayout(to)), null);
+        } catch (RuntimeException e) {
+            return new MigratingLookup(null, "layout record " + file + " is not valid (" + e.getMessage() + ")");
+        }
+    }
+
+    /** Removes the record of node map {@code map}'s migration, if any. */
+    public void deleteMigrating(String map) {
+        Path file = migratingPath(map);
+        if (file == null) {
+            return;
+        }
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            throw new EndpointException("node map " + map + ": remove migration record " + file + ": "
                     + e.getMessage(), false, e);
         }
     }

@@ -160,6 +160,15 @@ public final class PinnedMaps {
                     failures.add(e.getMessage());
                 }
             }
+            for (Migrated m : migrated) {
+                if (m.endpointId() == null && m.ofMaps() == null && !Files.exists(m.tempPin())) {
+                    try {
+                        records.deleteMigrating(m.name()); // after the node record: the commit is done
+                    } catch (RuntimeException e) {
+                        failures.add(e.getMessage());
+                    }
+                }
+            }
             long t3 = System.nanoTime();
             phase.accept("records", t3 - t2);
             try {
@@ -195,8 +204,12 @@ public final class PinnedMaps {
         for (Migrated m : migrated) {
             try {
                 Files.deleteIfExists(m.tempPin());
-            } catch (IOException ignored) {
-                // a stray temp pin is removed by the next migration of the map, or by uninstall
+                if (records != null && m.endpointId() == null && m.ofMaps() == null) {
+                    records.deleteMigrating(m.name());
+                }
+            } catch (IOException | RuntimeException ignored) {
+                // a stray temp pin is removed by the next migration of the map, or by uninstall; a stray record
+                // without its pin by the next adopt
             }
         }
         closeHandles();

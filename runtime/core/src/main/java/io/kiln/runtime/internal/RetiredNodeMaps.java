@@ -58,6 +58,7 @@ public final class RetiredNodeMaps {
     static final int MAX_RETIRED = 64;
     private static final Pattern NAME = Pattern.compile("([A-Za-z_][A-Za-z0-9_]{0,63})-([1-9][0-9]{0,9})");
     private static final int ENOENT = 2;
+    private static final int UNKNOWN = -1; // in mapsInUse's answer: a program could not be read (no map has this id)
     private static final List<Retired> RETIRED = new ArrayList<>(); // guarded by itself
     private static final Set<Path> ADOPTED = new HashSet<>(); // retired folders read in this process; guarded by RETIRED
     private static final java.util.Map<Path, List<String>> PENDING = new java.util.HashMap<>(); // refusals a commit found
@@ -165,6 +166,7 @@ public final class RetiredNodeMaps {
                 problems.addAll(pending);
             }
             ADOPTED.add(pins.retiredDir());
+            finishMigrations(pins, records, hooked, problems);
             problems.addAll(read(pins, records));
             releaseUnused(pins, Set.of(), hooked, problems);
             return problems.stream().distinct().toList();
@@ -369,6 +371,182 @@ public final class RetiredNodeMaps {
         }
     }
 
+    /**
+     * Node maps an earlier process was migrating when it stopped, pinned as {@code MAP-migrating}. One
+     * that a program on a hook uses (the migrating endpoint's hooks had changed, its commit had not
+     * run) is the committed map in all but name: the commit is finished as {@link PinnedMaps#commit}
+     * would have (the old map pinned as retired with its record, the new map renamed over the live
+     * pin, the entries the old programs made caught up, the new layout recorded); the retired map is
+     * then adopted like any other. One that no program on a hook uses is removed with its record.
+     * Skipped while a load of this process migrates node maps (the pin is its own). What is read is
+     * untrusted: a pin that is not a map, a map or a live map of another id or definition than the
+     * record says, a missing or bad record: refused with a message naming the file, left as it is.
+     */
+    private static void finishMigrations(PinLayout pins, LayoutRecords records, Supplier<Collection<Integer>> hooked,
+                                         List<String> problems) {
+        Path dir = pins.nodeDir();
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            removeStaleMigratingRecords(records, dir, problems);
+            return;
+        }
+        if (!PinnedMaps.NODE_MIGRATION.tryAcquire()) {
+            return; // a load of this process is migrating: any MAP-migrating pin is its own
+        }
+        try {
+            List<Path> found = new ArrayList<>();
+            try (DirectoryStream<Path> list = Files.newDirectoryStream(dir, "*" + MIGRATING_SUFFIX)) {
+                for (Path p : list) {
+                    if (found.size() == MAX_RETIRED) {
+                        problems.add("migrating node maps: " + dir + " holds more than " + MAX_RETIRED + " pins named *"
+                                + MIGRATING_SUFFIX + "; the rest are left as they are");
+                        break;
+                    }
+                    found.add(p);
+                }
+            } catch (IOException | java.nio.file.DirectoryIteratorException e) {
+                problems.add("migrating node maps: list " + dir + ": " + e.getMessage());
+                return;
+            }
+            Set<Integer> inUse = found.isEmpty() ? Set.of() : mapsInUse(hooked.get());
+            for (Path p : found) {
+                String problem = finishOne(pins, records, p, inUse);
+                if (problem != null) {
+                    problems.add("migrating node map " + p + ": " + problem + "; not finished, left as it is");
+                }
+            }
+            removeStaleMigratingRecords(records, dir, problems);
+        } finally {
+            PinnedMaps.NODE_MIGRATION.release();
+        }
+    }
+
+    private static final String MIGRATING_SUFFIX = io.kiln.runtime.Specializer.MIGRATING_SUFFIX;
+
+    /** One {@code MAP-migrating} pin: finished or removed (null), or why not. */
+    private static String finishOne(PinLayout pins, LayoutRecords records, Path p, Set<Integer> inUse) {
+        String file = p.getFileName().toString();
+        String map = file.substring(0, file.length() - MIGRATING_SUFFIX.length());
+        if (!NAME_ONLY.matcher(map).matches()) {
+            return "not a migrating node map's name (MAP" + MIGRATING_SUFFIX + ", MAP a C identifier)";
+        }
+        if (Files.isSymbolicLink(p)) {
+            return "a symbolic link, not a pin";
+        }
+        if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+            return "not a pin (a folder?)";
+        }
+        BpfMap next;
+        try {
+            next = BpfMap.openPinned(p);
+        } catch (RuntimeException e) {
+            String why = String.valueOf(e.getMessage());
+            int at = why.indexOf(p + ": ");
+            return "not a BPF map: " + (at < 0 ? why : why.substring(at + p.toString().length() + 2));
+        }
+        try (next) {
+            if (next.isMapOfMaps()) {
+                return null; // a replaced map of maps: not migrated entry by entry; the next replacement removes it
+            }
+            if (!inUse.contains(next.id()) && inUse.contains(UNKNOWN)) {
+                return "a program on a hook could not be read, so whether one uses it (map id " + next.id()
+                        + ") is not known";
+            }
+            if (!inUse.contains(next.id())) {
+                // its programs never ran (stopped before the hook change): the migration is void
+                Files.deleteIfExists(p); // the pin first: a record without its pin is stale
+                records.deleteMigrating(map);
+                return null;
+            }
+            Path recordFile = records.migratingPath(map);
+            LayoutRecords.MigratingLookup lookup = records.readMigrating(map);
+            if (!lookup.found()) {
+                return "programs on a hook use it (map id " + next.id() + "), but " + lookup.problem();
+            }
+            LayoutRecords.MigratingRecord rec = lookup.recorded();
+            if (next.id() != rec.mapId() || !next.definition().equals(rec.to().definition())) {
+                return "it holds map id " + next.id() + " (" + next.definition() + "), its record " + recordFile
+                        + " says map id " + rec.mapId() + " (" + rec.to().definition() + ")";
+            }
+            Path live = pins.nodeMap(map);
+            if (Files.isSymbolicLink(live) || !Files.isRegularFile(live, LinkOption.NOFOLLOW_LINKS)) {
+                return "the live pin " + live + " is missing or not a pin";
+            }
+            BpfMap old;
+            try {
+                old = BpfMap.openPinned(live);
+            } catch (RuntimeException e) {
+                return "the live pin " + live + " holds no BPF map (" + e.getMessage() + ")";
+            }
+            try (old) {
+                if (old.id() != rec.oldMapId() || !old.definition().equals(rec.from().definition())) {
+                    return "the live pin " + live + " holds map id " + old.id() + " (" + old.definition() + "), its record "
+                            + recordFile + " says map id " + rec.oldMapId() + " (" + rec.from().definition() + ")";
+                }
+                MapMigration migration;
+                try {
+                    migration = MapMigration.plan("node map " + map, rec.from(), rec.to());
+                } catch (RuntimeException e) {
+                    return "its record " + recordFile + " names a migration Kiln cannot make (" + e.getMessage() + ")";
+                }
+                Path retiredPin;
+                try {
+                    retiredPin = pinRetired(pins, records, map, old, migration);
+                } catch (RuntimeException e) {
+                    return e.getMessage();
+                }
+                try {
+                    try {
+                        Files.move(p, live, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                    } catch (java.nio.file.AtomicMoveNotSupportedException e) {
+                        Files.move(p, live, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                    }
+                } catch (IOException | RuntimeException e) {
+                    unpinRetired(retiredPin, records); // the old map keeps the live pin
+                    return "rename it over " + live + ": " + e;
+                }
+                landed(retiredPin); // adopted by read(), caught up at later swaps, let go when unused
+                String failed = null;
+                try {
+                    migration.catchUp(old, next); // what the old programs made since the copy; never overwriting
+                } catch (RuntimeException e) {
+                    failed = "renamed over " + live + ", but the catch-up from the old map failed: " + e.getMessage();
+                }
+                records.write(null, map, next.id(), rec.to());
+                records.deleteMigrating(map);
+                return failed;
+            }
+        } catch (IOException | RuntimeException e) {
+            return String.valueOf(e.getMessage());
+        }
+    }
+
+    private static final Pattern NAME_ONLY = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,63}");
+
+    /** Migration records whose pin is gone: the commit renamed it and stopped before removing the record, or an abandon did. */
+    private static void removeStaleMigratingRecords(LayoutRecords records, Path pinDir, List<String> problems) {
+        Path dir = records.migratingDir();
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        int seen = 0;
+        try (DirectoryStream<Path> list = Files.newDirectoryStream(dir, "*.json")) {
+            for (Path p : list) {
+                if (++seen > 4 * MAX_RETIRED) {
+                    break; // bounded: the rest waits for the next start
+                }
+                String file = p.getFileName().toString();
+                String map = file.substring(0, file.length() - ".json".length());
+                if (NAME_ONLY.matcher(map).matches()
+                        && !Files.exists(pinDir.resolve(map + MIGRATING_SUFFIX), LinkOption.NOFOLLOW_LINKS)) {
+                    Files.deleteIfExists(p); // a link is removed, not followed
+                }
+            }
+        } catch (IOException | java.nio.file.DirectoryIteratorException e) {
+            problems.add("migrating node maps: remove stale records in " + dir + ": " + e.getMessage());
+        }
+    }
+
     /** Records whose pin is gone (the pin is removed first, made last): a process stopped between the two. */
     private static void removeStaleRecords(LayoutRecords records, Path pinDir, Set<String> pinNames, List<String> problems) {
         Path dir = records.retiredDir();
@@ -413,6 +591,7 @@ public final class RetiredNodeMaps {
      * uses nothing; one that fails otherwise counts as using everything kept, so nothing is let go.
      */
     private static Set<Integer> mapsInUse(Collection<Integer> programIds) {
+        // UNKNOWN in the result: a program could not be read, so what it uses is not known
         Set<Integer> ids = new HashSet<>();
         for (int programId : new HashSet<>(programIds)) {
             if (programId == 0) {
@@ -425,9 +604,11 @@ public final class RetiredNodeMaps {
             } catch (io.kiln.bpf.BpfException e) {
                 if (e.errno() != ENOENT) {
                     RETIRED.forEach(r -> ids.add(r.oldMap().id()));
+                    ids.add(UNKNOWN);
                 }
             } catch (RuntimeException e) {
                 RETIRED.forEach(r -> ids.add(r.oldMap().id()));
+                ids.add(UNKNOWN);
             }
         }
         return ids;
