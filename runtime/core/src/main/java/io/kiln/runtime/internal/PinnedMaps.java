@@ -238,7 +238,8 @@ public final class PinnedMaps {
         }
     }
 
-    private static void move(Path from, Path to) {
+    /** Renames a migrated map's pin over its live pin (atomically where the file system can). */
+    static void move(Path from, Path to) {
         try {
             try {
                 Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

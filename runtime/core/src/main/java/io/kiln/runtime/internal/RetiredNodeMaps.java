@@ -495,15 +495,10 @@ public final class RetiredNodeMaps {
                     return e.getMessage();
                 }
                 try {
-                    try {
-                        Files.move(p, live, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
-                                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-                    } catch (java.nio.file.AtomicMoveNotSupportedException e) {
-                        Files.move(p, live, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-                    }
-                } catch (IOException | RuntimeException e) {
+                    PinnedMaps.move(p, live); // as the killed process's commit would have
+                } catch (RuntimeException e) {
                     unpinRetired(retiredPin, records); // the old map keeps the live pin
-                    return "rename it over " + live + ": " + e;
+                    return e.getMessage();
                 }
                 landed(retiredPin); // adopted by read(), caught up at later swaps, let go when unused
                 String failed = null;
